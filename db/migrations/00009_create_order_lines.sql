@@ -1,0 +1,17 @@
+-- +goose Up
+CREATE TABLE order_lines (
+  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+  order_id BIGINT UNSIGNED NOT NULL,
+  ticket_type_id BIGINT UNSIGNED NOT NULL,
+  quantity INT NOT NULL,
+  unit_price BIGINT NOT NULL,
+  PRIMARY KEY (id),
+  UNIQUE KEY order_lines_order_type (order_id, ticket_type_id),
+  KEY order_lines_ticket_type (ticket_type_id),
+  CONSTRAINT order_lines_order_fk FOREIGN KEY (order_id) REFERENCES orders (id),
+  CONSTRAINT order_lines_ticket_type_fk FOREIGN KEY (ticket_type_id) REFERENCES ticket_types (id),
+  CONSTRAINT order_lines_quantity CHECK (quantity > 0)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- +goose Down
+DROP TABLE order_lines;

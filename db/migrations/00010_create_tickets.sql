@@ -1,0 +1,22 @@
+-- +goose Up
+CREATE TABLE tickets (
+  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+  organization_id BIGINT UNSIGNED NOT NULL,
+  order_id BIGINT UNSIGNED NOT NULL,
+  ticket_type_id BIGINT UNSIGNED NOT NULL,
+  code VARCHAR(32) NOT NULL,
+  attendee_name VARCHAR(200) NOT NULL DEFAULT '',
+  attendee_email VARCHAR(254) NOT NULL DEFAULT '',
+  status ENUM('valid','void') NOT NULL DEFAULT 'valid',
+  created_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+  updated_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6),
+  PRIMARY KEY (id),
+  UNIQUE KEY tickets_code (code),
+  KEY tickets_order (order_id),
+  KEY tickets_organization_updated (organization_id, updated_at),
+  CONSTRAINT tickets_order_fk FOREIGN KEY (order_id) REFERENCES orders (id),
+  CONSTRAINT tickets_ticket_type_fk FOREIGN KEY (ticket_type_id) REFERENCES ticket_types (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- +goose Down
+DROP TABLE tickets;

@@ -1,0 +1,104 @@
+package admit
+
+import (
+	"time"
+)
+
+// EventStatus is where an event is in its life.
+type EventStatus string
+
+// Event statuses. Only published events are visible and on sale.
+const (
+	EventDraft     EventStatus = "draft"
+	EventPublished EventStatus = "published"
+	EventClosed    EventStatus = "closed" // visible, sales closed
+	EventArchived  EventStatus = "archived"
+)
+
+// DefaultHoldMinutes is how long a buyer keeps held tickets unless the event
+// says otherwise.
+const DefaultHoldMinutes = 10
+
+// Event is something tickets are sold for. Times are stored in UTC and shown
+// in the event's time zone.
+type Event struct {
+	ID             int64
+	OrganizationID int64
+	Slug           string
+	Name           string
+	Description    string
+	Venue          string
+	Address        string
+	TimeZone       string
+	StartsAt       time.Time
+	EndsAt         time.Time
+	Currency       string
+	Status         EventStatus
+	HoldMinutes    int
+	ContactEmail   string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// Location returns the event's time zone, or UTC if it is unknown.
+func (e *Event) Location() *time.Location {
+	loc, err := time.LoadLocation(e.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// Validate reports every problem with the event's fields.
+func (e *Event) Validate() error {
+	var p Problems
+	if e.Name == "" {
+		p.Add("name", "Name is required.")
+	} else if len(e.Name) > 200 {
+		p.Add("name", "Name must be at most 200 characters.")
+	}
+	if !ValidSlug(e.Slug) {
+		p.Add("slug", "Use 1 to 64 lower-case letters, digits and hyphens.")
+	}
+	if _, err := time.LoadLocation(e.TimeZone); err != nil || e.TimeZone == "" {
+		p.Add("time_zone", "Choose a time zone such as Europe/Berlin.")
+	}
+	if !ValidCurrency(e.Currency) {
+		p.Add("currency", "Use a three-letter currency code such as EUR.")
+	}
+	if e.StartsAt.IsZero() {
+		p.Add("starts_at", "Start is required.")
+	}
+	if !e.EndsAt.IsZero() && !e.StartsAt.IsZero() && !e.EndsAt.After(e.StartsAt) {
+		p.Add("ends_at", "End must be after the start.")
+	}
+	if e.HoldMinutes < 1 || e.HoldMinutes > 120 {
+		p.Add("hold_minutes", "Hold time must be between 1 and 120 minutes.")
+	}
+	return p.Err()
+}
+
+// ValidCurrency reports whether c looks like an ISO 4217 code.
+func ValidCurrency(c string) bool {
+	if len(c) != 3 {
+		return false
+	}
+	for _, r := range c {
+		if r < 'A' || r > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// zeroDecimalCurrencies have no minor unit (ISO 4217 exponent 0).
+var zeroDecimalCurrencies = map[string]bool{"JPY": true, "KRW": true, "VND": true, "CLP": true, "ISK": true, "UGX": true, "XAF": true, "XOF": true}
+
+// CurrencyExponent returns the number of decimal digits of the currency's
+// minor unit.
+func CurrencyExponent(currency string) int {
+	if zeroDecimalCurrencies[currency] {
+		return 0
+	}
+	return 2
+}

@@ -1,0 +1,85 @@
+package admit
+
+import "time"
+
+// HoldStatus is where a hold is in its life.
+type HoldStatus string
+
+// Hold statuses. Only an active hold that has not expired can become an order.
+const (
+	HoldActive    HoldStatus = "active"
+	HoldConverted HoldStatus = "converted"
+	HoldReleased  HoldStatus = "released"
+)
+
+// Hold is capacity set aside for one buyer for a limited time.
+type Hold struct {
+	ID             string
+	OrganizationID int64
+	EventID        int64
+	ClientKey      string
+	Status         HoldStatus
+	ExpiresAt      time.Time
+	CreatedAt      time.Time
+	Items          []HoldItem
+}
+
+// HoldItem is a quantity of one ticket type in a hold.
+type HoldItem struct {
+	TicketTypeID int64
+	Quantity     int
+}
+
+// OrderStatus is where an order is in its life.
+type OrderStatus string
+
+// Order statuses. Transitions are guarded in storage: pending becomes paid or
+// cancelled exactly once.
+const (
+	OrderPending   OrderStatus = "pending"
+	OrderPaid      OrderStatus = "paid"
+	OrderCancelled OrderStatus = "cancelled"
+	OrderRefunded  OrderStatus = "refunded"
+)
+
+// Order is a buyer's purchase of tickets for one event.
+type Order struct {
+	ID              int64
+	OrganizationID  int64
+	EventID         int64
+	HoldID          string
+	Reference       string
+	AccessToken     string
+	Status          OrderStatus
+	BuyerName       string
+	BuyerEmail      string
+	Total           int64
+	Currency        string
+	PaymentProvider string
+	PaymentRef      string
+	CreatedAt       time.Time
+	PaidAt          time.Time
+	Lines           []OrderLine
+	Tickets         []Ticket
+}
+
+// OrderLine is a quantity of one ticket type at the price charged.
+type OrderLine struct {
+	TicketTypeID int64
+	Name         string
+	Quantity     int
+	UnitPrice    int64
+}
+
+// Ticket admits one attendee. Its code is unguessable: it is what the QR code
+// carries and what check-in accepts.
+type Ticket struct {
+	ID            int64
+	OrderID       int64
+	TicketTypeID  int64
+	TicketType    string
+	Code          string
+	AttendeeName  string
+	AttendeeEmail string
+	Status        string
+}

@@ -1,0 +1,260 @@
+// Package config reads admit's configuration once, from flags and the
+// environment, with defaults that match the local stack started by
+// scripts/stack. The resulting Config is passed explicitly; nothing here is
+// package-level state.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of every subcommand.
+type Config struct {
+	Env             string // development or production
+	HTTPAddr        string
+	BaseURL         string
+	MySQLDSN        string
+	RedisAddr       string
+	RedisSentinels  []string
+	RedisMaster     string
+	RedisPassword   string
+	RedisDB         int
+	RedisPrefix     string
+	Memcached       []string
+	SESEndpoint     string
+	SESRegion       string
+	MailFrom        string
+	SecretKey       string
+	LogFormat       string // auto, json or text
+	LogLevel        string
+	HoldsPerClient  int
+	ShutdownTimeout time.Duration
+	PageCacheTTL    time.Duration
+}
+
+// Production reports whether admit runs in production mode, where secrets
+// must be set and cookies are Secure.
+func (c *Config) Production() bool { return c.Env == "production" }
+
+// developmentSecret is only accepted outside production; Validate refuses it
+// in production.
+const developmentSecret = "development-secret-not-for-production-use-0000"
+
+// setting is one configuration value: its flag, its environment variable, its
+// default and how it lands in Config.
+type setting struct {
+	flag, env, def, usage string
+	secret                bool
+	commands              []string // nil: every command that reads config
+	set                   func(c *Config, v string) error
+}
+
+var allServing = []string{"serve", "worker", "migrate", "demo", "bench"}
+
+func settings() []setting {
+	return []setting{
+		{flag: "env", env: "ADMIT_ENV", def: "development", usage: "development or production (production requires a secret key and sets Secure cookies)",
+			set: func(c *Config, v string) error {
+				if v != "development" && v != "production" {
+					return errors.New("must be development or production")
+				}
+				c.Env = v
+				return nil
+			}},
+		{flag: "http-addr", env: "ADMIT_HTTP_ADDR", def: "127.0.0.1:8080", usage: "address the HTTP server listens on (port 0 picks a free port)", commands: []string{"serve"},
+			set: func(c *Config, v string) error { c.HTTPAddr = v; return nil }},
+		{flag: "base-url", env: "ADMIT_BASE_URL", def: "", usage: "public base URL used in links and emails (default: http:// + http-addr)",
+			set: func(c *Config, v string) error {
+				if v == "" {
+					return nil
+				}
+				u, err := url.Parse(v)
+				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+					return errors.New("must be an absolute http(s) URL")
+				}
+				c.BaseURL = strings.TrimRight(v, "/")
+				return nil
+			}},
+		{flag: "mysql-dsn", env: "ADMIT_MYSQL_DSN", def: "admit:admit@tcp(127.0.0.1:13306)/admit", usage: "MySQL/MariaDB data source name (go-sql-driver format)", commands: allServing,
+			set: func(c *Config, v string) error { c.MySQLDSN = v; return nil }},
+		{flag: "redis-addr", env: "ADMIT_REDIS_ADDR", def: "127.0.0.1:16379", usage: "Redis address (ignored when sentinels are set)", commands: allServing,
+			set: func(c *Config, v string) error { c.RedisAddr = v; return nil }},
+		{flag: "redis-sentinels", env: "ADMIT_REDIS_SENTINELS", def: "", usage: "comma-separated Redis Sentinel addresses; with redis-master enables failover", commands: allServing,
+			set: func(c *Config, v string) error { c.RedisSentinels = splitList(v); return nil }},
+		{flag: "redis-master", env: "ADMIT_REDIS_MASTER", def: "admit", usage: "Redis Sentinel master name", commands: allServing,
+			set: func(c *Config, v string) error { c.RedisMaster = v; return nil }},
+		{flag: "redis-password", env: "ADMIT_REDIS_PASSWORD", def: "", usage: "Redis password", secret: true, commands: allServing,
+			set: func(c *Config, v string) error { c.RedisPassword = v; return nil }},
+		{flag: "redis-db", env: "ADMIT_REDIS_DB", def: "0", usage: "Redis database number", commands: allServing,
+			set: func(c *Config, v string) (err error) { c.RedisDB, err = atoiRange(v, 0, 1000); return err }},
+		{flag: "redis-prefix", env: "ADMIT_REDIS_PREFIX", def: "admit:", usage: "prefix of every Redis key admit writes (besides asynq's own)", commands: allServing,
+			set: func(c *Config, v string) error { c.RedisPrefix = v; return nil }},
+		{flag: "memcached", env: "ADMIT_MEMCACHED", def: "127.0.0.1:11311", usage: "comma-separated memcached servers", commands: allServing,
+			set: func(c *Config, v string) error { c.Memcached = splitList(v); return nil }},
+		{flag: "ses-endpoint", env: "ADMIT_SES_ENDPOINT", def: "http://127.0.0.1:18005", usage: "SES API endpoint (empty: the AWS default for the region)", commands: []string{"worker"},
+			set: func(c *Config, v string) error { c.SESEndpoint = v; return nil }},
+		{flag: "ses-region", env: "ADMIT_SES_REGION", def: "us-east-1", usage: "SES region", commands: []string{"worker"},
+			set: func(c *Config, v string) error { c.SESRegion = v; return nil }},
+		{flag: "mail-from", env: "ADMIT_MAIL_FROM", def: "Admit <tickets@admit.localhost>", usage: "default sender of emails", commands: []string{"worker"},
+			set: func(c *Config, v string) error { c.MailFrom = v; return nil }},
+		{flag: "secret-key", env: "ADMIT_SECRET_KEY", def: "", usage: "secret for signing sessions, CSRF tokens and links (at least 32 characters; required in production)", secret: true, commands: []string{"serve", "worker"},
+			set: func(c *Config, v string) error { c.SecretKey = v; return nil }},
+		{flag: "log-format", env: "ADMIT_LOG_FORMAT", def: "auto", usage: "auto (text on a terminal, JSON otherwise), json or text",
+			set: func(c *Config, v string) error {
+				if v != "auto" && v != "json" && v != "text" {
+					return errors.New("must be auto, json or text")
+				}
+				c.LogFormat = v
+				return nil
+			}},
+		{flag: "log-level", env: "ADMIT_LOG_LEVEL", def: "info", usage: "debug, info, warn or error",
+			set: func(c *Config, v string) error {
+				switch v {
+				case "debug", "info", "warn", "error":
+					c.LogLevel = v
+					return nil
+				}
+				return errors.New("must be debug, info, warn or error")
+			}},
+		{flag: "holds-per-client", env: "ADMIT_HOLDS_PER_CLIENT", def: "5", usage: "active holds one buyer (session or IP) may have per event; 0 disables the cap (load tests)", commands: []string{"serve"},
+			set: func(c *Config, v string) (err error) { c.HoldsPerClient, err = atoiRange(v, 0, 1_000_000); return err }},
+		{flag: "shutdown-timeout", env: "ADMIT_SHUTDOWN_TIMEOUT", def: "20s", usage: "how long in-flight requests and tasks may take to finish on shutdown", commands: []string{"serve", "worker"},
+			set: func(c *Config, v string) (err error) { c.ShutdownTimeout, err = positiveDuration(v); return err }},
+		{flag: "page-cache-ttl", env: "ADMIT_PAGE_CACHE_TTL", def: "5s", usage: "how long a rendered public event page is cached (availability may be this old)", commands: []string{"serve"},
+			set: func(c *Config, v string) (err error) { c.PageCacheTTL, err = positiveDuration(v); return err }},
+	}
+}
+
+func (s setting) appliesTo(cmd string) bool {
+	if s.commands == nil {
+		return true
+	}
+	for _, c := range s.commands {
+		if c == cmd {
+			return true
+		}
+	}
+	return false
+}
+
+// Parse reads the settings of cmd from args and getenv (flags win over the
+// environment, which wins over defaults), validates them and returns the
+// Config with the remaining arguments. With -h it writes the usage to out and
+// returns flag.ErrHelp.
+func Parse(cmd, summary string, args []string, getenv func(string) string, out io.Writer) (*Config, []string, error) {
+	fs := flag.NewFlagSet("admit "+cmd, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	values := map[string]*string{}
+	var applicable []setting
+	for _, s := range settings() {
+		if !s.appliesTo(cmd) {
+			continue
+		}
+		applicable = append(applicable, s)
+		v := s.def
+		if e := getenv(s.env); e != "" {
+			v = e
+		}
+		values[s.flag] = fs.String(s.flag, v, s.usage)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(out, "Usage: admit %s [flags]\n\n%s\n\n", cmd, summary)
+			WriteSettings(out, cmd)
+			return nil, nil, flag.ErrHelp
+		}
+		return nil, nil, fmt.Errorf("%v (see admit %s -h)", err, cmd)
+	}
+	c := &Config{}
+	for _, s := range settings() {
+		v := s.def
+		if p, ok := values[s.flag]; ok {
+			v = *p
+		}
+		if err := s.set(c, v); err != nil {
+			return nil, nil, fmt.Errorf("invalid -%s / %s %q: %v", s.flag, s.env, displayValue(s, v), err)
+		}
+	}
+	if err := c.validate(); err != nil {
+		return nil, nil, err
+	}
+	return c, fs.Args(), nil
+}
+
+func (c *Config) validate() error {
+	if c.BaseURL == "" {
+		c.BaseURL = "http://" + c.HTTPAddr
+	}
+	if c.SecretKey == "" {
+		if c.Production() {
+			return errors.New("ADMIT_SECRET_KEY must be set in production (at least 32 random characters)")
+		}
+		c.SecretKey = developmentSecret
+	}
+	if len(c.SecretKey) < 32 {
+		return errors.New("ADMIT_SECRET_KEY must be at least 32 characters")
+	}
+	if c.Production() && c.SecretKey == developmentSecret {
+		return errors.New("ADMIT_SECRET_KEY must not be the development secret in production")
+	}
+	return nil
+}
+
+// WriteSettings documents every flag and environment variable of cmd.
+func WriteSettings(out io.Writer, cmd string) {
+	fmt.Fprintf(out, "Flags (each also read from the environment variable named):\n")
+	for _, s := range settings() {
+		if !s.appliesTo(cmd) {
+			continue
+		}
+		def := s.def
+		if s.secret && def != "" {
+			def = "(set)"
+		}
+		fmt.Fprintf(out, "  -%s, %s\n      %s", s.flag, s.env, s.usage)
+		if def != "" {
+			fmt.Fprintf(out, " (default %q)", def)
+		}
+		fmt.Fprintln(out)
+	}
+}
+
+func displayValue(s setting, v string) string {
+	if s.secret {
+		return "(hidden)"
+	}
+	return v
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func atoiRange(v string, lo, hi int) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("must be a whole number from %d to %d", lo, hi)
+	}
+	return n, nil
+}
+
+func positiveDuration(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, errors.New("must be a positive duration such as 5s or 2m")
+	}
+	return d, nil
+}

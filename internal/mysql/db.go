@@ -1,0 +1,164 @@
+// Package mysql stores the ledger in MySQL (MariaDB locally): organizations,
+// events, ticket types, holds, orders, tickets, the outbox and idempotency
+// keys. It is the only source of truth; every query is scoped by
+// organization, and every change that must not race is one guarded
+// statement whose rows-affected count is checked.
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	gomysql "github.com/go-sql-driver/mysql"
+	"github.com/pressly/goose/v3"
+
+	"github.com/admithq/admit/db"
+)
+
+// DB is the storage handle shared by every surface.
+type DB struct {
+	db  *sql.DB
+	dsn string
+}
+
+// NormalizeDSN parses dsn and sets what the storage layer relies on: times
+// parsed into time.Time in UTC, the session time zone UTC (so NOW() and the
+// stored values agree whatever the server's zone), and client-side
+// interpolation, which halves round trips on the hot path.
+func NormalizeDSN(dsn string) (*gomysql.Config, error) {
+	cfg, err := gomysql.ParseDSN(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("invalid MySQL DSN: %w", err)
+	}
+	cfg.ParseTime = true
+	cfg.Loc = time.UTC
+	cfg.InterpolateParams = true
+	if cfg.Params == nil {
+		cfg.Params = map[string]string{}
+	}
+	cfg.Params["time_zone"] = "'+00:00'"
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 3 * time.Second
+	}
+	if cfg.ReadTimeout == 0 {
+		cfg.ReadTimeout = 30 * time.Second
+	}
+	if cfg.WriteTimeout == 0 {
+		cfg.WriteTimeout = 30 * time.Second
+	}
+	return cfg, nil
+}
+
+// Open returns a handle for dsn without connecting; Ping checks the server.
+func Open(dsn string) (*DB, error) {
+	cfg, err := NormalizeDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := gomysql.NewConnector(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("invalid MySQL DSN: %w", err)
+	}
+	sqlDB := sql.OpenDB(conn)
+	sqlDB.SetMaxOpenConns(64)
+	sqlDB.SetMaxIdleConns(64)
+	sqlDB.SetConnMaxLifetime(5 * time.Minute)
+	sqlDB.SetConnMaxIdleTime(time.Minute)
+	return &DB{db: sqlDB, dsn: cfg.FormatDSN()}, nil
+}
+
+// SQL returns the underlying pool, for metrics and tests.
+func (d *DB) SQL() *sql.DB { return d.db }
+
+// Close closes the pool.
+func (d *DB) Close() error { return d.db.Close() }
+
+// Ping checks that the server answers within ctx.
+func (d *DB) Ping(ctx context.Context) error {
+	return d.db.PingContext(ctx)
+}
+
+func (d *DB) migrations() (*goose.Provider, error) {
+	fsys, err := fs.Sub(db.Migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	return goose.NewProvider(goose.DialectMySQL, d.db, fsys)
+}
+
+// Migrate applies every pending migration and returns how many ran.
+func (d *DB) Migrate(ctx context.Context) (n int, err error) {
+	defer wrap(&err, "DB.Migrate")
+	p, err := d.migrations()
+	if err != nil {
+		return 0, err
+	}
+	results, err := p.Up(ctx)
+	return len(results), err
+}
+
+// MigrationState is one migration and whether it has been applied.
+type MigrationState struct {
+	Version   int64
+	Name      string
+	Applied   bool
+	AppliedAt time.Time
+}
+
+// MigrationStatus lists every known migration with its state.
+func (d *DB) MigrationStatus(ctx context.Context) (states []MigrationState, err error) {
+	defer wrap(&err, "DB.MigrationStatus")
+	p, err := d.migrations()
+	if err != nil {
+		return nil, err
+	}
+	status, err := p.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range status {
+		states = append(states, MigrationState{
+			Version:   s.Source.Version,
+			Name:      s.Source.Path,
+			Applied:   s.State == goose.StateApplied,
+			AppliedAt: s.AppliedAt,
+		})
+	}
+	return states, nil
+}
+
+// wrap prefixes a non-nil error with the call site, keeping domain errors
+// recognisable by errors.As.
+func wrap(errp *error, format string, args ...any) {
+	if *errp != nil {
+		*errp = fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), *errp)
+	}
+}
+
+// inTx runs fn in a transaction, committing if it returns nil.
+func (d *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// isDuplicate reports whether err is a unique-key violation.
+func isDuplicate(err error) bool {
+	var me *gomysql.MySQLError
+	return errors.As(err, &me) && me.Number == 1062
+}
+
+// nullTime turns a zero time into SQL NULL.
+func nullTime(t time.Time) sql.NullTime {
+	return sql.NullTime{Time: t.UTC(), Valid: !t.IsZero()}
+}

@@ -1,0 +1,83 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+type loggerKey struct{}
+
+// LoggerFrom returns the request's logger (with its request id), or the
+// default logger outside a request.
+func LoggerFrom(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
+}
+
+// WithLogger returns ctx carrying logger.
+func WithLogger(ctx context.Context, logger *slog.Logger) context.Context {
+	return context.WithValue(ctx, loggerKey{}, logger)
+}
+
+// observe gives the request a logger with its id, renders any error through
+// the central handler so the final status is known, then writes the access
+// log line and the metrics.
+func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		req := c.Request()
+		id := c.Response().Header().Get(echo.HeaderXRequestID)
+		logger := s.logger.With("request_id", id)
+		c.SetRequest(req.WithContext(WithLogger(req.Context(), logger)))
+		if err := next(c); err != nil {
+			c.Error(err)
+		}
+		elapsed := time.Since(start)
+		route := c.Path()
+		if route == "" {
+			route = "unmatched"
+		}
+		status := c.Response().Status
+		s.metrics.observe(req.Method, route, strconv.Itoa(status), elapsed)
+		if route == "/healthz" || route == "/readyz" || route == "/metrics" {
+			return nil
+		}
+		logger.LogAttrs(req.Context(), slog.LevelInfo, "request",
+			slog.String("method", req.Method),
+			slog.String("path", req.URL.Path),
+			slog.String("route", route),
+			slog.Int("status", status),
+			slog.Int64("bytes", c.Response().Size),
+			slog.Float64("ms", float64(elapsed.Microseconds())/1000),
+			slog.String("remote_ip", c.RealIP()),
+		)
+		return nil
+	}
+}
+
+// recoverPanic turns a panic in a handler into a 500 through the error
+// handler, logging the stack once.
+func (s *Server) recoverPanic(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == http_ErrAbortHandler {
+					panic(r)
+				}
+				stack := make([]byte, 8<<10)
+				stack = stack[:runtime.Stack(stack, false)]
+				LoggerFrom(c.Request().Context()).Error("panic in handler", "panic", fmt.Sprint(r), "stack", string(stack))
+				err = fmt.Errorf("panic: %v", r)
+			}
+		}()
+		return next(c)
+	}
+}

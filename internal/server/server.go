@@ -1,0 +1,152 @@
+// Package server builds the HTTP server every surface hangs off: echo with
+// request ids, structured access logs, panic recovery, body limits, metrics,
+// health and readiness endpoints, the one central error handler, and a
+// graceful shutdown that lets in-flight requests finish.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/admithq/admit/internal/admit"
+)
+
+// Check is one dependency that /readyz reports on.
+type Check struct {
+	Name string
+	Ping func(ctx context.Context) error
+}
+
+// HTMLErrorFunc renders an error page for the HTML surfaces.
+type HTMLErrorFunc func(c echo.Context, status int, message string) error
+
+// Options are the server's dependencies, passed in by the caller.
+type Options struct {
+	Logger    *slog.Logger
+	Registry  *prometheus.Registry
+	Checks    []Check
+	HTMLError HTMLErrorFunc
+	BodyLimit string // such as "1M"
+}
+
+// Server is the echo instance with admit's middleware and error handling.
+type Server struct {
+	echo     *echo.Echo
+	logger   *slog.Logger
+	checks   []Check
+	html     HTMLErrorFunc
+	draining atomic.Bool
+	metrics  *metrics
+}
+
+// New returns a server with the shared middleware and the operational
+// endpoints (/healthz, /readyz, /metrics) registered.
+func New(o Options) *Server {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	s := &Server{echo: e, logger: o.Logger, checks: o.Checks, html: o.HTMLError, metrics: newMetrics(o.Registry)}
+	if s.html == nil {
+		s.html = func(c echo.Context, status int, message string) error {
+			return c.String(status, message)
+		}
+	}
+	e.HTTPErrorHandler = s.handleError
+	limit := o.BodyLimit
+	if limit == "" {
+		limit = "1M"
+	}
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
+		Generator: func() string { return admit.NewToken(10) },
+	}))
+	e.Use(s.observe)
+	e.Use(s.recoverPanic)
+	e.Use(middleware.BodyLimit(limit))
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{})))
+	return s
+}
+
+// Echo returns the echo instance for surfaces to register their routes.
+func (s *Server) Echo() *echo.Echo { return s.echo }
+
+// Serve serves on ln until ctx is done, then stops accepting, reports not
+// ready, and waits up to shutdownTimeout for in-flight requests.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, shutdownTimeout time.Duration) error {
+	srv := &http.Server{
+		Handler:           s.echo,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.draining.Store(true)
+	s.logger.Info("shutting down: draining in-flight requests", "timeout", shutdownTimeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz checks every dependency in parallel with a short deadline, so a
+// load balancer stops sending traffic to a server that cannot serve it.
+func (s *Server) readyz(c echo.Context) error {
+	if s.draining.Load() {
+		return c.JSON(http.StatusServiceUnavailable, map[string]any{"status": "draining"})
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), time.Second)
+	defer cancel()
+	type result struct {
+		name string
+		err  error
+	}
+	results := make(chan result, len(s.checks))
+	for _, ch := range s.checks {
+		go func() { results <- result{ch.Name, ch.Ping(ctx)} }()
+	}
+	down := map[string]string{}
+	for range s.checks {
+		r := <-results
+		if r.err != nil {
+			// The details go to the log; the body only names the component,
+			// since /readyz may be reachable from outside.
+			LoggerFrom(c.Request().Context()).Warn("readiness check failed", "component", r.name, "err", r.err)
+			down[r.name] = "unreachable"
+		}
+	}
+	if len(down) > 0 {
+		return c.JSON(http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "down": down})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"status": "ok"})
+}

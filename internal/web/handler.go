@@ -1,0 +1,107 @@
+// Package web is the server-rendered HTML surface: the public event and
+// checkout pages. Pages work without JavaScript; each page action has its
+// own file, and every route is listed in routes.go.
+package web
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/templates"
+)
+
+// Store is what the web surface needs from storage.
+type Store interface {
+	FindPublicEvent(ctx context.Context, orgSlug, eventSlug string) (*admit.Event, error)
+	ListTicketTypes(ctx context.Context, orgID, eventID int64, withHidden bool) ([]*admit.TicketType, error)
+}
+
+// PageCache caches rendered pages; every failure is a miss.
+type PageCache interface {
+	Get(key string) ([]byte, bool)
+	Set(key string, value []byte, ttl time.Duration)
+}
+
+// Options are the web surface's dependencies.
+type Options struct {
+	Store        Store
+	Cache        PageCache
+	PageCacheTTL time.Duration
+	Logger       *slog.Logger
+	Now          func() time.Time
+}
+
+// Handler serves the HTML pages.
+type Handler struct {
+	store  Store
+	cache  PageCache
+	ttl    time.Duration
+	logger *slog.Logger
+	now    func() time.Time
+	pages  *engine
+}
+
+// New parses the templates and returns the handler; a broken template is an
+// error here, at start.
+func New(o Options) (*Handler, error) {
+	pages, err := newEngine()
+	if err != nil {
+		return nil, err
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Handler{store: o.Store, cache: o.Cache, ttl: o.PageCacheTTL, logger: o.Logger, now: o.Now, pages: pages}, nil
+}
+
+// basePage is embedded in every page's data.
+type basePage struct {
+	RequestID string
+}
+
+func newBase(c echo.Context) basePage {
+	return basePage{RequestID: c.Response().Header().Get(echo.HeaderXRequestID)}
+}
+
+func (h *Handler) html(c echo.Context, status int, page string, data any) error {
+	body, err := h.pages.render(page, data)
+	if err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, body)
+}
+
+type errorPage struct {
+	Base    basePage
+	Status  int
+	Heading string
+	Message string
+}
+
+// RenderError renders the error page; the central error handler calls it for
+// every HTML request that failed.
+func (h *Handler) RenderError(c echo.Context, status int, message string) error {
+	heading := http.StatusText(status)
+	switch status {
+	case http.StatusNotFound:
+		heading, message = "Not found", "There is nothing here. The link may be mistyped, or the page was removed."
+	case http.StatusInternalServerError:
+		heading = "Something went wrong"
+	}
+	return h.html(c, status, "error", errorPage{Base: newBase(c), Status: status, Heading: heading, Message: message})
+}
+
+// staticFS serves templates/static under /static.
+func staticFS() http.FileSystem {
+	sub, err := fs.Sub(templates.FS, "static")
+	if err != nil {
+		panic(err) // the embed pattern guarantees the directory
+	}
+	return http.FS(sub)
+}
