@@ -9,16 +9,16 @@ import (
 // with one table; the API writes the code itself into its JSON problems, so
 // a code never changes once released.
 const (
-	ECONFLICT     = "conflict"      // the request races another, or repeats one still running
-	EINTERNAL     = "internal"      // a failure the client cannot fix
-	EINVALID      = "invalid"       // the input is wrong; Field says where
-	ENOTFOUND     = "not_found"     // no such object in this organization
-	EUNAUTHORIZED = "unauthorized"  // no or bad credentials
-	EFORBIDDEN    = "forbidden"     // credentials lack the role or scope
-	ESOLDOUT      = "sold_out"      // not enough tickets remain
-	EEXPIRED      = "expired"       // a hold, offer or link whose time is over
-	ERATELIMITED  = "rate_limited"  // too many requests; retry later
-	EUNAVAILABLE  = "unavailable"   // a dependency is down; retry later
+	ECONFLICT     = "conflict"               // the request races another, or repeats one still running
+	EINTERNAL     = "internal"               // a failure the client cannot fix
+	EINVALID      = "invalid"                // the input is wrong; Field says where
+	ENOTFOUND     = "not_found"              // no such object in this organization
+	EUNAUTHORIZED = "unauthorized"           // no or bad credentials
+	EFORBIDDEN    = "forbidden"              // credentials lack the role or scope
+	ESOLDOUT      = "sold_out"               // not enough tickets remain
+	EEXPIRED      = "expired"                // a hold, offer or link whose time is over
+	ERATELIMITED  = "rate_limited"           // too many requests; retry later
+	EUNAVAILABLE  = "unavailable"            // a dependency is down; retry later
 	EKEYREUSED    = "idempotency_key_reused" // same key, different request
 )
 

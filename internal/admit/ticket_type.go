@@ -29,10 +29,10 @@ type Availability string
 
 // Availability states, as the event page shows them.
 const (
-	OnSale      Availability = "on_sale"
-	SoldOut     Availability = "sold_out"
+	OnSale       Availability = "on_sale"
+	SoldOut      Availability = "sold_out"
 	NotYetOnSale Availability = "not_yet_on_sale"
-	SalesEnded  Availability = "ended"
+	SalesEnded   Availability = "ended"
 )
 
 // Remaining returns how many tickets can still be held.
