@@ -18,11 +18,15 @@ CREATE TABLE orders (
   created_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
   updated_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6),
   paid_at DATETIME(6) NULL,
+  -- A pending order whose payment has not arrived by expires_at is cancelled
+  -- and its tickets return to sale; NULL never expires (offline payment).
+  expires_at DATETIME(6) NULL,
   PRIMARY KEY (id),
   UNIQUE KEY orders_reference (reference),
   UNIQUE KEY orders_hold (hold_id),
   KEY orders_organization_event (organization_id, event_id, created_at),
   KEY orders_buyer_email (organization_id, buyer_email),
+  KEY orders_status_expires (status, expires_at),
   CONSTRAINT orders_event_fk FOREIGN KEY (event_id) REFERENCES events (id),
   CONSTRAINT orders_organization_fk FOREIGN KEY (organization_id) REFERENCES organizations (id),
   CONSTRAINT orders_hold_fk FOREIGN KEY (hold_id) REFERENCES holds (id)

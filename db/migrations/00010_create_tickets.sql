@@ -7,7 +7,8 @@ CREATE TABLE tickets (
   code VARCHAR(32) NOT NULL,
   attendee_name VARCHAR(200) NOT NULL DEFAULT '',
   attendee_email VARCHAR(254) NOT NULL DEFAULT '',
-  status ENUM('valid','void') NOT NULL DEFAULT 'valid',
+  -- pending until the order is paid; only valid tickets admit anyone.
+  status ENUM('pending','valid','void') NOT NULL DEFAULT 'pending',
   created_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
   updated_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6),
   PRIMARY KEY (id),

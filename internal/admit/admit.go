@@ -7,6 +7,7 @@ package admit
 import (
 	"crypto/rand"
 	"encoding/base32"
+	"strconv"
 	"strings"
 )
 
@@ -48,3 +49,6 @@ func NewReference() string {
 	}
 	return sb.String()
 }
+
+func itoa(n int) string     { return strconv.Itoa(n) }
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }

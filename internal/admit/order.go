@@ -18,10 +18,26 @@ type Hold struct {
 	OrganizationID int64
 	EventID        int64
 	ClientKey      string
+	ClientIP       string
 	Status         HoldStatus
 	ExpiresAt      time.Time
-	CreatedAt      time.Time
-	Items          []HoldItem
+	// ExpiresIn is how long the hold has left by MySQL's clock when it was
+	// read; zero or less means it has expired.
+	ExpiresIn time.Duration
+	CreatedAt time.Time
+	Items     []HoldItem
+}
+
+// Live reports whether the hold can still become an order.
+func (h *Hold) Live() bool { return h.Status == HoldActive && h.ExpiresIn > 0 }
+
+// Quantity is the number of tickets held.
+func (h *Hold) Quantity() int {
+	n := 0
+	for _, it := range h.Items {
+		n += it.Quantity
+	}
+	return n
 }
 
 // HoldItem is a quantity of one ticket type in a hold.
@@ -59,6 +75,7 @@ type Order struct {
 	PaymentRef      string
 	CreatedAt       time.Time
 	PaidAt          time.Time
+	ExpiresAt       time.Time // zero: a pending order that never expires
 	Lines           []OrderLine
 	Tickets         []Ticket
 }
@@ -81,5 +98,16 @@ type Ticket struct {
 	Code          string
 	AttendeeName  string
 	AttendeeEmail string
-	Status        string
+	Status        TicketStatus
 }
+
+// TicketStatus says whether a ticket admits its holder.
+type TicketStatus string
+
+// Ticket statuses: pending until the order is paid, then valid; void once
+// cancelled or refunded.
+const (
+	TicketPending TicketStatus = "pending"
+	TicketValid   TicketStatus = "valid"
+	TicketVoid    TicketStatus = "void"
+)

@@ -91,3 +91,25 @@ func (t *TicketType) Validate() error {
 	}
 	return p.Err()
 }
+
+// Shortage says which ticket type ran short and how many are left; it is the
+// detail of an ESOLDOUT error.
+type Shortage struct {
+	TicketTypeID int64  `json:"ticket_type_id"`
+	Name         string `json:"name"`
+	Remaining    int    `json:"remaining"`
+}
+
+// Err returns the ESOLDOUT error carrying s.
+func (s Shortage) Err() error {
+	msg := "Not enough " + s.Name + " tickets left"
+	switch s.Remaining {
+	case 0:
+		msg = s.Name + " is sold out."
+	case 1:
+		msg += ": only 1 remains."
+	default:
+		msg += ": only " + itoa(s.Remaining) + " remain."
+	}
+	return &Error{Code: ESOLDOUT, Message: msg, Field: "ticket_type_" + itoa64(s.TicketTypeID), Detail: s}
+}

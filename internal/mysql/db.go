@@ -139,8 +139,20 @@ func wrap(errp *error, format string, args ...any) {
 	}
 }
 
-// inTx runs fn in a transaction, committing if it returns nil.
+// inTx runs fn in a transaction, committing if it returns nil. A deadlock
+// or lock wait timeout rolls the whole transaction back, so fn is run again
+// a few times before the error is returned; fn must only write through tx.
 func (d *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := d.tryTx(ctx, fn)
+		if !isRetryable(err) || attempt == 4 {
+			return err
+		}
+		time.Sleep(time.Duration(attempt*attempt) * 5 * time.Millisecond)
+	}
+}
+
+func (d *DB) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -150,6 +162,13 @@ func (d *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// isRetryable reports whether err is a deadlock (1213) or lock wait
+// timeout (1205), after which InnoDB has rolled the transaction back.
+func isRetryable(err error) bool {
+	var me *gomysql.MySQLError
+	return errors.As(err, &me) && (me.Number == 1213 || me.Number == 1205)
 }
 
 // isDuplicate reports whether err is a unique-key violation.

@@ -1,0 +1,447 @@
+// Package checkout turns buyers' requests into holds and orders. It puts the
+// Redis gate in front of the MySQL ledger: the gate answers sold-out and
+// contended requests cheaply, the ledger decides. Both the HTML pages and the
+// JSON API call it, so the rules live here once.
+package checkout
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/url"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/mysql"
+	"github.com/admithq/admit/internal/payment"
+	"github.com/admithq/admit/internal/redis"
+)
+
+// Ledger is what checkout needs from the MySQL storage.
+type Ledger interface {
+	ListTicketTypes(ctx context.Context, orgID, eventID int64, withHidden bool) ([]*admit.TicketType, error)
+	FindEvent(ctx context.Context, orgID, id int64) (*admit.Event, error)
+	CreateHold(ctx context.Context, h *admit.Hold, ttl time.Duration, limits mysql.HoldLimits) error
+	FindHold(ctx context.Context, id string) (*admit.Hold, error)
+	ReleaseHold(ctx context.Context, id string) ([]admit.HoldItem, error)
+	ReleaseExpiredHolds(ctx context.Context, limit int) ([]admit.HoldItem, error)
+	Availability(ctx context.Context, ticketTypeIDs []int64) (map[int64]int, error)
+	OnSaleAvailability(ctx context.Context) (map[int64]int, error)
+	PlaceOrder(ctx context.Context, p mysql.PlaceOrder) (*admit.Order, bool, error)
+	SetPaymentRef(ctx context.Context, orgID, orderID int64, ref string) error
+	MarkOrderPaid(ctx context.Context, orgID, orderID int64, paymentRef string) (*admit.Order, bool, error)
+	FindOrder(ctx context.Context, orgID, id int64) (*admit.Order, error)
+	CancelOrder(ctx context.Context, orgID, orderID int64) ([]admit.HoldItem, error)
+	CancelExpiredOrders(ctx context.Context, limit int) ([]admit.HoldItem, error)
+	DeleteOldIdempotencyKeys(ctx context.Context) (int64, error)
+}
+
+// Gate is the Redis inventory gate (see internal/redis.Inventory).
+type Gate interface {
+	Take(ctx context.Context, items []admit.HoldItem) (redis.GateResult, error)
+	Return(ctx context.Context, items []admit.HoldItem) error
+	Init(ctx context.Context, ticketTypeID int64, available int) error
+	Set(ctx context.Context, ticketTypeID int64, available int) error
+}
+
+// Refunder refunds a payment that arrived for an order that can no longer
+// be filled.
+type Refunder interface {
+	Refund(ctx context.Context, paymentIntentID string, amount int64, idempotencyKey string) (string, error)
+}
+
+// Options are the checkout's dependencies.
+type Options struct {
+	Ledger    Ledger
+	Gate      Gate // nil: every request goes to the ledger
+	Providers []payment.Provider
+	Limits    mysql.HoldLimits
+	BaseURL   string
+	Logger    *slog.Logger
+	// StripePendingFor is how long an order waits on a hosted payment page
+	// before it is cancelled and its tickets return to sale.
+	StripePendingFor time.Duration
+}
+
+// Checkout runs holds, orders and payments.
+type Checkout struct {
+	ledger    Ledger
+	gate      Gate
+	providers map[string]payment.Provider
+	limits    mysql.HoldLimits
+	baseURL   string
+	logger    *slog.Logger
+	pending   time.Duration
+}
+
+// New returns a checkout.
+func New(o Options) *Checkout {
+	c := &Checkout{ledger: o.Ledger, gate: o.Gate, providers: map[string]payment.Provider{}, limits: o.Limits,
+		baseURL: o.BaseURL, logger: o.Logger, pending: o.StripePendingFor}
+	for _, p := range o.Providers {
+		c.providers[p.Name()] = p
+	}
+	if c.pending == 0 {
+		c.pending = 30 * time.Minute
+	}
+	return c
+}
+
+// PaymentMethods lists the enabled payment providers' names in a stable
+// order, for the pages to offer.
+func (c *Checkout) PaymentMethods() []string {
+	var names []string
+	for n := range c.providers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Client identifies a buyer for the per-buyer hold cap.
+type Client struct {
+	Key string // the buyer's session
+	IP  string
+}
+
+// Hold sets tickets aside for the buyer for the event's hold time. Quantities
+// of zero are ignored (a form's untouched selects); everything else must be a
+// ticket type of this event that is on sale, within its per-order limits.
+func (c *Checkout) Hold(ctx context.Context, ev *admit.Event, items []admit.HoldItem, client Client) (*admit.Hold, error) {
+	if ev.Status != admit.EventPublished {
+		return nil, admit.Errorf(admit.EINVALID, "Tickets for this event are not on sale.")
+	}
+	types, err := c.ledger.ListTicketTypes(ctx, ev.OrganizationID, ev.ID, true)
+	if err != nil {
+		return nil, err
+	}
+	items, err = validateItems(items, types, ev, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	gated, err := c.passGate(ctx, items, types)
+	if err != nil {
+		return nil, err
+	}
+	h := &admit.Hold{OrganizationID: ev.OrganizationID, EventID: ev.ID, ClientKey: client.Key, ClientIP: client.IP, Items: items}
+	hold := time.Duration(ev.HoldMinutes) * time.Minute
+	if hold <= 0 {
+		hold = admit.DefaultHoldMinutes * time.Minute
+	}
+	err = c.ledger.CreateHold(ctx, h, hold, c.limits)
+	if err != nil && gated {
+		// The ledger said no after the gate said yes: give the gate its
+		// tickets back, and if the ledger found a type short, correct the
+		// gate's counter to the ledger's figure.
+		c.returnToGate(ctx, items)
+		var de *admit.Error
+		if errors.As(err, &de) {
+			if s, ok := de.Detail.(admit.Shortage); ok {
+				if serr := c.gate.Set(ctx, s.TicketTypeID, s.Remaining); serr != nil {
+					c.logger.Warn("inventory gate: resync failed", "ticket_type", s.TicketTypeID, "err", serr)
+				}
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// passGate asks the Redis gate first. A missing counter is rebuilt from
+// MySQL; if Redis is unreachable the ledger alone decides (slower, still
+// exact). It reports whether the gate took the items.
+func (c *Checkout) passGate(ctx context.Context, items []admit.HoldItem, types []*admit.TicketType) (bool, error) {
+	if c.gate == nil {
+		return false, nil
+	}
+	for attempt := 0; attempt < 3; attempt++ {
+		res, err := c.gate.Take(ctx, items)
+		if err != nil {
+			c.logger.Warn("inventory gate unavailable; using the ledger alone", "err", err)
+			return false, nil
+		}
+		switch {
+		case res.Admitted:
+			return true, nil
+		case len(res.Missing) > 0:
+			avail, err := c.ledger.Availability(ctx, res.Missing)
+			if err != nil {
+				return false, err
+			}
+			for _, id := range res.Missing {
+				if err := c.gate.Init(ctx, id, avail[id]); err != nil {
+					c.logger.Warn("inventory gate: rebuild failed; using the ledger alone", "err", err)
+					return false, nil
+				}
+			}
+		default:
+			s := admit.Shortage{TicketTypeID: res.Short, Remaining: res.Left}
+			for _, t := range types {
+				if t.ID == res.Short {
+					s.Name = t.Name
+				}
+			}
+			return false, s.Err()
+		}
+	}
+	return false, nil
+}
+
+func (c *Checkout) returnToGate(ctx context.Context, items []admit.HoldItem) {
+	if c.gate == nil || len(items) == 0 {
+		return
+	}
+	if err := c.gate.Return(ctx, items); err != nil {
+		// The reconciler corrects the counter within seconds.
+		c.logger.Warn("inventory gate: return failed", "err", err)
+	}
+}
+
+// validateItems merges and checks the requested items against the event's
+// ticket types; field names are what the pages and the API show.
+func validateItems(items []admit.HoldItem, types []*admit.TicketType, ev *admit.Event, now time.Time) ([]admit.HoldItem, error) {
+	byID := map[int64]*admit.TicketType{}
+	for _, t := range types {
+		byID[t.ID] = t
+	}
+	merged := map[int64]int{}
+	var order []int64
+	var p admit.Problems
+	for i, it := range items {
+		field := "items[" + strconv.Itoa(i) + "]"
+		if it.Quantity < 0 {
+			p.Add(field+".quantity", "Quantity cannot be negative.")
+			continue
+		}
+		if it.Quantity == 0 {
+			continue
+		}
+		if _, ok := byID[it.TicketTypeID]; !ok {
+			p.Add(field+".ticket_type_id", "No such ticket type for this event.")
+			continue
+		}
+		if _, seen := merged[it.TicketTypeID]; !seen {
+			order = append(order, it.TicketTypeID)
+		}
+		merged[it.TicketTypeID] += it.Quantity
+	}
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	if len(merged) == 0 {
+		return nil, admit.FieldError("items", "Choose at least one ticket.")
+	}
+	out := make([]admit.HoldItem, 0, len(merged))
+	for _, id := range order {
+		t, q := byID[id], merged[id]
+		field := "ticket_type_" + strconv.FormatInt(id, 10)
+		switch {
+		case t.Hidden:
+			p.Add(field, "No such ticket type for this event.")
+		case t.AvailabilityAt(now, ev.StartsAt) == admit.NotYetOnSale:
+			p.Add(field, t.Name+" is not on sale yet.")
+		case t.AvailabilityAt(now, ev.StartsAt) == admit.SalesEnded:
+			p.Add(field, "Sales of "+t.Name+" have ended.")
+		case q < t.MinPerOrder:
+			p.Add(field, "Choose at least "+strconv.Itoa(t.MinPerOrder)+" "+t.Name+" tickets.")
+		case q > t.MaxPerOrder:
+			p.Add(field, "At most "+strconv.Itoa(t.MaxPerOrder)+" "+t.Name+" tickets per order.")
+		}
+		out = append(out, admit.HoldItem{TicketTypeID: id, Quantity: q})
+	}
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CancelHold releases the buyer's hold now.
+func (c *Checkout) CancelHold(ctx context.Context, holdID string) error {
+	items, err := c.ledger.ReleaseHold(ctx, holdID)
+	if err != nil {
+		return err
+	}
+	c.returnToGate(ctx, items)
+	return nil
+}
+
+// Placed is the outcome of PlaceOrder.
+type Placed struct {
+	Order *admit.Order
+	// Existing is true when the hold had already become this order (a
+	// double submit).
+	Existing bool
+	// RedirectURL is the hosted payment page to send the buyer to, if any.
+	RedirectURL string
+}
+
+// PlaceOrder turns the hold into an order. A free order is paid at once; a
+// paid one starts its payment with the chosen provider, whose idempotency
+// key is the order id, so repeating this for the same hold never creates a
+// second order or a second payment.
+func (c *Checkout) PlaceOrder(ctx context.Context, holdID string, req admit.OrderRequest) (*Placed, error) {
+	h, err := c.ledger.FindHold(ctx, holdID)
+	if err != nil {
+		return nil, err
+	}
+	req.Normalize()
+	if h.Status != admit.HoldConverted {
+		if err := req.Validate(h.Quantity()); err != nil {
+			return nil, err
+		}
+		if req.PaymentMethod != "" && req.PaymentMethod != admit.PaymentFree {
+			if _, ok := c.providers[req.PaymentMethod]; !ok {
+				return nil, admit.FieldError("payment_method", "This payment method is not available.")
+			}
+		}
+	}
+	pendingFor := time.Duration(0)
+	if req.PaymentMethod == admit.PaymentStripe {
+		pendingFor = c.pending
+	}
+	o, existing, err := c.ledger.PlaceOrder(ctx, mysql.PlaceOrder{HoldID: holdID, Request: req, PendingFor: pendingFor})
+	if err != nil {
+		return nil, err
+	}
+	placed := &Placed{Order: o, Existing: existing}
+	if o.Status != admit.OrderPending {
+		return placed, nil
+	}
+	provider, ok := c.providers[o.PaymentProvider]
+	if !ok {
+		return placed, nil
+	}
+	success := c.OrderURL(o)
+	started, err := provider.Start(ctx, o, success, success+"&payment=cancelled")
+	if err != nil {
+		// The order stays pending with its tickets set aside; the buyer can
+		// retry the payment from the order page until it expires.
+		return nil, err
+	}
+	if started.Ref != "" && started.Ref != o.PaymentRef {
+		if err := c.ledger.SetPaymentRef(ctx, o.OrganizationID, o.ID, started.Ref); err != nil {
+			return nil, err
+		}
+		o.PaymentRef = started.Ref
+	}
+	placed.RedirectURL = started.RedirectURL
+	return placed, nil
+}
+
+// OrderURL is the buyer's private link to the order.
+func (c *Checkout) OrderURL(o *admit.Order) string {
+	return c.baseURL + "/o/" + url.PathEscape(o.Reference) + "?token=" + url.QueryEscape(o.AccessToken)
+}
+
+// HandlePayment applies a verified provider notification. Duplicates and
+// out-of-order deliveries are harmless: paying is a guarded transition, and
+// a late payment for a cancelled order is refunded.
+func (c *Checkout) HandlePayment(ctx context.Context, n *payment.Notification) error {
+	switch n.Kind {
+	case payment.Paid:
+		o, err := c.ledger.FindOrder(ctx, n.OrganizationID, n.OrderID)
+		if err != nil {
+			return err
+		}
+		if n.Amount != 0 && (n.Amount < o.Total || (n.Currency != "" && n.Currency != o.Currency)) {
+			c.logger.Error("payment amount does not match the order; not marking it paid",
+				"order", o.Reference, "paid", n.Amount, "currency", n.Currency, "total", o.Total)
+			return nil
+		}
+		_, changed, err := c.ledger.MarkOrderPaid(ctx, n.OrganizationID, n.OrderID, n.Ref)
+		if admit.ErrorCode(err) == admit.ECONFLICT {
+			return c.refundLatePayment(ctx, o, n)
+		}
+		if err == nil && !changed {
+			c.logger.Info("duplicate payment notification ignored", "order", o.Reference, "event", n.EventID)
+		}
+		return err
+	case payment.Expired:
+		items, err := c.ledger.CancelOrder(ctx, n.OrganizationID, n.OrderID)
+		if err != nil {
+			return err
+		}
+		c.returnToGate(ctx, items)
+	}
+	return nil
+}
+
+func (c *Checkout) refundLatePayment(ctx context.Context, o *admit.Order, n *payment.Notification) error {
+	r, ok := c.providers[o.PaymentProvider].(Refunder)
+	if !ok || n.PaymentIntent == "" {
+		c.logger.Error("payment arrived for a cancelled order and cannot be refunded automatically", "order", o.Reference)
+		return nil
+	}
+	id, err := r.Refund(ctx, n.PaymentIntent, 0, "admit-late-refund-"+strconv.FormatInt(o.ID, 10))
+	if err != nil {
+		return err
+	}
+	c.logger.Warn("payment arrived for a cancelled order; refunded", "order", o.Reference, "refund", id)
+	return nil
+}
+
+// Sweep releases expired holds and cancels expired pending orders, giving
+// their tickets back to the ledger and the gate.
+func (c *Checkout) Sweep(ctx context.Context) error {
+	items, err := c.ledger.ReleaseExpiredHolds(ctx, 500)
+	c.returnToGate(ctx, items)
+	if err != nil {
+		return err
+	}
+	items, err = c.ledger.CancelExpiredOrders(ctx, 500)
+	c.returnToGate(ctx, items)
+	return err
+}
+
+// Reconcile sets every on-sale counter of the gate to the ledger's figure,
+// correcting drift (a lost return, a crash between gate and ledger, a
+// corrupted key).
+func (c *Checkout) Reconcile(ctx context.Context) error {
+	if c.gate == nil {
+		return nil
+	}
+	avail, err := c.ledger.OnSaleAvailability(ctx)
+	if err != nil {
+		return err
+	}
+	for id, n := range avail {
+		if err := c.gate.Set(ctx, id, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RunMaintenance sweeps every sweepEvery and reconciles every reconcileEvery
+// until ctx is done. Every app server runs it: the guarded statements make
+// concurrent sweepers safe.
+func (c *Checkout) RunMaintenance(ctx context.Context, sweepEvery, reconcileEvery time.Duration) {
+	sweep := time.NewTicker(sweepEvery)
+	reconcile := time.NewTicker(reconcileEvery)
+	cleanup := time.NewTicker(time.Hour)
+	defer sweep.Stop()
+	defer reconcile.Stop()
+	defer cleanup.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-sweep.C:
+			if err := c.Sweep(ctx); err != nil && ctx.Err() == nil {
+				c.logger.Warn("sweeper failed", "err", err)
+			}
+		case <-reconcile.C:
+			if err := c.Reconcile(ctx); err != nil && ctx.Err() == nil {
+				c.logger.Warn("inventory reconcile failed", "err", err)
+			}
+		case <-cleanup.C:
+			if _, err := c.ledger.DeleteOldIdempotencyKeys(ctx); err != nil && ctx.Err() == nil {
+				c.logger.Warn("idempotency key cleanup failed", "err", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,244 @@
+package checkout_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/checkout"
+	"github.com/admithq/admit/internal/mysql"
+	"github.com/admithq/admit/internal/mysqltest"
+	"github.com/admithq/admit/internal/payment"
+	"github.com/admithq/admit/internal/redis"
+)
+
+// redisDB is this package's own Redis database, so a test may flush it.
+const redisDB = 2
+
+func mustRedis(tb testing.TB) goredis.UniversalClient {
+	tb.Helper()
+	addr := os.Getenv("ADMIT_TEST_REDIS_ADDR")
+	if addr == "" {
+		addr = "127.0.0.1:16379"
+	}
+	c := redis.NewClient(redis.Options{Addr: addr, DB: redisDB})
+	if err := c.Ping(context.Background()).Err(); err != nil {
+		tb.Fatalf("redis at %s: %v (start the stack: scripts/stack up)", addr, err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	return c
+}
+
+type fixture struct {
+	db    *mysql.DB
+	rdb   goredis.UniversalClient
+	gate  *redis.Inventory
+	co    *checkout.Checkout
+	event *admit.Event
+	types []*admit.TicketType
+}
+
+// mustFixture creates an organization with a published event whose ticket
+// types have the given quantities and prices.
+func mustFixture(tb testing.TB, limits mysql.HoldLimits, specs ...admit.TicketType) *fixture {
+	tb.Helper()
+	ctx := context.Background()
+	f := &fixture{db: mysqltest.MustOpen(tb), rdb: mustRedis(tb)}
+	org := &admit.Organization{Slug: "org-" + admit.NewToken(4), Name: "Org"}
+	if err := f.db.CreateOrganization(ctx, org); err != nil {
+		tb.Fatal(err)
+	}
+	f.event = &admit.Event{OrganizationID: org.ID, Slug: "ev", Name: "Event", TimeZone: "UTC",
+		StartsAt: time.Now().Add(30 * 24 * time.Hour), Currency: "EUR", Status: admit.EventPublished, HoldMinutes: 10}
+	if err := f.db.CreateEvent(ctx, f.event); err != nil {
+		tb.Fatal(err)
+	}
+	for i, s := range specs {
+		t := s
+		t.OrganizationID, t.EventID, t.Position = org.ID, f.event.ID, i
+		if t.Name == "" {
+			t.Name = fmt.Sprintf("Type %d", i)
+		}
+		if t.MinPerOrder == 0 {
+			t.MinPerOrder = 1
+		}
+		if t.MaxPerOrder == 0 {
+			t.MaxPerOrder = 10
+		}
+		if err := f.db.CreateTicketType(ctx, &t); err != nil {
+			tb.Fatal(err)
+		}
+		f.types = append(f.types, &t)
+	}
+	f.gate = redis.NewInventory(f.rdb, "test:"+admit.NewToken(6)+":")
+	f.co = checkout.New(checkout.Options{
+		Ledger: f.db, Gate: f.gate, Limits: limits, BaseURL: "http://admit.test",
+		Providers: []payment.Provider{&payment.Offline{}},
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	return f
+}
+
+// ledgerState reads the counters and recounts them from holds and orders.
+type ledgerState struct {
+	quantity, reserved, sold   int
+	heldInHolds, soldInOrders  int
+	validTickets, orders, paid int
+}
+
+func (f *fixture) state(tb testing.TB, ticketTypeID int64) ledgerState {
+	tb.Helper()
+	var s ledgerState
+	db := f.db.SQL()
+	q := func(query string, dest ...any) {
+		if err := db.QueryRow(query, ticketTypeID).Scan(dest...); err != nil {
+			tb.Fatalf("%s: %v", query, err)
+		}
+	}
+	q(`SELECT quantity, reserved, sold FROM ticket_types WHERE id = ?`, &s.quantity, &s.reserved, &s.sold)
+	q(`SELECT COALESCE(SUM(hi.quantity), 0) FROM hold_items hi JOIN holds h ON h.id = hi.hold_id
+		WHERE hi.ticket_type_id = ? AND h.status = 'active'`, &s.heldInHolds)
+	q(`SELECT COALESCE(SUM(ol.quantity), 0) FROM order_lines ol JOIN orders o ON o.id = ol.order_id
+		WHERE ol.ticket_type_id = ? AND o.status IN ('pending', 'paid')`, &s.soldInOrders)
+	q(`SELECT COUNT(*) FROM tickets WHERE ticket_type_id = ? AND status = 'valid'`, &s.validTickets)
+	return s
+}
+
+// buyer is one concurrent actor: hold some tickets, then order them.
+type outcome struct {
+	held, soldOut, limited, ordered atomic.Int64
+	failures                        atomic.Int64
+	firstFailure                    atomic.Value
+}
+
+func (f *fixture) buy(ctx context.Context, rng *rand.Rand, out *outcome) {
+	var items []admit.HoldItem
+	switch rng.IntN(3) {
+	case 0:
+		items = []admit.HoldItem{{TicketTypeID: f.types[0].ID, Quantity: 1 + rng.IntN(3)}}
+	case 1:
+		items = []admit.HoldItem{{TicketTypeID: f.types[1].ID, Quantity: 1 + rng.IntN(3)}}
+	default:
+		items = []admit.HoldItem{{TicketTypeID: f.types[0].ID, Quantity: 1}, {TicketTypeID: f.types[1].ID, Quantity: 1 + rng.IntN(2)}}
+	}
+	h, err := f.co.Hold(ctx, f.event, items, checkout.Client{Key: admit.NewToken(8), IP: "127.0.0.1"})
+	switch admit.ErrorCode(err) {
+	case "":
+	case admit.ESOLDOUT:
+		out.soldOut.Add(1)
+		return
+	case admit.ERATELIMITED:
+		out.limited.Add(1)
+		return
+	default:
+		out.failures.Add(1)
+		out.firstFailure.CompareAndSwap(nil, err.Error())
+		return
+	}
+	out.held.Add(1)
+	req := admit.OrderRequest{BuyerName: "Buyer", BuyerEmail: "buyer@example.com", PaymentMethod: admit.PaymentOffline}
+	for range h.Quantity() {
+		req.Attendees = append(req.Attendees, admit.Attendee{Name: "Attendee"})
+	}
+	if _, err := f.co.PlaceOrder(ctx, h.ID, req); err != nil {
+		out.failures.Add(1)
+		out.firstFailure.CompareAndSwap(nil, err.Error())
+		return
+	}
+	out.ordered.Add(1)
+}
+
+// TestConcurrentBuyersNeverOversell races 2,000 buyers for 100 tickets of two
+// types, with the Redis gate intact, flushed mid-sale, or corrupted upward:
+// every time exactly 100 tickets end up held or sold, and the counters match
+// the holds and orders behind them.
+func TestConcurrentBuyersNeverOversell(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		fault func(t *testing.T, f *fixture)
+	}{
+		{name: "gate intact"},
+		{name: "redis flushed mid-sale", fault: func(t *testing.T, f *fixture) {
+			if err := f.rdb.FlushDB(context.Background()).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "counters corrupted upward", fault: func(t *testing.T, f *fixture) {
+			for _, tt := range f.types {
+				if err := f.gate.Set(context.Background(), tt.ID, 1_000_000); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := mustFixture(t, mysql.HoldLimits{},
+				admit.TicketType{Name: "Free", Price: 0, Quantity: 50},
+				admit.TicketType{Name: "Paid", Price: 2500, Quantity: 50})
+			ctx := context.Background()
+			const buyers = 2000
+			var out outcome
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i := range buyers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					if i == buyers/4 && tt.fault != nil {
+						tt.fault(t, f)
+					}
+					f.buy(ctx, rand.New(rand.NewPCG(uint64(i), 7)), &out)
+				}()
+			}
+			began := time.Now()
+			close(start)
+			wg.Wait()
+			elapsed := time.Since(began)
+			t.Logf("%d buyers in %v: %d held, %d ordered, %d sold out, %d failed (%.0f attempts/s)",
+				buyers, elapsed.Round(time.Millisecond), out.held.Load(), out.ordered.Load(), out.soldOut.Load(),
+				out.failures.Load(), float64(buyers)/elapsed.Seconds())
+			if n := out.failures.Load(); n > 0 {
+				t.Fatalf("%d buyers failed with something other than sold out; first: %v", n, out.firstFailure.Load())
+			}
+			total := 0
+			for _, tt := range f.types {
+				s := f.state(t, tt.ID)
+				if s.reserved+s.sold > s.quantity {
+					t.Errorf("%s oversold: reserved %d + sold %d > quantity %d", tt.Name, s.reserved, s.sold, s.quantity)
+				}
+				if s.reserved != s.heldInHolds || s.sold != s.soldInOrders {
+					t.Errorf("%s counters disagree with the ledger: reserved %d vs %d in active holds, sold %d vs %d in orders",
+						tt.Name, s.reserved, s.heldInHolds, s.sold, s.soldInOrders)
+				}
+				total += s.reserved + s.sold
+			}
+			if total != 100 {
+				t.Errorf("%d tickets held or sold, want exactly 100", total)
+			}
+			if out.ordered.Load() != out.held.Load() {
+				t.Errorf("%d holds but %d orders", out.held.Load(), out.ordered.Load())
+			}
+			// After reconciling, the gate agrees with the ledger.
+			if err := f.co.Reconcile(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for _, tt := range f.types {
+				got, ok, err := f.gate.Available(ctx, tt.ID)
+				if err != nil || !ok || got != 0 {
+					t.Errorf("%s gate after reconcile: %d (exists %v, err %v), want 0", tt.Name, got, ok, err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,265 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/admithq/admit/internal/admit"
+)
+
+// HoldLimits caps how many live holds one buyer may have for an event, by
+// session and by address; zero disables a cap.
+type HoldLimits struct {
+	PerClient int
+	PerIP     int
+}
+
+// CreateHold takes capacity for every item of h and records the hold, in one
+// transaction: each ticket type is one guarded UPDATE that cannot take more
+// than its quantity, so concurrent holds can never oversell whatever Redis
+// said. The expiry is computed from MySQL's clock. On success h.ID,
+// h.ExpiresAt and h.ExpiresIn are set; if a type has too few tickets left the
+// error is ESOLDOUT with a admit.Shortage detail.
+func (d *DB) CreateHold(ctx context.Context, h *admit.Hold, ttl time.Duration, limits HoldLimits) (err error) {
+	defer wrap(&err, "DB.CreateHold(%d, %d)", h.OrganizationID, h.EventID)
+	items := append([]admit.HoldItem(nil), h.Items...)
+	// A fixed lock order keeps two multi-type holds from deadlocking.
+	sort.Slice(items, func(i, j int) bool { return items[i].TicketTypeID < items[j].TicketTypeID })
+	h.ID = admit.NewToken(16)
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		var now time.Time
+		if err := tx.QueryRowContext(ctx, `SELECT NOW(6)`).Scan(&now); err != nil {
+			return err
+		}
+		if err := checkHoldLimits(ctx, tx, h, limits); err != nil {
+			return err
+		}
+		for _, it := range items {
+			res, err := tx.ExecContext(ctx, `UPDATE ticket_types SET reserved = reserved + ?
+				WHERE id = ? AND organization_id = ? AND event_id = ? AND reserved + sold + ? <= quantity`,
+				it.Quantity, it.TicketTypeID, h.OrganizationID, h.EventID, it.Quantity)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 0 {
+				return soldOut(ctx, tx, h.OrganizationID, it.TicketTypeID)
+			}
+		}
+		h.ExpiresAt = now.Add(ttl)
+		h.ExpiresIn = ttl
+		h.Status = admit.HoldActive
+		if _, err := tx.ExecContext(ctx, `INSERT INTO holds (id, organization_id, event_id, client_key, client_ip, status, expires_at, created_at)
+			VALUES (?, ?, ?, ?, ?, 'active', ?, ?)`,
+			h.ID, h.OrganizationID, h.EventID, h.ClientKey, h.ClientIP, h.ExpiresAt, now); err != nil {
+			return err
+		}
+		q := `INSERT INTO hold_items (hold_id, ticket_type_id, quantity) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?),", len(items)), ",")
+		args := make([]any, 0, 3*len(items))
+		for _, it := range items {
+			args = append(args, h.ID, it.TicketTypeID, it.Quantity)
+		}
+		_, err := tx.ExecContext(ctx, q, args...)
+		return err
+	})
+}
+
+func checkHoldLimits(ctx context.Context, tx *sql.Tx, h *admit.Hold, limits HoldLimits) error {
+	for _, c := range []struct {
+		column, value string
+		limit         int
+	}{{"client_key", h.ClientKey, limits.PerClient}, {"client_ip", h.ClientIP, limits.PerIP}} {
+		if c.limit <= 0 || c.value == "" {
+			continue
+		}
+		var n int
+		err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM holds WHERE event_id = ? AND `+c.column+` = ?
+			AND status = 'active' AND expires_at > NOW(6)`, h.EventID, c.value).Scan(&n)
+		if err != nil {
+			return err
+		}
+		if n >= c.limit {
+			return &admit.Error{Code: admit.ERATELIMITED,
+				Message: "You already hold tickets for this event. Finish or cancel that checkout first, or wait for it to expire."}
+		}
+	}
+	return nil
+}
+
+// soldOut builds the ESOLDOUT error naming the ticket type and what is left.
+func soldOut(ctx context.Context, tx *sql.Tx, orgID, ticketTypeID int64) error {
+	var s admit.Shortage
+	err := tx.QueryRowContext(ctx, `SELECT id, name, GREATEST(quantity - reserved - sold, 0) FROM ticket_types
+		WHERE id = ? AND organization_id = ?`, ticketTypeID, orgID).Scan(&s.TicketTypeID, &s.Name, &s.Remaining)
+	if err != nil {
+		return err
+	}
+	return s.Err()
+}
+
+// FindHold returns the hold with its items and the time it has left by
+// MySQL's clock, or ENOTFOUND.
+func (d *DB) FindHold(ctx context.Context, id string) (h *admit.Hold, err error) {
+	defer wrap(&err, "DB.FindHold")
+	h = &admit.Hold{}
+	var status string
+	var leftMicros int64
+	err = d.db.QueryRowContext(ctx, `SELECT id, organization_id, event_id, client_key, client_ip, status, expires_at,
+		TIMESTAMPDIFF(MICROSECOND, NOW(6), expires_at), created_at FROM holds WHERE id = ?`, id).
+		Scan(&h.ID, &h.OrganizationID, &h.EventID, &h.ClientKey, &h.ClientIP, &status, &h.ExpiresAt, &leftMicros, &h.CreatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, admit.Errorf(admit.ENOTFOUND, "This checkout does not exist. Start again from the event page.")
+	} else if err != nil {
+		return nil, err
+	}
+	h.Status = admit.HoldStatus(status)
+	h.ExpiresIn = time.Duration(leftMicros) * time.Microsecond
+	h.Items, err = holdItems(ctx, d.db, h.ID)
+	return h, err
+}
+
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func holdItems(ctx context.Context, q queryer, holdID string) ([]admit.HoldItem, error) {
+	rows, err := q.QueryContext(ctx, `SELECT ticket_type_id, quantity FROM hold_items WHERE hold_id = ? ORDER BY ticket_type_id`, holdID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []admit.HoldItem
+	for rows.Next() {
+		var it admit.HoldItem
+		if err := rows.Scan(&it.TicketTypeID, &it.Quantity); err != nil {
+			return nil, err
+		}
+		items = append(items, it)
+	}
+	return items, rows.Err()
+}
+
+// ReleaseHold gives back the capacity of an active hold now (the buyer
+// cancelled), returning its items; a hold that is no longer active releases
+// nothing.
+func (d *DB) ReleaseHold(ctx context.Context, id string) (items []admit.HoldItem, err error) {
+	defer wrap(&err, "DB.ReleaseHold")
+	return d.releaseHold(ctx, id, false)
+}
+
+// ReleaseExpiredHolds releases up to limit holds whose time is over and
+// returns the capacity each ticket type got back, for the Redis gate.
+func (d *DB) ReleaseExpiredHolds(ctx context.Context, limit int) (released []admit.HoldItem, err error) {
+	defer wrap(&err, "DB.ReleaseExpiredHolds")
+	rows, err := d.db.QueryContext(ctx, `SELECT id FROM holds WHERE status = 'active' AND expires_at <= NOW(6)
+		ORDER BY expires_at LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		items, err := d.releaseHold(ctx, id, true)
+		if err != nil {
+			return released, err
+		}
+		released = append(released, items...)
+	}
+	return released, nil
+}
+
+// releaseHold flips one active hold to released with a guarded UPDATE, so
+// two sweepers (or a sweeper and a buyer) cannot both return its capacity.
+func (d *DB) releaseHold(ctx context.Context, id string, onlyExpired bool) (items []admit.HoldItem, err error) {
+	err = d.inTx(ctx, func(tx *sql.Tx) error {
+		q := `UPDATE holds SET status = 'released', released_at = NOW(6) WHERE id = ? AND status = 'active'`
+		if onlyExpired {
+			q += ` AND expires_at <= NOW(6)`
+		}
+		res, err := tx.ExecContext(ctx, q, id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		if items, err = holdItems(ctx, tx, id); err != nil {
+			return err
+		}
+		for _, it := range items {
+			if _, err := tx.ExecContext(ctx, `UPDATE ticket_types SET reserved = reserved - ? WHERE id = ?`, it.Quantity, it.TicketTypeID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return items, err
+}
+
+// Availability returns quantity - reserved - sold for each of the ticket
+// types, the figure the Redis gate mirrors.
+func (d *DB) Availability(ctx context.Context, ticketTypeIDs []int64) (available map[int64]int, err error) {
+	defer wrap(&err, "DB.Availability")
+	available = map[int64]int{}
+	if len(ticketTypeIDs) == 0 {
+		return available, nil
+	}
+	args := make([]any, len(ticketTypeIDs))
+	for i, id := range ticketTypeIDs {
+		args[i] = id
+	}
+	rows, err := d.db.QueryContext(ctx, `SELECT id, GREATEST(quantity - reserved - sold, 0) FROM ticket_types
+		WHERE id IN (`+strings.TrimSuffix(strings.Repeat("?,", len(args)), ",")+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		available[id] = n
+	}
+	return available, rows.Err()
+}
+
+// OnSaleAvailability returns the availability of every ticket type of every
+// published event, for the reconciler.
+func (d *DB) OnSaleAvailability(ctx context.Context) (available map[int64]int, err error) {
+	defer wrap(&err, "DB.OnSaleAvailability")
+	rows, err := d.db.QueryContext(ctx, `SELECT tt.id, GREATEST(tt.quantity - tt.reserved - tt.sold, 0)
+		FROM ticket_types tt JOIN events e ON e.id = tt.event_id
+		WHERE e.status = 'published' AND (tt.sales_end IS NULL OR tt.sales_end > NOW(6))`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	available = map[int64]int{}
+	for rows.Next() {
+		var id int64
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		available[id] = n
+	}
+	return available, rows.Err()
+}

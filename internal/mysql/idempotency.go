@@ -1,0 +1,105 @@
+package mysql
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+
+	"github.com/admithq/admit/internal/admit"
+)
+
+// StoredResponse is the first response to an idempotent request, replayed
+// for its repeats.
+type StoredResponse struct {
+	Status int
+	Body   []byte
+}
+
+// IdempotencyKey names one idempotent request: unique per organization,
+// scope (which surface or token) and the client's key.
+type IdempotencyKey struct {
+	OrganizationID int64
+	Scope          string
+	Key            string
+}
+
+// abandonedAfter is how long a claimed key may stay without a response
+// before a repeat may take it over (its first request died mid-way).
+const abandonedAfterSeconds = 60
+
+// BeginIdempotent claims k for a request whose body hashes to hash. It
+// returns the stored response if the request already completed; EKEYREUSED
+// if k was used with a different request; ECONFLICT if the first request is
+// still running. With (nil, nil) the caller owns k and must Finish or Abandon
+// it.
+func (d *DB) BeginIdempotent(ctx context.Context, k IdempotencyKey, hash []byte) (stored *StoredResponse, err error) {
+	defer wrap(&err, "DB.BeginIdempotent")
+	_, err = d.db.ExecContext(ctx, `INSERT INTO idempotency_keys (organization_id, scope, idempotency_key, request_hash) VALUES (?, ?, ?, ?)`,
+		k.OrganizationID, k.Scope, k.Key, hash)
+	if err == nil {
+		return nil, nil
+	} else if !isDuplicate(err) {
+		return nil, err
+	}
+	var storedHash []byte
+	var status sql.NullInt64
+	var body []byte
+	var abandoned bool
+	err = d.db.QueryRowContext(ctx, `SELECT request_hash, response_status, response_body, created_at < NOW(6) - INTERVAL ? SECOND
+		FROM idempotency_keys WHERE organization_id = ? AND scope = ? AND idempotency_key = ?`,
+		abandonedAfterSeconds, k.OrganizationID, k.Scope, k.Key).Scan(&storedHash, &status, &body, &abandoned)
+	if err == sql.ErrNoRows {
+		// Abandoned and deleted between our INSERT and SELECT: ask the
+		// client to retry rather than guess.
+		return nil, admit.Errorf(admit.ECONFLICT, "A request with this Idempotency-Key is in progress; retry shortly.")
+	} else if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(storedHash, hash) {
+		return nil, &admit.Error{Code: admit.EKEYREUSED, Field: "Idempotency-Key",
+			Message: "This Idempotency-Key was already used with a different request."}
+	}
+	if status.Valid {
+		return &StoredResponse{Status: int(status.Int64), Body: body}, nil
+	}
+	if abandoned {
+		res, err := d.db.ExecContext(ctx, `UPDATE idempotency_keys SET created_at = NOW(6)
+			WHERE organization_id = ? AND scope = ? AND idempotency_key = ? AND response_status IS NULL
+			AND created_at < NOW(6) - INTERVAL ? SECOND`, k.OrganizationID, k.Scope, k.Key, abandonedAfterSeconds)
+		if err != nil {
+			return nil, err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			return nil, nil
+		}
+	}
+	return nil, admit.Errorf(admit.ECONFLICT, "A request with this Idempotency-Key is in progress; retry shortly.")
+}
+
+// FinishIdempotent stores the response for k's repeats.
+func (d *DB) FinishIdempotent(ctx context.Context, k IdempotencyKey, status int, body []byte) (err error) {
+	defer wrap(&err, "DB.FinishIdempotent")
+	_, err = d.db.ExecContext(ctx, `UPDATE idempotency_keys SET response_status = ?, response_body = ?
+		WHERE organization_id = ? AND scope = ? AND idempotency_key = ?`, status, body, k.OrganizationID, k.Scope, k.Key)
+	return err
+}
+
+// AbandonIdempotent releases k after a failure the client may retry (a 5xx):
+// nothing is stored, so a repeat runs again.
+func (d *DB) AbandonIdempotent(ctx context.Context, k IdempotencyKey) (err error) {
+	defer wrap(&err, "DB.AbandonIdempotent")
+	_, err = d.db.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE organization_id = ? AND scope = ? AND idempotency_key = ?
+		AND response_status IS NULL`, k.OrganizationID, k.Scope, k.Key)
+	return err
+}
+
+// DeleteOldIdempotencyKeys removes keys older than two days (they are kept
+// at least 24 hours, as promised to clients).
+func (d *DB) DeleteOldIdempotencyKeys(ctx context.Context) (n int64, err error) {
+	defer wrap(&err, "DB.DeleteOldIdempotencyKeys")
+	res, err := d.db.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < NOW(6) - INTERVAL 48 HOUR LIMIT 5000`)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
