@@ -5,11 +5,16 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/admithq/admit/internal/api"
+	"github.com/admithq/admit/internal/checkout"
 	"github.com/admithq/admit/internal/config"
+	"github.com/admithq/admit/internal/mysql"
+	"github.com/admithq/admit/internal/payment"
 	"github.com/admithq/admit/internal/redis"
 	"github.com/admithq/admit/internal/server"
 	"github.com/admithq/admit/internal/web"
@@ -36,14 +41,38 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(d.db.SQL(), "admit"),
 	)
-	pages, err := web.New(web.Options{Store: d.db, Cache: d.cache, PageCacheTTL: cfg.PageCacheTTL, Logger: logger})
+	var providers []payment.Provider
+	var stripe *payment.Stripe
+	if cfg.OfflinePayment != "" {
+		providers = append(providers, &payment.Offline{Instructions: cfg.OfflinePayment})
+	}
+	if cfg.StripeSecretKey != "" {
+		stripe = payment.NewStripe(payment.StripeOptions{SecretKey: cfg.StripeSecretKey, WebhookSecret: cfg.StripeWebhook, APIBase: cfg.StripeAPIBase})
+		providers = append(providers, stripe)
+	}
+	limits := mysql.HoldLimits{PerClient: cfg.HoldsPerClient, PerIP: 10 * cfg.HoldsPerClient}
+	co := checkout.New(checkout.Options{
+		Ledger:    d.db,
+		Gate:      redis.NewInventory(d.redis, cfg.RedisPrefix),
+		Providers: providers,
+		Limits:    limits,
+		BaseURL:   cfg.BaseURL,
+		Logger:    logger,
+	})
+	pages, err := web.New(web.Options{Store: d.db, Cache: d.cache, Checkout: co, PageCacheTTL: cfg.PageCacheTTL,
+		Logger: logger, SecureCookies: cfg.Production(), OfflineInstructions: cfg.OfflinePayment})
 	if err != nil {
 		return err
 	}
+	apiOpts := api.Options{Store: d.db, Checkout: co, Logger: logger}
+	if stripe != nil {
+		apiOpts.Stripe = stripe
+	}
 	srv := server.New(server.Options{
-		Logger:    logger,
-		Registry:  reg,
-		HTMLError: pages.RenderError,
+		Logger:     logger,
+		Registry:   reg,
+		TrustProxy: cfg.TrustProxy,
+		HTMLError:  pages.RenderError,
 		Checks: []server.Check{
 			{Name: "mysql", Ping: d.db.Ping},
 			{Name: "redis", Ping: func(ctx context.Context) error { return redis.Ping(ctx, d.redis) }},
@@ -51,6 +80,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		},
 	})
 	pages.Register(srv.Echo())
+	api.New(apiOpts).Register(srv.Echo())
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -60,6 +90,12 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if cfg.BaseURL == "http://"+cfg.HTTPAddr {
 		cfg.BaseURL = "http://" + addr
 	}
+	// The base URL is known only now (port 0 picks one), and links in
+	// checkout pages and payment redirects use it.
+	co.SetBaseURL(cfg.BaseURL)
+	maintenanceCtx, stopMaintenance := context.WithCancel(ctx)
+	defer stopMaintenance()
+	go co.RunMaintenance(maintenanceCtx, time.Second, 5*time.Second)
 	logger.Info("serving", "addr", addr, "base_url", cfg.BaseURL, "version", version)
 	fmt.Fprintf(env.stdout, "admit serve: listening on http://%s (public URL %s)\n", addr, strings.TrimRight(cfg.BaseURL, "/"))
 	return srv.Serve(ctx, ln, cfg.ShutdownTimeout)

@@ -89,6 +89,9 @@ func New(o Options) *Checkout {
 	return c
 }
 
+// SetBaseURL sets the public URL used in links, once the server knows it.
+func (c *Checkout) SetBaseURL(u string) { c.baseURL = u }
+
 // PaymentMethods lists the enabled payment providers' names in a stable
 // order, for the pages to offer.
 func (c *Checkout) PaymentMethods() []string {

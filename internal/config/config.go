@@ -35,6 +35,11 @@ type Config struct {
 	LogFormat       string // auto, json or text
 	LogLevel        string
 	HoldsPerClient  int
+	TrustProxy      bool
+	StripeSecretKey string
+	StripeWebhook   string
+	StripeAPIBase   string
+	OfflinePayment  string
 	ShutdownTimeout time.Duration
 	PageCacheTTL    time.Duration
 }
@@ -125,6 +130,16 @@ func settings() []setting {
 			}},
 		{flag: "holds-per-client", env: "ADMIT_HOLDS_PER_CLIENT", def: "5", usage: "active holds one buyer (session or IP) may have per event; 0 disables the cap (load tests)", commands: []string{"serve"},
 			set: func(c *Config, v string) (err error) { c.HoldsPerClient, err = atoiRange(v, 0, 1_000_000); return err }},
+		{flag: "trust-proxy", env: "ADMIT_TRUST_PROXY", def: "false", usage: "take the client address from X-Forwarded-For set by a proxy on a loopback or private address (true behind HAProxy)", commands: []string{"serve"},
+			set: func(c *Config, v string) (err error) { c.TrustProxy, err = strconv.ParseBool(v); return err }},
+		{flag: "stripe-secret-key", env: "ADMIT_STRIPE_SECRET_KEY", def: "", usage: "Stripe secret key; empty disables card payments", secret: true, commands: []string{"serve", "worker"},
+			set: func(c *Config, v string) error { c.StripeSecretKey = v; return nil }},
+		{flag: "stripe-webhook-secret", env: "ADMIT_STRIPE_WEBHOOK_SECRET", def: "", usage: "secret (whsec_...) that signs Stripe's webhooks to /webhooks/stripe", secret: true, commands: []string{"serve"},
+			set: func(c *Config, v string) error { c.StripeWebhook = v; return nil }},
+		{flag: "stripe-api-base", env: "ADMIT_STRIPE_API_BASE", def: "", usage: "Stripe API base URL (empty: Stripe; http://127.0.0.1:12111 for the local stripe-mock)", commands: []string{"serve", "worker"},
+			set: func(c *Config, v string) error { c.StripeAPIBase = v; return nil }},
+		{flag: "offline-payment", env: "ADMIT_OFFLINE_PAYMENT", def: "Pay by bank transfer or at the door. Your tickets are issued once the organizer has received your payment.", usage: "instructions shown to buyers who choose offline payment; empty disables offline payment", commands: []string{"serve"},
+			set: func(c *Config, v string) error { c.OfflinePayment = v; return nil }},
 		{flag: "shutdown-timeout", env: "ADMIT_SHUTDOWN_TIMEOUT", def: "20s", usage: "how long in-flight requests and tasks may take to finish on shutdown", commands: []string{"serve", "worker"},
 			set: func(c *Config, v string) (err error) { c.ShutdownTimeout, err = positiveDuration(v); return err }},
 		{flag: "page-cache-ttl", env: "ADMIT_PAGE_CACHE_TTL", def: "5s", usage: "how long a rendered public event page is cached (availability may be this old)", commands: []string{"serve"},
@@ -197,6 +212,9 @@ func (c *Config) validate() error {
 			return errors.New("ADMIT_SECRET_KEY must be set in production (at least 32 random characters)")
 		}
 		c.SecretKey = developmentSecret
+	}
+	if c.StripeSecretKey != "" && c.StripeWebhook == "" && c.Production() {
+		return errors.New("ADMIT_STRIPE_WEBHOOK_SECRET must be set when Stripe is enabled")
 	}
 	if len(c.SecretKey) < 32 {
 		return errors.New("ADMIT_SECRET_KEY must be at least 32 characters")

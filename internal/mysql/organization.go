@@ -33,3 +33,15 @@ func (d *DB) FindOrganizationBySlug(ctx context.Context, slug string) (o *admit.
 	}
 	return o, err
 }
+
+// FindOrganization returns the organization with id, or ENOTFOUND.
+func (d *DB) FindOrganization(ctx context.Context, id int64) (o *admit.Organization, err error) {
+	defer wrap(&err, "DB.FindOrganization(%d)", id)
+	o = &admit.Organization{}
+	err = d.db.QueryRowContext(ctx, `SELECT id, slug, name, created_at FROM organizations WHERE id = ?`, id).
+		Scan(&o.ID, &o.Slug, &o.Name, &o.CreatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, admit.Errorf(admit.ENOTFOUND, "Organization not found.")
+	}
+	return o, err
+}

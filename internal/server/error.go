@@ -64,13 +64,9 @@ func ErrorStatus(err error) int {
 	return http.StatusInternalServerError
 }
 
-// handleError is echo's HTTPErrorHandler: every error of every surface is
-// rendered here. Only 5xx is logged as an error, and a client never sees the
-// text of an internal failure.
-func (s *Server) handleError(err error, c echo.Context) {
-	if c.Response().Committed {
-		return
-	}
+// ProblemFor returns the HTTP status and JSON problem for err. The message of
+// an internal failure is never the error's own text.
+func ProblemFor(err error) (int, Problem) {
 	status := ErrorStatus(err)
 	p := Problem{Code: admit.ErrorCode(err), Message: admit.ErrorMessage(err)}
 	var he *echo.HTTPError
@@ -88,11 +84,22 @@ func (s *Server) handleError(err error, c echo.Context) {
 	case errors.As(err, &de):
 		p.Field, p.Problems, p.Detail = de.Field, de.Problems, de.Detail
 	}
+	if status == http.StatusInternalServerError {
+		p.Code, p.Message = admit.EINTERNAL, "Internal error. It has been logged; please try again."
+	}
+	return status, p
+}
+
+// handleError is echo's HTTPErrorHandler: every error of every surface is
+// rendered here. Only 5xx is logged as an error, and a client never sees the
+// text of an internal failure.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, p := ProblemFor(err)
 	if status >= 500 {
 		LoggerFrom(c.Request().Context()).Error("request failed", "err", err, "status", status)
-		if status == http.StatusInternalServerError {
-			p.Code, p.Message = admit.EINTERNAL, "Internal error. It has been logged; please try again."
-		}
 	}
 	if status == http.StatusTooManyRequests && c.Response().Header().Get("Retry-After") == "" {
 		c.Response().Header().Set("Retry-After", "1")
@@ -113,5 +120,5 @@ func (s *Server) handleError(err error, c echo.Context) {
 // wantsJSON reports whether the request belongs to a JSON surface.
 func wantsJSON(c echo.Context) bool {
 	path := c.Request().URL.Path
-	return strings.HasPrefix(path, "/api/") || path == "/readyz" || path == "/healthz"
+	return strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/webhooks/") || path == "/readyz" || path == "/healthz"
 }

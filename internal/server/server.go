@@ -37,6 +37,11 @@ type Options struct {
 	Checks    []Check
 	HTMLError HTMLErrorFunc
 	BodyLimit string // such as "1M"
+	// TrustProxy takes the client address from X-Forwarded-For when the
+	// connection comes from a loopback or private address (HAProxy).
+	// Otherwise the connection's address is the client's: a header the client
+	// sets can never lift a per-address limit.
+	TrustProxy bool
 }
 
 // Server is the echo instance with admit's middleware and error handling.
@@ -62,6 +67,10 @@ func New(o Options) *Server {
 		}
 	}
 	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = echo.ExtractIPDirect()
+	if o.TrustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader(echo.TrustLoopback(true), echo.TrustPrivateNet(true))
+	}
 	limit := o.BodyLimit
 	if limit == "" {
 		limit = "1M"

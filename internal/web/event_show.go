@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"html/template"
 	"net/http"
 	"strconv"
@@ -12,6 +13,11 @@ import (
 	"github.com/admithq/admit/internal/admit"
 )
 
+// csrfPlaceholder stands in for the visitor's CSRF token in cached pages;
+// it is replaced on every response, so a cached page never carries anyone
+// else's token.
+const csrfPlaceholder = "__ADMIT_CSRF_TOKEN__"
+
 type ticketTypeView struct {
 	ID          int64
 	Name        string
@@ -20,16 +26,22 @@ type ticketTypeView struct {
 	State       admit.Availability
 	StateLabel  string
 	Remaining   int
+	Options     []int // the quantities the select offers
+	Selected    int
+	Problem     string
 }
 
 type eventPage struct {
 	Base        basePage
 	Event       *admit.Event
+	Org         string
 	When        string
 	StartsISO   string
 	Description template.HTML
 	Closed      bool
+	OnSale      bool
 	TicketTypes []ticketTypeView
+	Problem     string
 }
 
 // eventShow renders the public event page. The rendered page is cached for a
@@ -40,27 +52,41 @@ func (h *Handler) eventShow(c echo.Context) error {
 	if !admit.ValidSlug(orgSlug) || !admit.ValidSlug(eventSlug) {
 		return admit.Errorf(admit.ENOTFOUND, "Event not found.")
 	}
-	key := "event-page:v1:" + orgSlug + ":" + eventSlug
+	key := "event-page:v2:" + orgSlug + ":" + eventSlug
 	if body, ok := h.cache.Get(key); ok {
 		c.Response().Header().Set("X-Cache", "hit")
-		return c.HTMLBlob(http.StatusOK, body)
+		return h.htmlWithToken(c, http.StatusOK, body)
 	}
 	ctx := c.Request().Context()
 	ev, err := h.store.FindPublicEvent(ctx, orgSlug, eventSlug)
 	if err != nil {
 		return err
 	}
-	types, err := h.store.ListTicketTypes(ctx, ev.OrganizationID, ev.ID, false)
+	body, err := h.renderEvent(c, orgSlug, ev, nil, nil, "")
 	if err != nil {
 		return err
 	}
+	h.cache.Set(key, body, h.ttl)
+	c.Response().Header().Set("X-Cache", "miss")
+	return h.htmlWithToken(c, http.StatusOK, body)
+}
+
+// renderEvent renders the event page with the buyer's choices and problems
+// (after a failed hold), or none (the cached page).
+func (h *Handler) renderEvent(c echo.Context, orgSlug string, ev *admit.Event, selected map[int64]int, problems admit.Problems, problem string) ([]byte, error) {
+	types, err := h.store.ListTicketTypes(c.Request().Context(), ev.OrganizationID, ev.ID, false)
+	if err != nil {
+		return nil, err
+	}
 	page := eventPage{
-		Base:        basePage{},
+		Base:        basePage{CSRF: csrfPlaceholder},
 		Event:       ev,
+		Org:         orgSlug,
 		When:        formatWhen(ev),
 		StartsISO:   ev.StartsAt.UTC().Format(time.RFC3339),
 		Description: paragraphs(ev.Description),
 		Closed:      ev.Status == admit.EventClosed,
+		Problem:     problem,
 	}
 	now := h.now()
 	for _, t := range types {
@@ -68,19 +94,30 @@ func (h *Handler) eventShow(c echo.Context) error {
 		if page.Closed && state == admit.OnSale {
 			state = admit.SalesEnded
 		}
-		page.TicketTypes = append(page.TicketTypes, ticketTypeView{
+		v := ticketTypeView{
 			ID: t.ID, Name: t.Name, Description: t.Description,
 			Price: admit.FormatMoney(t.Price, ev.Currency), State: state,
 			StateLabel: stateLabel(state, t, ev), Remaining: t.Remaining(),
-		})
+			Selected: selected[t.ID], Problem: problems.For("ticket_type_" + strconv.FormatInt(t.ID, 10)),
+		}
+		if state == admit.OnSale {
+			page.OnSale = true
+			most := min(t.MaxPerOrder, t.Remaining())
+			v.Options = []int{0}
+			for q := t.MinPerOrder; q <= most; q++ {
+				v.Options = append(v.Options, q)
+			}
+		}
+		page.TicketTypes = append(page.TicketTypes, v)
 	}
-	body, err := h.pages.render("event", page)
-	if err != nil {
-		return err
-	}
-	h.cache.Set(key, body, h.ttl)
-	c.Response().Header().Set("X-Cache", "miss")
-	return c.HTMLBlob(http.StatusOK, body)
+	return h.pages.render("event", page)
+}
+
+// htmlWithToken writes a page rendered with the CSRF placeholder, putting
+// in the visitor's own token.
+func (h *Handler) htmlWithToken(c echo.Context, status int, body []byte) error {
+	token, _ := c.Get(csrfContextKey).(string)
+	return c.HTMLBlob(status, bytes.ReplaceAll(body, []byte(csrfPlaceholder), []byte(template.HTMLEscapeString(token))))
 }
 
 func stateLabel(s admit.Availability, t *admit.TicketType, ev *admit.Event) string {
@@ -127,3 +164,5 @@ func paragraphs(text string) template.HTML {
 	}
 	return template.HTML(sb.String()) // every piece of text above was escaped
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }

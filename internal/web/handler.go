@@ -13,13 +13,20 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/checkout"
 	"github.com/admithq/admit/templates"
 )
 
 // Store is what the web surface needs from storage.
 type Store interface {
 	FindPublicEvent(ctx context.Context, orgSlug, eventSlug string) (*admit.Event, error)
+	FindEvent(ctx context.Context, orgID, id int64) (*admit.Event, error)
+	FindOrganization(ctx context.Context, id int64) (*admit.Organization, error)
 	ListTicketTypes(ctx context.Context, orgID, eventID int64, withHidden bool) ([]*admit.TicketType, error)
+	FindHold(ctx context.Context, id string) (*admit.Hold, error)
+	FindOrderByHold(ctx context.Context, holdID string) (*admit.Order, error)
+	FindOrderForBuyer(ctx context.Context, reference, token string) (*admit.Order, error)
+	RenameAttendee(ctx context.Context, orgID, orderID, ticketID int64, a admit.Attendee) error
 }
 
 // PageCache caches rendered pages; every failure is a miss.
@@ -32,19 +39,27 @@ type PageCache interface {
 type Options struct {
 	Store        Store
 	Cache        PageCache
+	Checkout     *checkout.Checkout
 	PageCacheTTL time.Duration
 	Logger       *slog.Logger
 	Now          func() time.Time
+	// SecureCookies marks every cookie Secure (production, behind TLS).
+	SecureCookies bool
+	// OfflineInstructions tell buyers how to pay offline.
+	OfflineInstructions string
 }
 
 // Handler serves the HTML pages.
 type Handler struct {
-	store  Store
-	cache  PageCache
-	ttl    time.Duration
-	logger *slog.Logger
-	now    func() time.Time
-	pages  *engine
+	store    Store
+	cache    PageCache
+	checkout *checkout.Checkout
+	ttl      time.Duration
+	logger   *slog.Logger
+	now      func() time.Time
+	pages    *engine
+	secure   bool
+	offline  string
 }
 
 // New parses the templates and returns the handler; a broken template is an
@@ -57,16 +72,20 @@ func New(o Options) (*Handler, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Handler{store: o.Store, cache: o.Cache, ttl: o.PageCacheTTL, logger: o.Logger, now: o.Now, pages: pages}, nil
+	return &Handler{store: o.Store, cache: o.Cache, checkout: o.Checkout, ttl: o.PageCacheTTL, logger: o.Logger, now: o.Now,
+		pages: pages, secure: o.SecureCookies, offline: o.OfflineInstructions}, nil
 }
 
 // basePage is embedded in every page's data.
 type basePage struct {
 	RequestID string
+	// CSRF is the token every form posts back as _csrf.
+	CSRF string
 }
 
 func newBase(c echo.Context) basePage {
-	return basePage{RequestID: c.Response().Header().Get(echo.HeaderXRequestID)}
+	token, _ := c.Get(csrfContextKey).(string)
+	return basePage{RequestID: c.Response().Header().Get(echo.HeaderXRequestID), CSRF: token}
 }
 
 func (h *Handler) html(c echo.Context, status int, page string, data any) error {

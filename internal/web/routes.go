@@ -2,18 +2,78 @@ package web
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/admithq/admit/internal/admit"
+)
+
+const (
+	csrfContextKey = "csrf"
+	buyerCookie    = "admit_buyer"
 )
 
 // Register adds every route of the web surface to e.
 func (h *Handler) Register(e *echo.Echo) {
 	static := http.StripPrefix("/static/", http.FileServer(staticFS()))
-	e.GET("/static/*", echo.WrapHandler(static))
-	e.GET("/", h.home)
-	e.GET("/e/:org/:event", h.eventShow)
+	e.GET("/static/*", echo.WrapHandler(static), cacheFor(time.Hour))
+
+	pages := e.Group("", middleware.CSRFWithConfig(middleware.CSRFConfig{
+		TokenLookup:    "form:_csrf",
+		ContextKey:     csrfContextKey,
+		CookieName:     "admit_csrf",
+		CookiePath:     "/",
+		CookieHTTPOnly: true,
+		CookieSecure:   h.secure,
+		CookieSameSite: http.SameSiteLaxMode,
+		CookieMaxAge:   86400,
+		ErrorHandler: func(err error, c echo.Context) error {
+			return admit.Errorf(admit.EFORBIDDEN, "This form has expired or did not come from this site. Go back, reload the page and try again.")
+		},
+	}), h.identifyBuyer)
+	pages.GET("/", h.home)
+	pages.GET("/e/:org/:event", h.eventShow)
+	pages.POST("/e/:org/:event/hold", h.holdCreate)
+	pages.GET("/checkout/:hold", h.checkoutShow)
+	pages.POST("/checkout/:hold", h.orderCreate)
+	pages.POST("/checkout/:hold/cancel", h.holdCancel)
+	pages.GET("/o/:reference", h.orderShow)
+	pages.POST("/o/:reference/attendees", h.attendeesUpdate)
+	pages.GET("/o/:reference/tickets", h.ticketsPrint)
 }
 
 func (h *Handler) home(c echo.Context) error {
 	return c.Redirect(http.StatusFound, "/e/demo/gophersummit")
+}
+
+// identifyBuyer gives every visitor a random buyer id in a cookie: the
+// per-buyer hold cap counts by it, and a checkout is bound to it.
+func (h *Handler) identifyBuyer(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if ck, err := c.Cookie(buyerCookie); err != nil || len(ck.Value) != 26 {
+			id := admit.NewToken(16)
+			c.SetCookie(&http.Cookie{Name: buyerCookie, Value: id, Path: "/", MaxAge: 30 * 86400,
+				HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
+			c.Set(buyerCookie, id)
+		} else {
+			c.Set(buyerCookie, ck.Value)
+		}
+		return next(c)
+	}
+}
+
+func buyerID(c echo.Context) string {
+	id, _ := c.Get(buyerCookie).(string)
+	return id
+}
+
+func cacheFor(d time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			c.Response().Header().Set("Cache-Control", "public, max-age="+itoa(int(d/time.Second)))
+			return next(c)
+		}
+	}
 }

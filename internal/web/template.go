@@ -12,7 +12,7 @@ import (
 
 // pages lists every page template; each is parsed with the layout at start,
 // so a missing or broken page stops the server before it serves anything.
-var pages = []string{"event", "error"}
+var pages = []string{"event", "checkout", "order", "tickets", "error"}
 
 // engine renders the parsed page templates.
 type engine struct {
@@ -21,6 +21,12 @@ type engine struct {
 
 var funcs = template.FuncMap{
 	"money": admit.FormatMoney,
+	"problem": func(p admit.Problems, field string, suffix ...any) string {
+		for _, s := range suffix {
+			field += fmt.Sprint(s)
+		}
+		return p.For(field)
+	},
 }
 
 func newEngine() (*engine, error) {

@@ -1,0 +1,104 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/admithq/admit/internal/admit"
+)
+
+type holdRequest struct {
+	Items []struct {
+		TicketTypeID int64 `json:"ticket_type_id"`
+		Quantity     int   `json:"quantity"`
+	} `json:"items"`
+}
+
+type holdJSON struct {
+	ID               string         `json:"id"`
+	Status           string         `json:"status"`
+	ExpiresAt        time.Time      `json:"expires_at"`
+	ExpiresInSeconds int            `json:"expires_in_seconds"`
+	Items            []holdItemJSON `json:"items"`
+}
+
+type holdItemJSON struct {
+	TicketTypeID int64 `json:"ticket_type_id"`
+	Quantity     int   `json:"quantity"`
+}
+
+func newHoldJSON(hd *admit.Hold) holdJSON {
+	out := holdJSON{ID: hd.ID, Status: string(hd.Status), ExpiresAt: hd.ExpiresAt.UTC(), Items: []holdItemJSON{}}
+	if hd.Live() {
+		out.ExpiresInSeconds = int(hd.ExpiresIn / time.Second)
+	} else if hd.Status == admit.HoldActive {
+		out.Status = "expired"
+	}
+	for _, it := range hd.Items {
+		out.Items = append(out.Items, holdItemJSON{TicketTypeID: it.TicketTypeID, Quantity: it.Quantity})
+	}
+	return out
+}
+
+// holdCreate holds tickets for the buyer: 201 with the hold, 409 sold_out
+// naming the type that ran short, 422 for invalid quantities.
+func (h *Handler) holdCreate(c echo.Context) error {
+	org, slug := c.Param("org"), c.Param("event")
+	if !admit.ValidSlug(org) || !admit.ValidSlug(slug) {
+		return admit.Errorf(admit.ENOTFOUND, "Event not found.")
+	}
+	var req holdRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if len(req.Items) == 0 {
+		return admit.FieldError("items", "Choose at least one ticket.")
+	}
+	if len(req.Items) > 50 {
+		return admit.FieldError("items", "At most 50 items per hold.")
+	}
+	ctx := c.Request().Context()
+	ev, err := h.store.FindPublicEvent(ctx, org, slug)
+	if err != nil {
+		return err
+	}
+	items := make([]admit.HoldItem, 0, len(req.Items))
+	var p admit.Problems
+	for i, it := range req.Items {
+		if it.Quantity <= 0 {
+			p.Add("items["+itoa(i)+"].quantity", "Quantity must be at least 1.")
+		}
+		items = append(items, admit.HoldItem{TicketTypeID: it.TicketTypeID, Quantity: it.Quantity})
+	}
+	if err := p.Err(); err != nil {
+		return err
+	}
+	hd, err := h.checkout.Hold(ctx, ev, items, clientOf(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, newHoldJSON(hd))
+}
+
+// holdShow returns the hold and the time it has left.
+func (h *Handler) holdShow(c echo.Context) error {
+	hd, err := h.store.FindHold(c.Request().Context(), c.Param("hold"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, newHoldJSON(hd))
+}
+
+// holdDelete releases the hold now, giving its tickets back.
+func (h *Handler) holdDelete(c echo.Context) error {
+	ctx := c.Request().Context()
+	if _, err := h.store.FindHold(ctx, c.Param("hold")); err != nil {
+		return err
+	}
+	if err := h.checkout.CancelHold(ctx, c.Param("hold")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}

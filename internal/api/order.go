@@ -1,0 +1,171 @@
+package api
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+	"unicode"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/mysql"
+	"github.com/admithq/admit/internal/server"
+)
+
+type orderRequest struct {
+	Buyer struct {
+		Name  string `json:"name"`
+		Email string `json:"email"`
+	} `json:"buyer"`
+	Attendees     []admit.Attendee `json:"attendees"`
+	PaymentMethod string           `json:"payment_method"`
+}
+
+type orderJSON struct {
+	Reference  string          `json:"reference"`
+	Token      string          `json:"token"`
+	Status     string          `json:"status"`
+	Buyer      admit.Attendee  `json:"buyer"`
+	Total      int64           `json:"total"`
+	Currency   string          `json:"currency"`
+	Payment    string          `json:"payment_method"`
+	PaymentURL string          `json:"payment_url,omitempty"`
+	OrderURL   string          `json:"order_url"`
+	CreatedAt  time.Time       `json:"created_at"`
+	PaidAt     *time.Time      `json:"paid_at"`
+	Lines      []orderLineJSON `json:"lines"`
+	Tickets    []ticketJSON    `json:"tickets"`
+}
+
+type orderLineJSON struct {
+	TicketTypeID int64  `json:"ticket_type_id"`
+	Name         string `json:"name"`
+	Quantity     int    `json:"quantity"`
+	UnitPrice    int64  `json:"unit_price"`
+}
+
+type ticketJSON struct {
+	Code          string `json:"code"`
+	TicketType    string `json:"ticket_type"`
+	AttendeeName  string `json:"attendee_name"`
+	AttendeeEmail string `json:"attendee_email"`
+	Status        string `json:"status"`
+}
+
+func (h *Handler) newOrderJSON(o *admit.Order) orderJSON {
+	out := orderJSON{
+		Reference: o.Reference, Token: o.AccessToken, Status: string(o.Status),
+		Buyer: admit.Attendee{Name: o.BuyerName, Email: o.BuyerEmail}, Total: o.Total, Currency: o.Currency,
+		Payment: o.PaymentProvider, OrderURL: h.checkout.OrderURL(o), CreatedAt: o.CreatedAt.UTC(), PaidAt: timePtr(o.PaidAt),
+		Lines: []orderLineJSON{}, Tickets: []ticketJSON{},
+	}
+	for _, l := range o.Lines {
+		out.Lines = append(out.Lines, orderLineJSON{TicketTypeID: l.TicketTypeID, Name: l.Name, Quantity: l.Quantity, UnitPrice: l.UnitPrice})
+	}
+	// Ticket codes admit people: they are shown only once the order is paid.
+	if o.Status == admit.OrderPaid {
+		for _, t := range o.Tickets {
+			out.Tickets = append(out.Tickets, ticketJSON{Code: t.Code, TicketType: t.TicketType, AttendeeName: t.AttendeeName,
+				AttendeeEmail: t.AttendeeEmail, Status: string(t.Status)})
+		}
+	}
+	return out
+}
+
+// orderCreate turns a hold into an order. With an Idempotency-Key, the first
+// response is stored and replayed for repeats; the same key with another
+// body is 422; a repeat while the first still runs is 409. Without one, the
+// hold itself makes the request idempotent: one order per hold.
+func (h *Handler) orderCreate(c echo.Context) error {
+	ctx := c.Request().Context()
+	holdID := c.Param("hold")
+	hd, err := h.store.FindHold(ctx, holdID)
+	if err != nil {
+		return err
+	}
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	key := c.Request().Header.Get("Idempotency-Key")
+	if key == "" {
+		status, resp := h.placeOrder(c, holdID, body)
+		return c.JSONBlob(status, resp)
+	}
+	if len(key) > 255 || !printable(key) {
+		return admit.FieldError("Idempotency-Key", "The Idempotency-Key must be 1 to 255 printable characters.")
+	}
+	sum := sha256.Sum256(append([]byte(holdID+"\n"), body...))
+	k := mysql.IdempotencyKey{OrganizationID: hd.OrganizationID, Scope: "checkout", Key: key}
+	stored, err := h.store.BeginIdempotent(ctx, k, sum[:])
+	if err != nil {
+		return err
+	}
+	if stored != nil {
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+		return c.JSONBlob(stored.Status, stored.Body)
+	}
+	status, resp := h.placeOrder(c, holdID, body)
+	if status >= 500 {
+		if err := h.store.AbandonIdempotent(ctx, k); err != nil {
+			server.LoggerFrom(ctx).Error("releasing idempotency key failed", "err", err)
+		}
+	} else if err := h.store.FinishIdempotent(ctx, k, status, resp); err != nil {
+		return err
+	}
+	return c.JSONBlob(status, resp)
+}
+
+// placeOrder runs the order and returns the response it must give, so the
+// idempotency layer can store exactly what the client saw.
+func (h *Handler) placeOrder(c echo.Context, holdID string, body []byte) (int, []byte) {
+	ctx := c.Request().Context()
+	var req orderRequest
+	if err := decodeBytes(body, &req); err != nil {
+		return problemBody(err)
+	}
+	placed, err := h.checkout.PlaceOrder(ctx, holdID, admit.OrderRequest{
+		BuyerName: req.Buyer.Name, BuyerEmail: req.Buyer.Email, Attendees: req.Attendees, PaymentMethod: req.PaymentMethod,
+	})
+	if err != nil {
+		status, b := problemBody(err)
+		if status >= 500 {
+			server.LoggerFrom(ctx).Error("placing order failed", "err", err)
+		}
+		return status, b
+	}
+	out := h.newOrderJSON(placed.Order)
+	out.PaymentURL = placed.RedirectURL
+	b, err := json.Marshal(out)
+	if err != nil {
+		return problemBody(err)
+	}
+	status := http.StatusCreated
+	if placed.Existing {
+		status = http.StatusOK
+	}
+	return status, b
+}
+
+// orderShow returns the order to whoever has its private token.
+func (h *Handler) orderShow(c echo.Context) error {
+	o, err := h.store.FindOrderForBuyer(c.Request().Context(), c.Param("reference"), c.QueryParam("token"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, h.newOrderJSON(o))
+}
+
+func printable(s string) bool {
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -1,0 +1,67 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/admithq/admit/internal/admit"
+)
+
+// orderCreate submits the details form. The hold is the form's server-issued
+// idempotency key: one hold becomes at most one order, so a double click or a
+// resubmitted form lands on the same order.
+func (h *Handler) orderCreate(c echo.Context) error {
+	hold, ev, err := h.loadCheckout(c)
+	if err != nil {
+		return err
+	}
+	req := admit.OrderRequest{
+		BuyerName:     c.FormValue("buyer_name"),
+		BuyerEmail:    c.FormValue("buyer_email"),
+		PaymentMethod: c.FormValue("payment_method"),
+	}
+	for i := range hold.Quantity() {
+		n := strconv.Itoa(i)
+		req.Attendees = append(req.Attendees, admit.Attendee{Name: c.FormValue("attendee_" + n + "_name"), Email: c.FormValue("attendee_" + n + "_email")})
+	}
+	placed, err := h.checkout.PlaceOrder(c.Request().Context(), hold.ID, req)
+	if err != nil {
+		var de *admit.Error
+		if errors.As(err, &de) && (de.Code == admit.EINVALID || de.Code == admit.EUNAVAILABLE) {
+			problems := admit.Problems(de.Problems)
+			if len(problems) == 0 && de.Field != "" {
+				problems = admit.Problems{{Field: de.Field, Message: de.Message}}
+			}
+			hold, err := h.store.FindHold(c.Request().Context(), hold.ID)
+			if err != nil {
+				return err
+			}
+			req.Normalize()
+			return h.renderCheckout(c, http.StatusUnprocessableEntity, hold, ev, req, problems, de.Message)
+		}
+		return err
+	}
+	if placed.RedirectURL != "" {
+		return c.Redirect(http.StatusSeeOther, placed.RedirectURL)
+	}
+	return c.Redirect(http.StatusSeeOther, h.checkout.OrderURL(placed.Order))
+}
+
+// holdCancel gives the held tickets back at once and returns to the event.
+func (h *Handler) holdCancel(c echo.Context) error {
+	hold, ev, err := h.loadCheckout(c)
+	if err != nil {
+		return err
+	}
+	if err := h.checkout.CancelHold(c.Request().Context(), hold.ID); err != nil {
+		return err
+	}
+	org, err := h.store.FindOrganization(c.Request().Context(), ev.OrganizationID)
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/e/"+org.Slug+"/"+ev.Slug)
+}
