@@ -13,6 +13,7 @@ import (
 	"github.com/admithq/admit/internal/api"
 	"github.com/admithq/admit/internal/checkout"
 	"github.com/admithq/admit/internal/config"
+	"github.com/admithq/admit/internal/console"
 	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/payment"
 	"github.com/admithq/admit/internal/redis"
@@ -64,6 +65,17 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
+	desk, err := console.New(console.Options{
+		Store:         d.db,
+		Sessions:      redis.NewSessions(d.redis, cfg.RedisPrefix, 12*time.Hour),
+		Limiter:       redis.NewLimiter(d.redis, cfg.RedisPrefix),
+		Checkout:      co,
+		Logger:        logger,
+		SecureCookies: cfg.Production(),
+	})
+	if err != nil {
+		return err
+	}
 	apiOpts := api.Options{Store: d.db, Checkout: co, Logger: logger}
 	if stripe != nil {
 		apiOpts.Stripe = stripe
@@ -81,6 +93,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	})
 	pages.Register(srv.Echo())
 	api.New(apiOpts).Register(srv.Echo())
+	desk.Register(srv.Echo())
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {

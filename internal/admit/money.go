@@ -13,6 +13,12 @@ func FormatMoney(amount int64, currency string) string {
 	if amount == 0 {
 		return "Free"
 	}
+	return FormatAmount(amount, currency)
+}
+
+// FormatAmount renders an amount like FormatMoney, but zero as "€0.00":
+// for totals and revenue, where zero is not a price.
+func FormatAmount(amount int64, currency string) string {
 	neg := amount < 0
 	if neg {
 		amount = -amount

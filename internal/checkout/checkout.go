@@ -448,3 +448,21 @@ func (c *Checkout) RunMaintenance(ctx context.Context, sweepEvery, reconcileEver
 		}
 	}
 }
+
+// MarkPaidByOrganizer records an offline payment of a pending order; it
+// reports false if the order was already paid.
+func (c *Checkout) MarkPaidByOrganizer(ctx context.Context, orgID, orderID int64) (bool, error) {
+	_, changed, err := c.ledger.MarkOrderPaid(ctx, orgID, orderID, "")
+	return changed, err
+}
+
+// CancelOrder cancels a pending order of the organization and returns its
+// tickets to the ledger and the gate.
+func (c *Checkout) CancelOrder(ctx context.Context, orgID, orderID int64) error {
+	items, err := c.ledger.CancelOrder(ctx, orgID, orderID)
+	if err != nil {
+		return err
+	}
+	c.returnToGate(ctx, items)
+	return nil
+}

@@ -242,3 +242,80 @@ func TestConcurrentBuyersNeverOversell(t *testing.T) {
 		})
 	}
 }
+
+// TestHoldsPerBuyerAreCapped checks that one buyer (by session, and by
+// address) cannot hold the whole inventory, and that the cap frees up as
+// holds are cancelled.
+func TestHoldsPerBuyerAreCapped(t *testing.T) {
+	f := mustFixture(t, mysql.HoldLimits{PerClient: 2, PerIP: 3}, admit.TicketType{Name: "GA", Quantity: 100})
+	ctx := context.Background()
+	one := []admit.HoldItem{{TicketTypeID: f.types[0].ID, Quantity: 1}}
+	session := checkout.Client{Key: "buyer-a", IP: "192.0.2.1"}
+	var holds []*admit.Hold
+	for range 2 {
+		h, err := f.co.Hold(ctx, f.event, one, session)
+		if err != nil {
+			t.Fatal(err)
+		}
+		holds = append(holds, h)
+	}
+	if _, err := f.co.Hold(ctx, f.event, one, session); admit.ErrorCode(err) != admit.ERATELIMITED {
+		t.Fatalf("third hold of one session: %v, want rate_limited", err)
+	}
+	// Another session on the same address gets one more, then the address
+	// cap applies.
+	if _, err := f.co.Hold(ctx, f.event, one, checkout.Client{Key: "buyer-b", IP: "192.0.2.1"}); err != nil {
+		t.Fatalf("other session, same address: %v", err)
+	}
+	if _, err := f.co.Hold(ctx, f.event, one, checkout.Client{Key: "buyer-c", IP: "192.0.2.1"}); admit.ErrorCode(err) != admit.ERATELIMITED {
+		t.Fatalf("fourth hold from one address: %v, want rate_limited", err)
+	}
+	if err := f.co.CancelHold(ctx, holds[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.co.Hold(ctx, f.event, one, session); err != nil {
+		t.Fatalf("hold after cancelling one: %v", err)
+	}
+	if s := f.state(t, f.types[0].ID); s.reserved != 3 || s.heldInHolds != 3 {
+		t.Errorf("reserved %d, in holds %d, want 3", s.reserved, s.heldInHolds)
+	}
+	// With the cap disabled (load tests), one address may hold many.
+	g := mustFixture(t, mysql.HoldLimits{}, admit.TicketType{Name: "GA", Quantity: 100})
+	for range 10 {
+		if _, err := g.co.Hold(ctx, g.event, []admit.HoldItem{{TicketTypeID: g.types[0].ID, Quantity: 1}}, session); err != nil {
+			t.Fatalf("uncapped: %v", err)
+		}
+	}
+}
+
+// BenchmarkHoldAndOrder measures buyers completing a free order (hold, then
+// order) concurrently on one hot ticket type against the real MySQL and
+// Redis: go test -run '^$' -bench HoldAndOrder ./internal/checkout/
+func BenchmarkHoldAndOrder(b *testing.B) {
+	f := mustFixture(b, mysql.HoldLimits{}, admit.TicketType{Name: "GA", Quantity: 10_000_000, MaxPerOrder: 10}, admit.TicketType{Name: "Other", Quantity: 1})
+	ctx := context.Background()
+	b.SetParallelism(32)
+	var holdNanos, orderNanos atomic.Int64
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			t0 := time.Now()
+			h, err := f.co.Hold(ctx, f.event, []admit.HoldItem{{TicketTypeID: f.types[0].ID, Quantity: 1}}, checkout.Client{})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			t1 := time.Now()
+			if _, err := f.co.PlaceOrder(ctx, h.ID, admit.OrderRequest{BuyerName: "B", BuyerEmail: "b@example.com"}); err != nil {
+				b.Error(err)
+				return
+			}
+			holdNanos.Add(int64(t1.Sub(t0)))
+			orderNanos.Add(int64(time.Since(t1)))
+		}
+	})
+	secs := b.Elapsed().Seconds()
+	b.ReportMetric(float64(b.N)/secs, "orders/s")
+	b.ReportMetric(float64(holdNanos.Load())/float64(b.N)/1e6, "hold-ms/op")
+	b.ReportMetric(float64(orderNanos.Load())/float64(b.N)/1e6, "order-ms/op")
+}

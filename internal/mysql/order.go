@@ -445,3 +445,57 @@ func insertOutbox(ctx context.Context, tx *sql.Tx, orgID int64, kind string, pay
 	_, err = tx.ExecContext(ctx, `INSERT INTO outbox (organization_id, kind, payload) VALUES (?, ?, ?)`, orgID, kind, b)
 	return err
 }
+
+// OrderFilter narrows ListOrders.
+type OrderFilter struct {
+	EventID int64
+	Status  admit.OrderStatus // empty: any
+	Query   string            // reference, buyer name or email
+	Limit   int
+	Offset  int
+}
+
+// ListOrders returns one page of the organization's orders, newest first,
+// without lines or tickets, and the number of matching orders.
+func (d *DB) ListOrders(ctx context.Context, orgID int64, f OrderFilter) (orders []*admit.Order, total int, err error) {
+	defer wrap(&err, "DB.ListOrders(%d)", orgID)
+	where := `organization_id = ?`
+	args := []any{orgID}
+	if f.EventID != 0 {
+		where += ` AND event_id = ?`
+		args = append(args, f.EventID)
+	}
+	if f.Status != "" {
+		where += ` AND status = ?`
+		args = append(args, string(f.Status))
+	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q) + "%"
+		where += ` AND (reference = ? OR buyer_email LIKE ? OR buyer_name LIKE ?)`
+		args = append(args, strings.ToUpper(q), like, like)
+	}
+	if err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM orders WHERE `+where, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	if f.Limit <= 0 || f.Limit > 200 {
+		f.Limit = 50
+	}
+	rows, err := d.db.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE `+where+` ORDER BY id DESC LIMIT ? OFFSET ?`,
+		append(args, f.Limit, f.Offset)...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		o := &admit.Order{}
+		var status string
+		var paid, expires sql.NullTime
+		if err := rows.Scan(&o.ID, &o.OrganizationID, &o.EventID, &o.HoldID, &o.Reference, &o.AccessToken, &status,
+			&o.BuyerName, &o.BuyerEmail, &o.Total, &o.Currency, &o.PaymentProvider, &o.PaymentRef, &o.CreatedAt, &paid, &expires); err != nil {
+			return nil, 0, err
+		}
+		o.Status, o.PaidAt, o.ExpiresAt = admit.OrderStatus(status), paid.Time, expires.Time
+		orders = append(orders, o)
+	}
+	return orders, total, rows.Err()
+}

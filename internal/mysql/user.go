@@ -49,3 +49,11 @@ func (d *DB) AddMembership(ctx context.Context, m admit.Membership) (err error) 
 		ON DUPLICATE KEY UPDATE role = VALUES(role)`, m.OrganizationID, m.UserID, string(m.Role))
 	return err
 }
+
+// RemoveMembership takes the user out of the organization; their next
+// request there is refused.
+func (d *DB) RemoveMembership(ctx context.Context, orgID, userID int64) (err error) {
+	defer wrap(&err, "DB.RemoveMembership(%d, %d)", orgID, userID)
+	_, err = d.db.ExecContext(ctx, `DELETE FROM memberships WHERE organization_id = ? AND user_id = ?`, orgID, userID)
+	return err
+}

@@ -152,7 +152,7 @@ func (h *Handler) renderCheckout(c echo.Context, status int, hold *admit.Hold, e
 		return err
 	}
 	page.EventURL = "/e/" + org.Slug + "/" + ev.Slug
-	body, err := h.pages.render("checkout", page)
+	body, err := h.pages.Render("checkout", page)
 	if err != nil {
 		return err
 	}

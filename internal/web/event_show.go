@@ -110,7 +110,7 @@ func (h *Handler) renderEvent(c echo.Context, orgSlug string, ev *admit.Event, s
 		}
 		page.TicketTypes = append(page.TicketTypes, v)
 	}
-	return h.pages.render("event", page)
+	return h.pages.Render("event", page)
 }
 
 // htmlWithToken writes a page rendered with the CSRF placeholder, putting

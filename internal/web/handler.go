@@ -57,7 +57,7 @@ type Handler struct {
 	ttl      time.Duration
 	logger   *slog.Logger
 	now      func() time.Time
-	pages    *engine
+	pages    *templates.Set
 	secure   bool
 	offline  string
 }
@@ -89,7 +89,7 @@ func newBase(c echo.Context) basePage {
 }
 
 func (h *Handler) html(c echo.Context, status int, page string, data any) error {
-	body, err := h.pages.render(page, data)
+	body, err := h.pages.Render(page, data)
 	if err != nil {
 		return err
 	}

@@ -5,13 +5,13 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/server"
 )
 
 const (
-	csrfContextKey = "csrf"
+	csrfContextKey = server.CSRFContextKey
 	buyerCookie    = "admit_buyer"
 )
 
@@ -20,19 +20,7 @@ func (h *Handler) Register(e *echo.Echo) {
 	static := http.StripPrefix("/static/", http.FileServer(staticFS()))
 	e.GET("/static/*", echo.WrapHandler(static), cacheFor(time.Hour))
 
-	pages := e.Group("", middleware.CSRFWithConfig(middleware.CSRFConfig{
-		TokenLookup:    "form:_csrf",
-		ContextKey:     csrfContextKey,
-		CookieName:     "admit_csrf",
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSecure:   h.secure,
-		CookieSameSite: http.SameSiteLaxMode,
-		CookieMaxAge:   86400,
-		ErrorHandler: func(err error, c echo.Context) error {
-			return admit.Errorf(admit.EFORBIDDEN, "This form has expired or did not come from this site. Go back, reload the page and try again.")
-		},
-	}), h.identifyBuyer)
+	pages := e.Group("", server.CSRF(h.secure), h.identifyBuyer)
 	pages.GET("/", h.home)
 	pages.GET("/e/:org/:event", h.eventShow)
 	pages.POST("/e/:org/:event/hold", h.holdCreate)

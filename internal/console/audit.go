@@ -1,0 +1,24 @@
+package console
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/admithq/admit/internal/mysql"
+)
+
+type auditPage struct {
+	Base    basePage
+	Entries []mysql.AuditEntry
+}
+
+// auditList shows who did what in the organization, newest first.
+func (h *Handler) auditList(c echo.Context) error {
+	m := currentMember(c)
+	entries, err := h.store.ListAudit(c.Request().Context(), m.org.ID, 200)
+	if err != nil {
+		return err
+	}
+	return h.html(c, http.StatusOK, "audit", auditPage{Base: h.base(c, "audit"), Entries: entries})
+}

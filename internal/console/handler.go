@@ -1,0 +1,139 @@
+// Package console is the organizers' web console: accounts and sessions,
+// events and their orders, check-in and the audit log. Every page is
+// server-rendered and works without JavaScript; every route checks the
+// member's role on the server, and every query is scoped by organization.
+package console
+
+import (
+	"context"
+	"encoding/base64"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/checkout"
+	"github.com/admithq/admit/internal/mysql"
+	"github.com/admithq/admit/internal/redis"
+	"github.com/admithq/admit/internal/server"
+	"github.com/admithq/admit/internal/web"
+	"github.com/admithq/admit/templates"
+)
+
+// Store is what the console needs from storage.
+type Store interface {
+	SignUp(ctx context.Context, o *admit.Organization, u *admit.User) error
+	FindUser(ctx context.Context, id int64) (*admit.User, error)
+	FindUserByEmail(ctx context.Context, email string) (*admit.User, error)
+	FindMembership(ctx context.Context, orgSlug string, userID int64) (*mysql.OrganizationRole, error)
+	ListMemberships(ctx context.Context, userID int64) ([]mysql.OrganizationRole, error)
+	ListEvents(ctx context.Context, orgID int64) ([]*admit.Event, error)
+	FindEvent(ctx context.Context, orgID, id int64) (*admit.Event, error)
+	ListTicketTypes(ctx context.Context, orgID, eventID int64, withHidden bool) ([]*admit.TicketType, error)
+	SummarizeEvent(ctx context.Context, orgID, eventID int64) (mysql.EventSummary, error)
+	SalesByDay(ctx context.Context, orgID, eventID int64, days int) ([]mysql.DaySales, error)
+	ListOrders(ctx context.Context, orgID int64, f mysql.OrderFilter) ([]*admit.Order, int, error)
+	FindOrder(ctx context.Context, orgID, id int64) (*admit.Order, error)
+	AddAudit(ctx context.Context, orgID, userID int64, action, object, detail string) error
+	ListAudit(ctx context.Context, orgID int64, limit int) ([]mysql.AuditEntry, error)
+}
+
+// Options are the console's dependencies.
+type Options struct {
+	Store    Store
+	Sessions *redis.Sessions
+	Limiter  *redis.Limiter
+	Checkout *checkout.Checkout
+	Logger   *slog.Logger
+	// SecureCookies marks cookies Secure (production, behind TLS).
+	SecureCookies bool
+}
+
+// Handler serves the console.
+type Handler struct {
+	store    Store
+	sessions *redis.Sessions
+	limiter  *redis.Limiter
+	checkout *checkout.Checkout
+	logger   *slog.Logger
+	secure   bool
+	pages    *templates.Set
+}
+
+// pages lists every console page template.
+var pages = []string{"login", "signup", "orgs", "events", "event", "orders", "order", "audit"}
+
+// New parses the console templates and returns the handler.
+func New(o Options) (*Handler, error) {
+	set, err := templates.Parse("console/layout.html", "console", pages, web.Funcs)
+	if err != nil {
+		return nil, err
+	}
+	return &Handler{store: o.Store, sessions: o.Sessions, limiter: o.Limiter, checkout: o.Checkout, logger: o.Logger,
+		secure: o.SecureCookies, pages: set}, nil
+}
+
+// basePage is embedded in every console page's data.
+type basePage struct {
+	CSRF   string
+	User   *admit.User
+	Org    *admit.Organization
+	Role   admit.Role
+	Flash  string
+	Active string // navigation section
+}
+
+// CanManage reports whether the member may change events and orders.
+func (b basePage) CanManage() bool { return b.Role == admit.RoleOwner || b.Role == admit.RoleAdmin }
+
+func (h *Handler) base(c echo.Context, active string) basePage {
+	b := basePage{Active: active}
+	b.CSRF, _ = c.Get(server.CSRFContextKey).(string)
+	if m, ok := c.Get(memberKey).(*member); ok {
+		b.User, b.Org, b.Role = m.user, &m.org, m.role
+	} else if u, ok := c.Get(userKey).(*admit.User); ok {
+		b.User = u
+	}
+	if f, err := c.Cookie(flashCookie); err == nil {
+		if msg, err := base64.RawURLEncoding.DecodeString(f.Value); err == nil && len(msg) <= 300 {
+			b.Flash = string(msg)
+		}
+		c.SetCookie(&http.Cookie{Name: flashCookie, Path: "/console", MaxAge: -1})
+	}
+	return b
+}
+
+func (h *Handler) html(c echo.Context, status int, page string, data any) error {
+	body, err := h.pages.Render(page, data)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.HTMLBlob(status, body)
+}
+
+const flashCookie = "admit_flash"
+
+// redirectWithFlash sends the organizer on with a one-line message for the
+// next page (post/redirect/get).
+func (h *Handler) redirectWithFlash(c echo.Context, to, message string) error {
+	c.SetCookie(&http.Cookie{Name: flashCookie, Value: base64.RawURLEncoding.EncodeToString([]byte(message)), Path: "/console", MaxAge: 60,
+		HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
+	return c.Redirect(http.StatusSeeOther, to)
+}
+
+func (h *Handler) audit(c echo.Context, action, object, detail string) {
+	m := c.Get(memberKey).(*member)
+	if err := h.store.AddAudit(c.Request().Context(), m.org.ID, m.user.ID, action, object, detail); err != nil {
+		server.LoggerFrom(c.Request().Context()).Error("audit log write failed", "action", action, "err", err)
+	}
+}
+
+func formatTime(t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(loc).Format("2 Jan 2006 15:04")
+}

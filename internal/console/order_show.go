@@ -1,0 +1,100 @@
+package console
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/admithq/admit/internal/admit"
+)
+
+type orderPage struct {
+	Base    basePage
+	Order   *admit.Order
+	Event   *admit.Event
+	Total   string
+	Lines   []lineRow
+	Created string
+	Paid    string
+	Expires string
+}
+
+type lineRow struct {
+	Name     string
+	Quantity int
+	Unit     string
+	Amount   string
+}
+
+func (h *Handler) loadOrder(c echo.Context) (*admit.Order, *admit.Event, error) {
+	m := currentMember(c)
+	id, err := strconv.ParseInt(c.Param("order"), 10, 64)
+	if err != nil {
+		return nil, nil, admit.Errorf(admit.ENOTFOUND, "Order not found.")
+	}
+	ctx := c.Request().Context()
+	o, err := h.store.FindOrder(ctx, m.org.ID, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	ev, err := h.store.FindEvent(ctx, m.org.ID, o.EventID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return o, ev, nil
+}
+
+// orderShow shows one order with its lines, tickets and payment.
+func (h *Handler) orderShow(c echo.Context) error {
+	o, ev, err := h.loadOrder(c)
+	if err != nil {
+		return err
+	}
+	loc := ev.Location()
+	page := orderPage{Base: h.base(c, "orders"), Order: o, Event: ev, Total: admit.FormatMoney(o.Total, o.Currency),
+		Created: formatTime(o.CreatedAt, loc), Paid: formatTime(o.PaidAt, loc), Expires: formatTime(o.ExpiresAt, loc)}
+	for _, l := range o.Lines {
+		page.Lines = append(page.Lines, lineRow{Name: l.Name, Quantity: l.Quantity, Unit: admit.FormatMoney(l.UnitPrice, o.Currency),
+			Amount: admit.FormatMoney(l.UnitPrice*int64(l.Quantity), o.Currency)})
+	}
+	return h.html(c, http.StatusOK, "order", page)
+}
+
+// orderMarkPaid records an offline payment: the order's tickets are issued
+// and its confirmation queued, through the same guarded transition a
+// payment provider uses.
+func (h *Handler) orderMarkPaid(c echo.Context) error {
+	o, _, err := h.loadOrder(c)
+	if err != nil {
+		return err
+	}
+	m := currentMember(c)
+	changed, err := h.checkout.MarkPaidByOrganizer(c.Request().Context(), m.org.ID, o.ID)
+	if err != nil {
+		return err
+	}
+	to := "/console/" + m.org.Slug + "/orders/" + strconv.FormatInt(o.ID, 10)
+	if !changed {
+		return h.redirectWithFlash(c, to, "Order "+o.Reference+" was already paid.")
+	}
+	h.audit(c, "order.marked_paid", o.Reference, "")
+	return h.redirectWithFlash(c, to, "Order "+o.Reference+" is marked paid; its tickets are issued.")
+}
+
+// orderCancel cancels a pending order and returns its tickets to sale.
+func (h *Handler) orderCancel(c echo.Context) error {
+	o, _, err := h.loadOrder(c)
+	if err != nil {
+		return err
+	}
+	m := currentMember(c)
+	if o.Status != admit.OrderPending {
+		return admit.Errorf(admit.ECONFLICT, "Only pending orders can be cancelled here; a paid order is refunded instead.")
+	}
+	if err := h.checkout.CancelOrder(c.Request().Context(), m.org.ID, o.ID); err != nil {
+		return err
+	}
+	h.audit(c, "order.cancelled", o.Reference, "")
+	return h.redirectWithFlash(c, "/console/"+m.org.Slug+"/orders/"+strconv.FormatInt(o.ID, 10), "Order "+o.Reference+" is cancelled; its tickets are back on sale.")
+}

@@ -1,0 +1,34 @@
+package console
+
+import (
+	"github.com/labstack/echo/v4"
+
+	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/server"
+)
+
+// Register adds every console route to e.
+func (h *Handler) Register(e *echo.Echo) {
+	g := e.Group("/console", server.CSRF(h.secure))
+	g.GET("/login", h.loginShow)
+	g.POST("/login", h.loginSubmit)
+	g.GET("/signup", h.signupShow)
+	g.POST("/signup", h.signupSubmit)
+
+	in := g.Group("", h.requireUser)
+	in.POST("/logout", h.logout)
+	in.GET("", h.orgsShow)
+
+	all := []admit.Role{admit.RoleOwner, admit.RoleAdmin, admit.RoleCheckIn}
+	managers := []admit.Role{admit.RoleOwner, admit.RoleAdmin}
+	staff := in.Group("/:org", h.requireRole(all...))
+	staff.GET("", h.eventsList)
+
+	admin := in.Group("/:org", h.requireRole(managers...))
+	admin.GET("/events/:event", h.eventShow)
+	admin.GET("/orders", h.ordersList)
+	admin.GET("/orders/:order", h.orderShow)
+	admin.POST("/orders/:order/mark-paid", h.orderMarkPaid)
+	admin.POST("/orders/:order/cancel", h.orderCancel)
+	admin.GET("/audit", h.auditList)
+}
