@@ -140,6 +140,9 @@ func (b *browser) get(path string) (int, string) {
 	if m := csrfField.FindStringSubmatch(string(body)); m != nil {
 		b.csrf = m[1]
 	}
+	if loc := resp.Header.Get("Location"); loc != "" {
+		return resp.StatusCode, loc
+	}
 	return resp.StatusCode, string(body)
 }
 
