@@ -24,6 +24,9 @@ import (
 
 // Store is what the console needs from storage.
 type Store interface {
+	EventStore
+	CheckInStore
+	TeamStore
 	SignUp(ctx context.Context, o *admit.Organization, u *admit.User) error
 	FindUser(ctx context.Context, id int64) (*admit.User, error)
 	FindUserByEmail(ctx context.Context, email string) (*admit.User, error)
@@ -65,9 +68,17 @@ type Handler struct {
 // pages lists every console page template.
 var pages = []string{"login", "signup", "orgs", "events", "event", "orders", "order", "audit"}
 
+func allPages() []string {
+	var all []string
+	for _, group := range [][]string{pages, eventPages, checkInPages, teamPages} {
+		all = append(all, group...)
+	}
+	return all
+}
+
 // New parses the console templates and returns the handler.
 func New(o Options) (*Handler, error) {
-	set, err := templates.Parse("console/layout.html", "console", pages, web.Funcs)
+	set, err := templates.Parse("console/layout.html", "console", allPages(), web.Funcs)
 	if err != nil {
 		return nil, err
 	}

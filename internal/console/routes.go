@@ -31,4 +31,9 @@ func (h *Handler) Register(e *echo.Echo) {
 	admin.POST("/orders/:order/mark-paid", h.orderMarkPaid)
 	admin.POST("/orders/:order/cancel", h.orderCancel)
 	admin.GET("/audit", h.auditList)
+
+	owners := in.Group("/:org", h.requireRole(admit.RoleOwner))
+	h.registerEvents(admin)
+	h.registerCheckIn(staff, admin)
+	h.registerTeam(g, in, owners)
 }
