@@ -70,6 +70,7 @@ type Order struct {
 	BuyerName       string
 	BuyerEmail      string
 	Total           int64
+	RefundedTotal   int64
 	Currency        string
 	PaymentProvider string
 	PaymentRef      string

@@ -7,6 +7,8 @@ package checkout
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"log/slog"
 	"net/url"
 	"sort"
@@ -36,6 +38,9 @@ type Ledger interface {
 	CancelOrder(ctx context.Context, orgID, orderID int64) ([]admit.HoldItem, error)
 	CancelExpiredOrders(ctx context.Context, limit int) ([]admit.HoldItem, error)
 	DeleteOldIdempotencyKeys(ctx context.Context) (int64, error)
+	RefundTickets(ctx context.Context, orgID, orderID int64, ticketIDs []int64, byUser int64) (*mysql.Refund, error)
+	FindRefund(ctx context.Context, orgID, id int64) (*mysql.Refund, string, error)
+	SetRefundProviderRef(ctx context.Context, orgID, id int64, ref string) error
 }
 
 // Gate is the Redis inventory gate (see internal/redis.Inventory).
@@ -355,7 +360,12 @@ func (c *Checkout) HandlePayment(ctx context.Context, n *payment.Notification) e
 				"order", o.Reference, "paid", n.Amount, "currency", n.Currency, "total", o.Total)
 			return nil
 		}
-		_, changed, err := c.ledger.MarkOrderPaid(ctx, n.OrganizationID, n.OrderID, n.Ref)
+		// The payment intent is what refunds need; keep it over the session id.
+		ref := n.Ref
+		if n.PaymentIntent != "" {
+			ref = n.PaymentIntent
+		}
+		_, changed, err := c.ledger.MarkOrderPaid(ctx, n.OrganizationID, n.OrderID, ref)
 		if admit.ErrorCode(err) == admit.ECONFLICT {
 			return c.refundLatePayment(ctx, o, n)
 		}
@@ -465,4 +475,46 @@ func (c *Checkout) CancelOrder(ctx context.Context, orgID, orderID int64) error 
 	}
 	c.returnToGate(ctx, items)
 	return nil
+}
+
+// RefundTickets refunds some or all tickets of a paid order: the ledger
+// voids them and returns their capacity, then the provider is asked for the
+// money back with the refund's id as idempotency key. If the provider call
+// fails now, the outbox row written with the refund makes the worker retry
+// it; the key makes a retry harmless.
+func (c *Checkout) RefundTickets(ctx context.Context, orgID, orderID int64, ticketIDs []int64, byUser int64) (*mysql.Refund, error) {
+	r, err := c.ledger.RefundTickets(ctx, orgID, orderID, ticketIDs, byUser)
+	if err != nil {
+		return nil, err
+	}
+	c.returnToGate(ctx, r.Released)
+	if err := c.PerformRefund(ctx, orgID, r.ID); err != nil {
+		c.logger.Warn("provider refund failed; the worker will retry it", "refund", r.ID, "err", err)
+	}
+	return r, nil
+}
+
+// PerformRefund asks the payment provider to pay refund id back, once:
+// done refunds are skipped and the provider call carries the refund id as
+// idempotency key.
+func (c *Checkout) PerformRefund(ctx context.Context, orgID, refundID int64) error {
+	r, paymentRef, err := c.ledger.FindRefund(ctx, orgID, refundID)
+	if err != nil {
+		return err
+	}
+	if r.ProviderRef != "" || r.Amount == 0 {
+		return nil
+	}
+	refunder, ok := c.providers[r.Provider].(Refunder)
+	if !ok {
+		return nil // offline: the organizer pays back by hand
+	}
+	if !strings.HasPrefix(paymentRef, "pi_") {
+		return fmt.Errorf("refund %d: order has no payment intent to refund (payment ref %q)", refundID, paymentRef)
+	}
+	id, err := refunder.Refund(ctx, paymentRef, r.Amount, "admit-refund-"+strconv.FormatInt(refundID, 10))
+	if err != nil {
+		return err
+	}
+	return c.ledger.SetRefundProviderRef(ctx, orgID, refundID, id)
 }

@@ -39,6 +39,9 @@ type Store interface {
 	SalesByDay(ctx context.Context, orgID, eventID int64, days int) ([]mysql.DaySales, error)
 	ListOrders(ctx context.Context, orgID int64, f mysql.OrderFilter) ([]*admit.Order, int, error)
 	FindOrder(ctx context.Context, orgID, id int64) (*admit.Order, error)
+	QueueConfirmation(ctx context.Context, orgID, orderID int64) error
+	RenameAttendee(ctx context.Context, orgID, orderID, ticketID int64, a admit.Attendee) error
+	ListRefunds(ctx context.Context, orgID, orderID int64) ([]mysql.Refund, error)
 	AddAudit(ctx context.Context, orgID, userID int64, action, object, detail string) error
 	ListAudit(ctx context.Context, orgID int64, limit int) ([]mysql.AuditEntry, error)
 }

@@ -17,7 +17,14 @@ type orderPage struct {
 	Lines   []lineRow
 	Created string
 	Paid    string
-	Expires string
+	Expires  string
+	Refunded string
+	Refunds  []refundRow
+}
+
+type refundRow struct {
+	Amount, Provider, Ref string
+	Tickets               int
 }
 
 type lineRow struct {
@@ -54,6 +61,16 @@ func (h *Handler) orderShow(c echo.Context) error {
 	loc := ev.Location()
 	page := orderPage{Base: h.base(c, "orders"), Order: o, Event: ev, Total: admit.FormatMoney(o.Total, o.Currency),
 		Created: formatTime(o.CreatedAt, loc), Paid: formatTime(o.PaidAt, loc), Expires: formatTime(o.ExpiresAt, loc)}
+	if o.RefundedTotal > 0 {
+		page.Refunded = admit.FormatAmount(o.RefundedTotal, o.Currency)
+	}
+	refunds, err := h.store.ListRefunds(c.Request().Context(), currentMember(c).org.ID, o.ID)
+	if err != nil {
+		return err
+	}
+	for _, r := range refunds {
+		page.Refunds = append(page.Refunds, refundRow{Amount: admit.FormatAmount(r.Amount, o.Currency), Provider: r.Provider, Ref: r.ProviderRef, Tickets: r.Tickets})
+	}
 	for _, l := range o.Lines {
 		page.Lines = append(page.Lines, lineRow{Name: l.Name, Quantity: l.Quantity, Unit: admit.FormatMoney(l.UnitPrice, o.Currency),
 			Amount: admit.FormatMoney(l.UnitPrice*int64(l.Quantity), o.Currency)})

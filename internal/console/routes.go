@@ -30,6 +30,9 @@ func (h *Handler) Register(e *echo.Echo) {
 	admin.GET("/orders/:order", h.orderShow)
 	admin.POST("/orders/:order/mark-paid", h.orderMarkPaid)
 	admin.POST("/orders/:order/cancel", h.orderCancel)
+	admin.POST("/orders/:order/refund", h.orderRefund)
+	admin.POST("/orders/:order/resend", h.orderResend)
+	admin.POST("/orders/:order/attendees", h.orderAttendees)
 	admin.GET("/audit", h.auditList)
 
 	owners := in.Group("/:org", h.requireRole(admit.RoleOwner))

@@ -315,7 +315,7 @@ func (d *DB) cancelOrder(ctx context.Context, orgID, orderID int64, onlyExpired 
 }
 
 const orderColumns = `id, organization_id, event_id, COALESCE(hold_id, ''), reference, access_token, status, buyer_name, buyer_email,
-	total, currency, payment_provider, payment_ref, created_at, paid_at, expires_at`
+	total, refunded_total, currency, payment_provider, payment_ref, created_at, paid_at, expires_at`
 
 func findOrder(ctx context.Context, q queryer, orgID, id int64) (*admit.Order, error) {
 	return scanOrderWhere(ctx, q, `organization_id = ? AND id = ?`, orgID, id)
@@ -332,7 +332,7 @@ func scanOrderWhere(ctx context.Context, q queryer, where string, args ...any) (
 		var status string
 		var paid, expires sql.NullTime
 		if err := rows.Scan(&o.ID, &o.OrganizationID, &o.EventID, &o.HoldID, &o.Reference, &o.AccessToken, &status,
-			&o.BuyerName, &o.BuyerEmail, &o.Total, &o.Currency, &o.PaymentProvider, &o.PaymentRef, &o.CreatedAt, &paid, &expires); err != nil {
+			&o.BuyerName, &o.BuyerEmail, &o.Total, &o.RefundedTotal, &o.Currency, &o.PaymentProvider, &o.PaymentRef, &o.CreatedAt, &paid, &expires); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -491,11 +491,30 @@ func (d *DB) ListOrders(ctx context.Context, orgID int64, f OrderFilter) (orders
 		var status string
 		var paid, expires sql.NullTime
 		if err := rows.Scan(&o.ID, &o.OrganizationID, &o.EventID, &o.HoldID, &o.Reference, &o.AccessToken, &status,
-			&o.BuyerName, &o.BuyerEmail, &o.Total, &o.Currency, &o.PaymentProvider, &o.PaymentRef, &o.CreatedAt, &paid, &expires); err != nil {
+			&o.BuyerName, &o.BuyerEmail, &o.Total, &o.RefundedTotal, &o.Currency, &o.PaymentProvider, &o.PaymentRef, &o.CreatedAt, &paid, &expires); err != nil {
 			return nil, 0, err
 		}
 		o.Status, o.PaidAt, o.ExpiresAt = admit.OrderStatus(status), paid.Time, expires.Time
 		orders = append(orders, o)
 	}
 	return orders, total, rows.Err()
+}
+
+// QueueConfirmation queues the confirmation email of a paid order of the
+// organization again (the buyer lost it).
+func (d *DB) QueueConfirmation(ctx context.Context, orgID, orderID int64) (err error) {
+	defer wrap(&err, "DB.QueueConfirmation(%d, %d)", orgID, orderID)
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		var status string
+		err := tx.QueryRowContext(ctx, `SELECT status FROM orders WHERE id = ? AND organization_id = ?`, orderID, orgID).Scan(&status)
+		if errors.Is(err, sql.ErrNoRows) {
+			return admit.Errorf(admit.ENOTFOUND, "Order not found.")
+		} else if err != nil {
+			return err
+		}
+		if status != string(admit.OrderPaid) {
+			return admit.Errorf(admit.ECONFLICT, "Only a paid order has a confirmation to send.")
+		}
+		return insertOutbox(ctx, tx, orgID, "email.order_confirmation", map[string]any{"order_id": orderID, "resend": true})
+	})
 }

@@ -1,0 +1,143 @@
+package console_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/admithq/admit/internal/admit"
+)
+
+// mustPaidOrder marks tenant alpha's pending order paid through the console
+// and returns its ticket ids.
+func (f *fixture) mustPaidOrder(t *testing.T, b *browser) []int64 {
+	t.Helper()
+	path := fmt.Sprintf("/console/alpha/orders/%d", f.a.orderID)
+	b.get(path)
+	if st, _ := b.post(path+"/mark-paid", nil); st != http.StatusSeeOther {
+		t.Fatalf("mark paid: %d", st)
+	}
+	o, err := f.db.FindOrder(context.Background(), f.a.org.ID, f.a.orderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, tk := range o.Tickets {
+		if tk.Status != admit.TicketValid {
+			t.Fatalf("ticket %d is %s after marking paid", tk.ID, tk.Status)
+		}
+		ids = append(ids, tk.ID)
+	}
+	return ids
+}
+
+func (f *fixture) sold(t *testing.T) (sold, reserved int) {
+	t.Helper()
+	f.db.SQL().QueryRow(`SELECT sold, reserved FROM ticket_types WHERE organization_id = ?`, f.a.org.ID).Scan(&sold, &reserved)
+	return sold, reserved
+}
+
+func TestRefundFromConsole(t *testing.T) {
+	f := mustFixture(t)
+	b := f.newBrowser(t)
+	b.mustLogin(f.a.owner.Email)
+	ids := f.mustPaidOrder(t, b)
+	path := fmt.Sprintf("/console/alpha/orders/%d", f.a.orderID)
+	if sold, _ := f.sold(t); sold != 1 {
+		t.Fatalf("sold %d before the refund, want 1", sold)
+	}
+	b.get(path)
+	if st, _ := b.post(path+"/refund", url.Values{"ticket": {strconv.FormatInt(ids[0], 10)}}); st != http.StatusSeeOther {
+		t.Fatalf("refund: %d", st)
+	}
+	_, body := b.get(path)
+	if !strings.Contains(body, "Refunded 1 tickets (€10.00)") || !strings.Contains(body, "status-refunded") {
+		t.Errorf("order page after refund does not say so")
+	}
+	var status string
+	var refunded int64
+	f.db.SQL().QueryRow(`SELECT status, refunded_total FROM orders WHERE id = ?`, f.a.orderID).Scan(&status, &refunded)
+	if status != "refunded" || refunded != 1000 {
+		t.Errorf("order %s refunded %d, want refunded 1000", status, refunded)
+	}
+	if sold, _ := f.sold(t); sold != 0 {
+		t.Errorf("sold %d after refund, want 0 (capacity back on sale)", sold)
+	}
+	// The same refund again changes nothing.
+	if st, _ := b.post(path+"/refund", url.Values{"ticket": {strconv.FormatInt(ids[0], 10)}}); st != http.StatusSeeOther {
+		t.Fatalf("second refund: %d", st)
+	}
+	var refunds, emails int
+	f.db.SQL().QueryRow(`SELECT COUNT(*) FROM refunds WHERE order_id = ?`, f.a.orderID).Scan(&refunds)
+	f.db.SQL().QueryRow(`SELECT COUNT(*) FROM outbox WHERE kind = 'email.order_refunded'`).Scan(&emails)
+	if refunds != 1 || emails != 1 {
+		t.Errorf("%d refunds and %d refund emails, want 1 and 1", refunds, emails)
+	}
+	// Beta cannot refund alpha's order.
+	other := f.newBrowser(t)
+	other.mustLogin(f.b.owner.Email)
+	other.get("/console/beta")
+	if st, _ := other.post(fmt.Sprintf("/console/beta/orders/%d/refund", f.a.orderID), url.Values{"all": {"1"}}); st != http.StatusNotFound {
+		t.Errorf("beta refunding alpha's order: %d, want 404", st)
+	}
+}
+
+// TestConcurrentRefundsRefundOnce: ten organizers press refund on the same
+// ticket at once; it is refunded, and its capacity returned, once.
+func TestConcurrentRefundsRefundOnce(t *testing.T) {
+	f := mustFixture(t)
+	b := f.newBrowser(t)
+	b.mustLogin(f.a.owner.Email)
+	ids := f.mustPaidOrder(t, b)
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := f.db.RefundTickets(context.Background(), f.a.org.ID, f.a.orderID, ids, f.a.owner.ID)
+			if err != nil && admit.ErrorCode(err) != admit.ECONFLICT {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	var refunds int
+	f.db.SQL().QueryRow(`SELECT COUNT(*) FROM refunds WHERE order_id = ?`, f.a.orderID).Scan(&refunds)
+	if sold, _ := f.sold(t); refunds != 1 || sold != 0 {
+		t.Errorf("%d refunds, sold %d; want 1 refund and sold 0", refunds, sold)
+	}
+}
+
+func TestResendAndRenameFromConsole(t *testing.T) {
+	f := mustFixture(t)
+	b := f.newBrowser(t)
+	b.mustLogin(f.a.owner.Email)
+	ids := f.mustPaidOrder(t, b)
+	path := fmt.Sprintf("/console/alpha/orders/%d", f.a.orderID)
+	b.get(path)
+	if st, _ := b.post(path+"/resend", nil); st != http.StatusSeeOther {
+		t.Fatalf("resend: %d", st)
+	}
+	var confirmations int
+	f.db.SQL().QueryRow(`SELECT COUNT(*) FROM outbox WHERE kind = 'email.order_confirmation'`).Scan(&confirmations)
+	if confirmations != 2 {
+		t.Errorf("%d confirmations queued, want 2 (paid, resent)", confirmations)
+	}
+	n := strconv.FormatInt(ids[0], 10)
+	b.post(path+"/attendees", url.Values{"name_" + n: {`<b>Grace</b>`}, "email_" + n: {"grace@example.com"}})
+	_, body := b.get(path)
+	if !strings.Contains(body, `value="&lt;b&gt;Grace&lt;/b&gt;"`) {
+		t.Error("renamed attendee is not shown (escaped) on the order page")
+	}
+	if st, _ := b.post(path+"/attendees", url.Values{"name_" + n: {""}}); st != http.StatusSeeOther {
+		t.Fatalf("empty name: %d", st)
+	}
+	if _, body := b.get(path); !strings.Contains(body, "Not saved") {
+		t.Error("an empty attendee name was not refused")
+	}
+}

@@ -1,0 +1,155 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sort"
+
+	"github.com/admithq/admit/internal/admit"
+)
+
+// Refund is one refund of some or all tickets of a paid order.
+type Refund struct {
+	ID          int64
+	OrderID     int64
+	Amount      int64
+	Tickets     int
+	Provider    string
+	ProviderRef string
+	// Released is the capacity the refund returned, per ticket type.
+	Released []admit.HoldItem
+}
+
+// RefundTickets voids the given valid tickets of a paid order of the
+// organization, returns their capacity, and records the refund with its
+// side effects (the provider refund, the order.refunded webhook, the
+// buyer's email) in the outbox, in one transaction. Each ticket is voided
+// by a guarded UPDATE, so refunding the same ticket twice (a double click,
+// two organizers) refunds it once; with nothing left to refund the error is
+// ECONFLICT. When every ticket is void the order becomes refunded.
+func (d *DB) RefundTickets(ctx context.Context, orgID, orderID int64, ticketIDs []int64, byUser int64) (r *Refund, err error) {
+	defer wrap(&err, "DB.RefundTickets(%d, %d)", orgID, orderID)
+	if len(ticketIDs) == 0 {
+		return nil, admit.FieldError("tickets", "Choose at least one ticket to refund.")
+	}
+	ids := append([]int64(nil), ticketIDs...)
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	err = d.inTx(ctx, func(tx *sql.Tx) error {
+		r = &Refund{OrderID: orderID}
+		var status string
+		err := tx.QueryRowContext(ctx, `SELECT status, payment_provider FROM orders WHERE id = ? AND organization_id = ? FOR UPDATE`, orderID, orgID).
+			Scan(&status, &r.Provider)
+		if errors.Is(err, sql.ErrNoRows) {
+			return admit.Errorf(admit.ENOTFOUND, "Order not found.")
+		} else if err != nil {
+			return err
+		}
+		if status != string(admit.OrderPaid) {
+			return admit.Errorf(admit.ECONFLICT, "Only paid orders can be refunded; this one is %s.", status)
+		}
+		released := map[int64]int{}
+		for _, id := range ids {
+			var typeID int64
+			var price int64
+			err := tx.QueryRowContext(ctx, `SELECT t.ticket_type_id, ol.unit_price FROM tickets t
+				JOIN order_lines ol ON ol.order_id = t.order_id AND ol.ticket_type_id = t.ticket_type_id
+				WHERE t.id = ? AND t.order_id = ? AND t.organization_id = ? AND t.status = 'valid'`, id, orderID, orgID).Scan(&typeID, &price)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue // already refunded, or not this order's: nothing to do
+			} else if err != nil {
+				return err
+			}
+			res, err := tx.ExecContext(ctx, `UPDATE tickets SET status = 'void' WHERE id = ? AND status = 'valid'`, id)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				released[typeID]++
+				r.Amount += price
+				r.Tickets++
+			}
+		}
+		if r.Tickets == 0 {
+			return admit.Errorf(admit.ECONFLICT, "These tickets are already refunded.")
+		}
+		typeIDs := make([]int64, 0, len(released))
+		for id := range released {
+			typeIDs = append(typeIDs, id)
+		}
+		sort.Slice(typeIDs, func(i, j int) bool { return typeIDs[i] < typeIDs[j] })
+		for _, id := range typeIDs {
+			if _, err := tx.ExecContext(ctx, `UPDATE ticket_types SET sold = sold - ? WHERE id = ? AND sold >= ?`, released[id], id, released[id]); err != nil {
+				return err
+			}
+			r.Released = append(r.Released, admit.HoldItem{TicketTypeID: id, Quantity: released[id]})
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE orders SET refunded_total = refunded_total + ?,
+			status = IF((SELECT COUNT(*) FROM tickets WHERE order_id = ? AND status <> 'void') = 0, 'refunded', status)
+			WHERE id = ?`, r.Amount, orderID, orderID); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO refunds (organization_id, order_id, amount, tickets, provider, created_by)
+			VALUES (?, ?, ?, ?, ?, NULLIF(?, 0))`, orgID, orderID, r.Amount, r.Tickets, r.Provider, byUser)
+		if err != nil {
+			return err
+		}
+		if r.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		if r.Amount > 0 && r.Provider != admit.PaymentOffline && r.Provider != admit.PaymentFree {
+			if err := insertOutbox(ctx, tx, orgID, "payment.refund", map[string]any{"refund_id": r.ID}); err != nil {
+				return err
+			}
+		}
+		if err := insertOutbox(ctx, tx, orgID, "email.order_refunded", map[string]any{"order_id": orderID, "refund_id": r.ID}); err != nil {
+			return err
+		}
+		return insertOutbox(ctx, tx, orgID, "webhook.order.refunded", map[string]any{"order_id": orderID, "refund_id": r.ID})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// FindRefund returns the refund with the payment it refunds, for the
+// provider call.
+func (d *DB) FindRefund(ctx context.Context, orgID, id int64) (r *Refund, paymentRef string, err error) {
+	defer wrap(&err, "DB.FindRefund(%d, %d)", orgID, id)
+	r = &Refund{ID: id}
+	err = d.db.QueryRowContext(ctx, `SELECT r.order_id, r.amount, r.tickets, r.provider, r.provider_ref, o.payment_ref
+		FROM refunds r JOIN orders o ON o.id = r.order_id WHERE r.id = ? AND r.organization_id = ?`, id, orgID).
+		Scan(&r.OrderID, &r.Amount, &r.Tickets, &r.Provider, &r.ProviderRef, &paymentRef)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, "", admit.Errorf(admit.ENOTFOUND, "Refund not found.")
+	}
+	return r, paymentRef, err
+}
+
+// SetRefundProviderRef records the provider's id for a refund once made.
+func (d *DB) SetRefundProviderRef(ctx context.Context, orgID, id int64, ref string) (err error) {
+	defer wrap(&err, "DB.SetRefundProviderRef(%d, %d)", orgID, id)
+	_, err = d.db.ExecContext(ctx, `UPDATE refunds SET provider_ref = ? WHERE id = ? AND organization_id = ?`, ref, id, orgID)
+	return err
+}
+
+// ListRefunds returns the refunds of an order of the organization, oldest
+// first.
+func (d *DB) ListRefunds(ctx context.Context, orgID, orderID int64) (list []Refund, err error) {
+	defer wrap(&err, "DB.ListRefunds(%d, %d)", orgID, orderID)
+	rows, err := d.db.QueryContext(ctx, `SELECT id, order_id, amount, tickets, provider, provider_ref FROM refunds
+		WHERE organization_id = ? AND order_id = ? ORDER BY id`, orgID, orderID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r Refund
+		if err := rows.Scan(&r.ID, &r.OrderID, &r.Amount, &r.Tickets, &r.Provider, &r.ProviderRef); err != nil {
+			return nil, err
+		}
+		list = append(list, r)
+	}
+	return list, rows.Err()
+}
