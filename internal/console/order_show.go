@@ -10,13 +10,13 @@ import (
 )
 
 type orderPage struct {
-	Base    basePage
-	Order   *admit.Order
-	Event   *admit.Event
-	Total   string
-	Lines   []lineRow
-	Created string
-	Paid    string
+	Base     basePage
+	Order    *admit.Order
+	Event    *admit.Event
+	Total    string
+	Lines    []lineRow
+	Created  string
+	Paid     string
 	Expires  string
 	Refunded string
 	Refunds  []refundRow
