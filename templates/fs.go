@@ -14,7 +14,7 @@ import (
 
 // FS holds every template and static asset.
 //
-//go:embed *.html console/*.html static
+//go:embed *.html console/*.html email/* static
 var FS embed.FS
 
 // Set is a parsed group of pages sharing one layout.

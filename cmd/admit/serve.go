@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/admithq/admit/internal/checkout"
 	"github.com/admithq/admit/internal/config"
 	"github.com/admithq/admit/internal/console"
+	"github.com/admithq/admit/internal/jobs"
 	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/payment"
 	"github.com/admithq/admit/internal/redis"
@@ -36,11 +38,18 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 
+	inspector := asynq.NewInspector(redisOptions(cfg).AsynqOpt())
+	defer inspector.Close()
+	exportFiles, err := jobs.NewExportStorage(ctx, cfg.ExportDir, cfg.ExportS3Bucket)
+	if err != nil {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(d.db.SQL(), "admit"),
+		jobs.NewMetrics(inspector, d.db, logger),
 	)
 	var providers []payment.Provider
 	var stripe *payment.Stripe
@@ -72,6 +81,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		Checkout:      co,
 		Logger:        logger,
 		SecureCookies: cfg.Production(),
+		Inspector:     inspector,
+		ExportFiles:   exportFiles,
 	})
 	if err != nil {
 		return err

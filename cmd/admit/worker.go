@@ -2,9 +2,16 @@ package main
 
 import (
 	"context"
+	"time"
 
+	"github.com/hibiken/asynq"
+
+	"github.com/admithq/admit/internal/checkout"
 	"github.com/admithq/admit/internal/config"
+	"github.com/admithq/admit/internal/email"
 	"github.com/admithq/admit/internal/jobs"
+	"github.com/admithq/admit/internal/payment"
+	"github.com/admithq/admit/internal/redis"
 )
 
 func runWorker(ctx context.Context, env *environment, args []string) error {
@@ -21,10 +28,40 @@ func runWorker(ctx context.Context, env *environment, args []string) error {
 	if err := checkSchema(ctx, d.db); err != nil {
 		return err
 	}
-	w := jobs.NewWorker(jobs.WorkerOptions{
-		Redis:           redisOptions(cfg).AsynqOpt(),
-		Logger:          logger,
-		ShutdownTimeout: cfg.ShutdownTimeout,
+	emails, err := email.NewRenderer()
+	if err != nil {
+		return err
+	}
+	var providers []payment.Provider
+	if cfg.StripeSecretKey != "" {
+		providers = append(providers, payment.NewStripe(payment.StripeOptions{SecretKey: cfg.StripeSecretKey, APIBase: cfg.StripeAPIBase}))
+	}
+	co := checkout.New(checkout.Options{Ledger: d.db, Gate: redis.NewInventory(d.redis, cfg.RedisPrefix), Providers: providers,
+		BaseURL: cfg.BaseURL, Logger: logger})
+
+	redisOpt := redisOptions(cfg).AsynqOpt()
+	queue := asynq.NewClient(redisOpt)
+	defer queue.Close()
+	exportFiles, err := jobs.NewExportStorage(ctx, cfg.ExportDir, cfg.ExportS3Bucket)
+	if err != nil {
+		return err
+	}
+	w := jobs.NewWorker(jobs.WorkerOptions{Redis: redisOpt, Logger: logger, ShutdownTimeout: cfg.ShutdownTimeout,
+		RetryBase: cfg.RetryBase, Concurrency: cfg.WorkerConcurrency})
+	w.Handle(jobs.TypeOutbox, &jobs.Outbox{
+		Store:        d.db,
+		Mailer:       email.NewSES(email.SESOptions{Region: cfg.SESRegion, Endpoint: cfg.SESEndpoint, AccessKey: cfg.SESAccessKey, SecretKey: cfg.SESSecretKey}),
+		Emails:       emails,
+		Refunds:      co,
+		BaseURL:      cfg.BaseURL,
+		MailFrom:     cfg.MailFrom,
+		Instructions: cfg.OfflinePayment,
+		Logger:       logger,
+		Exports:      &jobs.Exporter{Store: d.db, Storage: exportFiles, Logger: logger},
 	})
+	relay := &jobs.Relay{Store: d.db, Queue: queue, Logger: logger, RedeliverAfter: cfg.OutboxRedeliverAfter}
+	relayCtx, stopRelay := context.WithCancel(ctx)
+	defer stopRelay()
+	go relay.Run(relayCtx, 200*time.Millisecond)
 	return w.Run(ctx)
 }

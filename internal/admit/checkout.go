@@ -18,6 +18,8 @@ const (
 type Attendee struct {
 	Name  string `json:"name"`
 	Email string `json:"email"`
+	// Answers maps a question id to the answer for this ticket.
+	Answers map[int64]string `json:"answers,omitempty"`
 }
 
 // OrderRequest is what a buyer submits to turn a hold into an order. Prices

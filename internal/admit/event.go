@@ -1,7 +1,9 @@
 package admit
 
 import (
+	"errors"
 	"time"
+	"unicode/utf8"
 )
 
 // EventStatus is where an event is in its life.
@@ -101,4 +103,72 @@ func CurrencyExponent(currency string) int {
 		return 0
 	}
 	return 2
+}
+
+// Limits of an event's free-text fields, in characters. The description is
+// also held to what its TEXT column stores in bytes.
+const (
+	MaxEventVenueLength       = 200
+	MaxEventAddressLength     = 500
+	MaxEventDescriptionLength = 20_000
+	maxTextColumnBytes        = 65_535
+)
+
+// ValidateDetails reports every problem Validate reports and, beyond it,
+// the lengths of the free-text fields, the contact email and a time zone
+// that names the server's own ("Local"): everything an organizer types into
+// the event form.
+func (e *Event) ValidateDetails() error {
+	p := problemsOf(e.Validate())
+	if e.TimeZone == "Local" && p.For("time_zone") == "" {
+		p.Add("time_zone", "Choose a time zone such as Europe/Berlin.")
+	}
+	if utf8.RuneCountInString(e.Venue) > MaxEventVenueLength {
+		p.Add("venue", "Venue must be at most 200 characters.")
+	}
+	if utf8.RuneCountInString(e.Address) > MaxEventAddressLength {
+		p.Add("address", "Address must be at most 500 characters.")
+	}
+	if utf8.RuneCountInString(e.Description) > MaxEventDescriptionLength {
+		p.Add("description", "Description must be at most 20,000 characters.")
+	} else if len(e.Description) > maxTextColumnBytes {
+		p.Add("description", "Description is too long to store; shorten it.")
+	}
+	if e.ContactEmail != "" && !ValidEmail(e.ContactEmail) {
+		p.Add("contact_email", "Enter an email address such as name@example.com, or leave it empty.")
+	}
+	return p.Err()
+}
+
+// problemsOf returns the field problems carried by a validation error.
+func problemsOf(err error) Problems {
+	var e *Error
+	if errors.As(err, &e) {
+		if len(e.Problems) > 0 {
+			return append(Problems(nil), e.Problems...)
+		}
+		return Problems{{Field: e.Field, Message: e.Message}}
+	}
+	return nil
+}
+
+// eventTransitions lists the statuses each status may change to: a draft is
+// published or archived, a published event goes back to draft or has its
+// sales closed, a closed event reopens or is archived, and an archived event
+// comes back as a draft.
+var eventTransitions = map[EventStatus][]EventStatus{
+	EventDraft:     {EventPublished, EventArchived},
+	EventPublished: {EventDraft, EventClosed},
+	EventClosed:    {EventPublished, EventArchived},
+	EventArchived:  {EventDraft},
+}
+
+// CanBecome reports whether an event with status s may change to status to.
+func (s EventStatus) CanBecome(to EventStatus) bool {
+	for _, t := range eventTransitions[s] {
+		if t == to {
+			return true
+		}
+	}
+	return false
 }

@@ -1,6 +1,7 @@
 package admit
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 )
@@ -43,3 +44,29 @@ func FormatAmount(amount int64, currency string) string {
 	sb.WriteString(s)
 	return sb.String()
 }
+
+// ParseAmount parses a decimal such as "129", "129.5" or "129.50" into
+// minor units with exp decimals, without floating point; more decimals than
+// exp, signs, or anything else is an error.
+func ParseAmount(s string, exp int) (int64, error) {
+	s = strings.TrimSpace(s)
+	whole, frac, hasFrac := strings.Cut(s, ".")
+	if whole == "" || len(frac) > exp || (hasFrac && frac == "") || len(whole) > 12 {
+		return 0, errInvalidAmount
+	}
+	for _, r := range whole + frac {
+		if r < '0' || r > '9' {
+			return 0, errInvalidAmount
+		}
+	}
+	for len(frac) < exp {
+		frac += "0"
+	}
+	n, err := strconv.ParseInt(whole+frac, 10, 64)
+	if err != nil {
+		return 0, errInvalidAmount
+	}
+	return n, nil
+}
+
+var errInvalidAmount = errors.New("invalid amount")

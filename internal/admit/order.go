@@ -19,6 +19,7 @@ type Hold struct {
 	EventID        int64
 	ClientKey      string
 	ClientIP       string
+	DiscountCodeID int64
 	Status         HoldStatus
 	ExpiresAt      time.Time
 	// ExpiresIn is how long the hold has left by MySQL's clock when it was
@@ -71,6 +72,8 @@ type Order struct {
 	BuyerEmail      string
 	Total           int64
 	RefundedTotal   int64
+	DiscountCodeID  int64
+	DiscountTotal   int64
 	Currency        string
 	PaymentProvider string
 	PaymentRef      string
@@ -100,6 +103,14 @@ type Ticket struct {
 	AttendeeName  string
 	AttendeeEmail string
 	Status        TicketStatus
+	Answers       []TicketAnswer
+}
+
+// TicketAnswer is an attendee's answer to one question.
+type TicketAnswer struct {
+	QuestionID int64
+	Label      string
+	Value      string
 }
 
 // TicketStatus says whether a ticket admits its holder.

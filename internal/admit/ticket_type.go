@@ -1,6 +1,9 @@
 package admit
 
-import "time"
+import (
+	"time"
+	"unicode/utf8"
+)
 
 // TicketType is a kind of ticket for an event with its price and capacity.
 // Reserved counts tickets held by buyers who have not paid yet; Sold counts
@@ -112,4 +115,18 @@ func (s Shortage) Err() error {
 		msg += ": only " + itoa(s.Remaining) + " remain."
 	}
 	return &Error{Code: ESOLDOUT, Message: msg, Field: "ticket_type_" + itoa64(s.TicketTypeID), Detail: s}
+}
+
+// MaxTicketTypeDescriptionLength is the longest description of a ticket
+// type, in characters: a line or two under its name on the event page.
+const MaxTicketTypeDescriptionLength = 1_000
+
+// ValidateDetails reports every problem Validate reports and the length of
+// the description: everything an organizer types into the ticket type form.
+func (t *TicketType) ValidateDetails() error {
+	p := problemsOf(t.Validate())
+	if utf8.RuneCountInString(t.Description) > MaxTicketTypeDescriptionLength {
+		p.Add("description", "Description must be at most 1,000 characters.")
+	}
+	return p.Err()
 }

@@ -10,7 +10,8 @@ import (
 )
 
 type holdRequest struct {
-	Items []struct {
+	DiscountCode string `json:"discount_code"`
+	Items        []struct {
 		TicketTypeID int64 `json:"ticket_type_id"`
 		Quantity     int   `json:"quantity"`
 	} `json:"items"`
@@ -75,7 +76,7 @@ func (h *Handler) holdCreate(c echo.Context) error {
 	if err := p.Err(); err != nil {
 		return err
 	}
-	hd, err := h.checkout.Hold(ctx, ev, items, clientOf(c))
+	hd, err := h.checkout.HoldWithCode(ctx, ev, items, clientOf(c), req.DiscountCode)
 	if err != nil {
 		return err
 	}

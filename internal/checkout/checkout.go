@@ -39,6 +39,9 @@ type Ledger interface {
 	CancelExpiredOrders(ctx context.Context, limit int) ([]admit.HoldItem, error)
 	DeleteOldIdempotencyKeys(ctx context.Context) (int64, error)
 	RefundTickets(ctx context.Context, orgID, orderID int64, ticketIDs []int64, byUser int64) (*mysql.Refund, error)
+	FindDiscountCode(ctx context.Context, orgID, eventID int64, code string) (*admit.DiscountCode, error)
+	ListQuestions(ctx context.Context, orgID, eventID int64) ([]*admit.Question, error)
+	OfferWaitlist(ctx context.Context, orgID, entryID int64, ttl time.Duration) (*mysql.WaitlistEntry, *admit.Hold, error)
 	FindRefund(ctx context.Context, orgID, id int64) (*mysql.Refund, string, error)
 	SetRefundProviderRef(ctx context.Context, orgID, id int64, ref string) error
 }
@@ -118,6 +121,13 @@ type Client struct {
 // of zero are ignored (a form's untouched selects); everything else must be a
 // ticket type of this event that is on sale, within its per-order limits.
 func (c *Checkout) Hold(ctx context.Context, ev *admit.Event, items []admit.HoldItem, client Client) (*admit.Hold, error) {
+	return c.HoldWithCode(ctx, ev, items, client, "")
+}
+
+// HoldWithCode is Hold with a discount code: the code must be valid now,
+// and it unlocks the hidden ticket types it names. Its use is counted when
+// the order is placed.
+func (c *Checkout) HoldWithCode(ctx context.Context, ev *admit.Event, items []admit.HoldItem, client Client, code string) (*admit.Hold, error) {
 	if ev.Status != admit.EventPublished {
 		return nil, admit.Errorf(admit.EINVALID, "Tickets for this event are not on sale.")
 	}
@@ -125,7 +135,16 @@ func (c *Checkout) Hold(ctx context.Context, ev *admit.Event, items []admit.Hold
 	if err != nil {
 		return nil, err
 	}
-	items, err = validateItems(items, types, ev, time.Now())
+	var dc *admit.DiscountCode
+	if admit.NormalizeCode(code) != "" {
+		if dc, err = c.ledger.FindDiscountCode(ctx, ev.OrganizationID, ev.ID, code); err != nil {
+			return nil, err
+		}
+		if err := dc.UsableAt(time.Now()); err != nil {
+			return nil, err
+		}
+	}
+	items, err = validateItems(items, types, ev, time.Now(), dc)
 	if err != nil {
 		return nil, err
 	}
@@ -134,6 +153,9 @@ func (c *Checkout) Hold(ctx context.Context, ev *admit.Event, items []admit.Hold
 		return nil, err
 	}
 	h := &admit.Hold{OrganizationID: ev.OrganizationID, EventID: ev.ID, ClientKey: client.Key, ClientIP: client.IP, Items: items}
+	if dc != nil {
+		h.DiscountCodeID = dc.ID
+	}
 	hold := time.Duration(ev.HoldMinutes) * time.Minute
 	if hold <= 0 {
 		hold = admit.DefaultHoldMinutes * time.Minute
@@ -211,7 +233,7 @@ func (c *Checkout) returnToGate(ctx context.Context, items []admit.HoldItem) {
 
 // validateItems merges and checks the requested items against the event's
 // ticket types; field names are what the pages and the API show.
-func validateItems(items []admit.HoldItem, types []*admit.TicketType, ev *admit.Event, now time.Time) ([]admit.HoldItem, error) {
+func validateItems(items []admit.HoldItem, types []*admit.TicketType, ev *admit.Event, now time.Time, dc *admit.DiscountCode) ([]admit.HoldItem, error) {
 	byID := map[int64]*admit.TicketType{}
 	for _, t := range types {
 		byID[t.ID] = t
@@ -248,7 +270,7 @@ func validateItems(items []admit.HoldItem, types []*admit.TicketType, ev *admit.
 		t, q := byID[id], merged[id]
 		field := "ticket_type_" + strconv.FormatInt(id, 10)
 		switch {
-		case t.Hidden:
+		case t.Hidden && (dc == nil || !dc.Unlocks(t.ID)):
 			p.Add(field, "No such ticket type for this event.")
 		case t.AvailabilityAt(now, ev.StartsAt) == admit.NotYetOnSale:
 			p.Add(field, t.Name+" is not on sale yet.")
@@ -301,6 +323,9 @@ func (c *Checkout) PlaceOrder(ctx context.Context, holdID string, req admit.Orde
 		if err := req.Validate(h.Quantity()); err != nil {
 			return nil, err
 		}
+		if err := c.checkAnswers(ctx, h, &req); err != nil {
+			return nil, err
+		}
 		if req.PaymentMethod != "" && req.PaymentMethod != admit.PaymentFree {
 			if _, ok := c.providers[req.PaymentMethod]; !ok {
 				return nil, admit.FieldError("payment_method", "This payment method is not available.")
@@ -338,6 +363,50 @@ func (c *Checkout) PlaceOrder(ctx context.Context, holdID string, req admit.Orde
 	}
 	placed.RedirectURL = started.RedirectURL
 	return placed, nil
+}
+
+// checkAnswers validates and normalizes each attendee's answers to the
+// questions asked for their ticket type. Attendees come in the hold's
+// order: by ticket type id, then one per ticket.
+func (c *Checkout) checkAnswers(ctx context.Context, h *admit.Hold, req *admit.OrderRequest) error {
+	questions, err := c.ledger.ListQuestions(ctx, h.OrganizationID, h.EventID)
+	if err != nil || len(questions) == 0 {
+		for i := range req.Attendees {
+			req.Attendees[i].Answers = nil
+		}
+		return err
+	}
+	var p admit.Problems
+	i := 0
+	for _, it := range h.Items {
+		for range it.Quantity {
+			given := req.Attendees[i].Answers
+			answers := map[int64]string{}
+			for _, q := range questions {
+				if !q.AskedFor(it.TicketTypeID) {
+					continue
+				}
+				v, problem := q.Answer(given[q.ID])
+				if problem != "" {
+					p.Add(AnswerField(i, q.ID), problem)
+				}
+				answers[q.ID] = v
+			}
+			req.Attendees[i].Answers = answers
+			i++
+		}
+	}
+	return p.Err()
+}
+
+// AnswerField names an attendee's answer in problems and forms.
+func AnswerField(attendee int, questionID int64) string {
+	return "attendees[" + strconv.Itoa(attendee) + "].answers[" + strconv.FormatInt(questionID, 10) + "]"
+}
+
+// Questions returns the event's questions, for the checkout pages.
+func (c *Checkout) Questions(ctx context.Context, orgID, eventID int64) ([]*admit.Question, error) {
+	return c.ledger.ListQuestions(ctx, orgID, eventID)
 }
 
 // OrderURL is the buyer's private link to the order.

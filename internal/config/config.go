@@ -17,31 +17,38 @@ import (
 
 // Config is every setting of every subcommand.
 type Config struct {
-	Env             string // development or production
-	HTTPAddr        string
-	BaseURL         string
-	MySQLDSN        string
-	RedisAddr       string
-	RedisSentinels  []string
-	RedisMaster     string
-	RedisPassword   string
-	RedisDB         int
-	RedisPrefix     string
-	Memcached       []string
-	SESEndpoint     string
-	SESRegion       string
-	MailFrom        string
-	SecretKey       string
-	LogFormat       string // auto, json or text
-	LogLevel        string
-	HoldsPerClient  int
-	TrustProxy      bool
-	StripeSecretKey string
-	StripeWebhook   string
-	StripeAPIBase   string
-	OfflinePayment  string
-	ShutdownTimeout time.Duration
-	PageCacheTTL    time.Duration
+	Env                  string // development or production
+	HTTPAddr             string
+	BaseURL              string
+	MySQLDSN             string
+	RedisAddr            string
+	RedisSentinels       []string
+	RedisMaster          string
+	RedisPassword        string
+	RedisDB              int
+	RedisPrefix          string
+	Memcached            []string
+	SESEndpoint          string
+	SESRegion            string
+	SESAccessKey         string
+	SESSecretKey         string
+	OutboxRedeliverAfter time.Duration
+	RetryBase            time.Duration
+	WorkerConcurrency    int
+	MailFrom             string
+	SecretKey            string
+	LogFormat            string // auto, json or text
+	LogLevel             string
+	HoldsPerClient       int
+	TrustProxy           bool
+	StripeSecretKey      string
+	StripeWebhook        string
+	StripeAPIBase        string
+	OfflinePayment       string
+	ShutdownTimeout      time.Duration
+	PageCacheTTL         time.Duration
+	ExportDir            string
+	ExportS3Bucket       string
 }
 
 // Production reports whether admit runs in production mode, where secrets
@@ -107,6 +114,16 @@ func settings() []setting {
 			set: func(c *Config, v string) error { c.SESEndpoint = v; return nil }},
 		{flag: "ses-region", env: "ADMIT_SES_REGION", def: "us-east-1", usage: "SES region", commands: []string{"worker"},
 			set: func(c *Config, v string) error { c.SESRegion = v; return nil }},
+		{flag: "ses-access-key", env: "ADMIT_SES_ACCESS_KEY", def: "local", usage: "AWS access key for SES (empty: the AWS SDK's default credentials, such as an instance role)", commands: []string{"worker"},
+			set: func(c *Config, v string) error { c.SESAccessKey = v; return nil }},
+		{flag: "ses-secret-key", env: "ADMIT_SES_SECRET_KEY", def: "local", usage: "AWS secret key for SES", secret: true, commands: []string{"worker"},
+			set: func(c *Config, v string) error { c.SESSecretKey = v; return nil }},
+		{flag: "outbox-redeliver-after", env: "ADMIT_OUTBOX_REDELIVER_AFTER", def: "2m", usage: "hand a side effect to the queue again if it is not done this long after (covers tasks lost with Redis)", commands: []string{"worker"},
+			set: func(c *Config, v string) (err error) { c.OutboxRedeliverAfter, err = positiveDuration(v); return err }},
+		{flag: "retry-base", env: "ADMIT_RETRY_BASE", def: "5s", usage: "delay before a failed task's first retry; each retry doubles it (with jitter), up to an hour", commands: []string{"worker"},
+			set: func(c *Config, v string) (err error) { c.RetryBase, err = positiveDuration(v); return err }},
+		{flag: "worker-concurrency", env: "ADMIT_WORKER_CONCURRENCY", def: "20", usage: "tasks one worker runs at once", commands: []string{"worker"},
+			set: func(c *Config, v string) (err error) { c.WorkerConcurrency, err = atoiRange(v, 1, 1000); return err }},
 		{flag: "mail-from", env: "ADMIT_MAIL_FROM", def: "Admit <tickets@admit.localhost>", usage: "default sender of emails", commands: []string{"worker"},
 			set: func(c *Config, v string) error { c.MailFrom = v; return nil }},
 		{flag: "secret-key", env: "ADMIT_SECRET_KEY", def: "", usage: "secret for signing sessions, CSRF tokens and links (at least 32 characters; required in production)", secret: true, commands: []string{"serve", "worker"},
@@ -138,10 +155,14 @@ func settings() []setting {
 			set: func(c *Config, v string) error { c.StripeWebhook = v; return nil }},
 		{flag: "stripe-api-base", env: "ADMIT_STRIPE_API_BASE", def: "", usage: "Stripe API base URL (empty: Stripe; http://127.0.0.1:12111 for the local stripe-mock)", commands: []string{"serve", "worker"},
 			set: func(c *Config, v string) error { c.StripeAPIBase = v; return nil }},
-		{flag: "offline-payment", env: "ADMIT_OFFLINE_PAYMENT", def: "Pay by bank transfer or at the door. Your tickets are issued once the organizer has received your payment.", usage: "instructions shown to buyers who choose offline payment; empty disables offline payment", commands: []string{"serve"},
+		{flag: "offline-payment", env: "ADMIT_OFFLINE_PAYMENT", def: "Pay by bank transfer or at the door. Your tickets are issued once the organizer has received your payment.", usage: "instructions shown to buyers who choose offline payment; empty disables offline payment", commands: []string{"serve", "worker"},
 			set: func(c *Config, v string) error { c.OfflinePayment = v; return nil }},
 		{flag: "shutdown-timeout", env: "ADMIT_SHUTDOWN_TIMEOUT", def: "20s", usage: "how long in-flight requests and tasks may take to finish on shutdown", commands: []string{"serve", "worker"},
 			set: func(c *Config, v string) (err error) { c.ShutdownTimeout, err = positiveDuration(v); return err }},
+		{flag: "export-dir", env: "ADMIT_EXPORT_DIR", def: "var/exports", usage: "directory of export files when no S3 bucket is set (several app servers must share it, e.g. over NFS)", commands: []string{"serve", "worker"},
+			set: func(c *Config, v string) error { c.ExportDir = v; return nil }},
+		{flag: "export-s3-bucket", env: "ADMIT_EXPORT_S3_BUCKET", def: "", usage: "S3 bucket of export files (credentials and region from the AWS SDK's defaults, such as AWS_REGION and an instance role); empty: the export directory", commands: []string{"serve", "worker"},
+			set: func(c *Config, v string) error { c.ExportS3Bucket = v; return nil }},
 		{flag: "page-cache-ttl", env: "ADMIT_PAGE_CACHE_TTL", def: "5s", usage: "how long a rendered public event page is cached (availability may be this old)", commands: []string{"serve"},
 			set: func(c *Config, v string) (err error) { c.PageCacheTTL, err = positiveDuration(v); return err }},
 	}

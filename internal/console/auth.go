@@ -36,6 +36,11 @@ func (h *Handler) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 		} else if err != nil {
 			return err
 		}
+		if outdated, err := h.sessionOutdated(ctx, ck.Value, sess); err != nil {
+			return err
+		} else if outdated {
+			return h.toLogin(c)
+		}
 		u, err := h.store.FindUser(ctx, sess.UserID)
 		if admit.ErrorCode(err) == admit.ENOTFOUND {
 			return h.toLogin(c)

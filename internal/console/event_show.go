@@ -29,6 +29,7 @@ type eventPage struct {
 	Revenue   string
 	Chart     template.HTML
 	PublicURL string
+	CheckIns  mysql.CheckInCount
 }
 
 // eventShow is the event's dashboard: tickets sold and remaining by type,
@@ -56,9 +57,13 @@ func (h *Handler) eventShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	checkIns, err := h.store.CountEventCheckIns(ctx, m.org.ID, ev.ID)
+	if err != nil {
+		return err
+	}
 	page := eventPage{Base: h.base(c, "events"), Event: ev, When: formatWhenRange(ev), Summary: summary,
 		Revenue: admit.FormatAmount(summary.Revenue, ev.Currency), Chart: salesChart(sales),
-		PublicURL: "/e/" + m.org.Slug + "/" + ev.Slug}
+		PublicURL: "/e/" + m.org.Slug + "/" + ev.Slug, CheckIns: checkIns}
 	for _, t := range types {
 		row := typeRow{Type: t, Price: admit.FormatMoney(t.Price, ev.Currency), Remaining: t.Remaining()}
 		if t.Quantity > 0 {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
@@ -27,6 +28,8 @@ type Store interface {
 	EventStore
 	CheckInStore
 	TeamStore
+	ExportStore
+	OpsStore
 	SignUp(ctx context.Context, o *admit.Organization, u *admit.User) error
 	FindUser(ctx context.Context, id int64) (*admit.User, error)
 	FindUserByEmail(ctx context.Context, email string) (*admit.User, error)
@@ -42,6 +45,13 @@ type Store interface {
 	QueueConfirmation(ctx context.Context, orgID, orderID int64) error
 	RenameAttendee(ctx context.Context, orgID, orderID, ticketID int64, a admit.Attendee) error
 	ListRefunds(ctx context.Context, orgID, orderID int64) ([]mysql.Refund, error)
+	CreateDiscountCode(ctx context.Context, dc *admit.DiscountCode) error
+	ListDiscountCodes(ctx context.Context, orgID, eventID int64) ([]*admit.DiscountCode, error)
+	DeleteDiscountCode(ctx context.Context, orgID, id int64) error
+	CreateQuestion(ctx context.Context, q *admit.Question) error
+	ListQuestions(ctx context.Context, orgID, eventID int64) ([]*admit.Question, error)
+	DeleteQuestion(ctx context.Context, orgID, id int64) error
+	ListWaitlist(ctx context.Context, orgID, eventID int64) ([]mysql.WaitlistEntry, error)
 	AddAudit(ctx context.Context, orgID, userID int64, action, object, detail string) error
 	ListAudit(ctx context.Context, orgID int64, limit int) ([]mysql.AuditEntry, error)
 }
@@ -55,6 +65,10 @@ type Options struct {
 	Logger   *slog.Logger
 	// SecureCookies marks cookies Secure (production, behind TLS).
 	SecureCookies bool
+	// Inspector reads the job queues for the operations page.
+	Inspector *asynq.Inspector
+	// ExportFiles serves the files of finished exports.
+	ExportFiles ExportFiles
 }
 
 // Handler serves the console.
@@ -66,10 +80,13 @@ type Handler struct {
 	logger   *slog.Logger
 	secure   bool
 	pages    *templates.Set
+
+	inspector   *asynq.Inspector
+	exportFiles ExportFiles
 }
 
 // pages lists every console page template.
-var pages = []string{"login", "signup", "orgs", "events", "event", "orders", "order", "audit"}
+var pages = []string{"login", "signup", "orgs", "events", "event", "orders", "order", "audit", "discounts", "questions", "waitlist", "exports", "ops"}
 
 func allPages() []string {
 	var all []string
@@ -86,7 +103,7 @@ func New(o Options) (*Handler, error) {
 		return nil, err
 	}
 	return &Handler{store: o.Store, sessions: o.Sessions, limiter: o.Limiter, checkout: o.Checkout, logger: o.Logger,
-		secure: o.SecureCookies, pages: set}, nil
+		secure: o.SecureCookies, pages: set, inspector: o.Inspector, exportFiles: o.ExportFiles}, nil
 }
 
 // basePage is embedded in every console page's data.

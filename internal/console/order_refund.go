@@ -49,7 +49,11 @@ func (h *Handler) orderRefund(c echo.Context) error {
 		return err
 	}
 	h.audit(c, "order.refunded", o.Reference, strconv.Itoa(r.Tickets)+" tickets, "+admit.FormatAmount(r.Amount, o.Currency))
-	return h.redirectWithFlash(c, to, "Refunded "+strconv.Itoa(r.Tickets)+" tickets ("+admit.FormatAmount(r.Amount, o.Currency)+"). They are back on sale.")
+	what := "1 ticket"
+	if r.Tickets != 1 {
+		what = strconv.Itoa(r.Tickets) + " tickets"
+	}
+	return h.redirectWithFlash(c, to, "Refunded "+what+" ("+admit.FormatAmount(r.Amount, o.Currency)+"). Back on sale.")
 }
 
 // orderResend queues the confirmation email again.
@@ -90,7 +94,7 @@ func (h *Handler) orderAttendees(c echo.Context) error {
 			problems.Add("name_"+n, admit.ErrorMessage(err))
 			continue
 		}
-		if req.Attendees[0] == (admit.Attendee{Name: t.AttendeeName, Email: t.AttendeeEmail}) {
+		if a := req.Attendees[0]; a.Name == t.AttendeeName && a.Email == t.AttendeeEmail {
 			continue
 		}
 		if err := h.store.RenameAttendee(ctx, m.org.ID, o.ID, t.ID, req.Attendees[0]); err != nil {

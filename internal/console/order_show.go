@@ -19,6 +19,7 @@ type orderPage struct {
 	Paid     string
 	Expires  string
 	Refunded string
+	Discount string
 	Refunds  []refundRow
 }
 
@@ -61,6 +62,9 @@ func (h *Handler) orderShow(c echo.Context) error {
 	loc := ev.Location()
 	page := orderPage{Base: h.base(c, "orders"), Order: o, Event: ev, Total: admit.FormatMoney(o.Total, o.Currency),
 		Created: formatTime(o.CreatedAt, loc), Paid: formatTime(o.PaidAt, loc), Expires: formatTime(o.ExpiresAt, loc)}
+	if o.DiscountTotal > 0 {
+		page.Discount = "−" + admit.FormatAmount(o.DiscountTotal, o.Currency)
+	}
 	if o.RefundedTotal > 0 {
 		page.Refunded = admit.FormatAmount(o.RefundedTotal, o.Currency)
 	}

@@ -56,7 +56,7 @@ func TestRefundFromConsole(t *testing.T) {
 		t.Fatalf("refund: %d", st)
 	}
 	_, body := b.get(path)
-	if !strings.Contains(body, "Refunded 1 tickets (€10.00)") || !strings.Contains(body, "status-refunded") {
+	if !strings.Contains(body, "Refunded 1 ticket (€10.00)") || !strings.Contains(body, "status-refunded") {
 		t.Errorf("order page after refund does not say so")
 	}
 	var status string

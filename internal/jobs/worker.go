@@ -6,6 +6,7 @@ package jobs
 import (
 	"context"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -25,6 +26,21 @@ type WorkerOptions struct {
 	Logger          *slog.Logger
 	Concurrency     int
 	ShutdownTimeout time.Duration
+	// RetryBase is the first retry's delay; each retry doubles it (to at
+	// most an hour), with jitter so a burst of failures does not retry in
+	// lockstep. Zero means 5 seconds.
+	RetryBase time.Duration
+}
+
+// RetryDelay returns the delay before retry n (from 0) for base.
+func RetryDelay(base time.Duration, n int) time.Duration {
+	d := base << min(n, 20)
+	if d <= 0 || d > time.Hour {
+		d = time.Hour
+	}
+	// ±20% jitter.
+	jitter := time.Duration(rand.Int64N(int64(d)/5*2+1)) - d/5
+	return d + jitter
 }
 
 // Worker is an asynq server with admit's queues and handlers.
@@ -39,11 +55,18 @@ func NewWorker(o WorkerOptions) *Worker {
 	if o.Concurrency == 0 {
 		o.Concurrency = 20
 	}
+	if o.RetryBase == 0 {
+		o.RetryBase = 5 * time.Second
+	}
 	srv := asynq.NewServer(o.Redis, asynq.Config{
 		Concurrency:     o.Concurrency,
 		Queues:          map[string]int{QueueCritical: 6, QueueDefault: 3, QueueLow: 1},
 		ShutdownTimeout: o.ShutdownTimeout,
 		Logger:          asynqLogger{o.Logger},
+		LogLevel:        asynq.WarnLevel,
+		RetryDelayFunc: func(n int, err error, t *asynq.Task) time.Duration {
+			return RetryDelay(o.RetryBase, n)
+		},
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, task *asynq.Task, err error) {
 			o.Logger.Warn("task failed", "type", task.Type(), "err", err)
 		}),

@@ -4,7 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"regexp"
+	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/admithq/admit/internal/admit"
 )
@@ -160,4 +164,175 @@ func (d *DB) SalesByDay(ctx context.Context, orgID, eventID int64, days int) (ou
 		out = append(out, DaySales{Day: day, Tickets: byDay[day.Format("2006-01-02")]})
 	}
 	return out, rows.Err()
+}
+
+func findEventInTx(ctx context.Context, tx *sql.Tx, orgID, id int64) (*admit.Event, error) {
+	e, err := scanEvent(tx.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events WHERE organization_id = ? AND id = ?`, orgID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, admit.Errorf(admit.ENOTFOUND, "Event not found.")
+	}
+	return e, err
+}
+
+// UpdateEvent validates e and stores its fields, all but its status, for
+// the event e.ID of organization e.OrganizationID, or reports ENOTFOUND. The
+// currency may change only while the event has no orders; the guard is part
+// of the statement, so an order placed at the same moment is never left
+// priced in a currency its event no longer has.
+func (d *DB) UpdateEvent(ctx context.Context, e *admit.Event) (err error) {
+	defer wrap(&err, "DB.UpdateEvent(%d, %d)", e.OrganizationID, e.ID)
+	if err := e.ValidateDetails(); err != nil {
+		return err
+	}
+	res, err := d.db.ExecContext(ctx, `UPDATE events SET slug = ?, name = ?, description = ?, venue = ?, address = ?,
+		time_zone = ?, starts_at = ?, ends_at = ?, currency = ?, hold_minutes = ?, contact_email = ?
+		WHERE organization_id = ? AND id = ?
+		AND (currency = ? OR NOT EXISTS (SELECT 1 FROM orders WHERE organization_id = ? AND event_id = ?))`,
+		e.Slug, e.Name, e.Description, e.Venue, e.Address, e.TimeZone, e.StartsAt.UTC(), nullTime(e.EndsAt),
+		e.Currency, e.HoldMinutes, e.ContactEmail, e.OrganizationID, e.ID, e.Currency, e.OrganizationID, e.ID)
+	if isDuplicate(err) {
+		return admit.FieldError("slug", "Another event of this organization uses this address.")
+	} else if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return err
+	}
+	// Nothing changed: the event is missing, the currency guard refused, or
+	// the form repeated what is stored (MySQL counts only changed rows).
+	var currency string
+	var hasOrders bool
+	err = d.db.QueryRowContext(ctx, `SELECT currency, EXISTS (SELECT 1 FROM orders WHERE organization_id = ? AND event_id = ?)
+		FROM events WHERE organization_id = ? AND id = ?`, e.OrganizationID, e.ID, e.OrganizationID, e.ID).Scan(&currency, &hasOrders)
+	if errors.Is(err, sql.ErrNoRows) {
+		return admit.Errorf(admit.ENOTFOUND, "Event not found.")
+	} else if err != nil {
+		return err
+	}
+	if currency != e.Currency && hasOrders {
+		return admit.FieldError("currency", "The currency cannot change: this event has orders in "+currency+".")
+	}
+	return nil
+}
+
+// SetEventStatus moves the event from status from to status to, if that is
+// an allowed transition (admit.EventStatus.CanBecome). The change is guarded
+// by the status the caller saw: if another request changed it first, the
+// error is ECONFLICT and nothing changes.
+func (d *DB) SetEventStatus(ctx context.Context, orgID, id int64, from, to admit.EventStatus) (err error) {
+	defer wrap(&err, "DB.SetEventStatus(%d, %d, %s→%s)", orgID, id, from, to)
+	if !from.CanBecome(to) {
+		return admit.Errorf(admit.EINVALID, "An event that is %s cannot become %s.", from, to)
+	}
+	res, err := d.db.ExecContext(ctx, `UPDATE events SET status = ? WHERE organization_id = ? AND id = ? AND status = ?`,
+		string(to), orgID, id, string(from))
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return err
+	}
+	var now string
+	err = d.db.QueryRowContext(ctx, `SELECT status FROM events WHERE organization_id = ? AND id = ?`, orgID, id).Scan(&now)
+	if errors.Is(err, sql.ErrNoRows) {
+		return admit.Errorf(admit.ENOTFOUND, "Event not found.")
+	} else if err != nil {
+		return err
+	}
+	return admit.Errorf(admit.ECONFLICT, "The event changed meanwhile: it is now %s.", now)
+}
+
+// copySuffix matches the "-copy" or "-copy-N" a duplicated event's slug
+// ends with, so that a copy of a copy is "conf-copy-2", not "conf-copy-copy".
+var copySuffix = regexp.MustCompile(`-copy(-[0-9]+)?$`)
+
+// DuplicateEvent copies the event id of the organization, with its ticket
+// types, into a new draft whose slug is the original's with "-copy" (then
+// "-copy-2", "-copy-3", …) and whose counters start at zero. It returns the
+// copy.
+func (d *DB) DuplicateEvent(ctx context.Context, orgID, id int64) (e *admit.Event, err error) {
+	defer wrap(&err, "DB.DuplicateEvent(%d, %d)", orgID, id)
+	err = d.inTx(ctx, func(tx *sql.Tx) error {
+		src, err := findEventInTx(ctx, tx, orgID, id)
+		if err != nil {
+			return err
+		}
+		base := copySuffix.ReplaceAllString(src.Slug, "")
+		taken := map[string]bool{}
+		rows, err := tx.QueryContext(ctx, `SELECT slug FROM events WHERE organization_id = ? AND slug LIKE ?`, orgID, base[:min(len(base), 50)]+"%")
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				rows.Close()
+				return err
+			}
+			taken[s] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		name := src.Name
+		if !strings.HasSuffix(name, " (copy)") {
+			name = truncateBytes(name, 200-len(" (copy)")) + " (copy)"
+		}
+		for n := 1; n <= 1000; n++ {
+			slug := copySlug(base, n)
+			if taken[slug] {
+				continue
+			}
+			res, err := tx.ExecContext(ctx, `INSERT INTO events (organization_id, slug, name, description, venue, address,
+				time_zone, starts_at, ends_at, currency, status, hold_minutes, contact_email)
+				SELECT organization_id, ?, ?, description, venue, address, time_zone, starts_at, ends_at, currency, 'draft',
+				hold_minutes, contact_email FROM events WHERE organization_id = ? AND id = ?`, slug, name, orgID, id)
+			if isDuplicate(err) {
+				continue // created by another request since the slugs were read
+			} else if err != nil {
+				return err
+			}
+			newID, err := res.LastInsertId()
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO ticket_types (organization_id, event_id, name, description, price,
+				quantity, sales_start, sales_end, min_per_order, max_per_order, position, hidden)
+				SELECT organization_id, ?, name, description, price, quantity, sales_start, sales_end, min_per_order,
+				max_per_order, position, hidden FROM ticket_types WHERE organization_id = ? AND event_id = ? ORDER BY position, id`,
+				newID, orgID, id); err != nil {
+				return err
+			}
+			e, err = findEventInTx(ctx, tx, orgID, newID)
+			return err
+		}
+		return admit.Errorf(admit.ECONFLICT, "This event has too many copies; rename one first.")
+	})
+	return e, err
+}
+
+// copySlug returns the slug of the n-th copy of base, within the 64
+// characters a slug may have.
+func copySlug(base string, n int) string {
+	suffix := "-copy"
+	if n > 1 {
+		suffix += "-" + strconv.Itoa(n)
+	}
+	if len(base) > 64-len(suffix) {
+		base = strings.TrimRight(base[:64-len(suffix)], "-")
+	}
+	return base + suffix
+}
+
+// truncateBytes shortens s to at most n bytes without splitting a
+// character.
+func truncateBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

@@ -38,35 +38,41 @@ func (d *DB) CreateHold(ctx context.Context, h *admit.Hold, ttl time.Duration, l
 		if err := checkHoldLimits(ctx, tx, h, limits); err != nil {
 			return err
 		}
-		for _, it := range items {
-			res, err := tx.ExecContext(ctx, `UPDATE ticket_types SET reserved = reserved + ?
-				WHERE id = ? AND organization_id = ? AND event_id = ? AND reserved + sold + ? <= quantity`,
-				it.Quantity, it.TicketTypeID, h.OrganizationID, h.EventID, it.Quantity)
-			if err != nil {
-				return err
-			}
-			if n, err := res.RowsAffected(); err != nil {
-				return err
-			} else if n == 0 {
-				return soldOut(ctx, tx, h.OrganizationID, it.TicketTypeID)
-			}
-		}
-		h.ExpiresAt = now.Add(ttl)
-		h.ExpiresIn = ttl
-		h.Status = admit.HoldActive
-		if _, err := tx.ExecContext(ctx, `INSERT INTO holds (id, organization_id, event_id, client_key, client_ip, status, expires_at, created_at)
-			VALUES (?, ?, ?, ?, ?, 'active', ?, ?)`,
-			h.ID, h.OrganizationID, h.EventID, h.ClientKey, h.ClientIP, h.ExpiresAt, now); err != nil {
+		return insertHold(ctx, tx, h, items, ttl, now)
+	})
+}
+
+// insertHold takes capacity for items with one guarded UPDATE per ticket
+// type (in id order) and records the hold, in tx.
+func insertHold(ctx context.Context, tx *sql.Tx, h *admit.Hold, items []admit.HoldItem, ttl time.Duration, now time.Time) error {
+	for _, it := range items {
+		res, err := tx.ExecContext(ctx, `UPDATE ticket_types SET reserved = reserved + ?
+			WHERE id = ? AND organization_id = ? AND event_id = ? AND reserved + sold + ? <= quantity`,
+			it.Quantity, it.TicketTypeID, h.OrganizationID, h.EventID, it.Quantity)
+		if err != nil {
 			return err
 		}
-		q := `INSERT INTO hold_items (hold_id, ticket_type_id, quantity) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?),", len(items)), ",")
-		args := make([]any, 0, 3*len(items))
-		for _, it := range items {
-			args = append(args, h.ID, it.TicketTypeID, it.Quantity)
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return soldOut(ctx, tx, h.OrganizationID, it.TicketTypeID)
 		}
-		_, err := tx.ExecContext(ctx, q, args...)
+	}
+	h.ExpiresAt = now.Add(ttl)
+	h.ExpiresIn = ttl
+	h.Status = admit.HoldActive
+	if _, err := tx.ExecContext(ctx, `INSERT INTO holds (id, organization_id, event_id, client_key, client_ip, discount_code_id, status, expires_at, created_at)
+		VALUES (?, ?, ?, ?, ?, NULLIF(?, 0), 'active', ?, ?)`,
+		h.ID, h.OrganizationID, h.EventID, h.ClientKey, h.ClientIP, h.DiscountCodeID, h.ExpiresAt, now); err != nil {
 		return err
-	})
+	}
+	q := `INSERT INTO hold_items (hold_id, ticket_type_id, quantity) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?),", len(items)), ",")
+	args := make([]any, 0, 3*len(items))
+	for _, it := range items {
+		args = append(args, h.ID, it.TicketTypeID, it.Quantity)
+	}
+	_, err := tx.ExecContext(ctx, q, args...)
+	return err
 }
 
 func checkHoldLimits(ctx context.Context, tx *sql.Tx, h *admit.Hold, limits HoldLimits) error {
@@ -109,9 +115,9 @@ func (d *DB) FindHold(ctx context.Context, id string) (h *admit.Hold, err error)
 	h = &admit.Hold{}
 	var status string
 	var leftMicros int64
-	err = d.db.QueryRowContext(ctx, `SELECT id, organization_id, event_id, client_key, client_ip, status, expires_at,
+	err = d.db.QueryRowContext(ctx, `SELECT id, organization_id, event_id, client_key, client_ip, COALESCE(discount_code_id, 0), status, expires_at,
 		TIMESTAMPDIFF(MICROSECOND, NOW(6), expires_at), created_at FROM holds WHERE id = ?`, id).
-		Scan(&h.ID, &h.OrganizationID, &h.EventID, &h.ClientKey, &h.ClientIP, &status, &h.ExpiresAt, &leftMicros, &h.CreatedAt)
+		Scan(&h.ID, &h.OrganizationID, &h.EventID, &h.ClientKey, &h.ClientIP, &h.DiscountCodeID, &status, &h.ExpiresAt, &leftMicros, &h.CreatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, admit.Errorf(admit.ENOTFOUND, "This checkout does not exist. Start again from the event page.")
 	} else if err != nil {

@@ -32,9 +32,10 @@ func (d *DB) PlaceOrder(ctx context.Context, p PlaceOrder) (o *admit.Order, exis
 	err = d.inTx(ctx, func(tx *sql.Tx) error {
 		var status string
 		var live bool
-		var orgID, eventID int64
-		err := tx.QueryRowContext(ctx, `SELECT organization_id, event_id, status, expires_at > NOW(6) FROM holds WHERE id = ? FOR UPDATE`, p.HoldID).
-			Scan(&orgID, &eventID, &status, &live)
+		var orgID, eventID, discountID int64
+		err := tx.QueryRowContext(ctx, `SELECT organization_id, event_id, status, expires_at > NOW(6), COALESCE(discount_code_id, 0)
+			FROM holds WHERE id = ? FOR UPDATE`, p.HoldID).
+			Scan(&orgID, &eventID, &status, &live, &discountID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return admit.Errorf(admit.ENOTFOUND, "This checkout does not exist. Start again from the event page.")
 		} else if err != nil {
@@ -60,7 +61,7 @@ func (d *DB) PlaceOrder(ctx context.Context, p PlaceOrder) (o *admit.Order, exis
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT hi.ticket_type_id, tt.name, hi.quantity, tt.price
 			FROM hold_items hi JOIN ticket_types tt ON tt.id = hi.ticket_type_id
-			WHERE hi.hold_id = ? ORDER BY tt.position, tt.id`, p.HoldID)
+			WHERE hi.hold_id = ? ORDER BY hi.ticket_type_id`, p.HoldID)
 		if err != nil {
 			return err
 		}
@@ -76,6 +77,27 @@ func (d *DB) PlaceOrder(ctx context.Context, p PlaceOrder) (o *admit.Order, exis
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
+		}
+		if discountID != 0 {
+			// The code's use is taken with a guarded statement, like
+			// inventory: a code limited to 10 uses is used 10 times.
+			if err := takeDiscountUse(ctx, tx, discountID); err != nil {
+				return err
+			}
+			dc, err := findDiscountByID(ctx, tx, orgID, discountID)
+			if err != nil {
+				return err
+			}
+			o.DiscountCodeID = discountID
+			o.Total = 0
+			for i, l := range o.Lines {
+				if dc.AppliesTo(l.TicketTypeID) {
+					price := dc.Discounted(l.UnitPrice)
+					o.DiscountTotal += (l.UnitPrice - price) * int64(l.Quantity)
+					o.Lines[i].UnitPrice = price
+				}
+				o.Total += o.Lines[i].UnitPrice * int64(l.Quantity)
+			}
 		}
 		tickets := 0
 		for _, l := range o.Lines {
@@ -121,10 +143,10 @@ func (d *DB) PlaceOrder(ctx context.Context, p PlaceOrder) (o *admit.Order, exis
 		for attempt := 0; ; attempt++ {
 			o.Reference = admit.NewReference()
 			res, err := tx.ExecContext(ctx, `INSERT INTO orders (organization_id, event_id, hold_id, reference, access_token, status,
-				buyer_name, buyer_email, total, currency, payment_provider, created_at, expires_at)
-				VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)`,
-				orgID, eventID, p.HoldID, o.Reference, o.AccessToken, o.BuyerName, o.BuyerEmail, o.Total, o.Currency,
-				o.PaymentProvider, now, expires)
+				buyer_name, buyer_email, total, discount_code_id, discount_total, currency, payment_provider, created_at, expires_at)
+				VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?)`,
+				orgID, eventID, p.HoldID, o.Reference, o.AccessToken, o.BuyerName, o.BuyerEmail, o.Total, o.DiscountCodeID, o.DiscountTotal,
+				o.Currency, o.PaymentProvider, now, expires)
 			if isDuplicate(err) && attempt < 5 && !strings.Contains(err.Error(), "orders_hold") {
 				continue // reference collision: draw another
 			} else if err != nil {
@@ -157,6 +179,15 @@ func (d *DB) PlaceOrder(ctx context.Context, p PlaceOrder) (o *admit.Order, exis
 					return err
 				}
 				t.ID, _ = res.LastInsertId()
+				for qid, v := range a.Answers {
+					if v == "" {
+						continue
+					}
+					if _, err := tx.ExecContext(ctx, `INSERT INTO answers (ticket_id, question_id, organization_id, value)
+						SELECT ?, id, organization_id, ? FROM questions WHERE id = ? AND event_id = ?`, t.ID, v, qid, eventID); err != nil {
+						return err
+					}
+				}
 				o.Tickets = append(o.Tickets, t)
 			}
 		}
@@ -309,13 +340,17 @@ func (d *DB) cancelOrder(ctx context.Context, orgID, orderID int64, onlyExpired 
 		if _, err := tx.ExecContext(ctx, `UPDATE tickets SET status = 'void' WHERE order_id = ?`, orderID); err != nil {
 			return err
 		}
+		if _, err := tx.ExecContext(ctx, `UPDATE discount_codes SET used = used - 1
+			WHERE used > 0 AND id = (SELECT discount_code_id FROM orders WHERE id = ?)`, orderID); err != nil {
+			return err
+		}
 		return insertOutbox(ctx, tx, orgID, "webhook.order.cancelled", map[string]any{"order_id": orderID})
 	})
 	return released, err
 }
 
 const orderColumns = `id, organization_id, event_id, COALESCE(hold_id, ''), reference, access_token, status, buyer_name, buyer_email,
-	total, refunded_total, currency, payment_provider, payment_ref, created_at, paid_at, expires_at`
+	total, refunded_total, COALESCE(discount_code_id, 0), discount_total, currency, payment_provider, payment_ref, created_at, paid_at, expires_at`
 
 func findOrder(ctx context.Context, q queryer, orgID, id int64) (*admit.Order, error) {
 	return scanOrderWhere(ctx, q, `organization_id = ? AND id = ?`, orgID, id)
@@ -332,7 +367,7 @@ func scanOrderWhere(ctx context.Context, q queryer, where string, args ...any) (
 		var status string
 		var paid, expires sql.NullTime
 		if err := rows.Scan(&o.ID, &o.OrganizationID, &o.EventID, &o.HoldID, &o.Reference, &o.AccessToken, &status,
-			&o.BuyerName, &o.BuyerEmail, &o.Total, &o.RefundedTotal, &o.Currency, &o.PaymentProvider, &o.PaymentRef, &o.CreatedAt, &paid, &expires); err != nil {
+			&o.BuyerName, &o.BuyerEmail, &o.Total, &o.RefundedTotal, &o.DiscountCodeID, &o.DiscountTotal, &o.Currency, &o.PaymentProvider, &o.PaymentRef, &o.CreatedAt, &paid, &expires); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -383,6 +418,35 @@ func loadOrderDetails(ctx context.Context, q queryer, o *admit.Order) error {
 		}
 		t.Status = admit.TicketStatus(status)
 		o.Tickets = append(o.Tickets, t)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	return loadAnswers(ctx, q, o)
+}
+
+func loadAnswers(ctx context.Context, q queryer, o *admit.Order) error {
+	rows, err := q.QueryContext(ctx, `SELECT a.ticket_id, a.question_id, qu.label, a.value FROM answers a
+		JOIN tickets t ON t.id = a.ticket_id JOIN questions qu ON qu.id = a.question_id
+		WHERE t.order_id = ? ORDER BY qu.position, qu.id`, o.ID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	byTicket := map[int64]int{}
+	for i, t := range o.Tickets {
+		byTicket[t.ID] = i
+	}
+	for rows.Next() {
+		var ticketID int64
+		var a admit.TicketAnswer
+		if err := rows.Scan(&ticketID, &a.QuestionID, &a.Label, &a.Value); err != nil {
+			return err
+		}
+		if i, ok := byTicket[ticketID]; ok {
+			o.Tickets[i].Answers = append(o.Tickets[i].Answers, a)
+		}
 	}
 	return rows.Err()
 }
@@ -491,7 +555,7 @@ func (d *DB) ListOrders(ctx context.Context, orgID int64, f OrderFilter) (orders
 		var status string
 		var paid, expires sql.NullTime
 		if err := rows.Scan(&o.ID, &o.OrganizationID, &o.EventID, &o.HoldID, &o.Reference, &o.AccessToken, &status,
-			&o.BuyerName, &o.BuyerEmail, &o.Total, &o.RefundedTotal, &o.Currency, &o.PaymentProvider, &o.PaymentRef, &o.CreatedAt, &paid, &expires); err != nil {
+			&o.BuyerName, &o.BuyerEmail, &o.Total, &o.RefundedTotal, &o.DiscountCodeID, &o.DiscountTotal, &o.Currency, &o.PaymentProvider, &o.PaymentRef, &o.CreatedAt, &paid, &expires); err != nil {
 			return nil, 0, err
 		}
 		o.Status, o.PaidAt, o.ExpiresAt = admit.OrderStatus(status), paid.Time, expires.Time

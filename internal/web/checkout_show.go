@@ -8,7 +8,13 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/checkout"
 )
+
+// answerInput names the form field of attendee i's answer to question qid.
+func answerInput(i int, qid int64) string {
+	return "attendee_" + strconv.Itoa(i) + "_q_" + strconv.FormatInt(qid, 10)
+}
 
 type lineView struct {
 	Name     string
@@ -25,6 +31,17 @@ type attendeeField struct {
 	Email      string
 	NameError  string
 	EmailError string
+	Questions  []questionField
+}
+
+type questionField struct {
+	Name     string // the form field
+	Label    string
+	Kind     string
+	Options  []string
+	Required bool
+	Value    string
+	Problem  string
 }
 
 type checkoutPage struct {
@@ -34,6 +51,8 @@ type checkoutPage struct {
 	Hold           *admit.Hold
 	Lines          []lineView
 	Total          string
+	Discount       string
+	DiscountCode   string
 	Free           bool
 	ExpiresISO     string
 	ExpiresLocal   string
@@ -107,14 +126,32 @@ func (h *Handler) renderCheckout(c echo.Context, status int, hold *admit.Hold, e
 		ExpiresLocal: time.Now().Add(hold.ExpiresIn).In(ev.Location()).Format("15:04"),
 		SecondsLeft:  int(hold.ExpiresIn / time.Second),
 	}
-	var total int64
+	ctx := c.Request().Context()
+	var dc *admit.DiscountCode
+	if hold.DiscountCodeID != 0 {
+		var err error
+		if dc, err = h.store.FindDiscountCodeByID(ctx, ev.OrganizationID, hold.DiscountCodeID); err != nil {
+			return err
+		}
+		page.DiscountCode = dc.Code
+	}
+	questions, err := h.checkout.Questions(ctx, ev.OrganizationID, ev.ID)
+	if err != nil {
+		return err
+	}
+	var total, discount int64
 	i := 0
 	for _, it := range hold.Items {
 		t := byID[it.TicketTypeID]
 		if t == nil {
 			continue
 		}
-		total += t.Price * int64(it.Quantity)
+		price := t.Price
+		if dc != nil && dc.AppliesTo(t.ID) {
+			price = dc.Discounted(t.Price)
+			discount += (t.Price - price) * int64(it.Quantity)
+		}
+		total += price * int64(it.Quantity)
 		page.Lines = append(page.Lines, lineView{Name: t.Name, Quantity: it.Quantity,
 			Unit: admit.FormatMoney(t.Price, ev.Currency), Amount: admit.FormatMoney(t.Price*int64(it.Quantity), ev.Currency)})
 		for range it.Quantity {
@@ -124,11 +161,25 @@ func (h *Handler) renderCheckout(c echo.Context, status int, hold *admit.Hold, e
 			}
 			a.NameError = problems.For("attendees[" + strconv.Itoa(i) + "].name")
 			a.EmailError = problems.For("attendees[" + strconv.Itoa(i) + "].email")
+			for _, q := range questions {
+				if !q.AskedFor(t.ID) {
+					continue
+				}
+				qf := questionField{Name: answerInput(i, q.ID), Label: q.Label, Kind: q.Kind, Options: q.Options,
+					Required: q.Required, Problem: problems.For(checkout.AnswerField(i, q.ID))}
+				if i < len(form.Attendees) {
+					qf.Value = form.Attendees[i].Answers[q.ID]
+				}
+				a.Questions = append(a.Questions, qf)
+			}
 			page.Attendees = append(page.Attendees, a)
 			i++
 		}
 	}
-	page.Total = admit.FormatMoney(total, ev.Currency)
+	if discount > 0 {
+		page.Discount = "−" + admit.FormatAmount(discount, ev.Currency)
+	}
+	page.Total = admit.FormatAmount(total, ev.Currency)
 	page.Free = total == 0
 	if !page.Free {
 		for _, m := range h.checkout.PaymentMethods() {

@@ -5,10 +5,13 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/microcosm-cc/bluemonday"
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/renderer/html"
 
 	"github.com/admithq/admit/internal/admit"
 )
@@ -42,6 +45,14 @@ type eventPage struct {
 	OnSale      bool
 	TicketTypes []ticketTypeView
 	Problem     string
+	Code        string
+	CodeProblem string
+	// SoldOut lists the ticket types whose waiting list a visitor can join.
+	SoldOut          []ticketTypeView
+	Notice           string
+	WaitlistName     string
+	WaitlistEmail    string
+	WaitlistProblems admit.Problems
 }
 
 // eventShow renders the public event page. The rendered page is cached for a
@@ -51,6 +62,19 @@ func (h *Handler) eventShow(c echo.Context) error {
 	orgSlug, eventSlug := c.Param("org"), c.Param("event")
 	if !admit.ValidSlug(orgSlug) || !admit.ValidSlug(eventSlug) {
 		return admit.Errorf(admit.ENOTFOUND, "Event not found.")
+	}
+	if code := c.QueryParam("code"); code != "" {
+		// A code may unlock hidden ticket types: this page is the buyer's
+		// own and never cached.
+		ev, err := h.store.FindPublicEvent(c.Request().Context(), orgSlug, eventSlug)
+		if err != nil {
+			return err
+		}
+		body, err := h.renderEventWithCode(c, orgSlug, ev, nil, nil, "", code)
+		if err != nil {
+			return err
+		}
+		return h.htmlWithToken(c, http.StatusOK, body)
 	}
 	key := "event-page:v2:" + orgSlug + ":" + eventSlug
 	if body, ok := h.cache.Get(key); ok {
@@ -74,9 +98,43 @@ func (h *Handler) eventShow(c echo.Context) error {
 // renderEvent renders the event page with the buyer's choices and problems
 // (after a failed hold), or none (the cached page).
 func (h *Handler) renderEvent(c echo.Context, orgSlug string, ev *admit.Event, selected map[int64]int, problems admit.Problems, problem string) ([]byte, error) {
-	types, err := h.store.ListTicketTypes(c.Request().Context(), ev.OrganizationID, ev.ID, false)
+	return h.renderEventWithCode(c, orgSlug, ev, selected, problems, problem, "")
+}
+
+// renderEventWithCode renders the event page for a buyer who entered a
+// discount code: the code stays in the form, and the hidden ticket types it
+// unlocks are offered.
+func (h *Handler) renderEventWithCode(c echo.Context, orgSlug string, ev *admit.Event, selected map[int64]int, problems admit.Problems, problem, code string) ([]byte, error) {
+	page, err := h.eventPageData(c, orgSlug, ev, selected, problems, problem, code)
 	if err != nil {
 		return nil, err
+	}
+	return h.pages.Render("event", page)
+}
+
+// eventPageData builds the event page for the visitor's choices and code.
+func (h *Handler) eventPageData(c echo.Context, orgSlug string, ev *admit.Event, selected map[int64]int, problems admit.Problems, problem, code string) (*eventPage, error) {
+	ctx := c.Request().Context()
+	var dc *admit.DiscountCode
+	codeProblem := problems.For("discount_code")
+	if admit.NormalizeCode(code) != "" && codeProblem == "" {
+		var err error
+		dc, err = h.store.FindDiscountCode(ctx, ev.OrganizationID, ev.ID, code)
+		if admit.ErrorCode(err) == admit.EINVALID {
+			codeProblem = admit.ErrorMessage(err)
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	all, err := h.store.ListTicketTypes(ctx, ev.OrganizationID, ev.ID, true)
+	if err != nil {
+		return nil, err
+	}
+	var types []*admit.TicketType
+	for _, t := range all {
+		if !t.Hidden || (dc != nil && dc.Unlocks(t.ID)) {
+			types = append(types, t)
+		}
 	}
 	page := eventPage{
 		Base:        basePage{CSRF: csrfPlaceholder},
@@ -87,6 +145,8 @@ func (h *Handler) renderEvent(c echo.Context, orgSlug string, ev *admit.Event, s
 		Description: paragraphs(ev.Description),
 		Closed:      ev.Status == admit.EventClosed,
 		Problem:     problem,
+		Code:        admit.NormalizeCode(code),
+		CodeProblem: codeProblem,
 	}
 	now := h.now()
 	for _, t := range types {
@@ -96,7 +156,7 @@ func (h *Handler) renderEvent(c echo.Context, orgSlug string, ev *admit.Event, s
 		}
 		v := ticketTypeView{
 			ID: t.ID, Name: t.Name, Description: t.Description,
-			Price: admit.FormatMoney(t.Price, ev.Currency), State: state,
+			Price: h.priceLabel(t, ev, dc), State: state,
 			StateLabel: stateLabel(state, t, ev), Remaining: t.Remaining(),
 			Selected: selected[t.ID], Problem: problems.For("ticket_type_" + strconv.FormatInt(t.ID, 10)),
 		}
@@ -108,9 +168,23 @@ func (h *Handler) renderEvent(c echo.Context, orgSlug string, ev *admit.Event, s
 				v.Options = append(v.Options, q)
 			}
 		}
+		if state == admit.SoldOut && !t.Hidden {
+			page.SoldOut = append(page.SoldOut, v)
+		}
 		page.TicketTypes = append(page.TicketTypes, v)
 	}
-	return h.pages.Render("event", page)
+	return &page, nil
+}
+
+// priceLabel shows the price, and the discounted one when a code applies.
+func (h *Handler) priceLabel(t *admit.TicketType, ev *admit.Event, dc *admit.DiscountCode) string {
+	price := admit.FormatMoney(t.Price, ev.Currency)
+	if dc != nil && dc.AppliesTo(t.ID) && t.Price > 0 {
+		if d := dc.Discounted(t.Price); d != t.Price {
+			return admit.FormatMoney(d, ev.Currency) + " (was " + price + ")"
+		}
+	}
+	return price
 }
 
 // htmlWithToken writes a page rendered with the CSRF placeholder, putting
@@ -151,18 +225,30 @@ func formatWhen(ev *admit.Event) string {
 	return s
 }
 
-// paragraphs renders plain text as escaped HTML paragraphs. (The console
-// issue brings Markdown; until then descriptions are plain text.)
+// markdown renders event descriptions: CommonMark with tables,
+// strikethrough and bare links, a line break where the organizer typed one
+// (as descriptions written before Markdown expect), and raw HTML left out.
+var markdown = goldmark.New(
+	goldmark.WithExtensions(extension.Table, extension.Strikethrough, extension.Linkify),
+	goldmark.WithRendererOptions(html.WithHardWraps()),
+)
+
+// descriptionPolicy is the allow-list every rendered description passes
+// through: goldmark already drops raw HTML and dangerous link schemes, and
+// the sanitizer makes sure nothing else an organizer writes becomes markup
+// or script on a page buyers trust.
+var descriptionPolicy = bluemonday.UGCPolicy()
+
+// paragraphs renders the organizer's Markdown description as sanitized
+// HTML.
 func paragraphs(text string) template.HTML {
-	var sb strings.Builder
-	for _, p := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n\n") {
-		if p = strings.TrimSpace(p); p != "" {
-			sb.WriteString("<p>")
-			sb.WriteString(strings.ReplaceAll(template.HTMLEscapeString(p), "\n", "<br>"))
-			sb.WriteString("</p>\n")
-		}
+	var buf bytes.Buffer
+	if err := markdown.Convert([]byte(text), &buf); err != nil {
+		// Converting into a buffer cannot fail on I/O; should the parser
+		// ever refuse, the text is still shown, escaped.
+		return template.HTML("<p>" + template.HTMLEscapeString(text) + "</p>")
 	}
-	return template.HTML(sb.String()) // every piece of text above was escaped
+	return template.HTML(descriptionPolicy.SanitizeBytes(buf.Bytes())) // sanitized just above
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/checkout"
+	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/templates"
 )
 
@@ -27,6 +28,9 @@ type Store interface {
 	FindOrderByHold(ctx context.Context, holdID string) (*admit.Order, error)
 	FindOrderForBuyer(ctx context.Context, reference, token string) (*admit.Order, error)
 	RenameAttendee(ctx context.Context, orgID, orderID, ticketID int64, a admit.Attendee) error
+	FindDiscountCode(ctx context.Context, orgID, eventID int64, code string) (*admit.DiscountCode, error)
+	FindDiscountCodeByID(ctx context.Context, orgID, id int64) (*admit.DiscountCode, error)
+	JoinWaitlist(ctx context.Context, e *mysql.WaitlistEntry) error
 }
 
 // PageCache caches rendered pages; every failure is a miss.

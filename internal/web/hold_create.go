@@ -52,7 +52,8 @@ func (h *Handler) holdCreate(c echo.Context) error {
 	if err := problems.Err(); err != nil {
 		return h.eventWithProblem(c, orgSlug, ev, selected, problems, "")
 	}
-	hold, err := h.checkout.Hold(ctx, ev, items, checkout.Client{Key: buyerID(c), IP: c.RealIP()})
+	code := c.FormValue("code")
+	hold, err := h.checkout.HoldWithCode(ctx, ev, items, checkout.Client{Key: buyerID(c), IP: c.RealIP()}, code)
 	if err != nil {
 		var de *admit.Error
 		if !errors.As(err, &de) || de.Code == admit.EINTERNAL {
@@ -71,7 +72,7 @@ func (h *Handler) eventWithProblem(c echo.Context, orgSlug string, ev *admit.Eve
 	if message == "" && len(problems) > 0 {
 		message = problems[0].Message
 	}
-	body, err := h.renderEvent(c, orgSlug, ev, selected, problems, message)
+	body, err := h.renderEventWithCode(c, orgSlug, ev, selected, problems, message, c.FormValue("code"))
 	if err != nil {
 		return err
 	}

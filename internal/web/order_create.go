@@ -23,9 +23,17 @@ func (h *Handler) orderCreate(c echo.Context) error {
 		BuyerEmail:    c.FormValue("buyer_email"),
 		PaymentMethod: c.FormValue("payment_method"),
 	}
+	questions, err := h.checkout.Questions(c.Request().Context(), ev.OrganizationID, ev.ID)
+	if err != nil {
+		return err
+	}
 	for i := range hold.Quantity() {
 		n := strconv.Itoa(i)
-		req.Attendees = append(req.Attendees, admit.Attendee{Name: c.FormValue("attendee_" + n + "_name"), Email: c.FormValue("attendee_" + n + "_email")})
+		a := admit.Attendee{Name: c.FormValue("attendee_" + n + "_name"), Email: c.FormValue("attendee_" + n + "_email"), Answers: map[int64]string{}}
+		for _, q := range questions {
+			a.Answers[q.ID] = c.FormValue(answerInput(i, q.ID))
+		}
+		req.Attendees = append(req.Attendees, a)
 	}
 	placed, err := h.checkout.PlaceOrder(c.Request().Context(), hold.ID, req)
 	if err != nil {
@@ -40,7 +48,13 @@ func (h *Handler) orderCreate(c echo.Context) error {
 				return err
 			}
 			req.Normalize()
-			return h.renderCheckout(c, http.StatusUnprocessableEntity, hold, ev, req, problems, de.Message)
+			message := de.Message
+			if len(problems) > 1 {
+				message = "Please correct the " + strconv.Itoa(len(problems)) + " problems marked below."
+			} else if len(problems) == 1 {
+				message = "Please correct the problem marked below."
+			}
+			return h.renderCheckout(c, http.StatusUnprocessableEntity, hold, ev, req, problems, message)
 		}
 		return err
 	}

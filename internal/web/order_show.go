@@ -20,6 +20,7 @@ type ticketView struct {
 	AttendeeEmail string
 	Status        admit.TicketStatus
 	QR            template.URL
+	Answers       []admit.TicketAnswer
 }
 
 type orderPage struct {
@@ -31,6 +32,7 @@ type orderPage struct {
 	Token         string
 	Lines         []lineView
 	Total         string
+	Discount      string
 	Tickets       []ticketView
 	Paid          bool
 	Pending       bool
@@ -64,10 +66,13 @@ func (h *Handler) newOrderPage(c echo.Context, o *admit.Order, ev *admit.Event, 
 	q := "?token=" + url.QueryEscape(o.AccessToken)
 	page := orderPage{
 		Base: newBase(c), Event: ev, EventURL: "/e/" + org.Slug + "/" + ev.Slug, When: formatWhen(ev), Order: o,
-		Token: o.AccessToken, Total: admit.FormatMoney(o.Total, o.Currency),
+		Token: o.AccessToken, Total: admit.FormatAmount(o.Total, o.Currency),
 		Paid: o.Status == admit.OrderPaid, Pending: o.Status == admit.OrderPending,
 		TicketsURL:   "/o/" + url.PathEscape(o.Reference) + "/tickets" + q,
 		AttendeesURL: "/o/" + url.PathEscape(o.Reference) + "/attendees" + q,
+	}
+	if o.DiscountTotal > 0 {
+		page.Discount = admit.FormatAmount(o.DiscountTotal, o.Currency)
 	}
 	if page.Pending && o.PaymentProvider == admit.PaymentOffline {
 		page.Offline = h.offline
@@ -80,7 +85,7 @@ func (h *Handler) newOrderPage(c echo.Context, o *admit.Order, ev *admit.Event, 
 			Unit: admit.FormatMoney(l.UnitPrice, o.Currency), Amount: admit.FormatMoney(l.UnitPrice*int64(l.Quantity), o.Currency)})
 	}
 	for _, t := range o.Tickets {
-		v := ticketView{ID: t.ID, TicketType: t.TicketType, AttendeeName: t.AttendeeName, AttendeeEmail: t.AttendeeEmail, Status: t.Status}
+		v := ticketView{ID: t.ID, TicketType: t.TicketType, AttendeeName: t.AttendeeName, AttendeeEmail: t.AttendeeEmail, Status: t.Status, Answers: t.Answers}
 		// Codes admit people: shown only once the order is paid.
 		if t.Status == admit.TicketValid {
 			v.Code = t.Code

@@ -1,0 +1,123 @@
+package email_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/email"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+func fixtureOrder() (*admit.Event, *admit.Order) {
+	ev := &admit.Event{ID: 7, Name: "Gophers <Summit> & Friends", TimeZone: "Europe/Berlin", Venue: "Kulturbrauerei",
+		Address: "Schönhauser Allee 36, Berlin", StartsAt: time.Date(2027, 3, 15, 8, 0, 0, 0, time.UTC),
+		EndsAt: time.Date(2027, 3, 16, 17, 0, 0, 0, time.UTC), Currency: "EUR", ContactEmail: "hello@example.com"}
+	o := &admit.Order{ID: 42, Reference: "K7Q-M3XP", AccessToken: "tok", Status: admit.OrderPaid, BuyerName: "Ada <script>",
+		BuyerEmail: "ada@example.com", Total: 25800, Currency: "EUR",
+		Lines: []admit.OrderLine{{Name: "Standard", Quantity: 2, UnitPrice: 12900}},
+		Tickets: []admit.Ticket{
+			{ID: 1, TicketType: "Standard", Code: "aaaabbbbccccddddeeee", AttendeeName: "Ada", Status: admit.TicketValid},
+			{ID: 2, TicketType: "Standard", Code: "ffffgggghhhhiiiijjjj", AttendeeName: "Grace", Status: admit.TicketValid},
+		}}
+	return ev, o
+}
+
+// TestEmailsGolden renders every email kind with fixed data and compares it
+// with testdata/KIND.{txt,html}; go test -update rewrites them.
+func TestEmailsGolden(t *testing.T) {
+	r, err := email.NewRenderer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, o := fixtureOrder()
+	order := email.OrderData{Organization: "Demo Events", Event: ev, When: "Monday 15 March 2027, 09:00 (Europe/Berlin)", Order: o,
+		OrderURL: "https://tickets.example.com/o/K7Q-M3XP?token=tok", TicketsURL: "https://tickets.example.com/o/K7Q-M3XP/tickets?token=tok",
+		Total: "€258.00", Instructions: "Pay by bank transfer to DE00 0000.", Refund: "€129.00", RefundCount: 1}
+	link := email.LinkData{Organization: "Demo Events", Name: "Grace Hopper", Role: "admin", URL: "https://tickets.example.com/console/x/abc"}
+	for _, tt := range []struct {
+		kind string
+		data any
+	}{
+		{"order_confirmation", order},
+		{"order_placed", order},
+		{"order_refunded", order},
+		{"password_reset", link},
+		{"team_invitation", link},
+		{"waitlist_offer", email.OfferData{Organization: "Demo Events", Name: "Ada", Event: "Gophers Summit", TicketType: "Standard",
+			URL: "https://tickets.example.com/checkout/abc", Until: "Wednesday 17 March 2027, 18:00 (Europe/Berlin)"}},
+	} {
+		t.Run(tt.kind, func(t *testing.T) {
+			subject, text, html, err := r.Render(tt.kind, tt.data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(html, "<script>") || strings.Contains(html, "<Summit>") {
+				t.Error("HTML email renders markup from data unescaped")
+			}
+			checkGolden(t, tt.kind+".txt", "Subject: "+subject+"\n\n"+text)
+			checkGolden(t, tt.kind+".html", html)
+		})
+	}
+}
+
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s differs from the golden file (-want +got):\n%s", name, diff)
+	}
+}
+
+// TestMIME: the message parses back with its parts and attachments.
+func TestMIME(t *testing.T) {
+	m := email.Message{From: "Admit <tickets@example.com>", To: "ada@example.com", Subject: "Grüße €", Text: "hello",
+		HTML: "<p>hello</p>", Attachments: []email.Attachment{{Name: "t.pdf", ContentType: "application/pdf", Data: bytes.Repeat([]byte{1}, 200)}}}
+	raw, err := m.MIME()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe_=E2=82=AC?=", "multipart/alternative", `filename="t.pdf"`, "text/html"} {
+		if !bytes.Contains(raw, []byte(want)) {
+			t.Errorf("MIME lacks %q", want)
+		}
+	}
+	if _, err := (email.Message{From: "not an address", To: "x@example.com"}).MIME(); err == nil {
+		t.Error("a bad sender address was accepted")
+	}
+}
+
+func TestTicketsPDFAndICS(t *testing.T) {
+	ev, o := fixtureOrder()
+	pdf, err := email.TicketsPDF(ev, o, "Monday 15 March 2027")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(pdf, []byte("%PDF-")) || bytes.Count(pdf, []byte("/Type /Page\n")) != 2 {
+		t.Errorf("PDF: %d bytes, %d pages; want a PDF with one page per ticket", len(pdf), bytes.Count(pdf, []byte("/Type /Page\n")))
+	}
+	ics := string(email.EventICS(ev, "https://x"))
+	for _, want := range []string{"DTSTART:20270315T080000Z", "DTEND:20270316T170000Z", `SUMMARY:Gophers <Summit> & Friends`, `LOCATION:Kulturbrauerei\, Schönhauser Allee 36\, Berlin`} {
+		if !strings.Contains(ics, want) {
+			t.Errorf("ICS lacks %q:\n%s", want, ics)
+		}
+	}
+}

@@ -1,0 +1,80 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"github.com/admithq/admit/internal/admit"
+)
+
+// AttendeeTicket is one ticket of an event with its attendee, its order and
+// whether it is checked in.
+type AttendeeTicket struct {
+	TicketID       int64
+	Code           string
+	AttendeeName   string
+	AttendeeEmail  string
+	TicketType     string
+	TicketStatus   admit.TicketStatus
+	OrderID        int64
+	OrderReference string
+	OrderStatus    admit.OrderStatus
+	BuyerName      string
+	// CheckedInAt is the latest check-in in force on any of the event's
+	// lists, zero if none; CheckedInOn names those lists.
+	CheckedInAt time.Time
+	CheckedInOn string
+}
+
+// AttendeeFilter narrows ListAttendees.
+type AttendeeFilter struct {
+	Query  string // attendee name or email (part of), ticket code or order reference
+	Limit  int
+	Offset int
+}
+
+// ListAttendees returns one page of the tickets of the organization's
+// event, every status, by attendee name, and the number that match.
+func (d *DB) ListAttendees(ctx context.Context, orgID, eventID int64, f AttendeeFilter) (list []AttendeeTicket, total int, err error) {
+	defer wrap(&err, "DB.ListAttendees(%d, %d)", orgID, eventID)
+	where := `o.organization_id = ? AND o.event_id = ? AND t.organization_id = ?`
+	args := []any{orgID, eventID, orgID}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q) + "%"
+		where += ` AND (t.attendee_name LIKE ? OR t.attendee_email LIKE ? OR t.code = ? OR o.reference = ?)`
+		args = append(args, like, like, NormalizeTicketCode(q), strings.ToUpper(q))
+	}
+	if err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM tickets t JOIN orders o ON o.id = t.order_id WHERE `+where, args...).
+		Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 100
+	}
+	rows, err := d.db.QueryContext(ctx, `SELECT t.id, t.code, t.attendee_name, t.attendee_email, tt.name, t.status,
+		o.id, o.reference, o.status, o.buyer_name, ci.at, COALESCE(ci.lists, '')
+		FROM tickets t JOIN orders o ON o.id = t.order_id JOIN ticket_types tt ON tt.id = t.ticket_type_id
+		LEFT JOIN (SELECT c.ticket_id, MAX(c.created_at) AS at, GROUP_CONCAT(DISTINCT l.name ORDER BY l.name SEPARATOR ', ') AS lists
+			FROM checkins c JOIN checkin_lists l ON l.id = c.list_id
+			WHERE c.organization_id = ? AND l.event_id = ? AND c.undone_at IS NULL GROUP BY c.ticket_id) ci ON ci.ticket_id = t.id
+		WHERE `+where+` ORDER BY t.attendee_name, t.id LIMIT ? OFFSET ?`,
+		append(append([]any{orgID, eventID}, args...), f.Limit, f.Offset)...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a AttendeeTicket
+		var ticketStatus, orderStatus string
+		var at sql.NullTime
+		if err := rows.Scan(&a.TicketID, &a.Code, &a.AttendeeName, &a.AttendeeEmail, &a.TicketType, &ticketStatus,
+			&a.OrderID, &a.OrderReference, &orderStatus, &a.BuyerName, &at, &a.CheckedInOn); err != nil {
+			return nil, 0, err
+		}
+		a.TicketStatus, a.OrderStatus, a.CheckedInAt = admit.TicketStatus(ticketStatus), admit.OrderStatus(orderStatus), at.Time
+		list = append(list, a)
+	}
+	return list, total, rows.Err()
+}

@@ -1,0 +1,541 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	gomysql "github.com/go-sql-driver/mysql"
+
+	"github.com/admithq/admit/internal/admit"
+)
+
+// CheckInList is one door (or day, or area) of an event: the ticket types it
+// admits, each ticket at most once at a time.
+type CheckInList struct {
+	ID             int64
+	OrganizationID int64
+	EventID        int64
+	EventName      string
+	Name           string
+	TicketTypeIDs  []int64
+	CreatedAt      time.Time
+	Progress       CheckInCount
+}
+
+// Validate reports the list's field problems: a name and at least one
+// ticket type.
+func (l *CheckInList) Validate() error {
+	var p admit.Problems
+	l.Name = strings.TrimSpace(l.Name)
+	switch {
+	case l.Name == "":
+		p.Add("name", "Name the list, such as “Main entrance”.")
+	case utf8.RuneCountInString(l.Name) > 200:
+		p.Add("name", "At most 200 characters.")
+	}
+	if len(l.TicketTypeIDs) == 0 {
+		p.Add("ticket_types", "Choose at least one ticket type this list admits.")
+	}
+	return p.Err()
+}
+
+// CheckInCount is how many valid tickets have been checked in, out of those
+// admitted.
+type CheckInCount struct {
+	CheckedIn int
+	Admitted  int
+}
+
+// Percent is the share checked in, 0 to 100.
+func (n CheckInCount) Percent() int {
+	if n.Admitted == 0 {
+		return 0
+	}
+	return min(100, 100*n.CheckedIn/n.Admitted)
+}
+
+// CheckInOutcome is what a scan of a ticket code came to.
+type CheckInOutcome string
+
+// Check-in outcomes. Only CheckInOK records anything; every other outcome
+// is a refusal the door staff must act on.
+const (
+	CheckInOK        CheckInOutcome = "ok"
+	CheckInAlready   CheckInOutcome = "already_checked_in"
+	CheckInVoid      CheckInOutcome = "void"
+	CheckInPending   CheckInOutcome = "pending"
+	CheckInWrongList CheckInOutcome = "wrong_list"
+	CheckInUnknown   CheckInOutcome = "unknown"
+)
+
+// CheckIn is one check-in of a ticket on a list, in force unless undone.
+type CheckIn struct {
+	ID           int64
+	ListID       int64
+	TicketID     int64
+	Code         string
+	AttendeeName string
+	TicketType   string
+	By           string // the staff member's name, or email
+	At           time.Time
+	UndoneAt     time.Time // zero while in force
+	UndoneBy     string
+}
+
+// Active reports whether the check-in is in force.
+func (c *CheckIn) Active() bool { return c.UndoneAt.IsZero() }
+
+// CheckInResult is the answer to a scan: the outcome, the ticket if the code
+// is one of this event's, and the check-in made (CheckInOK) or already in
+// force (CheckInAlready).
+type CheckInResult struct {
+	Outcome        CheckInOutcome
+	Code           string
+	TicketID       int64
+	TicketTypeID   int64
+	TicketType     string
+	TicketStatus   admit.TicketStatus
+	AttendeeName   string
+	AttendeeEmail  string
+	OrderID        int64
+	OrderReference string
+	OrderStatus    admit.OrderStatus
+	CheckIn        *CheckIn
+}
+
+// NormalizeTicketCode turns what staff typed or a scanner sent into the form
+// codes are stored in: lower case, without spaces or hyphens.
+func NormalizeTicketCode(code string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '\t', '\r', '\n', '-':
+			return -1
+		}
+		return r
+	}, strings.ToLower(code))
+}
+
+// maxTicketCode is the width of tickets.code: anything longer is no code.
+const maxTicketCode = 32
+
+// CheckIn checks in the ticket with code on the list of the organization by
+// the user. The code is looked up only among the tickets of the list's
+// event in the organization, so any other code is CheckInUnknown. A refusal
+// is an outcome, not an error, and records nothing. Two staff scanning the
+// same ticket at the same instant get one CheckInOK and one CheckInAlready:
+// the INSERT is guarded by the unique key on the list's active tickets.
+func (d *DB) CheckIn(ctx context.Context, orgID, listID int64, code string, userID int64) (r *CheckInResult, err error) {
+	defer wrap(&err, "DB.CheckIn(%d, %d)", orgID, listID)
+	code = NormalizeTicketCode(code)
+	err = d.inTx(ctx, func(tx *sql.Tx) error {
+		r = &CheckInResult{Code: code}
+		var eventID int64
+		err := tx.QueryRowContext(ctx, `SELECT event_id FROM checkin_lists WHERE id = ? AND organization_id = ?`, listID, orgID).Scan(&eventID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errListNotFound
+		} else if err != nil {
+			return err
+		}
+		if code == "" || len(code) > maxTicketCode {
+			r.Outcome = CheckInUnknown
+			return nil
+		}
+		// The shared locks keep the ticket and its order from being voided or
+		// cancelled until this check-in commits. The ticket type row is read
+		// without a lock: holds and orders update it on every sale.
+		var ticketStatus, orderStatus string
+		err = tx.QueryRowContext(ctx, `SELECT t.id, t.ticket_type_id, t.attendee_name, t.attendee_email, t.status, o.id, o.reference, o.status
+			FROM tickets t JOIN orders o ON o.id = t.order_id
+			WHERE t.code = ? AND t.organization_id = ? AND o.organization_id = ? AND o.event_id = ? LOCK IN SHARE MODE`,
+			code, orgID, orgID, eventID).
+			Scan(&r.TicketID, &r.TicketTypeID, &r.AttendeeName, &r.AttendeeEmail, &ticketStatus, &r.OrderID, &r.OrderReference, &orderStatus)
+		if errors.Is(err, sql.ErrNoRows) {
+			r.Outcome = CheckInUnknown
+			return nil
+		} else if err != nil {
+			return err
+		}
+		r.TicketStatus, r.OrderStatus = admit.TicketStatus(ticketStatus), admit.OrderStatus(orderStatus)
+		if err := tx.QueryRowContext(ctx, `SELECT name FROM ticket_types WHERE id = ?`, r.TicketTypeID).Scan(&r.TicketType); err != nil {
+			return err
+		}
+		switch {
+		case r.TicketStatus == admit.TicketVoid || r.OrderStatus == admit.OrderCancelled || r.OrderStatus == admit.OrderRefunded:
+			r.Outcome = CheckInVoid
+			return nil
+		case r.TicketStatus != admit.TicketValid || r.OrderStatus != admit.OrderPaid:
+			r.Outcome = CheckInPending
+			return nil
+		}
+		var admitted bool
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) > 0 FROM checkin_list_ticket_types WHERE list_id = ? AND ticket_type_id = ?`,
+			listID, r.TicketTypeID).Scan(&admitted); err != nil {
+			return err
+		}
+		if !admitted {
+			r.Outcome = CheckInWrongList
+			return nil
+		}
+		// A check-in in force may be undone between the refused INSERT and
+		// the read of it; then the INSERT is simply tried again.
+		for range 3 {
+			res, err := tx.ExecContext(ctx, `INSERT INTO checkins (organization_id, list_id, ticket_id, checked_in_by) VALUES (?, ?, ?, NULLIF(?, 0))`,
+				orgID, listID, r.TicketID, userID)
+			if isDuplicate(err) {
+				r.Outcome = CheckInAlready
+				r.CheckIn, err = findCheckInWhere(ctx, tx, `c.list_id = ? AND c.active_ticket = ?`, listID, r.TicketID)
+				if admit.ErrorCode(err) == admit.ENOTFOUND {
+					continue
+				}
+				return err
+			} else if err != nil {
+				return err
+			}
+			id, err := res.LastInsertId()
+			if err != nil {
+				return err
+			}
+			r.Outcome = CheckInOK
+			r.CheckIn, err = findCheckInWhere(ctx, tx, `c.id = ?`, id)
+			return err
+		}
+		return errors.New("a check-in kept appearing and disappearing")
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+var errListNotFound = admit.Errorf(admit.ENOTFOUND, "Check-in list not found.")
+
+// findCheckInWhere reads one check-in with a locking read: a plain read in
+// a transaction sees its snapshot, which may predate the check-in another
+// transaction just committed.
+func findCheckInWhere(ctx context.Context, tx *sql.Tx, where string, args ...any) (*CheckIn, error) {
+	rows, err := tx.QueryContext(ctx, checkInSelect+` WHERE `+where+` LOCK IN SHARE MODE`, args...)
+	if err != nil {
+		return nil, err
+	}
+	list, err := scanCheckIns(rows)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, admit.Errorf(admit.ENOTFOUND, "Check-in not found.")
+	}
+	return list[0], nil
+}
+
+const checkInSelect = `SELECT c.id, c.list_id, c.ticket_id, t.code, t.attendee_name, tt.name,
+	COALESCE(NULLIF(u.name, ''), u.email, ''), c.created_at, c.undone_at, COALESCE(NULLIF(v.name, ''), v.email, '')
+	FROM checkins c JOIN tickets t ON t.id = c.ticket_id JOIN ticket_types tt ON tt.id = t.ticket_type_id
+	LEFT JOIN users u ON u.id = c.checked_in_by LEFT JOIN users v ON v.id = c.undone_by`
+
+func scanCheckIns(rows *sql.Rows) ([]*CheckIn, error) {
+	defer rows.Close()
+	var list []*CheckIn
+	for rows.Next() {
+		c := &CheckIn{}
+		var undone sql.NullTime
+		if err := rows.Scan(&c.ID, &c.ListID, &c.TicketID, &c.Code, &c.AttendeeName, &c.TicketType, &c.By, &c.At, &undone, &c.UndoneBy); err != nil {
+			return nil, err
+		}
+		c.UndoneAt = undone.Time
+		list = append(list, c)
+	}
+	return list, rows.Err()
+}
+
+// UndoCheckIn marks the check-in of the organization's list undone by the
+// user, so the ticket can be checked in again. Only the check-in in force
+// is undone: repeating the undo changes nothing and reports changed false.
+func (d *DB) UndoCheckIn(ctx context.Context, orgID, listID, checkInID, userID int64) (c *CheckIn, changed bool, err error) {
+	defer wrap(&err, "DB.UndoCheckIn(%d, %d, %d)", orgID, listID, checkInID)
+	err = d.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE checkins SET undone_at = NOW(6), undone_by = NULLIF(?, 0)
+			WHERE id = ? AND list_id = ? AND organization_id = ? AND undone_at IS NULL`, userID, checkInID, listID, orgID)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		changed = n == 1
+		c, err = findCheckInWhere(ctx, tx, `c.id = ? AND c.list_id = ? AND c.organization_id = ?`, checkInID, listID, orgID)
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return c, changed, nil
+}
+
+// ListCheckIns returns the latest check-ins of the organization's list,
+// newest first, undone ones included.
+func (d *DB) ListCheckIns(ctx context.Context, orgID, listID int64, limit int) (list []*CheckIn, err error) {
+	defer wrap(&err, "DB.ListCheckIns(%d, %d)", orgID, listID)
+	rows, err := d.db.QueryContext(ctx, checkInSelect+` WHERE c.organization_id = ? AND c.list_id = ? ORDER BY c.id DESC LIMIT ?`,
+		orgID, listID, limit)
+	if err != nil {
+		return nil, err
+	}
+	return scanCheckIns(rows)
+}
+
+// ListCheckInLists returns the check-in lists of the organization's event
+// with their progress, by name; eventID 0 lists those of every event that
+// is not archived, the latest-starting event first.
+func (d *DB) ListCheckInLists(ctx context.Context, orgID, eventID int64) (lists []*CheckInList, err error) {
+	defer wrap(&err, "DB.ListCheckInLists(%d, %d)", orgID, eventID)
+	where, args := `l.organization_id = ? AND e.status <> 'archived'`, []any{orgID}
+	if eventID != 0 {
+		where, args = `l.organization_id = ? AND l.event_id = ?`, []any{orgID, eventID}
+	}
+	rows, err := d.db.QueryContext(ctx, `SELECT l.id, l.organization_id, l.event_id, e.name, l.name, l.created_at
+		FROM checkin_lists l JOIN events e ON e.id = l.event_id AND e.organization_id = l.organization_id
+		WHERE `+where+` ORDER BY e.starts_at DESC, e.id DESC, l.name, l.id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[int64]*CheckInList{}
+	for rows.Next() {
+		l := &CheckInList{}
+		if err := rows.Scan(&l.ID, &l.OrganizationID, &l.EventID, &l.EventName, &l.Name, &l.CreatedAt); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		lists = append(lists, l)
+		byID[l.ID] = l
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(lists) == 0 {
+		return nil, nil
+	}
+	if err := loadListDetails(ctx, d.db, orgID, eventID, byID); err != nil {
+		return nil, err
+	}
+	return lists, nil
+}
+
+// FindCheckInList returns the organization's check-in list with its ticket
+// types and progress, or ENOTFOUND.
+func (d *DB) FindCheckInList(ctx context.Context, orgID, id int64) (l *CheckInList, err error) {
+	defer wrap(&err, "DB.FindCheckInList(%d, %d)", orgID, id)
+	l = &CheckInList{}
+	err = d.db.QueryRowContext(ctx, `SELECT l.id, l.organization_id, l.event_id, e.name, l.name, l.created_at
+		FROM checkin_lists l JOIN events e ON e.id = l.event_id AND e.organization_id = l.organization_id
+		WHERE l.organization_id = ? AND l.id = ?`, orgID, id).
+		Scan(&l.ID, &l.OrganizationID, &l.EventID, &l.EventName, &l.Name, &l.CreatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errListNotFound
+	} else if err != nil {
+		return nil, err
+	}
+	if err := loadListDetails(ctx, d.db, orgID, l.EventID, map[int64]*CheckInList{l.ID: l}); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// loadListDetails fills in the ticket types and progress of the lists, all
+// of the organization (and of eventID unless it is 0), in three queries
+// whatever their number. Progress counts only valid tickets of types the
+// list admits now, so checked in never exceeds admitted.
+func loadListDetails(ctx context.Context, q queryer, orgID, eventID int64, lists map[int64]*CheckInList) error {
+	scope, args := `l.organization_id = ?`, []any{orgID}
+	if eventID != 0 {
+		scope, args = `l.organization_id = ? AND l.event_id = ?`, []any{orgID, eventID}
+	}
+	each := func(query string, fn func(l *CheckInList, n int64)) error {
+		rows, err := q.QueryContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, n int64
+			if err := rows.Scan(&id, &n); err != nil {
+				return err
+			}
+			if l, ok := lists[id]; ok {
+				fn(l, n)
+			}
+		}
+		return rows.Err()
+	}
+	err := each(`SELECT lt.list_id, lt.ticket_type_id FROM checkin_list_ticket_types lt
+		JOIN checkin_lists l ON l.id = lt.list_id JOIN ticket_types tt ON tt.id = lt.ticket_type_id
+		WHERE `+scope+` ORDER BY lt.list_id, tt.position, tt.id`,
+		func(l *CheckInList, id int64) { l.TicketTypeIDs = append(l.TicketTypeIDs, id) })
+	if err != nil {
+		return err
+	}
+	err = each(`SELECT lt.list_id, COUNT(*) FROM checkin_list_ticket_types lt
+		JOIN checkin_lists l ON l.id = lt.list_id JOIN tickets t ON t.ticket_type_id = lt.ticket_type_id
+		WHERE `+scope+` AND t.organization_id = l.organization_id AND t.status = 'valid' GROUP BY lt.list_id`,
+		func(l *CheckInList, n int64) { l.Progress.Admitted = int(n) })
+	if err != nil {
+		return err
+	}
+	return each(`SELECT c.list_id, COUNT(*) FROM checkins c
+		JOIN checkin_lists l ON l.id = c.list_id JOIN tickets t ON t.id = c.ticket_id
+		JOIN checkin_list_ticket_types lt ON lt.list_id = c.list_id AND lt.ticket_type_id = t.ticket_type_id
+		WHERE `+scope+` AND c.organization_id = l.organization_id AND c.undone_at IS NULL AND t.status = 'valid' GROUP BY c.list_id`,
+		func(l *CheckInList, n int64) { l.Progress.CheckedIn = int(n) })
+}
+
+// CreateCheckInList validates l and creates it for its event of its
+// organization with its ticket types; it sets l.ID.
+func (d *DB) CreateCheckInList(ctx context.Context, l *CheckInList) (err error) {
+	defer wrap(&err, "DB.CreateCheckInList(%d, %d)", l.OrganizationID, l.EventID)
+	if err := l.Validate(); err != nil {
+		return err
+	}
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		// The event must be the organization's: a list never crosses tenants.
+		res, err := tx.ExecContext(ctx, `INSERT INTO checkin_lists (organization_id, event_id, name)
+			SELECT organization_id, id, ? FROM events WHERE organization_id = ? AND id = ?`, l.Name, l.OrganizationID, l.EventID)
+		if isDuplicate(err) {
+			return errListNameTaken
+		} else if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return admit.Errorf(admit.ENOTFOUND, "Event not found.")
+		}
+		if l.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		return setListTicketTypes(ctx, tx, l)
+	})
+}
+
+var errListNameTaken = admit.FieldError("name", "Another check-in list of this event has this name.")
+
+// setListTicketTypes links the list to its ticket types; every one must be
+// of the list's event and organization.
+func setListTicketTypes(ctx context.Context, tx *sql.Tx, l *CheckInList) error {
+	ids := uniqueIDs(l.TicketTypeIDs)
+	if len(ids) == 0 {
+		return admit.FieldError("ticket_types", "Choose at least one ticket type this list admits.")
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM checkin_list_ticket_types WHERE list_id = ?`, l.ID); err != nil {
+		return err
+	}
+	args := []any{l.ID, l.OrganizationID, l.EventID}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO checkin_list_ticket_types (list_id, ticket_type_id)
+		SELECT ?, id FROM ticket_types WHERE organization_id = ? AND event_id = ? AND id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`, args...)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != int64(len(ids)) {
+		return admit.FieldError("ticket_types", "Choose ticket types of this event.")
+	}
+	l.TicketTypeIDs = ids
+	return nil
+}
+
+func uniqueIDs(ids []int64) []int64 {
+	out := append([]int64(nil), ids...)
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	n := 0
+	for i, id := range out {
+		if i == 0 || id != out[n-1] {
+			out[n] = id
+			n++
+		}
+	}
+	return out[:n]
+}
+
+// UpdateCheckInList validates l and saves its name and ticket types; the
+// list must be the organization's and belong to l.EventID.
+func (d *DB) UpdateCheckInList(ctx context.Context, l *CheckInList) (err error) {
+	defer wrap(&err, "DB.UpdateCheckInList(%d, %d)", l.OrganizationID, l.ID)
+	if err := l.Validate(); err != nil {
+		return err
+	}
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		var found bool
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) > 0 FROM checkin_lists WHERE id = ? AND organization_id = ? AND event_id = ? FOR UPDATE`,
+			l.ID, l.OrganizationID, l.EventID).Scan(&found); err != nil {
+			return err
+		}
+		if !found {
+			return errListNotFound
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE checkin_lists SET name = ? WHERE id = ? AND organization_id = ?`, l.Name, l.ID, l.OrganizationID)
+		if isDuplicate(err) {
+			return errListNameTaken
+		} else if err != nil {
+			return err
+		}
+		return setListTicketTypes(ctx, tx, l)
+	})
+}
+
+// DeleteCheckInList deletes the organization's check-in list. A list with
+// check-ins (undone ones included) is deleted only with withCheckIns, which
+// deletes them too, and reports ECONFLICT otherwise; removed is how many
+// check-ins went with it.
+func (d *DB) DeleteCheckInList(ctx context.Context, orgID, id int64, withCheckIns bool) (removed int, err error) {
+	defer wrap(&err, "DB.DeleteCheckInList(%d, %d)", orgID, id)
+	err = d.inTx(ctx, func(tx *sql.Tx) error {
+		var found bool
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) > 0 FROM checkin_lists WHERE id = ? AND organization_id = ? FOR UPDATE`,
+			id, orgID).Scan(&found); err != nil {
+			return err
+		}
+		if !found {
+			return errListNotFound
+		}
+		removed = 0
+		if withCheckIns {
+			res, err := tx.ExecContext(ctx, `DELETE FROM checkins WHERE list_id = ? AND organization_id = ?`, id, orgID)
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			removed = int(n)
+		}
+		// Without withCheckIns, the foreign key from checkins refuses the
+		// delete of a list that has any, including one made a moment ago.
+		_, err := tx.ExecContext(ctx, `DELETE FROM checkin_lists WHERE id = ? AND organization_id = ?`, id, orgID)
+		if isReferenced(err) {
+			return admit.Errorf(admit.ECONFLICT, "This list has check-ins. Confirm that they are to be deleted with it.")
+		}
+		return err
+	})
+	return removed, err
+}
+
+// isReferenced reports whether err is a delete refused by a foreign key.
+func isReferenced(err error) bool {
+	var me *gomysql.MySQLError
+	return errors.As(err, &me) && me.Number == 1451
+}
+
+// CountEventCheckIns returns the organization's event's valid tickets and
+// how many of them are checked in on at least one of its lists.
+func (d *DB) CountEventCheckIns(ctx context.Context, orgID, eventID int64) (n CheckInCount, err error) {
+	defer wrap(&err, "DB.CountEventCheckIns(%d, %d)", orgID, eventID)
+	err = d.db.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(EXISTS (SELECT 1 FROM checkins c
+			WHERE c.ticket_id = t.id AND c.organization_id = t.organization_id AND c.undone_at IS NULL)), 0)
+		FROM tickets t JOIN orders o ON o.id = t.order_id
+		WHERE o.organization_id = ? AND o.event_id = ? AND t.organization_id = ? AND t.status = 'valid'`, orgID, eventID, orgID).
+		Scan(&n.Admitted, &n.CheckedIn)
+	return n, err
+}

@@ -1,0 +1,131 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/admithq/admit/internal/admit"
+)
+
+// OutboxRow is one recorded side effect.
+type OutboxRow struct {
+	ID             int64
+	OrganizationID int64
+	Kind           string
+	Payload        []byte
+	CreatedAt      time.Time
+	Attempts       int
+	Done           bool
+	Result         string
+}
+
+// DueOutbox returns up to limit side effects that are not done and were
+// never handed to the queue, or were handed over more than redeliverAfter
+// ago (the task may have been lost with Redis).
+func (d *DB) DueOutbox(ctx context.Context, redeliverAfter time.Duration, limit int) (rows []OutboxRow, err error) {
+	defer wrap(&err, "DB.DueOutbox")
+	r, err := d.db.QueryContext(ctx, `SELECT id, COALESCE(organization_id, 0), kind FROM outbox
+		WHERE done_at IS NULL AND (enqueued_at IS NULL OR enqueued_at < NOW(6) - INTERVAL ? MICROSECOND)
+		ORDER BY id LIMIT ?`, redeliverAfter.Microseconds(), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	for r.Next() {
+		var row OutboxRow
+		if err := r.Scan(&row.ID, &row.OrganizationID, &row.Kind); err != nil {
+			return nil, err
+		}
+		rows = append(rows, row)
+	}
+	return rows, r.Err()
+}
+
+// MarkOutboxEnqueued records that the rows were handed to the queue now.
+func (d *DB) MarkOutboxEnqueued(ctx context.Context, ids []int64) (err error) {
+	defer wrap(&err, "DB.MarkOutboxEnqueued")
+	if len(ids) == 0 {
+		return nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	_, err = d.db.ExecContext(ctx, `UPDATE outbox SET enqueued_at = NOW(6) WHERE done_at IS NULL AND id IN (`+
+		strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")+`)`, args...)
+	return err
+}
+
+// FindOutbox returns the side effect with id, or ENOTFOUND.
+func (d *DB) FindOutbox(ctx context.Context, id int64) (row *OutboxRow, err error) {
+	defer wrap(&err, "DB.FindOutbox(%d)", id)
+	row = &OutboxRow{ID: id}
+	var done sql.NullTime
+	err = d.db.QueryRowContext(ctx, `SELECT COALESCE(organization_id, 0), kind, payload, created_at, attempts, done_at, result FROM outbox WHERE id = ?`, id).
+		Scan(&row.OrganizationID, &row.Kind, &row.Payload, &row.CreatedAt, &row.Attempts, &done, &row.Result)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, admit.Errorf(admit.ENOTFOUND, "Outbox row not found.")
+	}
+	row.Done = done.Valid
+	return row, err
+}
+
+// CompleteOutbox records that the side effect happened, with what it
+// produced. It reports false if it was already recorded (another worker did
+// it): the caller's effect was a duplicate.
+func (d *DB) CompleteOutbox(ctx context.Context, id int64, result string) (first bool, err error) {
+	defer wrap(&err, "DB.CompleteOutbox(%d)", id)
+	res, err := d.db.ExecContext(ctx, `UPDATE outbox SET done_at = NOW(6), result = ?, attempts = attempts + 1, last_error = ''
+		WHERE id = ? AND done_at IS NULL`, truncate(result, 255), id)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// FailOutbox records a failed attempt; the queue retries it.
+func (d *DB) FailOutbox(ctx context.Context, id int64, cause string) (err error) {
+	defer wrap(&err, "DB.FailOutbox(%d)", id)
+	_, err = d.db.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ? AND done_at IS NULL`, truncate(cause, 1000), id)
+	return err
+}
+
+// OutboxStats is what operators watch: how much is waiting and for how long.
+type OutboxStats struct {
+	Pending      int
+	OldestAge    time.Duration
+	FailingCount int // pending rows whose last attempt failed
+}
+
+// OutboxStats returns the figures of undone side effects.
+func (d *DB) OutboxStats(ctx context.Context) (s OutboxStats, err error) {
+	defer wrap(&err, "DB.OutboxStats")
+	var oldest sql.NullInt64
+	err = d.db.QueryRowContext(ctx, `SELECT COUNT(*), TIMESTAMPDIFF(MICROSECOND, MIN(created_at), NOW(6)), COALESCE(SUM(last_error <> ''), 0)
+		FROM outbox WHERE done_at IS NULL`).Scan(&s.Pending, &oldest, &s.FailingCount)
+	s.OldestAge = time.Duration(oldest.Int64) * time.Microsecond
+	return s, err
+}
+
+// InvitationEmail is what the invitation email needs.
+type InvitationEmail struct {
+	Email, Organization, Role, InvitedBy string
+}
+
+// FindInvitationEmail returns the invitation of the organization for its
+// email, or ENOTFOUND (revoked invitations are deleted or expired).
+func (d *DB) FindInvitationEmail(ctx context.Context, orgID, id int64) (e *InvitationEmail, err error) {
+	defer wrap(&err, "DB.FindInvitationEmail(%d, %d)", orgID, id)
+	e = &InvitationEmail{}
+	err = d.db.QueryRowContext(ctx, `SELECT i.email, o.name, i.role, COALESCE(u.name, '') FROM invitations i
+		JOIN organizations o ON o.id = i.organization_id LEFT JOIN users u ON u.id = i.invited_by
+		WHERE i.organization_id = ? AND i.id = ?`, orgID, id).Scan(&e.Email, &e.Organization, &e.Role, &e.InvitedBy)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, admit.Errorf(admit.ENOTFOUND, "Invitation not found.")
+	}
+	return e, err
+}
