@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/admithq/admit/internal/bench"
+	"github.com/admithq/admit/internal/config"
+	"github.com/admithq/admit/internal/mysql"
+	"github.com/admithq/admit/internal/redis"
+)
+
+const benchSummary = `Benchmark an on-sale: buyers view the event page, hold and order, against a
+running admit (-url), then the same buyers in-process against the same MySQL with
+the strategies peers use (-strategies), and this machine's ceilings (-limits).
+It checks the invariants from the database at the end.
+
+  admit bench onsale [flags]`
+
+func runBench(ctx context.Context, env *environment, args []string) error {
+	if len(args) == 0 || args[0] != "onsale" {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+			fmt.Fprintln(env.stdout, benchSummary)
+			return flag.ErrHelp
+		}
+		return errors.New("usage: admit bench onsale [flags] (see admit bench onsale -h)")
+	}
+	fs := flag.NewFlagSet("admit bench onsale", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	url := fs.String("url", "", "base URL of a running admit or HAProxy for the HTTP run (empty: skip it); it must run with ADMIT_HOLDS_PER_CLIENT=0")
+	buyers := fs.Int("buyers", 5000, "buyers per strategy")
+	capacity := fs.Int("tickets", 1000, "tickets on sale per strategy")
+	profile := fs.String("profile", "burst", "arrivals: burst (all at once), ramp, or steady")
+	ramp := fs.Duration("ramp", 10*time.Second, "ramp: spread arrivals over this")
+	rate := fs.Float64("rate", 500, "steady: buyers per second")
+	concurrency := fs.Int("concurrency", 256, "buyers in flight at once")
+	strategies := fs.String("strategies", "admit,row,event-lock", "in-process strategies to compare on the same MySQL: admit, row, event-lock (empty: none)")
+	paid := fs.Bool("paid", false, "order with offline payment instead of free tickets")
+	limits := fs.Bool("limits", false, "measure this machine's ceilings in the same run")
+	jsonPath := fs.String("json", "", "write the report as JSON to this file")
+	svgPath := fs.String("svg", "", "write a plot of throughput and latency over time to this SVG file")
+	// Connection settings come from the same environment as the server.
+	cfgArgs := []string{}
+	for _, name := range []string{"mysql-dsn", "redis-addr", "redis-sentinels", "redis-master", "redis-password", "redis-db", "redis-prefix", "memcached"} {
+		fs.String(name, "", "see admit serve -h")
+		_ = name
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	fs.Visit(func(f *flag.Flag) {
+		for _, name := range []string{"mysql-dsn", "redis-addr", "redis-sentinels", "redis-master", "redis-password", "redis-db", "redis-prefix", "memcached"} {
+			if f.Name == name {
+				cfgArgs = append(cfgArgs, "-"+name, f.Value.String())
+			}
+		}
+	})
+	cfg, _, err := config.Parse("bench", benchSummary, cfgArgs, env.getenv, env.stdout)
+	if err != nil {
+		return err
+	}
+	d, err := openDeps(ctx, cfg, cfg.RedisPrefix)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := checkSchema(ctx, d.db); err != nil {
+		return err
+	}
+	var names []string
+	if *url != "" {
+		names = append(names, "http")
+	}
+	for _, s := range strings.Split(*strategies, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			if s != "admit" && s != "row" && s != "event-lock" {
+				return fmt.Errorf("unknown strategy %q (admit, row, event-lock)", s)
+			}
+			names = append(names, s)
+		}
+	}
+	fixture, err := bench.Setup(ctx, d.db, *capacity, names)
+	if err != nil {
+		return err
+	}
+	prof := bench.Profile{Kind: *profile, Ramp: *ramp, Rate: *rate}
+	report := &bench.Report{Machine: fmt.Sprintf("%s/%s, %d CPUs", runtime.GOOS, runtime.GOARCH, runtime.NumCPU()),
+		Buyers: *buyers, Capacity: *capacity, Profile: *profile}
+	gate := redis.NewInventory(d.redis, cfg.RedisPrefix)
+	locks, err := mysql.Open(cfg.MySQLDSN)
+	if err != nil {
+		return err
+	}
+	defer locks.Close()
+	locks.SQL().SetMaxOpenConns(*concurrency + 8)
+	for _, name := range names {
+		fmt.Fprintf(env.stderr, "bench: running %s...\n", name)
+		var res *bench.Result
+		if name == "http" {
+			res = bench.RunHTTP(ctx, bench.HTTPOptions{BaseURL: strings.TrimRight(*url, "/"), Org: fixture.Org.Slug, Event: fixture.Event.Slug,
+				TicketTypeID: fixture.Types[name].ID, Buyers: *buyers, Concurrency: *concurrency, Profile: prof, Paid: *paid})
+		} else {
+			res = bench.RunLedger(ctx, bench.LedgerOptions{Strategy: name, DB: d.db, Gate: gate, Event: fixture.Event,
+				TicketTypeID: fixture.Types[name].ID, Buyers: *buyers, Concurrency: *concurrency, Profile: prof, Locks: locks.SQL()})
+		}
+		report.Results = append(report.Results, res)
+		sold, problems := bench.Check(ctx, d.db.SQL(), fixture.Types[name].ID, res.References)
+		report.Checks = append(report.Checks, bench.Checked{Strategy: res.Strategy, Sold: sold, Problems: problems})
+	}
+	if *limits {
+		fmt.Fprintln(env.stderr, "bench: measuring this machine's limits...")
+		l, err := bench.MeasureLimits(ctx, d.db.SQL(), d.redis, 3*time.Second)
+		if err != nil {
+			return err
+		}
+		report.Limits = &l
+		if *url != "" {
+			report.CachedPage = bench.HTTPRate(3*time.Second, 64, strings.TrimRight(*url, "/")+"/e/"+fixture.Org.Slug+"/"+fixture.Event.Slug)
+		}
+	}
+	report.WriteTable(env.stdout)
+	if *jsonPath != "" {
+		b, _ := json.MarshalIndent(report, "", "  ")
+		if err := os.WriteFile(*jsonPath, b, 0o644); err != nil {
+			return err
+		}
+	}
+	if *svgPath != "" {
+		f, err := os.Create(*svgPath)
+		if err != nil {
+			return err
+		}
+		report.WriteSVG(f)
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
+	for _, c := range report.Checks {
+		if len(c.Problems) > 0 {
+			return fmt.Errorf("invariants broken in the %s run", c.Strategy)
+		}
+	}
+	return nil
+}

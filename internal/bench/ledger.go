@@ -1,0 +1,197 @@
+package bench
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/checkout"
+	"github.com/admithq/admit/internal/mysql"
+)
+
+// LedgerOptions runs buyers in-process against the MySQL ledger, with one
+// of the strategies a ticketing system may use:
+//   - "admit": the Redis gate in front of guarded statements (the product);
+//   - "row": a guarded UPDATE on one row per ticket type, no gate;
+//   - "event-lock": every checkout of the event serialized under one lock,
+//     as pretix and Hi.Events do.
+type LedgerOptions struct {
+	Strategy     string
+	DB           *mysql.DB
+	Gate         checkout.Gate
+	Event        *admit.Event
+	TicketTypeID int64
+	Buyers       int
+	Concurrency  int
+	Profile      Profile
+	// Locks is a pool of its own for the event-lock strategy's named
+	// locks: a buyer waiting for the lock must not hold a connection the
+	// lock's holder needs.
+	Locks *sql.DB
+}
+
+// RunLedger plays the buyers with the strategy and returns the result.
+func RunLedger(ctx context.Context, o LedgerOptions) *Result {
+	gate := o.Gate
+	if o.Strategy != "admit" {
+		gate = nil
+	}
+	co := checkout.New(checkout.Options{Ledger: o.DB, Gate: gate, BaseURL: "http://bench", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	start := time.Now()
+	hold, order := NewLatency(start), NewLatency(start)
+	res := &Result{Strategy: o.Strategy, Buyers: o.Buyers}
+	var mu sync.Mutex
+	sem := make(chan struct{}, o.Concurrency)
+	var wg sync.WaitGroup
+	lockName := "admit-bench-event-" + strconv.FormatInt(o.Event.ID, 10)
+	for i := range o.Buyers {
+		if wait := time.Until(start.Add(o.Profile.arrival(i, o.Buyers))); wait > 0 {
+			time.Sleep(wait)
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			var release func()
+			if o.Strategy == "event-lock" {
+				var err error
+				if release, err = eventLock(ctx, o.Locks, lockName); err != nil {
+					mu.Lock()
+					res.Outcomes.Errors++
+					if res.FirstError == "" {
+						res.FirstError = err.Error()
+					}
+					mu.Unlock()
+					return
+				}
+			}
+			t0 := time.Now()
+			h, err := co.Hold(ctx, o.Event, []admit.HoldItem{{TicketTypeID: o.TicketTypeID, Quantity: 1}}, checkout.Client{})
+			t1 := time.Now()
+			outcome, ref := "", ""
+			switch admit.ErrorCode(err) {
+			case "":
+				hold.Record(t1.Sub(t0), t1)
+				placed, perr := co.PlaceOrder(ctx, h.ID, admit.OrderRequest{BuyerName: "Buyer", BuyerEmail: fmt.Sprintf("b%d@bench.example", i)})
+				t2 := time.Now()
+				if perr != nil {
+					outcome, err = "error", perr
+				} else {
+					order.Record(t2.Sub(t1), t2)
+					outcome, ref = "ordered", placed.Order.Reference
+				}
+			case admit.ESOLDOUT:
+				outcome = "sold_out"
+			default:
+				outcome = "error"
+			}
+			if release != nil {
+				release()
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			switch outcome {
+			case "ordered":
+				res.Outcomes.Ordered++
+				res.References = append(res.References, ref)
+			case "sold_out":
+				res.Outcomes.SoldOut++
+			default:
+				res.Outcomes.Errors++
+				if res.FirstError == "" && err != nil {
+					res.FirstError = err.Error()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	res.Seconds = time.Since(start).Seconds()
+	res.Steps = map[string]Summary{"hold": hold.Summary(), "order": order.Summary()}
+	res.Series = map[string][]Point{"hold": hold.Series(), "order": order.Series()}
+	res.OrdersPerSec = float64(res.Outcomes.Ordered) / res.Seconds
+	res.HoldsPerSec = float64(hold.Summary().Count) / res.Seconds
+	return res
+}
+
+// eventLock takes the event's named lock on a connection of its own and
+// returns the function that releases it.
+func eventLock(ctx context.Context, db *sql.DB, name string) (func(), error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var got sql.NullInt64
+	if err := conn.QueryRowContext(ctx, `SELECT GET_LOCK(?, 20)`, name).Scan(&got); err != nil || got.Int64 != 1 {
+		conn.Close()
+		return nil, fmt.Errorf("GET_LOCK(%s): %v", name, err)
+	}
+	return func() {
+		conn.ExecContext(context.WithoutCancel(ctx), `SELECT RELEASE_LOCK(?)`, name)
+		conn.Close()
+	}, nil
+}
+
+// Fixture is the bench's own organization and event, with one ticket type
+// per strategy, each with the same capacity.
+type Fixture struct {
+	Org   *admit.Organization
+	Event *admit.Event
+	Types map[string]*admit.TicketType
+}
+
+// Setup creates the bench fixture.
+func Setup(ctx context.Context, db *mysql.DB, capacity int, strategies []string) (*Fixture, error) {
+	f := &Fixture{Org: &admit.Organization{Slug: "bench-" + admit.NewToken(4), Name: "Bench"}, Types: map[string]*admit.TicketType{}}
+	if err := db.CreateOrganization(ctx, f.Org); err != nil {
+		return nil, err
+	}
+	f.Event = &admit.Event{OrganizationID: f.Org.ID, Slug: "onsale", Name: "On-sale bench", TimeZone: "UTC",
+		StartsAt: time.Now().Add(90 * 24 * time.Hour), Currency: "EUR", Status: admit.EventPublished, HoldMinutes: 10}
+	if err := db.CreateEvent(ctx, f.Event); err != nil {
+		return nil, err
+	}
+	for i, s := range strategies {
+		t := &admit.TicketType{OrganizationID: f.Org.ID, EventID: f.Event.ID, Name: "GA " + s, Quantity: capacity,
+			MinPerOrder: 1, MaxPerOrder: 10, Position: i}
+		if err := db.CreateTicketType(ctx, t); err != nil {
+			return nil, err
+		}
+		f.Types[s] = t
+	}
+	return f, nil
+}
+
+// Check verifies the invariants from the database: the ticket type is not
+// oversold, and every order a buyer was told succeeded exists with its
+// ticket.
+func Check(ctx context.Context, db *sql.DB, ticketTypeID int64, refs []string) (sold int, problems []string) {
+	var quantity, reserved int
+	if err := db.QueryRowContext(ctx, `SELECT quantity, reserved, sold FROM ticket_types WHERE id = ?`, ticketTypeID).Scan(&quantity, &reserved, &sold); err != nil {
+		return 0, []string{err.Error()}
+	}
+	if reserved+sold > quantity {
+		problems = append(problems, fmt.Sprintf("oversold: reserved %d + sold %d > quantity %d", reserved, sold, quantity))
+	}
+	missing := 0
+	for _, ref := range refs {
+		var tickets int
+		err := db.QueryRowContext(ctx, `SELECT COUNT(t.id) FROM orders o JOIN tickets t ON t.order_id = o.id WHERE o.reference = ?`, ref).Scan(&tickets)
+		if err != nil || tickets != 1 {
+			missing++
+		}
+	}
+	if missing > 0 {
+		problems = append(problems, fmt.Sprintf("%d orders buyers were told succeeded are missing or lack their ticket", missing))
+	}
+	if sold != len(refs) {
+		problems = append(problems, fmt.Sprintf("ledger says %d sold, buyers were told %d", sold, len(refs)))
+	}
+	return sold, problems
+}

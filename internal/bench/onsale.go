@@ -1,0 +1,216 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/admithq/admit/internal/admit"
+)
+
+// Profile says when buyers arrive.
+type Profile struct {
+	Kind string        // burst, ramp or steady
+	Ramp time.Duration // ramp: buyers spread evenly over this
+	Rate float64       // steady: buyers per second
+}
+
+// arrival returns when buyer i of n starts, after the run's start.
+func (p Profile) arrival(i, n int) time.Duration {
+	switch p.Kind {
+	case "ramp":
+		return time.Duration(float64(p.Ramp) * float64(i) / float64(n))
+	case "steady":
+		if p.Rate > 0 {
+			return time.Duration(float64(time.Second) * float64(i) / p.Rate)
+		}
+	}
+	return 0
+}
+
+// Outcomes counts how buyers' attempts ended.
+type Outcomes struct {
+	Ordered     int `json:"ordered"`
+	SoldOut     int `json:"sold_out"`
+	RateLimited int `json:"rate_limited"`
+	Errors      int `json:"errors"`
+	Status5xx   int `json:"status_5xx"`
+}
+
+// Result is one strategy's run.
+type Result struct {
+	Strategy     string             `json:"strategy"`
+	Buyers       int                `json:"buyers"`
+	Seconds      float64            `json:"seconds"`
+	OrdersPerSec float64            `json:"orders_per_second"`
+	HoldsPerSec  float64            `json:"holds_per_second"`
+	Outcomes     Outcomes           `json:"outcomes"`
+	Steps        map[string]Summary `json:"steps"`
+	Series       map[string][]Point `json:"series"`
+	FirstError   string             `json:"first_error,omitempty"`
+	// References of the orders buyers were told succeeded, for the checks.
+	References []string `json:"-"`
+}
+
+// HTTPOptions configures the buyers played against a running admit.
+type HTTPOptions struct {
+	BaseURL      string
+	Org, Event   string
+	TicketTypeID int64
+	Buyers       int
+	Concurrency  int
+	Profile      Profile
+	Paid         bool
+}
+
+// RunHTTP plays buyers against admit's pages and checkout API: each views
+// the event page, holds a ticket, and orders it (free, or offline-paid).
+func RunHTTP(ctx context.Context, o HTTPOptions) *Result {
+	transport := &http.Transport{MaxIdleConns: o.Concurrency * 2, MaxIdleConnsPerHost: o.Concurrency * 2,
+		MaxConnsPerHost: o.Concurrency * 2, IdleConnTimeout: 30 * time.Second, DisableCompression: true}
+	client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
+	defer transport.CloseIdleConnections()
+	start := time.Now()
+	page, hold, order := NewLatency(start), NewLatency(start), NewLatency(start)
+	res := &Result{Strategy: "admit (HTTP)", Buyers: o.Buyers}
+	var mu sync.Mutex
+	sem := make(chan struct{}, o.Concurrency)
+	var wg sync.WaitGroup
+	for i := range o.Buyers {
+		if wait := time.Until(start.Add(o.Profile.arrival(i, o.Buyers))); wait > 0 {
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+			}
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			ref, outcome, err := buyHTTP(ctx, client, o, i, page, hold, order)
+			mu.Lock()
+			defer mu.Unlock()
+			switch outcome {
+			case "ordered":
+				res.Outcomes.Ordered++
+				res.References = append(res.References, ref)
+			case "sold_out":
+				res.Outcomes.SoldOut++
+			case "rate_limited":
+				res.Outcomes.RateLimited++
+			case "5xx":
+				res.Outcomes.Status5xx++
+				res.Outcomes.Errors++
+			default:
+				res.Outcomes.Errors++
+			}
+			if err != nil && res.FirstError == "" {
+				res.FirstError = err.Error()
+			}
+		}()
+	}
+	wg.Wait()
+	res.Seconds = time.Since(start).Seconds()
+	res.Steps = map[string]Summary{"page": page.Summary(), "hold": hold.Summary(), "order": order.Summary()}
+	res.Series = map[string][]Point{"hold": hold.Series(), "order": order.Series()}
+	res.OrdersPerSec = float64(res.Outcomes.Ordered) / res.Seconds
+	res.HoldsPerSec = float64(hold.Summary().Count) / res.Seconds
+	return res
+}
+
+func buyHTTP(ctx context.Context, client *http.Client, o HTTPOptions, i int, page, hold, order *Latency) (string, string, error) {
+	t0 := time.Now()
+	st, _, err := do(ctx, client, "GET", o.BaseURL+"/e/"+o.Org+"/"+o.Event, nil, nil)
+	if err != nil || st != 200 {
+		return "", classify(st), fmt.Errorf("event page: %d %v", st, err)
+	}
+	t1 := time.Now()
+	page.Record(t1.Sub(t0), t1)
+	body := fmt.Sprintf(`{"items":[{"ticket_type_id":%d,"quantity":1}]}`, o.TicketTypeID)
+	st, b, err := do(ctx, client, "POST", o.BaseURL+"/api/checkout/v1/events/"+o.Org+"/"+o.Event+"/holds", []byte(body), nil)
+	t2 := time.Now()
+	switch {
+	case err != nil:
+		return "", "error", err
+	case st == http.StatusConflict:
+		return "", "sold_out", nil
+	case st != http.StatusCreated:
+		return "", classify(st), fmt.Errorf("hold: %d %s", st, trim(b))
+	}
+	hold.Record(t2.Sub(t1), t2)
+	var h struct{ ID string }
+	json.Unmarshal(b, &h)
+	method := admit.PaymentFree
+	if o.Paid {
+		method = admit.PaymentOffline
+	}
+	orderBody := fmt.Sprintf(`{"buyer":{"name":"Buyer %d","email":"buyer%d@bench.example"},"attendees":[{"name":"Attendee %d"}],"payment_method":%q}`, i, i, i, method)
+	key := map[string]string{"Idempotency-Key": "bench-" + admit.NewToken(8)}
+	var orderErr error
+	for attempt := 0; attempt < 3; attempt++ { // a real client retries, with the same key
+		st, b, err = do(ctx, client, "POST", o.BaseURL+"/api/checkout/v1/holds/"+h.ID+"/order", []byte(orderBody), key)
+		if err == nil && st != http.StatusConflict && st < 500 {
+			break
+		}
+		orderErr = fmt.Errorf("order: %d %v %s", st, err, trim(b))
+		time.Sleep(time.Duration(50*(attempt+1)) * time.Millisecond)
+	}
+	t3 := time.Now()
+	if st != http.StatusCreated && st != http.StatusOK {
+		if orderErr == nil {
+			orderErr = fmt.Errorf("order: %d %s", st, trim(b))
+		}
+		return "", classify(st), orderErr
+	}
+	order.Record(t3.Sub(t2), t3)
+	var out struct{ Reference string }
+	json.Unmarshal(b, &out)
+	return out.Reference, "ordered", nil
+}
+
+func classify(status int) string {
+	switch {
+	case status == http.StatusTooManyRequests:
+		return "rate_limited"
+	case status >= 500:
+		return "5xx"
+	}
+	return "error"
+}
+
+func do(ctx context.Context, client *http.Client, method, url string, body []byte, header map[string]string) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
+}
+
+func trim(b []byte) string {
+	if len(b) > 200 {
+		b = b[:200]
+	}
+	return strconv.Quote(string(b))
+}
