@@ -14,7 +14,7 @@ import (
 
 // Kinds of email, each a pair of templates under templates/email: NAME.txt
 // (which defines "subject" and "body") and NAME.html (the HTML body).
-var Kinds = []string{"order_confirmation", "order_placed", "order_refunded", "password_reset", "team_invitation", "waitlist_offer"}
+var Kinds = []string{"order_confirmation", "order_placed", "order_refunded", "order_cancelled", "password_reset", "team_invitation", "waitlist_offer", "webhook_failing"}
 
 // Renderer renders emails from the parsed templates.
 type Renderer struct {
@@ -107,4 +107,19 @@ type OfferData struct {
 	TicketType   string
 	URL          string
 	Until        string
+}
+
+// WebhookFailingData is what the email about a failing webhook endpoint
+// shows: deliveries that failed every retry, or an endpoint disabled
+// because its receiver answered 410 Gone.
+type WebhookFailingData struct {
+	Organization string
+	Name         string
+	URL          string // the endpoint's
+	ConsoleURL   string // the endpoint's page and delivery log
+	EventType    string
+	MessageID    string
+	LastResult   string
+	Disabled     bool
+	Reason       string
 }

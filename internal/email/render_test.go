@@ -50,10 +50,13 @@ func TestEmailsGolden(t *testing.T) {
 		{"order_confirmation", order},
 		{"order_placed", order},
 		{"order_refunded", order},
+		{"order_cancelled", order},
 		{"password_reset", link},
 		{"team_invitation", link},
 		{"waitlist_offer", email.OfferData{Organization: "Demo Events", Name: "Ada", Event: "Gophers Summit", TicketType: "Standard",
 			URL: "https://tickets.example.com/checkout/abc", Until: "Wednesday 17 March 2027, 18:00 (Europe/Berlin)"}},
+		{"webhook_failing", email.WebhookFailingData{Organization: "Demo Events", Name: "Grace Hopper", URL: "https://crm.example.com/hooks?a=1&b=<2>",
+			ConsoleURL: "https://tickets.example.com/console/demo/webhooks/3", EventType: "order.paid", MessageID: "evt_42", LastResult: "HTTP 500"}},
 	} {
 		t.Run(tt.kind, func(t *testing.T) {
 			subject, text, html, err := r.Render(tt.kind, tt.data)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	netmail "net/mail"
 	"strconv"
 	"strings"
 	"time"
@@ -133,6 +134,18 @@ type Outbox struct {
 	Instructions string
 	Logger       *slog.Logger
 	Exports      *Exporter
+	// Webhooks delivers webhook events; nil records them as having no
+	// endpoint.
+	Webhooks Webhooks
+}
+
+// Webhooks fans webhook events out to the endpoints that want them, makes
+// the redeliveries asked for from the console, and words the email about a
+// failing endpoint (webhook.Deliverer).
+type Webhooks interface {
+	FanOut(ctx context.Context, row *mysql.OutboxRow) (string, error)
+	Redeliver(ctx context.Context, orgID, deliveryID int64) (string, error)
+	FailingEmail(ctx context.Context, orgID, endpointID, deliveryID, userID int64) (to string, data email.WebhookFailingData, ok bool, err error)
 }
 
 // ProcessTask is the asynq handler of TypeOutbox tasks.
@@ -181,12 +194,14 @@ func (h *Outbox) perform(ctx context.Context, row *mysql.OutboxRow) (string, err
 		EntryID      int64  `json:"entry_id"`
 		Path         string `json:"path"`
 		ExportID     int64  `json:"export_id"`
+		EndpointID   int64  `json:"endpoint_id"`
+		DeliveryID   int64  `json:"delivery_id"`
 	}
 	if err := json.Unmarshal(row.Payload, &p); err != nil {
 		return "", fmt.Errorf("outbox %d payload: %v: %w", row.ID, err, asynq.SkipRetry)
 	}
 	switch {
-	case row.Kind == "email.order_confirmation" || row.Kind == "email.order_refunded" || row.Kind == "order.placed":
+	case row.Kind == "email.order_confirmation" || row.Kind == "email.order_refunded" || row.Kind == "email.order_cancelled" || row.Kind == "order.placed":
 		return h.orderEmail(ctx, row, p.OrderID, p.RefundID)
 	case row.Kind == "email.password_reset":
 		u, err := h.Store.FindUser(ctx, p.UserID)
@@ -219,9 +234,17 @@ func (h *Outbox) perform(ctx context.Context, row *mysql.OutboxRow) (string, err
 			Until: offer.ExpiresAt.In(ev.Location()).Format("Monday 2 January 2006, 15:04") + " (" + ev.TimeZone + ")"}, nil)
 	case row.Kind == "payment.refund":
 		return "refunded", h.Refunds.PerformRefund(ctx, row.OrganizationID, p.RefundID)
+	case row.Kind == "email.webhook_failing" && h.Webhooks != nil:
+		to, data, ok, err := h.Webhooks.FailingEmail(ctx, row.OrganizationID, p.EndpointID, p.DeliveryID, p.UserID)
+		if err != nil || !ok {
+			return "endpoint deleted or member gone", err
+		}
+		return h.send(ctx, row, "webhook_failing", to, "", data, nil)
+	case row.Kind == "webhook.redeliver" && h.Webhooks != nil:
+		return h.Webhooks.Redeliver(ctx, row.OrganizationID, p.DeliveryID)
+	case strings.HasPrefix(row.Kind, "webhook.") && h.Webhooks != nil:
+		return h.Webhooks.FanOut(ctx, row)
 	case strings.HasPrefix(row.Kind, "webhook."):
-		// Webhook endpoints arrive with the integrations work; an event
-		// with no endpoint subscribed is delivered to all of them.
 		return "no webhook endpoints", nil
 	}
 	return "", fmt.Errorf("no handler for side effect %q", row.Kind)
@@ -254,6 +277,8 @@ func (h *Outbox) orderEmail(ctx context.Context, row *mysql.OutboxRow, orderID, 
 			return "not an offline order", nil // free and card orders get their confirmation when paid
 		}
 		kind = "order_placed"
+	case "email.order_cancelled":
+		kind = "order_cancelled"
 	case "email.order_refunded":
 		kind = "order_refunded"
 		r, _, err := h.Store.FindRefund(ctx, row.OrganizationID, refundID)
@@ -274,15 +299,25 @@ func (h *Outbox) orderEmail(ctx context.Context, row *mysql.OutboxRow, orderID, 
 			{Name: "event.ics", ContentType: "text/calendar; charset=utf-8; method=PUBLISH", Data: email.EventICS(ev, data.OrderURL)},
 		}
 	}
-	return h.send(ctx, row, kind, o.BuyerEmail, ev.ContactEmail, data, attachments)
+	return h.sendAs(ctx, row, org.Name, kind, o.BuyerEmail, ev.ContactEmail, data, attachments)
 }
 
 func (h *Outbox) send(ctx context.Context, row *mysql.OutboxRow, kind, to, replyTo string, data any, attachments []email.Attachment) (string, error) {
+	return h.sendAs(ctx, row, "", kind, to, replyTo, data, attachments)
+}
+
+// sendAs sends with the sender's name set to senderName (the organizer),
+// keeping the configured sender address, so buyers see who writes.
+func (h *Outbox) sendAs(ctx context.Context, row *mysql.OutboxRow, senderName, kind, to, replyTo string, data any, attachments []email.Attachment) (string, error) {
 	subject, text, html, err := h.Emails.Render(kind, data)
 	if err != nil {
 		return "", err
 	}
-	id, err := h.Mailer.Send(ctx, email.Message{From: h.MailFrom, To: to, ReplyTo: replyTo, Subject: subject, Text: text, HTML: html,
+	from := h.MailFrom
+	if a, err := netmail.ParseAddress(h.MailFrom); err == nil && senderName != "" {
+		from = (&netmail.Address{Name: senderName, Address: a.Address}).String()
+	}
+	id, err := h.Mailer.Send(ctx, email.Message{From: from, To: to, ReplyTo: replyTo, Subject: subject, Text: text, HTML: html,
 		Attachments: attachments, Headers: map[string]string{"X-Admit-Outbox-Id": strconv.FormatInt(row.ID, 10)}})
 	if admit.ErrorCode(err) == admit.EINVALID {
 		return "", fmt.Errorf("%v: %w", err, asynq.SkipRetry)

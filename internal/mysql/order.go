@@ -344,6 +344,9 @@ func (d *DB) cancelOrder(ctx context.Context, orgID, orderID int64, onlyExpired 
 			WHERE used > 0 AND id = (SELECT discount_code_id FROM orders WHERE id = ?)`, orderID); err != nil {
 			return err
 		}
+		if err := insertOutbox(ctx, tx, orgID, "email.order_cancelled", map[string]any{"order_id": orderID}); err != nil {
+			return err
+		}
 		return insertOutbox(ctx, tx, orgID, "webhook.order.cancelled", map[string]any{"order_id": orderID})
 	})
 	return released, err
