@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/labstack/echo/v4"
 
+	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/jobs"
 	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/server"
@@ -37,11 +39,16 @@ type failedTask struct {
 	Retried   int
 }
 
+type queueRow struct {
+	jobs.QueueDepth
+	OldestPending string
+}
+
 type opsPage struct {
 	Base        basePage
 	Outbox      mysql.OutboxStats
 	OldestAge   string
-	Queues      []jobs.QueueDepth
+	Queues      []queueRow
 	QueuesError string
 	Failed      []failedTask
 }
@@ -62,12 +69,16 @@ func (h *Handler) opsShow(c echo.Context) error {
 	page.OldestAge = formatAge(page.Outbox.OldestAge)
 	if h.inspector == nil {
 		page.QueuesError = "The queues cannot be inspected from this server."
-	} else if page.Queues, err = jobs.QueueDepths(h.inspector); err != nil {
+	} else if depths, err := jobs.QueueDepths(h.inspector); err != nil {
 		server.LoggerFrom(ctx).Warn("inspecting the queues", "err", err)
 		page.QueuesError = "The queues cannot be read right now (Redis does not answer)."
 	} else if page.Failed, err = h.failedTasks(ctx, m.org.ID); err != nil {
 		server.LoggerFrom(ctx).Warn("listing failed tasks", "err", err)
 		page.QueuesError = "The failed tasks cannot be read right now."
+	} else {
+		for _, d := range depths {
+			page.Queues = append(page.Queues, queueRow{QueueDepth: d, OldestPending: formatAge(d.Latency)})
+		}
 	}
 	return h.html(c, http.StatusOK, "ops", page)
 }
@@ -82,7 +93,8 @@ func (h *Handler) opsRetry(c echo.Context) error {
 	}
 	failed, err := h.failedTasks(ctx, m.org.ID)
 	if err != nil {
-		return err
+		server.LoggerFrom(ctx).Warn("listing failed tasks", "err", err)
+		return admit.Errorf(admit.EUNAVAILABLE, "The queues cannot be read right now. Try again in a moment.")
 	}
 	retried := 0
 	for _, t := range failed {
@@ -117,7 +129,9 @@ func (h *Handler) failedTasks(ctx context.Context, orgID int64) ([]failedTask, e
 	for _, q := range names {
 		for page := 1; page*100 <= maxArchivedScan; page++ {
 			infos, err := h.inspector.ListArchivedTasks(q, asynq.PageSize(100), asynq.Page(page))
-			if err != nil {
+			if errors.Is(err, asynq.ErrQueueNotFound) {
+				break // deleted meanwhile
+			} else if err != nil {
 				return nil, err
 			}
 			for _, info := range infos {

@@ -69,6 +69,9 @@ func QueueDepths(ins *asynq.Inspector) ([]QueueDepth, error) {
 		}
 		info, err := ins.GetQueueInfo(q)
 		if err != nil {
+			if now, lerr := ins.Queues(); lerr == nil && !slices.Contains(now, q) {
+				continue // deleted meanwhile
+			}
 			return nil, err
 		}
 		d.Pending, d.Active, d.Scheduled, d.Retry, d.Archived, d.Latency = info.Pending, info.Active, info.Scheduled, info.Retry, info.Archived, info.Latency

@@ -59,8 +59,12 @@ func TestOpsMetrics(t *testing.T) {
 	client := asynq.NewClient(opt)
 	defer client.Close()
 	inspector := asynq.NewInspector(opt)
-	defer inspector.Close()
-	t.Cleanup(func() { inspector.DeleteQueue(queue, true) })
+	t.Cleanup(func() {
+		if err := inspector.DeleteQueue(queue, true); err != nil {
+			t.Errorf("deleting the test's queue: %v", err)
+		}
+		inspector.Close()
+	})
 	for _, o := range [][]asynq.Option{{}, {}, {asynq.ProcessIn(time.Hour)}} {
 		if _, err := client.Enqueue(asynq.NewTask("test", nil), append(o, asynq.Queue(queue))...); err != nil {
 			t.Fatal(err)
