@@ -21,6 +21,7 @@ import (
 	"github.com/admithq/admit/internal/redis"
 	"github.com/admithq/admit/internal/server"
 	"github.com/admithq/admit/internal/web"
+	"github.com/admithq/admit/internal/webhook"
 )
 
 func runServe(ctx context.Context, env *environment, args []string) error {
@@ -68,9 +69,11 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		Limits:    limits,
 		BaseURL:   cfg.BaseURL,
 		Logger:    logger,
+		Secret:    []byte(cfg.SecretKey),
 	})
+	room := redis.NewWaitingRoom(d.redis, cfg.RedisPrefix)
 	pages, err := web.New(web.Options{Store: d.db, Cache: d.cache, Checkout: co, PageCacheTTL: cfg.PageCacheTTL,
-		Logger: logger, SecureCookies: cfg.Production(), OfflineInstructions: cfg.OfflinePayment})
+		Logger: logger, SecureCookies: cfg.Production(), OfflineInstructions: cfg.OfflinePayment, Queue: room})
 	if err != nil {
 		return err
 	}
@@ -83,11 +86,14 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		SecureCookies: cfg.Production(),
 		Inspector:     inspector,
 		ExportFiles:   exportFiles,
+		WebhookURLs:   webhook.URLPolicy{AllowHTTP: !cfg.Production(), AllowPrivate: cfg.WebhookAllowPrivate},
+		Room:          room,
 	})
 	if err != nil {
 		return err
 	}
-	apiOpts := api.Options{Store: d.db, Checkout: co, Logger: logger}
+	apiOpts := api.Options{Store: d.db, Checkout: co, Logger: logger,
+		V1: api.V1Options{Store: d.db, Limiter: redis.NewLimiter(d.redis, cfg.RedisPrefix)}}
 	if stripe != nil {
 		apiOpts.Stripe = stripe
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/admithq/admit/internal/jobs"
 	"github.com/admithq/admit/internal/payment"
 	"github.com/admithq/admit/internal/redis"
+	"github.com/admithq/admit/internal/webhook"
 )
 
 func runWorker(ctx context.Context, env *environment, args []string) error {
@@ -48,6 +49,10 @@ func runWorker(ctx context.Context, env *environment, args []string) error {
 	}
 	w := jobs.NewWorker(jobs.WorkerOptions{Redis: redisOpt, Logger: logger, ShutdownTimeout: cfg.ShutdownTimeout,
 		RetryBase: cfg.RetryBase, Concurrency: cfg.WorkerConcurrency})
+	hooks := webhook.New(webhook.Options{Store: d.db, Queue: queue, Logger: logger, Timeout: cfg.WebhookTimeout,
+		URLs:           webhook.URLPolicy{AllowHTTP: !cfg.Production(), AllowPrivate: cfg.WebhookAllowPrivate},
+		RedeliverAfter: cfg.OutboxRedeliverAfter, BaseURL: cfg.BaseURL})
+	w.Handle(webhook.TypeDeliver, hooks)
 	w.Handle(jobs.TypeOutbox, &jobs.Outbox{
 		Store:        d.db,
 		Mailer:       email.NewSES(email.SESOptions{Region: cfg.SESRegion, Endpoint: cfg.SESEndpoint, AccessKey: cfg.SESAccessKey, SecretKey: cfg.SESSecretKey}),
@@ -58,10 +63,12 @@ func runWorker(ctx context.Context, env *environment, args []string) error {
 		Instructions: cfg.OfflinePayment,
 		Logger:       logger,
 		Exports:      &jobs.Exporter{Store: d.db, Storage: exportFiles, Logger: logger},
+		Webhooks:     hooks,
 	})
 	relay := &jobs.Relay{Store: d.db, Queue: queue, Logger: logger, RedeliverAfter: cfg.OutboxRedeliverAfter}
 	relayCtx, stopRelay := context.WithCancel(ctx)
 	defer stopRelay()
 	go relay.Run(relayCtx, 200*time.Millisecond)
+	go hooks.RunDispatcher(relayCtx, time.Second)
 	return w.Run(ctx)
 }

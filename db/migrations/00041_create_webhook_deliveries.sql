@@ -3,10 +3,11 @@
 -- writes one row per subscribed endpoint in one statement; the unique key
 -- makes a repeated fan-out a no-op. payload is the signed body, fixed at
 -- fan-out so every attempt sends the same bytes. The row is the retry
--- schedule: a pending delivery is attempted at next_attempt_at; lease_until
--- is set while an attempt runs, so two workers never run one attempt;
--- enqueued_for is the attempt time the queue was last given a task for
--- (a task lost with Redis is handed over again some time after).
+-- schedule (nothing waits in Redis for hours): a pending delivery is
+-- attempted at next_attempt_at, when the dispatcher hands it to the queue
+-- and records enqueued_at (it hands it over again if the task is lost with
+-- Redis); lease_until is set while an attempt runs, so two workers never
+-- run one attempt.
 CREATE TABLE webhook_deliveries (
   id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
   organization_id BIGINT UNSIGNED NOT NULL,
@@ -19,7 +20,7 @@ CREATE TABLE webhook_deliveries (
   attempts INT NOT NULL DEFAULT 0,
   next_attempt_at DATETIME(6) NULL,
   lease_until DATETIME(6) NULL,
-  enqueued_for DATETIME(6) NULL,
+  enqueued_at DATETIME(6) NULL,
   last_status INT NOT NULL DEFAULT 0,
   last_error VARCHAR(500) NOT NULL DEFAULT '',
   created_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),

@@ -20,6 +20,7 @@ const (
 	ERATELIMITED  = "rate_limited"           // too many requests; retry later
 	EUNAVAILABLE  = "unavailable"            // a dependency is down; retry later
 	EKEYREUSED    = "idempotency_key_reused" // same key, different request
+	EWAITINGROOM  = "waiting_room"           // join the on-sale queue first
 )
 
 // Error is a domain error: a stable code, a message safe to show to the user,

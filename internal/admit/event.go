@@ -40,6 +40,12 @@ type Event struct {
 	ContactEmail   string
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+	// WaitingRoom sends visitors through a first-come queue, admitted at
+	// WaitingRoomRate per minute from WaitingRoomOpensAt (zero: at once);
+	// visitors who arrive before it opens are randomised among themselves.
+	WaitingRoom        bool
+	WaitingRoomOpensAt time.Time
+	WaitingRoomRate    int
 }
 
 // Location returns the event's time zone, or UTC if it is unknown.

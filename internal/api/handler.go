@@ -46,6 +46,7 @@ type Options struct {
 	Checkout *checkout.Checkout
 	Stripe   StripeWebhooks // nil when Stripe is not configured
 	Logger   *slog.Logger
+	V1       V1Options // the integrators' API under /api/v1
 }
 
 // Handler serves the JSON API.
@@ -54,11 +55,12 @@ type Handler struct {
 	checkout *checkout.Checkout
 	stripe   StripeWebhooks
 	logger   *slog.Logger
+	v1       V1Options
 }
 
 // New returns the API handler.
 func New(o Options) *Handler {
-	return &Handler{store: o.Store, checkout: o.Checkout, stripe: o.Stripe, logger: o.Logger}
+	return &Handler{store: o.Store, checkout: o.Checkout, stripe: o.Stripe, logger: o.Logger, v1: o.V1}
 }
 
 // decodeJSON reads a JSON body into v. Unknown fields are ignored (a client

@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/checkout"
 )
 
 type holdRequest struct {
@@ -65,6 +66,16 @@ func (h *Handler) holdCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	client := clientOf(c)
+	if ev.WaitingRoom {
+		pass := c.Request().Header.Get("Admit-Pass")
+		if ck, err := c.Cookie(checkout.PassCookie(ev.ID)); err == nil && pass == "" {
+			pass = ck.Value
+		}
+		if !h.checkout.Admitted(ev, client.Key, pass) {
+			return checkout.ErrWaitingRoom("/e/" + org + "/" + slug + "/queue")
+		}
+	}
 	items := make([]admit.HoldItem, 0, len(req.Items))
 	var p admit.Problems
 	for i, it := range req.Items {
@@ -76,7 +87,7 @@ func (h *Handler) holdCreate(c echo.Context) error {
 	if err := p.Err(); err != nil {
 		return err
 	}
-	hd, err := h.checkout.HoldWithCode(ctx, ev, items, clientOf(c), req.DiscountCode)
+	hd, err := h.checkout.HoldWithCode(ctx, ev, items, client, req.DiscountCode)
 	if err != nil {
 		return err
 	}

@@ -12,4 +12,5 @@ func (h *Handler) Register(e *echo.Echo) {
 	g.POST("/holds/:hold/order", h.orderCreate)
 	g.GET("/orders/:reference", h.orderShow)
 	e.POST("/webhooks/stripe", h.stripeWebhook)
+	h.registerV1(e)
 }

@@ -71,6 +71,8 @@ type Options struct {
 	// StripePendingFor is how long an order waits on a hosted payment page
 	// before it is cancelled and its tickets return to sale.
 	StripePendingFor time.Duration
+	// Secret signs waiting-room passes.
+	Secret []byte
 }
 
 // Checkout runs holds, orders and payments.
@@ -82,12 +84,13 @@ type Checkout struct {
 	baseURL   string
 	logger    *slog.Logger
 	pending   time.Duration
+	secret    []byte
 }
 
 // New returns a checkout.
 func New(o Options) *Checkout {
 	c := &Checkout{ledger: o.Ledger, gate: o.Gate, providers: map[string]payment.Provider{}, limits: o.Limits,
-		baseURL: o.BaseURL, logger: o.Logger, pending: o.StripePendingFor}
+		baseURL: o.BaseURL, logger: o.Logger, pending: o.StripePendingFor, secret: o.Secret}
 	for _, p := range o.Providers {
 		c.providers[p.Name()] = p
 	}
@@ -586,4 +589,27 @@ func (c *Checkout) PerformRefund(ctx context.Context, orgID, refundID int64) err
 		return err
 	}
 	return c.ledger.SetRefundProviderRef(ctx, orgID, refundID, id)
+}
+
+// PassCookie is the cookie that carries a visitor's waiting-room pass for
+// the event.
+func PassCookie(eventID int64) string { return "admit_pass_" + strconv.FormatInt(eventID, 10) }
+
+// Admitted reports whether the visitor may hold tickets for the event: any
+// time the event has no waiting room, otherwise only with a valid pass the
+// waiting room gave this visitor.
+func (c *Checkout) Admitted(ev *admit.Event, visitor, pass string) bool {
+	return !ev.WaitingRoom || admit.VerifyPass(c.secret, ev.ID, visitor, pass, time.Now())
+}
+
+// IssuePass returns a pass for the visitor who reached the front.
+func (c *Checkout) IssuePass(ev *admit.Event, visitor string) string {
+	return admit.SignPass(c.secret, ev.ID, visitor, time.Now().Add(admit.PassLifetime))
+}
+
+// ErrWaitingRoom is returned for a hold without a pass while the event's
+// waiting room is on.
+func ErrWaitingRoom(queueURL string) error {
+	return &admit.Error{Code: admit.EWAITINGROOM, Message: "This on-sale has a waiting room: join the queue first.",
+		Detail: map[string]string{"queue_url": queueURL}}
 }

@@ -49,6 +49,8 @@ type Config struct {
 	PageCacheTTL         time.Duration
 	ExportDir            string
 	ExportS3Bucket       string
+	WebhookAllowPrivate  bool
+	WebhookTimeout       time.Duration
 }
 
 // Production reports whether admit runs in production mode, where secrets
@@ -163,6 +165,10 @@ func settings() []setting {
 			set: func(c *Config, v string) error { c.ExportDir = v; return nil }},
 		{flag: "export-s3-bucket", env: "ADMIT_EXPORT_S3_BUCKET", def: "", usage: "S3 bucket of export files (credentials and region from the AWS SDK's defaults, such as AWS_REGION and an instance role); empty: the export directory", commands: []string{"serve", "worker"},
 			set: func(c *Config, v string) error { c.ExportS3Bucket = v; return nil }},
+		{flag: "webhook-allow-private", env: "ADMIT_WEBHOOK_ALLOW_PRIVATE", def: "false", usage: "let webhook endpoints be loopback and private addresses (tests and local development only; refused in production)", commands: []string{"serve", "worker"},
+			set: func(c *Config, v string) (err error) { c.WebhookAllowPrivate, err = strconv.ParseBool(v); return err }},
+		{flag: "webhook-timeout", env: "ADMIT_WEBHOOK_TIMEOUT", def: "15s", usage: "how long one webhook delivery attempt may take, from connecting to the answer", commands: []string{"worker"},
+			set: func(c *Config, v string) (err error) { c.WebhookTimeout, err = positiveDuration(v); return err }},
 		{flag: "page-cache-ttl", env: "ADMIT_PAGE_CACHE_TTL", def: "5s", usage: "how long a rendered public event page is cached (availability may be this old)", commands: []string{"serve"},
 			set: func(c *Config, v string) (err error) { c.PageCacheTTL, err = positiveDuration(v); return err }},
 	}
@@ -236,6 +242,9 @@ func (c *Config) validate() error {
 	}
 	if c.StripeSecretKey != "" && c.StripeWebhook == "" && c.Production() {
 		return errors.New("ADMIT_STRIPE_WEBHOOK_SECRET must be set when Stripe is enabled")
+	}
+	if c.WebhookAllowPrivate && c.Production() {
+		return errors.New("ADMIT_WEBHOOK_ALLOW_PRIVATE must not be set in production: it lets webhooks reach internal services")
 	}
 	if len(c.SecretKey) < 32 {
 		return errors.New("ADMIT_SECRET_KEY must be at least 32 characters")

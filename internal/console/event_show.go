@@ -30,6 +30,7 @@ type eventPage struct {
 	Chart     template.HTML
 	PublicURL string
 	CheckIns  mysql.CheckInCount
+	Room      roomView
 }
 
 // eventShow is the event's dashboard: tickets sold and remaining by type,
@@ -63,7 +64,7 @@ func (h *Handler) eventShow(c echo.Context) error {
 	}
 	page := eventPage{Base: h.base(c, "events"), Event: ev, When: formatWhenRange(ev), Summary: summary,
 		Revenue: admit.FormatAmount(summary.Revenue, ev.Currency), Chart: salesChart(sales),
-		PublicURL: "/e/" + m.org.Slug + "/" + ev.Slug, CheckIns: checkIns}
+		PublicURL: "/e/" + m.org.Slug + "/" + ev.Slug, CheckIns: checkIns, Room: h.roomView(ctx, ev)}
 	for _, t := range types {
 		row := typeRow{Type: t, Price: admit.FormatMoney(t.Price, ev.Currency), Remaining: t.Remaining()}
 		if t.Quantity > 0 {

@@ -20,16 +20,20 @@ import (
 	"github.com/admithq/admit/internal/redis"
 	"github.com/admithq/admit/internal/server"
 	"github.com/admithq/admit/internal/web"
+	"github.com/admithq/admit/internal/webhook"
 	"github.com/admithq/admit/templates"
 )
 
 // Store is what the console needs from storage.
 type Store interface {
+	WaitingRoomStore
 	EventStore
 	CheckInStore
 	TeamStore
 	ExportStore
 	OpsStore
+	TokenStore
+	WebhookStore
 	SignUp(ctx context.Context, o *admit.Organization, u *admit.User) error
 	FindUser(ctx context.Context, id int64) (*admit.User, error)
 	FindUserByEmail(ctx context.Context, email string) (*admit.User, error)
@@ -69,6 +73,10 @@ type Options struct {
 	Inspector *asynq.Inspector
 	// ExportFiles serves the files of finished exports.
 	ExportFiles ExportFiles
+	// WebhookURLs says which webhook endpoint URLs may be saved.
+	WebhookURLs webhook.URLPolicy
+	// Room is the on-sale waiting room, for its figures.
+	Room *redis.WaitingRoom
 }
 
 // Handler serves the console.
@@ -83,6 +91,8 @@ type Handler struct {
 
 	inspector   *asynq.Inspector
 	exportFiles ExportFiles
+	webhookURLs webhook.URLPolicy
+	room        *redis.WaitingRoom
 }
 
 // pages lists every console page template.
@@ -90,7 +100,7 @@ var pages = []string{"login", "signup", "orgs", "events", "event", "orders", "or
 
 func allPages() []string {
 	var all []string
-	for _, group := range [][]string{pages, eventPages, checkInPages, teamPages} {
+	for _, group := range [][]string{pages, eventPages, checkInPages, teamPages, webhookPages} {
 		all = append(all, group...)
 	}
 	return all
@@ -103,7 +113,7 @@ func New(o Options) (*Handler, error) {
 		return nil, err
 	}
 	return &Handler{store: o.Store, sessions: o.Sessions, limiter: o.Limiter, checkout: o.Checkout, logger: o.Logger,
-		secure: o.SecureCookies, pages: set, inspector: o.Inspector, exportFiles: o.ExportFiles}, nil
+		secure: o.SecureCookies, pages: set, inspector: o.Inspector, exportFiles: o.ExportFiles, webhookURLs: o.WebhookURLs, room: o.Room}, nil
 }
 
 // basePage is embedded in every console page's data.

@@ -41,12 +41,15 @@ func (h *Handler) Register(e *echo.Echo) {
 	admin.POST("/events/:event/questions", h.questionCreate)
 	admin.POST("/events/:event/questions/:question/delete", h.questionDelete)
 	admin.GET("/events/:event/waitlist", h.waitlistShow)
+	admin.POST("/events/:event/waiting-room", h.waitingRoomUpdate)
 	admin.POST("/events/:event/waitlist/:entry/offer", h.waitlistOffer)
 
 	owners := in.Group("/:org", h.requireRole(admit.RoleOwner))
 	h.registerEvents(admin)
 	h.registerExports(admin)
 	h.registerOps(admin)
+	h.registerWebhooks(admin)
 	h.registerCheckIn(staff, admin)
 	h.registerTeam(g, in, owners)
+	h.registerTokens(admin)
 }

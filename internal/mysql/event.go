@@ -14,14 +14,17 @@ import (
 )
 
 const eventColumns = `id, organization_id, slug, name, description, venue, address, time_zone,
-	starts_at, ends_at, currency, status, hold_minutes, contact_email, created_at, updated_at`
+	starts_at, ends_at, currency, status, hold_minutes, contact_email, created_at, updated_at,
+	waiting_room, waiting_room_opens_at, waiting_room_rate`
 
 func scanEvent(row interface{ Scan(...any) error }) (*admit.Event, error) {
 	e := &admit.Event{}
-	var ends sql.NullTime
+	var ends, opens sql.NullTime
 	var status string
 	err := row.Scan(&e.ID, &e.OrganizationID, &e.Slug, &e.Name, &e.Description, &e.Venue, &e.Address, &e.TimeZone,
-		&e.StartsAt, &ends, &e.Currency, &status, &e.HoldMinutes, &e.ContactEmail, &e.CreatedAt, &e.UpdatedAt)
+		&e.StartsAt, &ends, &e.Currency, &status, &e.HoldMinutes, &e.ContactEmail, &e.CreatedAt, &e.UpdatedAt,
+		&e.WaitingRoom, &opens, &e.WaitingRoomRate)
+	e.WaitingRoomOpensAt = opens.Time
 	if err != nil {
 		return nil, err
 	}
@@ -335,4 +338,21 @@ func truncateBytes(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// SetWaitingRoom turns the event's waiting room on or off, with the time
+// it opens and the admission rate per minute (changeable live).
+func (d *DB) SetWaitingRoom(ctx context.Context, orgID, eventID int64, on bool, opensAt time.Time, ratePerMinute int) (err error) {
+	defer wrap(&err, "DB.SetWaitingRoom(%d, %d)", orgID, eventID)
+	res, err := d.db.ExecContext(ctx, `UPDATE events SET waiting_room = ?, waiting_room_opens_at = ?, waiting_room_rate = ?
+		WHERE organization_id = ? AND id = ?`, on, nullTime(opensAt), ratePerMinute, orgID, eventID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := d.FindEvent(ctx, orgID, eventID); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -26,6 +26,7 @@ var codeStatus = map[string]int{
 	admit.ERATELIMITED:  http.StatusTooManyRequests,
 	admit.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	admit.EKEYREUSED:    http.StatusUnprocessableEntity,
+	admit.EWAITINGROOM:  http.StatusForbidden,
 	admit.EINTERNAL:     http.StatusInternalServerError,
 }
 

@@ -70,6 +70,9 @@ func (h *Handler) eventShow(c echo.Context) error {
 		if err != nil {
 			return err
 		}
+		if !h.admitted(c, ev) {
+			return c.Redirect(http.StatusSeeOther, "/e/"+orgSlug+"/"+eventSlug+"/queue")
+		}
 		body, err := h.renderEventWithCode(c, orgSlug, ev, nil, nil, "", code)
 		if err != nil {
 			return err
@@ -77,7 +80,13 @@ func (h *Handler) eventShow(c echo.Context) error {
 		return h.htmlWithToken(c, http.StatusOK, body)
 	}
 	key := "event-page:v2:" + orgSlug + ":" + eventSlug
+	queueURL := "/e/" + orgSlug + "/" + eventSlug + "/queue"
 	if body, ok := h.cache.Get(key); ok {
+		// A cached page of an event with a waiting room starts with a
+		// marker, so the pass is checked without a database query.
+		if id, ok := roomMarker(body); ok && !h.admitted(c, &admit.Event{ID: id, WaitingRoom: true}) {
+			return c.Redirect(http.StatusSeeOther, queueURL)
+		}
 		c.Response().Header().Set("X-Cache", "hit")
 		return h.htmlWithToken(c, http.StatusOK, body)
 	}
@@ -86,9 +95,15 @@ func (h *Handler) eventShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if !h.admitted(c, ev) {
+		return c.Redirect(http.StatusSeeOther, queueURL)
+	}
 	body, err := h.renderEvent(c, orgSlug, ev, nil, nil, "")
 	if err != nil {
 		return err
+	}
+	if ev.WaitingRoom {
+		body = append([]byte(roomMarkerPrefix+strconv.FormatInt(ev.ID, 10)+"-->\n"), body...)
 	}
 	h.cache.Set(key, body, h.ttl)
 	c.Response().Header().Set("X-Cache", "miss")
@@ -185,6 +200,23 @@ func (h *Handler) priceLabel(t *admit.TicketType, ev *admit.Event, dc *admit.Dis
 		}
 	}
 	return price
+}
+
+const roomMarkerPrefix = "<!--admit-waiting-room:"
+
+// roomMarker returns the event id a cached page's waiting-room marker
+// names, if it has one.
+func roomMarker(body []byte) (int64, bool) {
+	rest, ok := bytes.CutPrefix(body, []byte(roomMarkerPrefix))
+	if !ok {
+		return 0, false
+	}
+	end := bytes.Index(rest, []byte("-->"))
+	if end < 0 {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(string(rest[:end]), 10, 64)
+	return id, err == nil
 }
 
 // htmlWithToken writes a page rendered with the CSRF placeholder, putting

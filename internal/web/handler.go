@@ -51,6 +51,8 @@ type Options struct {
 	SecureCookies bool
 	// OfflineInstructions tell buyers how to pay offline.
 	OfflineInstructions string
+	// Queue is the on-sale waiting room.
+	Queue Queue
 }
 
 // Handler serves the HTML pages.
@@ -64,6 +66,7 @@ type Handler struct {
 	pages    *templates.Set
 	secure   bool
 	offline  string
+	queue    Queue
 }
 
 // New parses the templates and returns the handler; a broken template is an
@@ -77,7 +80,7 @@ func New(o Options) (*Handler, error) {
 		o.Now = time.Now
 	}
 	return &Handler{store: o.Store, cache: o.Cache, checkout: o.Checkout, ttl: o.PageCacheTTL, logger: o.Logger, now: o.Now,
-		pages: pages, secure: o.SecureCookies, offline: o.OfflineInstructions}, nil
+		pages: pages, secure: o.SecureCookies, offline: o.OfflineInstructions, queue: o.Queue}, nil
 }
 
 // basePage is embedded in every page's data.

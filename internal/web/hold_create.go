@@ -25,6 +25,9 @@ func (h *Handler) holdCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if !h.admitted(c, ev) {
+		return c.Redirect(http.StatusSeeOther, "/e/"+orgSlug+"/"+eventSlug+"/queue")
+	}
 	form, err := c.FormParams()
 	if err != nil {
 		return admit.Errorf(admit.EINVALID, "The form could not be read.")

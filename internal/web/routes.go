@@ -25,6 +25,7 @@ func (h *Handler) Register(e *echo.Echo) {
 	pages.GET("/e/:org/:event", h.eventShow)
 	pages.POST("/e/:org/:event/hold", h.holdCreate)
 	pages.POST("/e/:org/:event/waitlist", h.waitlistJoin)
+	pages.GET("/e/:org/:event/queue", h.queueShow)
 	pages.GET("/checkout/:hold", h.checkoutShow)
 	pages.POST("/checkout/:hold", h.orderCreate)
 	pages.POST("/checkout/:hold/cancel", h.holdCancel)

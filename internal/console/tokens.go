@@ -1,0 +1,149 @@
+package console
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/mysql"
+	"github.com/admithq/admit/internal/web"
+	"github.com/admithq/admit/templates"
+)
+
+// TokenStore is what the API token pages need from storage.
+type TokenStore interface {
+	CreateAPIToken(ctx context.Context, t *mysql.APIToken, byUser int64) (string, error)
+	ListAPITokens(ctx context.Context, orgID int64) ([]*mysql.APIToken, error)
+	RevokeAPIToken(ctx context.Context, orgID, id, byUser int64) (*mysql.APIToken, bool, error)
+}
+
+// tokenPages serves the organization's API tokens to owners and admins.
+// Its template is parsed when the routes are registered, at start.
+type tokenPages struct {
+	*Handler
+	pages *templates.Set
+}
+
+// registerTokens adds the API token pages to g, whose members are owners
+// and admins.
+func (h *Handler) registerTokens(g *echo.Group) {
+	set, err := templates.Parse("console/layout.html", "console", []string{"tokens"}, web.Funcs)
+	if err != nil {
+		panic("console: " + err.Error()) // the templates are embedded: a broken one is a build mistake
+	}
+	t := &tokenPages{Handler: h, pages: set}
+	g.GET("/tokens", t.show)
+	g.POST("/tokens", t.create)
+	g.POST("/tokens/:token/revoke", t.revoke)
+}
+
+type scopeOption struct {
+	Value, Label, Help string
+}
+
+var scopeOptions = []scopeOption{
+	{mysql.ScopeRead, "Read", "events, ticket types, orders, tickets, check-in lists, discount codes, questions"},
+	{mysql.ScopeWrite, "Write", "create comps and imports, cancel, mark paid, refund, change attendees, void tickets, add discount codes"},
+	{mysql.ScopeCheckIn, "Check-in", "read check-in lists and their tickets, check tickets in, undo check-ins"},
+}
+
+type tokenRow struct {
+	*mysql.APIToken
+	Created  string
+	LastUsed string
+	Revoked  string
+}
+
+type tokensPage struct {
+	Base     basePage
+	Tokens   []tokenRow
+	Scopes   []scopeOption
+	Form     tokenForm
+	Problems admit.Problems
+	// Secret is the token just created: shown on this page only, never
+	// again (the database keeps its hash).
+	Secret    string
+	NewToken  string
+	ServerURL string
+}
+
+type tokenForm struct {
+	Name   string
+	Scopes map[string]bool
+}
+
+func (t *tokenPages) show(c echo.Context) error {
+	return t.render(c, http.StatusOK, tokensPage{Form: tokenForm{Scopes: map[string]bool{mysql.ScopeRead: true}}})
+}
+
+func (t *tokenPages) render(c echo.Context, status int, page tokensPage) error {
+	m := currentMember(c)
+	tokens, err := t.store.ListAPITokens(c.Request().Context(), m.org.ID)
+	if err != nil {
+		return err
+	}
+	page.Base, page.Scopes = t.base(c, "tokens"), scopeOptions
+	page.ServerURL = c.Scheme() + "://" + c.Request().Host
+	stamp := func(at time.Time, none string) string {
+		if at.IsZero() {
+			return none
+		}
+		return at.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	for _, tok := range tokens {
+		page.Tokens = append(page.Tokens, tokenRow{APIToken: tok, Created: stamp(tok.CreatedAt, ""),
+			LastUsed: stamp(tok.LastUsedAt, "never"), Revoked: stamp(tok.RevokedAt, "")})
+	}
+	body, err := t.pages.Render("tokens", page)
+	if err != nil {
+		return err
+	}
+	// The page may carry a secret: no cache may keep it.
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.HTMLBlob(status, body)
+}
+
+// create makes a token and shows its secret, once. The answer is the page
+// itself rather than a redirect, so the secret never travels in a URL or
+// a cookie.
+func (t *tokenPages) create(c echo.Context) error {
+	m := currentMember(c)
+	form := tokenForm{Name: c.FormValue("name"), Scopes: map[string]bool{}}
+	tok := &mysql.APIToken{OrganizationID: m.org.ID, Name: form.Name}
+	for _, s := range c.Request().PostForm["scopes"] {
+		form.Scopes[s] = true
+		tok.Scopes = append(tok.Scopes, s)
+	}
+	secret, err := t.store.CreateAPIToken(c.Request().Context(), tok, m.user.ID)
+	if err != nil {
+		p, ok := problemsOf(err)
+		if !ok {
+			return err
+		}
+		return t.render(c, http.StatusUnprocessableEntity, tokensPage{Form: form, Problems: p})
+	}
+	return t.render(c, http.StatusCreated, tokensPage{Form: tokenForm{Scopes: map[string]bool{mysql.ScopeRead: true}},
+		Secret: secret, NewToken: tok.Name})
+}
+
+// revoke stops a token from working, from its next request on.
+func (t *tokenPages) revoke(c echo.Context) error {
+	m := currentMember(c)
+	id, err := strconv.ParseInt(c.Param("token"), 10, 64)
+	if err != nil {
+		return admit.Errorf(admit.ENOTFOUND, "API token not found.")
+	}
+	tok, changed, err := t.store.RevokeAPIToken(c.Request().Context(), m.org.ID, id, m.user.ID)
+	if err != nil {
+		return err
+	}
+	msg := "Token " + tok.Name + " revoked: it no longer works."
+	if !changed {
+		msg = "Token " + tok.Name + " was already revoked."
+	}
+	return t.redirectWithFlash(c, "/console/"+m.org.Slug+"/tokens", msg)
+}

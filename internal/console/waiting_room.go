@@ -1,0 +1,81 @@
+package console
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/admithq/admit/internal/admit"
+)
+
+// WaitingRoomStore is what the waiting room settings need from storage.
+type WaitingRoomStore interface {
+	SetWaitingRoom(ctx context.Context, orgID, eventID int64, on bool, opensAt time.Time, ratePerMinute int) error
+}
+
+// roomView is the waiting room's figures on the event dashboard.
+type roomView struct {
+	On          bool
+	OpensAt     string // datetime-local in the event's zone
+	Rate        int
+	Queue       int64
+	Admitted    int64
+	Waiting     int64
+	DrainTime   string
+	Unavailable bool
+}
+
+func (h *Handler) roomView(ctx context.Context, ev *admit.Event) roomView {
+	v := roomView{On: ev.WaitingRoom, Rate: max(ev.WaitingRoomRate, 1)}
+	if !ev.WaitingRoomOpensAt.IsZero() {
+		v.OpensAt = ev.WaitingRoomOpensAt.In(ev.Location()).Format("2006-01-02T15:04")
+	}
+	if !ev.WaitingRoom || h.room == nil {
+		return v
+	}
+	p, err := h.room.Stats(ctx, ev.ID, time.Now(), ev.WaitingRoomOpensAt, v.Rate)
+	if err != nil {
+		v.Unavailable = true
+		return v
+	}
+	v.Queue, v.Admitted = p.Size, min(p.Admitted, p.Size)
+	v.Waiting = v.Queue - v.Admitted
+	minutes := float64(v.Waiting) / float64(v.Rate)
+	v.DrainTime = strconv.FormatFloat(minutes, 'f', 1, 64) + " minutes"
+	return v
+}
+
+// waitingRoomUpdate turns the waiting room on or off and sets when it opens
+// and how many visitors per minute it lets through; a new rate applies from
+// the next visitor's refresh, without losing anyone's place.
+func (h *Handler) waitingRoomUpdate(c echo.Context) error {
+	ev, err := h.loadEvent(c)
+	if err != nil {
+		return err
+	}
+	m := currentMember(c)
+	to := "/console/" + m.org.Slug + "/events/" + strconv.FormatInt(ev.ID, 10)
+	on := c.FormValue("on") != ""
+	rate, err := strconv.Atoi(strings.TrimSpace(c.FormValue("rate")))
+	if err != nil || rate < 1 || rate > 1_000_000 {
+		return h.redirectWithFlash(c, to, "Not saved: the admission rate must be a whole number of visitors per minute, from 1.")
+	}
+	var opens time.Time
+	if v := strings.TrimSpace(c.FormValue("opens_at")); v != "" {
+		if opens, err = time.ParseInLocation("2006-01-02T15:04", v, ev.Location()); err != nil {
+			return h.redirectWithFlash(c, to, "Not saved: the opening time must be a date and time.")
+		}
+	}
+	if err := h.store.SetWaitingRoom(c.Request().Context(), m.org.ID, ev.ID, on, opens, rate); err != nil {
+		return err
+	}
+	state := "off"
+	if on {
+		state = "on, " + strconv.Itoa(rate) + " per minute"
+	}
+	h.audit(c, "event.waiting_room", ev.Name, state)
+	return h.redirectWithFlash(c, to, "Waiting room "+state+".")
+}

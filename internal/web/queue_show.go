@@ -1,0 +1,95 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/checkout"
+	"github.com/admithq/admit/internal/redis"
+)
+
+// Queue is the waiting room's store (internal/redis.WaitingRoom).
+type Queue interface {
+	Visit(ctx context.Context, eventID int64, visitor string, now, opens time.Time, ratePerMinute int) (redis.Place, error)
+}
+
+type queuePage struct {
+	Base        basePage
+	Event       *admit.Event
+	EventURL    string
+	Position    int64
+	Waiting     int64
+	ETA         string
+	OpensAt     string
+	Unavailable bool
+}
+
+// queueShow is the waiting room: the visitor's place, the estimated wait,
+// refreshing itself every few seconds (no JavaScript needed). At the front
+// the visitor gets a pass, bound to their buyer cookie, and goes on to the
+// event page. If the queue cannot be read (Redis down) nobody is let
+// through: the page says so and keeps refreshing.
+func (h *Handler) queueShow(c echo.Context) error {
+	orgSlug, eventSlug := c.Param("org"), c.Param("event")
+	if !admit.ValidSlug(orgSlug) || !admit.ValidSlug(eventSlug) {
+		return admit.Errorf(admit.ENOTFOUND, "Event not found.")
+	}
+	ev, err := h.store.FindPublicEvent(c.Request().Context(), orgSlug, eventSlug)
+	if err != nil {
+		return err
+	}
+	eventURL := "/e/" + orgSlug + "/" + eventSlug
+	if !ev.WaitingRoom {
+		return c.Redirect(http.StatusSeeOther, eventURL)
+	}
+	visitor := buyerID(c)
+	if ck, err := c.Cookie(checkout.PassCookie(ev.ID)); err == nil && h.checkout.Admitted(ev, visitor, ck.Value) {
+		return c.Redirect(http.StatusSeeOther, eventURL)
+	}
+	now := h.now()
+	page := queuePage{Base: newBase(c), Event: ev, EventURL: eventURL}
+	if ev.WaitingRoomOpensAt.After(now) {
+		page.OpensAt = ev.WaitingRoomOpensAt.In(ev.Location()).Format("Monday 2 January, 15:04") + " (" + ev.TimeZone + ")"
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	c.Response().Header().Set("Refresh", "10")
+	place, err := h.queue.Visit(c.Request().Context(), ev.ID, visitor, now, ev.WaitingRoomOpensAt, max(ev.WaitingRoomRate, 1))
+	if err != nil {
+		h.logger.Warn("waiting room unavailable; admitting nobody", "event", ev.ID, "err", err)
+		page.Unavailable = true
+		c.Response().Header().Set("Retry-After", "10")
+		return h.html(c, http.StatusServiceUnavailable, "queue", page)
+	}
+	if place.Through() && page.OpensAt == "" {
+		c.SetCookie(&http.Cookie{Name: checkout.PassCookie(ev.ID), Value: h.checkout.IssuePass(ev, visitor), Path: "/",
+			MaxAge: int(admit.PassLifetime / time.Second), HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
+		return c.Redirect(http.StatusSeeOther, eventURL)
+	}
+	page.Position = place.Ahead() + 1
+	page.Waiting = place.Size
+	minutes := float64(place.Ahead()) / float64(max(ev.WaitingRoomRate, 1))
+	switch {
+	case page.OpensAt != "":
+		page.ETA = "Your place is kept; the queue moves once the sale opens."
+	case minutes < 1:
+		page.ETA = "less than a minute"
+	default:
+		page.ETA = "about " + strconv.Itoa(int(minutes+0.5)) + " minutes"
+	}
+	return h.html(c, http.StatusOK, "queue", page)
+}
+
+// admitted reports whether the request carries a pass for the event (always
+// true without a waiting room).
+func (h *Handler) admitted(c echo.Context, ev *admit.Event) bool {
+	if !ev.WaitingRoom {
+		return true
+	}
+	ck, err := c.Cookie(checkout.PassCookie(ev.ID))
+	return err == nil && h.checkout.Admitted(ev, buyerID(c), ck.Value)
+}
