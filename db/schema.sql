@@ -166,6 +166,9 @@ CREATE TABLE `events` (
   `contact_email` varchar(254) NOT NULL DEFAULT '',
   `created_at` datetime(6) NOT NULL DEFAULT current_timestamp(6),
   `updated_at` datetime(6) NOT NULL DEFAULT current_timestamp(6) ON UPDATE current_timestamp(6),
+  `waiting_room` tinyint(1) NOT NULL DEFAULT 0,
+  `waiting_room_opens_at` datetime(6) DEFAULT NULL,
+  `waiting_room_rate` int(11) NOT NULL DEFAULT 600,
   PRIMARY KEY (`id`),
   UNIQUE KEY `events_organization_slug` (`organization_id`,`slug`),
   KEY `events_organization_starts` (`organization_id`,`starts_at`),
@@ -211,7 +214,6 @@ CREATE TABLE `hold_items` (
   PRIMARY KEY (`hold_id`,`ticket_type_id`),
   KEY `hold_items_ticket_type` (`ticket_type_id`),
   CONSTRAINT `hold_items_hold_fk` FOREIGN KEY (`hold_id`) REFERENCES `holds` (`id`) ON DELETE CASCADE,
-  CONSTRAINT `hold_items_ticket_type_fk` FOREIGN KEY (`ticket_type_id`) REFERENCES `ticket_types` (`id`),
   CONSTRAINT `hold_items_quantity` CHECK (`quantity` > 0)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 /*!40101 SET character_set_client = @saved_cs_client */;
@@ -300,7 +302,6 @@ CREATE TABLE `order_lines` (
   UNIQUE KEY `order_lines_order_type` (`order_id`,`ticket_type_id`),
   KEY `order_lines_ticket_type` (`ticket_type_id`),
   CONSTRAINT `order_lines_order_fk` FOREIGN KEY (`order_id`) REFERENCES `orders` (`id`),
-  CONSTRAINT `order_lines_ticket_type_fk` FOREIGN KEY (`ticket_type_id`) REFERENCES `ticket_types` (`id`),
   CONSTRAINT `order_lines_quantity` CHECK (`quantity` > 0)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 /*!40101 SET character_set_client = @saved_cs_client */;
@@ -477,9 +478,7 @@ CREATE TABLE `tickets` (
   UNIQUE KEY `tickets_code` (`code`),
   KEY `tickets_order` (`order_id`),
   KEY `tickets_organization_updated` (`organization_id`,`updated_at`),
-  KEY `tickets_ticket_type_fk` (`ticket_type_id`),
-  CONSTRAINT `tickets_order_fk` FOREIGN KEY (`order_id`) REFERENCES `orders` (`id`),
-  CONSTRAINT `tickets_ticket_type_fk` FOREIGN KEY (`ticket_type_id`) REFERENCES `ticket_types` (`id`)
+  CONSTRAINT `tickets_order_fk` FOREIGN KEY (`order_id`) REFERENCES `orders` (`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 /*!40101 SET character_set_client = @saved_cs_client */;
 /*!40101 SET @saved_cs_client     = @@character_set_client */;
@@ -547,7 +546,7 @@ CREATE TABLE `webhook_deliveries` (
   `attempts` int(11) NOT NULL DEFAULT 0,
   `next_attempt_at` datetime(6) DEFAULT NULL,
   `lease_until` datetime(6) DEFAULT NULL,
-  `enqueued_at` datetime(6) DEFAULT NULL,
+  `enqueued_for` datetime(6) DEFAULT NULL,
   `last_status` int(11) NOT NULL DEFAULT 0,
   `last_error` varchar(500) NOT NULL DEFAULT '',
   `created_at` datetime(6) NOT NULL DEFAULT current_timestamp(6),

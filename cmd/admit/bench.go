@@ -94,6 +94,13 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	report := &bench.Report{Machine: fmt.Sprintf("%s/%s, %d CPUs", runtime.GOOS, runtime.GOARCH, runtime.NumCPU()),
 		Buyers: *buyers, Capacity: *capacity, Profile: *profile}
 	gate := redis.NewInventory(d.redis, cfg.RedisPrefix)
+	for _, t := range fixture.Types {
+		// A counter left by an older database with the same id would
+		// otherwise say sold out until the reconciler's next pass.
+		if err := gate.Set(ctx, t.ID, t.Quantity); err != nil {
+			return err
+		}
+	}
 	locks, err := mysql.Open(cfg.MySQLDSN)
 	if err != nil {
 		return err

@@ -1,4 +1,7 @@
 -- +goose Up
+-- No foreign key to ticket_types: InnoDB would take a shared lock on the
+-- ticket type's row for every insert here, and that row is the one every
+-- concurrent checkout updates. Ticket types are never deleted.
 CREATE TABLE order_lines (
   id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
   order_id BIGINT UNSIGNED NOT NULL,
@@ -9,7 +12,6 @@ CREATE TABLE order_lines (
   UNIQUE KEY order_lines_order_type (order_id, ticket_type_id),
   KEY order_lines_ticket_type (ticket_type_id),
   CONSTRAINT order_lines_order_fk FOREIGN KEY (order_id) REFERENCES orders (id),
-  CONSTRAINT order_lines_ticket_type_fk FOREIGN KEY (ticket_type_id) REFERENCES ticket_types (id),
   CONSTRAINT order_lines_quantity CHECK (quantity > 0)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 

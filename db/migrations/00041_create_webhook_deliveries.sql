@@ -5,9 +5,9 @@
 -- fan-out so every attempt sends the same bytes. The row is the retry
 -- schedule (nothing waits in Redis for hours): a pending delivery is
 -- attempted at next_attempt_at, when the dispatcher hands it to the queue
--- and records enqueued_at (it hands it over again if the task is lost with
--- Redis); lease_until is set while an attempt runs, so two workers never
--- run one attempt.
+-- and records in enqueued_for when it did (it hands it over again if the
+-- task is lost with Redis); lease_until is set while an attempt runs, so
+-- two workers never run one attempt.
 CREATE TABLE webhook_deliveries (
   id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
   organization_id BIGINT UNSIGNED NOT NULL,
@@ -20,7 +20,7 @@ CREATE TABLE webhook_deliveries (
   attempts INT NOT NULL DEFAULT 0,
   next_attempt_at DATETIME(6) NULL,
   lease_until DATETIME(6) NULL,
-  enqueued_at DATETIME(6) NULL,
+  enqueued_for DATETIME(6) NULL,
   last_status INT NOT NULL DEFAULT 0,
   last_error VARCHAR(500) NOT NULL DEFAULT '',
   created_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),

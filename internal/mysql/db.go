@@ -87,7 +87,10 @@ func (d *DB) migrations() (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return goose.NewProvider(goose.DialectMySQL, d.db, fsys)
+	// Migrations written on parallel branches may land out of order; each
+	// is applied once whatever its number (they are independent by design:
+	// expand first, contract later).
+	return goose.NewProvider(goose.DialectMySQL, d.db, fsys, goose.WithAllowOutofOrder(true))
 }
 
 // Migrate applies every pending migration and returns how many ran.
@@ -152,8 +155,14 @@ func (d *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 }
 
+// txOptions: READ COMMITTED, so inserts of concurrent checkouts do not
+// block each other on InnoDB's gap locks (REPEATABLE READ's), which is
+// what deadlocks holds and orders under load. Every decision that must
+// not race is a guarded UPDATE or a locking read, correct in either level.
+var txOptions = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+
 func (d *DB) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := d.db.BeginTx(ctx, nil)
+	tx, err := d.db.BeginTx(ctx, txOptions)
 	if err != nil {
 		return err
 	}

@@ -42,22 +42,11 @@ func (d *DB) CreateHold(ctx context.Context, h *admit.Hold, ttl time.Duration, l
 	})
 }
 
-// insertHold takes capacity for items with one guarded UPDATE per ticket
-// type (in id order) and records the hold, in tx.
+// insertHold records the hold and then takes capacity for items with one
+// guarded UPDATE per ticket type (in id order), in tx. The ticket type rows
+// are what every concurrent hold contends for, so they are updated last:
+// their locks are held only from the UPDATE to the commit.
 func insertHold(ctx context.Context, tx *sql.Tx, h *admit.Hold, items []admit.HoldItem, ttl time.Duration, now time.Time) error {
-	for _, it := range items {
-		res, err := tx.ExecContext(ctx, `UPDATE ticket_types SET reserved = reserved + ?
-			WHERE id = ? AND organization_id = ? AND event_id = ? AND reserved + sold + ? <= quantity`,
-			it.Quantity, it.TicketTypeID, h.OrganizationID, h.EventID, it.Quantity)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return soldOut(ctx, tx, h.OrganizationID, it.TicketTypeID)
-		}
-	}
 	h.ExpiresAt = now.Add(ttl)
 	h.ExpiresIn = ttl
 	h.Status = admit.HoldActive
@@ -71,8 +60,23 @@ func insertHold(ctx context.Context, tx *sql.Tx, h *admit.Hold, items []admit.Ho
 	for _, it := range items {
 		args = append(args, h.ID, it.TicketTypeID, it.Quantity)
 	}
-	_, err := tx.ExecContext(ctx, q, args...)
-	return err
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		return err
+	}
+	for _, it := range items {
+		res, err := tx.ExecContext(ctx, `UPDATE ticket_types SET reserved = reserved + ?
+			WHERE id = ? AND organization_id = ? AND event_id = ? AND reserved + sold + ? <= quantity`,
+			it.Quantity, it.TicketTypeID, h.OrganizationID, h.EventID, it.Quantity)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return soldOut(ctx, tx, h.OrganizationID, it.TicketTypeID)
+		}
+	}
+	return nil
 }
 
 func checkHoldLimits(ctx context.Context, tx *sql.Tx, h *admit.Hold, limits HoldLimits) error {

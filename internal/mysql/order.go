@@ -113,23 +113,6 @@ func (d *DB) PlaceOrder(ctx context.Context, p PlaceOrder) (o *admit.Order, exis
 			return admit.FieldError("payment_method", "Choose how to pay.")
 		}
 
-		// Move the capacity from reserved to sold before anything else touches
-		// the ticket type rows: the exclusive locks come first, in id order,
-		// so the shared locks of the foreign-key checks below never need an
-		// upgrade (which deadlocks two concurrent orders).
-		byID := append([]admit.OrderLine(nil), o.Lines...)
-		sort.Slice(byID, func(i, j int) bool { return byID[i].TicketTypeID < byID[j].TicketTypeID })
-		for _, l := range byID {
-			res, err := tx.ExecContext(ctx, `UPDATE ticket_types SET reserved = reserved - ?, sold = sold + ? WHERE id = ? AND reserved >= ?`,
-				l.Quantity, l.Quantity, l.TicketTypeID, l.Quantity)
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n != 1 {
-				return errors.New("ledger inconsistency: hold's reservation missing from its ticket type")
-			}
-		}
-
 		var expires sql.NullTime
 		var now time.Time
 		if err := tx.QueryRowContext(ctx, `SELECT NOW(6)`).Scan(&now); err != nil {
@@ -195,14 +178,36 @@ func (d *DB) PlaceOrder(ctx context.Context, p PlaceOrder) (o *admit.Order, exis
 			return err
 		}
 		if o.Total == 0 {
-			return markPaid(ctx, tx, o, "")
+			if err := markPaid(ctx, tx, o, ""); err != nil {
+				return err
+			}
 		}
-		return nil
+		return moveToSold(ctx, tx, o.Lines)
 	})
 	if err != nil {
 		return nil, false, err
 	}
 	return o, existing, nil
+}
+
+// moveToSold moves the order's capacity from reserved to sold. The ticket
+// type rows are what every concurrent checkout contends for, so this is the
+// transaction's last statement, in id order: their locks are held only
+// until the commit, and no foreign key takes a shared lock on them first.
+func moveToSold(ctx context.Context, tx *sql.Tx, lines []admit.OrderLine) error {
+	byID := append([]admit.OrderLine(nil), lines...)
+	sort.Slice(byID, func(i, j int) bool { return byID[i].TicketTypeID < byID[j].TicketTypeID })
+	for _, l := range byID {
+		res, err := tx.ExecContext(ctx, `UPDATE ticket_types SET reserved = reserved - ?, sold = sold + ? WHERE id = ? AND reserved >= ?`,
+			l.Quantity, l.Quantity, l.TicketTypeID, l.Quantity)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return errors.New("ledger inconsistency: hold's reservation missing from its ticket type")
+		}
+	}
+	return nil
 }
 
 // markPaid is the guarded pending-to-paid transition with its effects:

@@ -28,10 +28,10 @@ const APITokenPrefix = "adm_"
 
 // apiTokenLength is the length of a token: the prefix and 32 random bytes
 // in unpadded base32.
-var apiTokenLength = len(APITokenPrefix) + len(admit.NewToken(32))
+const apiTokenLength = len(APITokenPrefix) + (32*8+4)/5
 
-// apiTokenTouchEvery is how stale last_used_at may get: refreshing it on
-// every request would turn each read into a write.
+// apiTokenTouchEverySeconds is how stale last_used_at may get: refreshing
+// it on every request would turn each read into a write.
 const apiTokenTouchEverySeconds = 30
 
 // APIToken is a token an integration uses to act for one organization.

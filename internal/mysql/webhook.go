@@ -33,16 +33,6 @@ type WebhookEndpoint struct {
 	UpdatedAt               time.Time
 }
 
-// Wants reports whether the endpoint subscribes to eventType.
-func (e *WebhookEndpoint) Wants(eventType string) bool {
-	for _, t := range e.EventTypes {
-		if t == eventType {
-			return true
-		}
-	}
-	return false
-}
-
 // Secrets returns the secrets that sign a delivery now: the current one,
 // and during a rotation the previous one.
 func (e *WebhookEndpoint) Secrets() []string {
@@ -340,7 +330,7 @@ func (d *DB) CreateWebhookDeliveries(ctx context.Context, orgID, outboxID int64,
 		return nil, err
 	}
 	rows, err := d.db.QueryContext(ctx, `SELECT id, attempts FROM webhook_deliveries
-		WHERE outbox_id = ? AND organization_id = ? AND status = 'pending' AND enqueued_at IS NULL ORDER BY id`, outboxID, orgID)
+		WHERE outbox_id = ? AND organization_id = ? AND status = 'pending' AND enqueued_for IS NULL ORDER BY id`, outboxID, orgID)
 	if err != nil {
 		return nil, err
 	}
@@ -364,7 +354,7 @@ func (d *DB) DueWebhookDeliveries(ctx context.Context, redeliverAfter time.Durat
 	rows, err := d.db.QueryContext(ctx, `SELECT id, attempts FROM webhook_deliveries
 		WHERE status = 'pending' AND next_attempt_at <= NOW(6)
 		AND (lease_until IS NULL OR lease_until < NOW(6))
-		AND (enqueued_at IS NULL OR enqueued_at < NOW(6) - INTERVAL ? MICROSECOND)
+		AND (enqueued_for IS NULL OR enqueued_for < NOW(6) - INTERVAL ? MICROSECOND)
 		ORDER BY next_attempt_at LIMIT ?`, redeliverAfter.Microseconds(), limit)
 	if err != nil {
 		return nil, err
@@ -388,7 +378,7 @@ func (d *DB) MarkWebhookDeliveriesEnqueued(ctx context.Context, ids []int64) (er
 		return nil
 	}
 	in, args := inList(ids, func(id int64) int64 { return id })
-	_, err = d.db.ExecContext(ctx, `UPDATE webhook_deliveries SET enqueued_at = NOW(6) WHERE status = 'pending' AND id IN (`+in+`)`, args...)
+	_, err = d.db.ExecContext(ctx, `UPDATE webhook_deliveries SET enqueued_for = NOW(6) WHERE status = 'pending' AND id IN (`+in+`)`, args...)
 	return err
 }
 
@@ -484,7 +474,7 @@ func (d *DB) FinishWebhookAttempt(ctx context.Context, w *WebhookDelivery, a Web
 		}
 		// The dispatcher hands a retry to the queue when it is due.
 		res, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET attempts = attempts + 1, status = ?, lease_until = NULL,
-			next_attempt_at = IF(? IS NULL, NULL, NOW(6) + INTERVAL ? MICROSECOND), enqueued_at = NULL,
+			next_attempt_at = IF(? IS NULL, NULL, NOW(6) + INTERVAL ? MICROSECOND), enqueued_for = NULL,
 			finished_at = IF(? = 'pending', NULL, NOW(6)), last_status = ?, last_error = ?
 			WHERE id = ? AND status = 'pending' AND attempts = ?`,
 			status, next, next.Int64, status, a.ResponseStatus, truncate(a.Error, 500), w.ID, w.Attempts)

@@ -7,6 +7,7 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -20,22 +21,26 @@ import (
 type EventType struct {
 	Name        string
 	Description string
+	// NotSentYet marks a type endpoints may subscribe to that nothing
+	// emits yet; whoever writes its "webhook." outbox rows clears it.
+	NotSentYet bool
 }
 
 // EventTypes lists every event type, in the order the console shows them.
-// The outbox kind of an event is "webhook." and its name.
+// The outbox kind of an event is "webhook." and its name; the outbox
+// payload names the object (order_id, ticket_id or event_id).
 var EventTypes = []EventType{
-	{"order.placed", "An order was placed (it may still wait for its payment)."},
-	{"order.paid", "An order was paid: its tickets are issued."},
-	{"order.cancelled", "A pending order was cancelled or expired."},
-	{"order.refunded", "Some or all tickets of an order were refunded."},
-	{"ticket.created", "A ticket was issued."},
-	{"ticket.updated", "A ticket's attendee changed."},
-	{"ticket.voided", "A ticket was voided."},
-	{"checkin.created", "A ticket was checked in."},
-	{"checkin.deleted", "A check-in was undone."},
-	{"event.published", "An event was published."},
-	{"waitlist.offered", "A waiting-list offer was sent."},
+	{"order.placed", "An order was placed (it may still wait for its payment).", true},
+	{"order.paid", "An order was paid: its tickets are issued.", false},
+	{"order.cancelled", "A pending order was cancelled or expired.", false},
+	{"order.refunded", "Some or all tickets of an order were refunded.", false},
+	{"ticket.created", "A ticket was issued.", true},
+	{"ticket.updated", "A ticket's attendee changed.", false},
+	{"ticket.voided", "A ticket was voided.", true},
+	{"checkin.created", "A ticket was checked in.", true},
+	{"checkin.deleted", "A check-in was undone.", true},
+	{"event.published", "An event was published.", true},
+	{"waitlist.offered", "A waiting-list offer was sent.", true},
 }
 
 // KnownEventType reports whether name is one of EventTypes.
@@ -59,6 +64,18 @@ type Event struct {
 	Type      string    `json:"type"`
 	CreatedAt time.Time `json:"created_at"`
 	Data      any       `json:"data"`
+}
+
+// Encode returns the event as a delivery's body: compact JSON, with <, >
+// and & as they are (Go escapes them by default, for HTML pages).
+func (ev Event) Encode() ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(ev); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // OrderJSON is an order as deliveries show it.

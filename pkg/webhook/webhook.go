@@ -16,13 +16,14 @@
 // Verify the raw body exactly as received, before decoding it: any change,
 // even of white space, breaks the signature.
 //
+//	// secret is the endpoint's signing secret, from its page in the Admit console.
 //	func receive(w http.ResponseWriter, r *http.Request) {
 //		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 //		if err != nil {
 //			http.Error(w, "cannot read body", http.StatusBadRequest)
 //			return
 //		}
-//		if err := webhook.Verify(os.Getenv("ADMIT_WEBHOOK_SECRET"), r.Header, body, 0); err != nil {
+//		if err := webhook.Verify(secret, r.Header, body, 0); err != nil {
 //			http.Error(w, err.Error(), http.StatusUnauthorized)
 //			return
 //		}
