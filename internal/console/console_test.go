@@ -37,20 +37,29 @@ type tenant struct {
 }
 
 type fixture struct {
-	url string
-	db  *mysql.DB
-	a   tenant
-	b   tenant
+	url  string
+	db   *mysql.DB
+	gate *redis.Inventory
+	a    tenant
+	b    tenant
 }
 
 func mustFixture(tb testing.TB) *fixture {
 	tb.Helper()
+	return mustFixtureOn(tb, 4)
+}
+
+// mustFixtureOn builds the fixture with its keys in Redis database redisDB,
+// so test files that flush or count keys do not disturb each other.
+func mustFixtureOn(tb testing.TB, redisDB int) *fixture {
+	tb.Helper()
 	f := &fixture{db: mysqltest.MustOpen(tb)}
-	rdb := redis.NewClient(redis.Options{Addr: "127.0.0.1:16379", DB: 4})
+	rdb := redis.NewClient(redis.Options{Addr: "127.0.0.1:16379", DB: redisDB})
 	tb.Cleanup(func() { rdb.Close() })
 	prefix := "test:" + admit.NewToken(6) + ":"
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	co := checkout.New(checkout.Options{Ledger: f.db, Gate: redis.NewInventory(rdb, prefix),
+	f.gate = redis.NewInventory(rdb, prefix)
+	co := checkout.New(checkout.Options{Ledger: f.db, Gate: f.gate,
 		Providers: []payment.Provider{&payment.Offline{}}, BaseURL: "http://admit.test", Logger: logger})
 	srv := server.New(server.Options{Logger: logger, Registry: prometheus.NewRegistry()})
 	desk, err := console.New(console.Options{Store: f.db, Sessions: redis.NewSessions(rdb, prefix, time.Hour),

@@ -4,25 +4,16 @@ import (
 	"context"
 	"fmt"
 	"html/template"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/checkout"
-	"github.com/admithq/admit/internal/console"
-	"github.com/admithq/admit/internal/mysqltest"
-	"github.com/admithq/admit/internal/payment"
 	"github.com/admithq/admit/internal/redis"
-	"github.com/admithq/admit/internal/server"
 )
 
 // eventFixture is the console fixture on Redis database 5, with the
@@ -34,27 +25,8 @@ type eventFixture struct {
 
 func mustEventFixture(tb testing.TB) *eventFixture {
 	tb.Helper()
-	f := &fixture{db: mysqltest.MustOpen(tb)}
-	rdb := redis.NewClient(redis.Options{Addr: "127.0.0.1:16379", DB: 5})
-	tb.Cleanup(func() { rdb.Close() })
-	prefix := "test:" + admit.NewToken(6) + ":"
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	gate := redis.NewInventory(rdb, prefix)
-	co := checkout.New(checkout.Options{Ledger: f.db, Gate: gate,
-		Providers: []payment.Provider{&payment.Offline{}}, BaseURL: "http://admit.test", Logger: logger})
-	srv := server.New(server.Options{Logger: logger, Registry: prometheus.NewRegistry()})
-	desk, err := console.New(console.Options{Store: f.db, Sessions: redis.NewSessions(rdb, prefix, time.Hour),
-		Limiter: redis.NewLimiter(rdb, prefix), Checkout: co, Logger: logger})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	desk.Register(srv.Echo())
-	ts := httptest.NewServer(srv.Echo())
-	tb.Cleanup(ts.Close)
-	f.url = ts.URL
-	f.a = f.mustTenant(tb, co, "alpha")
-	f.b = f.mustTenant(tb, co, "beta")
-	return &eventFixture{fixture: f, gate: gate}
+	f := mustFixtureOn(tb, 5)
+	return &eventFixture{fixture: f, gate: f.gate}
 }
 
 // eventOwner returns a browser logged in as alpha's owner, with a CSRF

@@ -4,51 +4,20 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/checkout"
-	"github.com/admithq/admit/internal/console"
 	"github.com/admithq/admit/internal/mysql"
-	"github.com/admithq/admit/internal/mysqltest"
-	"github.com/admithq/admit/internal/payment"
-	"github.com/admithq/admit/internal/redis"
-	"github.com/admithq/admit/internal/server"
 )
 
 // mustTokenFixture is the console fixture on Redis database 12.
 func mustTokenFixture(tb testing.TB) *fixture {
 	tb.Helper()
-	f := &fixture{db: mysqltest.MustOpen(tb)}
-	rdb := redis.NewClient(redis.Options{Addr: "127.0.0.1:16379", DB: 12})
-	tb.Cleanup(func() { rdb.Close() })
-	prefix := "test:" + admit.NewToken(6) + ":"
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	co := checkout.New(checkout.Options{Ledger: f.db, Gate: redis.NewInventory(rdb, prefix),
-		Providers: []payment.Provider{&payment.Offline{}}, BaseURL: "http://admit.test", Logger: logger})
-	srv := server.New(server.Options{Logger: logger, Registry: prometheus.NewRegistry()})
-	desk, err := console.New(console.Options{Store: f.db, Sessions: redis.NewSessions(rdb, prefix, time.Hour),
-		Limiter: redis.NewLimiter(rdb, prefix), Checkout: co, Logger: logger})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	desk.Register(srv.Echo())
-	ts := httptest.NewServer(srv.Echo())
-	tb.Cleanup(ts.Close)
-	f.url = ts.URL
-	f.a = f.mustTenant(tb, co, "alpha")
-	f.b = f.mustTenant(tb, co, "beta")
-	return f
+	return mustFixtureOn(tb, 12)
 }
 
 var secretPattern = regexp.MustCompile(`adm_[a-z2-7]{52}`)
