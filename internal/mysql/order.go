@@ -33,9 +33,10 @@ func (d *DB) PlaceOrder(ctx context.Context, p PlaceOrder) (o *admit.Order, exis
 		var status string
 		var live bool
 		var orgID, eventID, discountID int64
-		err := tx.QueryRowContext(ctx, `SELECT organization_id, event_id, status, expires_at > NOW(6), COALESCE(discount_code_id, 0)
+		var now time.Time
+		err := tx.QueryRowContext(ctx, `SELECT organization_id, event_id, status, expires_at > NOW(6), COALESCE(discount_code_id, 0), NOW(6)
 			FROM holds WHERE id = ? FOR UPDATE`, p.HoldID).
-			Scan(&orgID, &eventID, &status, &live, &discountID)
+			Scan(&orgID, &eventID, &status, &live, &discountID, &now)
 		if errors.Is(err, sql.ErrNoRows) {
 			return admit.Errorf(admit.ENOTFOUND, "This checkout does not exist. Start again from the event page.")
 		} else if err != nil {
@@ -56,18 +57,15 @@ func (d *DB) PlaceOrder(ctx context.Context, p PlaceOrder) (o *admit.Order, exis
 
 		o = &admit.Order{OrganizationID: orgID, EventID: eventID, HoldID: p.HoldID, Status: admit.OrderPending,
 			BuyerName: p.Request.BuyerName, BuyerEmail: p.Request.BuyerEmail, AccessToken: admit.NewToken(16)}
-		if err := tx.QueryRowContext(ctx, `SELECT currency FROM events WHERE id = ?`, eventID).Scan(&o.Currency); err != nil {
-			return err
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT hi.ticket_type_id, tt.name, hi.quantity, tt.price
-			FROM hold_items hi JOIN ticket_types tt ON tt.id = hi.ticket_type_id
+		rows, err := tx.QueryContext(ctx, `SELECT hi.ticket_type_id, tt.name, hi.quantity, tt.price, e.currency
+			FROM hold_items hi JOIN ticket_types tt ON tt.id = hi.ticket_type_id JOIN events e ON e.id = tt.event_id
 			WHERE hi.hold_id = ? ORDER BY hi.ticket_type_id`, p.HoldID)
 		if err != nil {
 			return err
 		}
 		for rows.Next() {
 			var l admit.OrderLine
-			if err := rows.Scan(&l.TicketTypeID, &l.Name, &l.Quantity, &l.UnitPrice); err != nil {
+			if err := rows.Scan(&l.TicketTypeID, &l.Name, &l.Quantity, &l.UnitPrice, &o.Currency); err != nil {
 				rows.Close()
 				return err
 			}
@@ -113,12 +111,16 @@ func (d *DB) PlaceOrder(ctx context.Context, p PlaceOrder) (o *admit.Order, exis
 			return admit.FieldError("payment_method", "Choose how to pay.")
 		}
 
-		var expires sql.NullTime
-		var now time.Time
-		if err := tx.QueryRowContext(ctx, `SELECT NOW(6)`).Scan(&now); err != nil {
-			return err
-		}
+		var expires, paidAt sql.NullTime
 		o.CreatedAt = now
+		// A free order is paid as it is placed: inserted paid, its tickets
+		// valid, in the same transaction, with no transition to run after.
+		free := o.Total == 0
+		ticketStatus := admit.TicketPending
+		if free {
+			o.Status, o.PaidAt, ticketStatus = admit.OrderPaid, now, admit.TicketValid
+			paidAt = sql.NullTime{Time: now, Valid: true}
+		}
 		if p.PendingFor > 0 && o.Total > 0 {
 			expires = sql.NullTime{Time: now.Add(p.PendingFor), Valid: true}
 			o.ExpiresAt = expires.Time
@@ -126,10 +128,10 @@ func (d *DB) PlaceOrder(ctx context.Context, p PlaceOrder) (o *admit.Order, exis
 		for attempt := 0; ; attempt++ {
 			o.Reference = admit.NewReference()
 			res, err := tx.ExecContext(ctx, `INSERT INTO orders (organization_id, event_id, hold_id, reference, access_token, status,
-				buyer_name, buyer_email, total, discount_code_id, discount_total, currency, payment_provider, created_at, expires_at)
-				VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?)`,
-				orgID, eventID, p.HoldID, o.Reference, o.AccessToken, o.BuyerName, o.BuyerEmail, o.Total, o.DiscountCodeID, o.DiscountTotal,
-				o.Currency, o.PaymentProvider, now, expires)
+				buyer_name, buyer_email, total, discount_code_id, discount_total, currency, payment_provider, created_at, expires_at, paid_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?)`,
+				orgID, eventID, p.HoldID, o.Reference, o.AccessToken, string(o.Status), o.BuyerName, o.BuyerEmail, o.Total, o.DiscountCodeID, o.DiscountTotal,
+				o.Currency, o.PaymentProvider, now, expires, paidAt)
 			if isDuplicate(err) && attempt < 5 && !strings.Contains(err.Error(), "orders_hold") {
 				continue // reference collision: draw another
 			} else if err != nil {
@@ -140,11 +142,13 @@ func (d *DB) PlaceOrder(ctx context.Context, p PlaceOrder) (o *admit.Order, exis
 			}
 			break
 		}
+		lineArgs := make([]any, 0, 4*len(o.Lines))
 		for _, l := range o.Lines {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO order_lines (order_id, ticket_type_id, quantity, unit_price) VALUES (?, ?, ?, ?)`,
-				o.ID, l.TicketTypeID, l.Quantity, l.UnitPrice); err != nil {
-				return err
-			}
+			lineArgs = append(lineArgs, o.ID, l.TicketTypeID, l.Quantity, l.UnitPrice)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO order_lines (order_id, ticket_type_id, quantity, unit_price) VALUES `+
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?),", len(o.Lines)), ","), lineArgs...); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE holds SET status = 'converted' WHERE id = ? AND status = 'active'`, p.HoldID); err != nil {
 			return err
@@ -155,9 +159,9 @@ func (d *DB) PlaceOrder(ctx context.Context, p PlaceOrder) (o *admit.Order, exis
 				a := p.Request.Attendees[i]
 				i++
 				t := admit.Ticket{OrderID: o.ID, TicketTypeID: l.TicketTypeID, TicketType: l.Name, Code: admit.NewToken(12),
-					AttendeeName: a.Name, AttendeeEmail: a.Email, Status: admit.TicketPending}
+					AttendeeName: a.Name, AttendeeEmail: a.Email, Status: ticketStatus}
 				res, err := tx.ExecContext(ctx, `INSERT INTO tickets (organization_id, order_id, ticket_type_id, code, attendee_name, attendee_email, status)
-					VALUES (?, ?, ?, ?, ?, ?, 'pending')`, orgID, o.ID, t.TicketTypeID, t.Code, t.AttendeeName, t.AttendeeEmail)
+					VALUES (?, ?, ?, ?, ?, ?, ?)`, orgID, o.ID, t.TicketTypeID, t.Code, t.AttendeeName, t.AttendeeEmail, string(ticketStatus))
 				if err != nil {
 					return err
 				}
@@ -174,13 +178,12 @@ func (d *DB) PlaceOrder(ctx context.Context, p PlaceOrder) (o *admit.Order, exis
 				o.Tickets = append(o.Tickets, t)
 			}
 		}
-		if err := insertOutbox(ctx, tx, orgID, "order.placed", map[string]any{"order_id": o.ID}); err != nil {
-			return err
+		effects := []string{"order.placed"}
+		if free {
+			effects = append(effects, "email.order_confirmation", "webhook.order.paid")
 		}
-		if o.Total == 0 {
-			if err := markPaid(ctx, tx, o, ""); err != nil {
-				return err
-			}
+		if err := insertOutboxRows(ctx, tx, orgID, effects, map[string]any{"order_id": o.ID}); err != nil {
+			return err
 		}
 		return moveToSold(ctx, tx, o.Lines)
 	})
@@ -505,6 +508,22 @@ func (d *DB) RenameAttendee(ctx context.Context, orgID, orderID, ticketID int64,
 		}
 		return insertOutbox(ctx, tx, orgID, "webhook.ticket.updated", map[string]any{"ticket_id": ticketID})
 	})
+}
+
+// insertOutboxRows records several side effects with the same payload in
+// one statement.
+func insertOutboxRows(ctx context.Context, tx *sql.Tx, orgID int64, kinds []string, payload any) error {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return err
+	}
+	args := make([]any, 0, 3*len(kinds))
+	for _, k := range kinds {
+		args = append(args, orgID, k, b)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO outbox (organization_id, kind, payload) VALUES `+
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?),", len(kinds)), ","), args...)
+	return err
 }
 
 // insertOutbox records a side effect in tx: it happens if and only if tx
