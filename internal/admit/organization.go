@@ -69,3 +69,11 @@ func Slugify(name string) string {
 	}
 	return strings.Trim(sb.String(), "-")
 }
+
+// reservedSlugs are words the console uses in its own URLs next to an
+// organization's slug.
+var reservedSlugs = map[string]bool{"invitations": true, "password": true, "account": true, "login": true,
+	"logout": true, "signup": true, "static": true, "api": true, "console": true, "admin": true}
+
+// ReservedSlug reports whether s cannot name an organization.
+func ReservedSlug(s string) bool { return reservedSlugs[s] }

@@ -353,6 +353,7 @@ func TestSignupBadInput(t *testing.T) {
 		{"overlong", url.Values{"org_name": {strings.Repeat("x", 201)}, "name": {"A"}, "email": {"a@example.com"}, "password": {"0123456789"}}, []string{"At most 200 characters."}},
 		{"script", url.Values{"org_name": {`<script>alert(1)</script>`}, "org_slug": {"bad slug!"}, "name": {"A"}, "email": {"a@example.com"}, "password": {"0123456789"}},
 			[]string{"&lt;script&gt;alert(1)&lt;/script&gt;", "lower-case letters"}},
+		{"reserved address", url.Values{"org_name": {"Password"}, "org_slug": {"password"}, "name": {"A"}, "email": {"p@example.com"}, "password": {"0123456789"}}, []string{"This address is reserved"}},
 		{"taken address", url.Values{"org_name": {"Alpha"}, "org_slug": {"alpha"}, "name": {"A"}, "email": {"new@example.com"}, "password": {"0123456789"}}, []string{"This address is taken"}},
 		{"taken email", url.Values{"org_name": {"New"}, "org_slug": {"new-org"}, "name": {"A"}, "email": {f.a.owner.Email}, "password": {"0123456789"}}, []string{"An account with this email exists"}},
 	} {

@@ -47,6 +47,8 @@ func (h *Handler) signupSubmit(c echo.Context) error {
 	}
 	if !admit.ValidSlug(f.OrgSlug) {
 		p.Add("org_slug", "Use 1 to 64 lower-case letters, digits and hyphens.")
+	} else if admit.ReservedSlug(f.OrgSlug) {
+		p.Add("org_slug", "This address is reserved; choose another.")
 	}
 	if f.Name == "" {
 		p.Add("name", "Your name is required.")
