@@ -93,7 +93,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	apiOpts := api.Options{Store: d.db, Checkout: co, Logger: logger,
-		V1: api.V1Options{Store: d.db, Limiter: redis.NewLimiter(d.redis, cfg.RedisPrefix)}}
+		V1: api.V1Options{Store: d.db, Limiter: redis.NewLimiter(d.redis, cfg.RedisPrefix), ExportFiles: exportFiles,
+			WebhookURLs: webhook.URLPolicy{AllowHTTP: !cfg.Production(), AllowPrivate: cfg.WebhookAllowPrivate}}}
 	if stripe != nil {
 		apiOpts.Stripe = stripe
 	}

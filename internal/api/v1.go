@@ -24,6 +24,7 @@ import (
 	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/redis"
 	"github.com/admithq/admit/internal/server"
+	"github.com/admithq/admit/internal/webhook"
 )
 
 // V1Store is what the integrators' API needs from storage. Every method
@@ -54,6 +55,10 @@ type V1Store interface {
 	ListDiscountCodesPage(ctx context.Context, orgID, eventID int64, p mysql.Page) ([]*admit.DiscountCode, bool, error)
 	CreateDiscountCode(ctx context.Context, dc *admit.DiscountCode) error
 	ListQuestions(ctx context.Context, orgID, eventID int64) ([]*admit.Question, error)
+
+	v1WaitlistStore
+	v1ExportStore
+	v1WebhookStore
 }
 
 // V1Options configure the integrators' REST API under /api/v1.
@@ -65,6 +70,11 @@ type V1Options struct {
 	// minute unless set.
 	RateLimit  int
 	RateWindow time.Duration
+	// ExportFiles serves the files of finished exports; nil: exports
+	// cannot be downloaded through the API.
+	ExportFiles ExportFiles
+	// WebhookURLs says which webhook endpoint URLs may be saved.
+	WebhookURLs webhook.URLPolicy
 }
 
 // v1Prefix is where the API lives; its OpenAPI document names every route.
@@ -112,6 +122,21 @@ func (h *Handler) registerV1(e *echo.Echo) {
 		{"GET", "/events/:event/discount-codes", h.v1DiscountCodesList, []string{read}},
 		{"POST", "/events/:event/discount-codes", h.v1DiscountCodeCreate, []string{write}},
 		{"GET", "/events/:event/questions", h.v1QuestionsList, []string{read}},
+
+		{"GET", "/events/:event/waitlist", h.v1WaitlistList, []string{read}},
+		{"POST", "/waitlist/:entry/offer", h.v1WaitlistOffer, []string{write}},
+
+		{"POST", "/exports", h.v1ExportCreate, []string{write}},
+		{"GET", "/exports/:export", h.v1ExportShow, []string{read}},
+		{"GET", "/exports/:export/download", h.v1ExportDownload, []string{read}},
+
+		{"GET", "/webhook-endpoints", h.v1WebhookEndpointsList, []string{read}},
+		{"POST", "/webhook-endpoints", h.v1WebhookEndpointCreate, []string{write}},
+		{"GET", "/webhook-endpoints/:endpoint", h.v1WebhookEndpointShow, []string{read}},
+		{"PATCH", "/webhook-endpoints/:endpoint", h.v1WebhookEndpointUpdate, []string{write}},
+		{"DELETE", "/webhook-endpoints/:endpoint", h.v1WebhookEndpointDelete, []string{write}},
+		{"GET", "/webhook-endpoints/:endpoint/deliveries", h.v1WebhookDeliveriesList, []string{read}},
+		{"POST", "/webhook-endpoints/:endpoint/deliveries/:delivery/redeliver", h.v1WebhookRedeliver, []string{write}},
 	} {
 		e.Add(r.method, v1Prefix+r.path, r.handler, h.v1Authenticate, h.v1RateLimit, v1Require(r.scopes...), h.v1Idempotent)
 	}

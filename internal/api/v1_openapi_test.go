@@ -327,9 +327,21 @@ func TestV1OpenAPIResponsesMatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	entry := f.mustWaitlistEntry(t, a, a.free, "grace@example.com")
+	export, err := c.Exports().Create(ctx, client.ExportCreateParams{EventID: a.event.ID, Kind: client.ExportOrders, Format: client.ExportCSV})
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoint, err := c.WebhookEndpoints().Create(ctx, client.WebhookEndpointCreateParams{URL: publicURL, EventTypes: []string{"order.paid"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.mustDelivery(t, a)
+	delivery := int64(f.count(t, `SELECT MAX(id) FROM webhook_deliveries`))
 	token := a.secrets["all"]
 	values := map[string]string{"event": id(a.event.ID), "ticket_type": id(a.paid.ID), "order": id(order.ID),
-		"ticket": id(order.Tickets[0].ID), "list": id(a.list.ID), "checkin": id(ci.CheckIn.ID)}
+		"ticket": id(order.Tickets[0].ID), "list": id(a.list.ID), "checkin": id(ci.CheckIn.ID),
+		"entry": id(entry), "export": id(export.ID), "endpoint": id(endpoint.ID), "delivery": id(delivery)}
 	fill := func(echoPath string) string {
 		return echoParam.ReplaceAllStringFunc(echoPath, func(p string) string {
 			v, ok := values[p[1:]]
@@ -341,7 +353,8 @@ func TestV1OpenAPIResponsesMatch(t *testing.T) {
 	}
 	var gets []string
 	for _, rt := range f.echo.Routes() {
-		if rt.Method == "GET" && strings.HasPrefix(rt.Path, "/api/v1/") && rt.Path != "/api/v1/openapi.json" {
+		// A download answers with the file, not JSON; its refusal is checked below.
+		if rt.Method == "GET" && strings.HasPrefix(rt.Path, "/api/v1/") && rt.Path != "/api/v1/openapi.json" && !strings.HasSuffix(rt.Path, "/download") {
 			gets = append(gets, rt.Path)
 		}
 	}
@@ -377,6 +390,15 @@ func TestV1OpenAPIResponsesMatch(t *testing.T) {
 		{"POST", "/api/v1/checkin-lists/" + id(a.list.ID) + "/checkins", `{"code":"` + order.Tickets[0].Code + `"}`, 201},
 		{"POST", "/api/v1/events/" + id(a.event.ID) + "/discount-codes", `{"code":"VIP","kind":"percent","value":5000,"max_uses":3}`, 201},
 		{"GET", "/api/v1/orders/987654", ``, 404},
+		{"POST", "/api/v1/waitlist/" + id(entry) + "/offer", `{"hours":48}`, 200},
+		{"POST", "/api/v1/waitlist/" + id(entry) + "/offer", `{"hours":48}`, 409},
+		{"POST", "/api/v1/exports", `{"event_id":` + id(a.event.ID) + `,"kind":"attendees","format":"xlsx"}`, 202},
+		{"POST", "/api/v1/exports", `{"event_id":` + id(a.event.ID) + `,"kind":"attendees","format":"xlsx"}`, 200},
+		{"POST", "/api/v1/exports", `{"event_id":` + id(a.event.ID) + `,"kind":"payments","format":"xlsx"}`, 422},
+		{"GET", "/api/v1/exports/" + id(export.ID) + "/download", ``, 409},
+		{"POST", "/api/v1/webhook-endpoints", `{"url":"` + publicURL + `","event_types":["order.placed"]}`, 201},
+		{"PATCH", "/api/v1/webhook-endpoints/" + id(endpoint.ID), `{"description":"CRM"}`, 200},
+		{"POST", "/api/v1/webhook-endpoints/" + id(endpoint.ID) + "/deliveries/" + id(delivery) + "/redeliver", ``, 202},
 	} {
 		echoPath := echoPathOf(t, f, w.method, w.path)
 		r := f.raw(t, w.method, w.path, token, "application/json", w.body, nil)
