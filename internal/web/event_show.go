@@ -81,7 +81,14 @@ func (h *Handler) eventShow(c echo.Context) error {
 	}
 	key := "event-page:v2:" + orgSlug + ":" + eventSlug
 	queueURL := "/e/" + orgSlug + "/" + eventSlug + "/queue"
-	if body, ok := h.cache.Get(key); ok {
+	now := time.Now()
+	body, ok := h.local.get(key, now)
+	if !ok {
+		if body, ok = h.cache.Get(key); ok {
+			h.local.set(key, body, now)
+		}
+	}
+	if ok {
 		// A cached page of an event with a waiting room starts with a
 		// marker, so the pass is checked without a database query.
 		if id, ok := roomMarker(body); ok && !h.admitted(c, &admit.Event{ID: id, WaitingRoom: true}) {
@@ -98,7 +105,7 @@ func (h *Handler) eventShow(c echo.Context) error {
 	if !h.admitted(c, ev) {
 		return c.Redirect(http.StatusSeeOther, queueURL)
 	}
-	body, err := h.renderEvent(c, orgSlug, ev, nil, nil, "")
+	body, err = h.renderEvent(c, orgSlug, ev, nil, nil, "")
 	if err != nil {
 		return err
 	}
@@ -106,6 +113,7 @@ func (h *Handler) eventShow(c echo.Context) error {
 		body = append([]byte(roomMarkerPrefix+strconv.FormatInt(ev.ID, 10)+"-->\n"), body...)
 	}
 	h.cache.Set(key, body, h.ttl)
+	h.local.set(key, body, now)
 	c.Response().Header().Set("X-Cache", "miss")
 	return h.htmlWithToken(c, http.StatusOK, body)
 }

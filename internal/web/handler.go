@@ -67,6 +67,7 @@ type Handler struct {
 	secure   bool
 	offline  string
 	queue    Queue
+	local    *localCache
 }
 
 // New parses the templates and returns the handler; a broken template is an
@@ -80,7 +81,8 @@ func New(o Options) (*Handler, error) {
 		o.Now = time.Now
 	}
 	return &Handler{store: o.Store, cache: o.Cache, checkout: o.Checkout, ttl: o.PageCacheTTL, logger: o.Logger, now: o.Now,
-		pages: pages, secure: o.SecureCookies, offline: o.OfflineInstructions, queue: o.Queue}, nil
+		pages: pages, secure: o.SecureCookies, offline: o.OfflineInstructions, queue: o.Queue,
+		local: newLocalCache(min(time.Second, max(o.PageCacheTTL, time.Millisecond)), 1000)}, nil
 }
 
 // basePage is embedded in every page's data.
