@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,20 +47,19 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	limits := fs.Bool("limits", false, "measure this machine's ceilings in the same run")
 	jsonPath := fs.String("json", "", "write the report as JSON to this file")
 	svgPath := fs.String("svg", "", "write a plot of throughput and latency over time to this SVG file")
-	// Connection settings come from the same environment as the server.
-	cfgArgs := []string{}
-	for _, name := range []string{"mysql-dsn", "redis-addr", "redis-sentinels", "redis-master", "redis-password", "redis-db", "redis-prefix", "memcached"} {
+	// Connection settings are the server's: its flags, passed on to the
+	// configuration, or the same environment variables.
+	connection := []string{"mysql-dsn", "redis-addr", "redis-sentinels", "redis-master", "redis-password", "redis-db", "redis-prefix", "memcached"}
+	for _, name := range connection {
 		fs.String(name, "", "see admit serve -h")
-		_ = name
 	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
+	var cfgArgs []string
 	fs.Visit(func(f *flag.Flag) {
-		for _, name := range []string{"mysql-dsn", "redis-addr", "redis-sentinels", "redis-master", "redis-password", "redis-db", "redis-prefix", "memcached"} {
-			if f.Name == name {
-				cfgArgs = append(cfgArgs, "-"+name, f.Value.String())
-			}
+		if slices.Contains(connection, f.Name) {
+			cfgArgs = append(cfgArgs, "-"+f.Name, f.Value.String())
 		}
 	})
 	cfg, _, err := config.Parse("bench", benchSummary, cfgArgs, env.getenv, env.stdout)

@@ -132,7 +132,7 @@ func clientOf(c echo.Context) checkout.Client {
 	return cl
 }
 
-// writeProblem renders err as the central handler would, for handlers that
+// problemBody renders err as the central handler would, for handlers that
 // must capture the response (idempotency) instead of returning the error.
 func problemBody(err error) (int, []byte) {
 	status, p := server.ProblemFor(err)

@@ -92,7 +92,7 @@ func (h *Handler) orderCreate(c echo.Context) error {
 	}
 	key := c.Request().Header.Get("Idempotency-Key")
 	if key == "" {
-		status, resp := h.placeOrder(c, holdID, body)
+		status, resp := h.placeOrder(c, hd, body)
 		return c.JSONBlob(status, resp)
 	}
 	if len(key) > 255 || !printable(key) {
@@ -108,7 +108,7 @@ func (h *Handler) orderCreate(c echo.Context) error {
 		c.Response().Header().Set("Idempotent-Replayed", "true")
 		return c.JSONBlob(stored.Status, stored.Body)
 	}
-	status, resp := h.placeOrder(c, holdID, body)
+	status, resp := h.placeOrder(c, hd, body)
 	if status >= 500 {
 		if err := h.store.AbandonIdempotent(ctx, k); err != nil {
 			server.LoggerFrom(ctx).Error("releasing idempotency key failed", "err", err)
@@ -121,13 +121,13 @@ func (h *Handler) orderCreate(c echo.Context) error {
 
 // placeOrder runs the order and returns the response it must give, so the
 // idempotency layer can store exactly what the client saw.
-func (h *Handler) placeOrder(c echo.Context, holdID string, body []byte) (int, []byte) {
+func (h *Handler) placeOrder(c echo.Context, hd *admit.Hold, body []byte) (int, []byte) {
 	ctx := c.Request().Context()
 	var req orderRequest
 	if err := decodeBytes(body, &req); err != nil {
 		return problemBody(err)
 	}
-	placed, err := h.checkout.PlaceOrder(ctx, holdID, admit.OrderRequest{
+	placed, err := h.checkout.PlaceOrderFor(ctx, hd, admit.OrderRequest{
 		BuyerName: req.Buyer.Name, BuyerEmail: req.Buyer.Email, Attendees: req.Attendees, PaymentMethod: req.PaymentMethod,
 	})
 	if err != nil {

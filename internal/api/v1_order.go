@@ -213,7 +213,7 @@ func (h *Handler) v1OrderCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	placed, err := h.checkout.PlaceOrder(ctx, hold.ID, admit.OrderRequest{BuyerName: req.Buyer.Name, BuyerEmail: req.Buyer.Email,
+	placed, err := h.checkout.PlaceOrderFor(ctx, hold, admit.OrderRequest{BuyerName: req.Buyer.Name, BuyerEmail: req.Buyer.Email,
 		Attendees: attendees, PaymentMethod: req.PaymentMethod})
 	if err != nil {
 		// Give the capacity back now rather than when the hold expires.

@@ -321,6 +321,15 @@ func (c *Checkout) PlaceOrder(ctx context.Context, holdID string, req admit.Orde
 	if err != nil {
 		return nil, err
 	}
+	return c.PlaceOrderFor(ctx, h, req)
+}
+
+// PlaceOrderFor is PlaceOrder for a hold the caller has already read (the
+// pages and the API look it up first), saving the hot path a second read.
+// The ledger locks and rechecks the hold, so a stale copy cannot convert an
+// expired or converted hold.
+func (c *Checkout) PlaceOrderFor(ctx context.Context, h *admit.Hold, req admit.OrderRequest) (*Placed, error) {
+	holdID := h.ID
 	req.Normalize()
 	if h.Status != admit.HoldConverted {
 		if err := req.Validate(h.Quantity()); err != nil {
@@ -379,9 +388,12 @@ func (c *Checkout) checkAnswers(ctx context.Context, h *admit.Hold, req *admit.O
 		}
 		return err
 	}
+	// Attendees follow the ledger's order: by ticket type id.
+	items := append([]admit.HoldItem(nil), h.Items...)
+	sort.Slice(items, func(i, j int) bool { return items[i].TicketTypeID < items[j].TicketTypeID })
 	var p admit.Problems
 	i := 0
-	for _, it := range h.Items {
+	for _, it := range items {
 		for range it.Quantity {
 			given := req.Attendees[i].Answers
 			answers := map[int64]string{}

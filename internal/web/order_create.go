@@ -35,7 +35,7 @@ func (h *Handler) orderCreate(c echo.Context) error {
 		}
 		req.Attendees = append(req.Attendees, a)
 	}
-	placed, err := h.checkout.PlaceOrder(c.Request().Context(), hold.ID, req)
+	placed, err := h.checkout.PlaceOrderFor(c.Request().Context(), hold, req)
 	if err != nil {
 		var de *admit.Error
 		if errors.As(err, &de) && (de.Code == admit.EINVALID || de.Code == admit.EUNAVAILABLE) {
