@@ -211,6 +211,7 @@ CREATE TABLE `hold_items` (
   `hold_id` varchar(32) NOT NULL,
   `ticket_type_id` bigint(20) unsigned NOT NULL,
   `quantity` int(11) NOT NULL,
+  `bucket` smallint(5) unsigned NOT NULL DEFAULT 0,
   PRIMARY KEY (`hold_id`,`ticket_type_id`),
   KEY `hold_items_ticket_type` (`ticket_type_id`),
   CONSTRAINT `hold_items_hold_fk` FOREIGN KEY (`hold_id`) REFERENCES `holds` (`id`) ON DELETE CASCADE,
@@ -298,6 +299,7 @@ CREATE TABLE `order_lines` (
   `ticket_type_id` bigint(20) unsigned NOT NULL,
   `quantity` int(11) NOT NULL,
   `unit_price` bigint(20) NOT NULL,
+  `bucket` smallint(5) unsigned NOT NULL DEFAULT 0,
   PRIMARY KEY (`id`),
   UNIQUE KEY `order_lines_order_type` (`order_id`,`ticket_type_id`),
   KEY `order_lines_ticket_type` (`ticket_type_id`),
@@ -434,6 +436,21 @@ CREATE TABLE `refunds` (
 /*!40101 SET character_set_client = @saved_cs_client */;
 /*!40101 SET @saved_cs_client     = @@character_set_client */;
 /*!40101 SET character_set_client = utf8mb4 */;
+CREATE TABLE `ticket_type_buckets` (
+  `ticket_type_id` bigint(20) unsigned NOT NULL,
+  `bucket` smallint(5) unsigned NOT NULL,
+  `organization_id` bigint(20) unsigned NOT NULL,
+  `event_id` bigint(20) unsigned NOT NULL,
+  `quantity` int(11) NOT NULL,
+  `reserved` int(11) NOT NULL DEFAULT 0,
+  `sold` int(11) NOT NULL DEFAULT 0,
+  PRIMARY KEY (`ticket_type_id`,`bucket`),
+  CONSTRAINT `ticket_type_buckets_type_fk` FOREIGN KEY (`ticket_type_id`) REFERENCES `ticket_types` (`id`) ON DELETE CASCADE,
+  CONSTRAINT `ticket_type_buckets_capacity` CHECK (`reserved` >= 0 and `sold` >= 0 and `reserved` + `sold` <= `quantity`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+/*!40101 SET character_set_client = @saved_cs_client */;
+/*!40101 SET @saved_cs_client     = @@character_set_client */;
+/*!40101 SET character_set_client = utf8mb4 */;
 CREATE TABLE `ticket_types` (
   `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
   `organization_id` bigint(20) unsigned NOT NULL,
@@ -442,8 +459,6 @@ CREATE TABLE `ticket_types` (
   `description` text NOT NULL,
   `price` bigint(20) NOT NULL DEFAULT 0,
   `quantity` int(11) NOT NULL,
-  `reserved` int(11) NOT NULL DEFAULT 0,
-  `sold` int(11) NOT NULL DEFAULT 0,
   `sales_start` datetime(6) DEFAULT NULL,
   `sales_end` datetime(6) DEFAULT NULL,
   `min_per_order` int(11) NOT NULL DEFAULT 1,
@@ -457,7 +472,6 @@ CREATE TABLE `ticket_types` (
   KEY `ticket_types_organization` (`organization_id`),
   CONSTRAINT `ticket_types_event_fk` FOREIGN KEY (`event_id`) REFERENCES `events` (`id`),
   CONSTRAINT `ticket_types_organization_fk` FOREIGN KEY (`organization_id`) REFERENCES `organizations` (`id`),
-  CONSTRAINT `ticket_types_capacity` CHECK (`reserved` >= 0 and `sold` >= 0 and `reserved` + `sold` <= `quantity`),
   CONSTRAINT `ticket_types_price` CHECK (`price` >= 0)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 /*!40101 SET character_set_client = @saved_cs_client */;

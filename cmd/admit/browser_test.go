@@ -328,7 +328,7 @@ func mustOrder(tb testing.TB, dsn, ref, ticketType string) orderState {
 	var s orderState
 	err = db.SQL().QueryRowContext(context.Background(), `SELECT o.status, o.payment_provider,
 		COALESCE((SELECT GROUP_CONCAT(t.status ORDER BY t.id) FROM tickets t WHERE t.order_id = o.id), ''),
-		(SELECT sold FROM ticket_types WHERE id = ?)
+		(SELECT SUM(sold) FROM ticket_type_buckets WHERE ticket_type_id = ?)
 		FROM orders o WHERE o.reference = ?`, ticketType, ref).Scan(&s.Status, &s.PaymentProvider, &s.Tickets, &s.Sold)
 	if err != nil {
 		tb.Fatalf("order %s: %v", ref, err)

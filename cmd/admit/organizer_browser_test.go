@@ -368,7 +368,8 @@ func mustJourneyState(tb testing.TB, dsn, ref string) journeyState {
 		(SELECT GROUP_CONCAT(t.status ORDER BY t.id) FROM tickets t WHERE t.order_id = o.id),
 		(SELECT GROUP_CONCAT(a.value ORDER BY a.ticket_id) FROM answers a JOIN tickets t ON t.id = a.ticket_id WHERE t.order_id = o.id),
 		(SELECT COUNT(*) FROM checkins c JOIN tickets t ON t.id = c.ticket_id WHERE t.order_id = o.id AND c.undone_at IS NULL),
-		(SELECT sold FROM ticket_types WHERE event_id = o.event_id AND name = 'Regular')
+		(SELECT SUM(b.sold) FROM ticket_types tt JOIN ticket_type_buckets b ON b.ticket_type_id = tt.id
+			WHERE tt.event_id = o.event_id AND tt.name = 'Regular')
 		FROM orders o JOIN discount_codes dc ON dc.id = o.discount_code_id WHERE o.reference = ?`, ref).Scan(
 		&s.CodeUsed, &s.Status, &s.Total, &s.Discount, &s.Refunded, &s.Tickets, &s.Answers, &s.ActiveCheckIns, &s.RegularSold)
 	if err != nil {

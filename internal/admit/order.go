@@ -45,6 +45,9 @@ func (h *Hold) Quantity() int {
 type HoldItem struct {
 	TicketTypeID int64
 	Quantity     int
+	// Bucket is the row of the ticket type's capacity the item was taken
+	// from; storage sets it and gives the capacity back to the same row.
+	Bucket int
 }
 
 // OrderStatus is where an order is in its life.
@@ -90,6 +93,9 @@ type OrderLine struct {
 	Name         string
 	Quantity     int
 	UnitPrice    int64
+	// Bucket is the row of the ticket type's capacity the line's tickets
+	// were taken from (storage's business, like HoldItem.Bucket).
+	Bucket int
 }
 
 // Ticket admits one attendee. Its code is unguessable: it is what the QR code

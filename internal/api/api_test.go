@@ -188,9 +188,7 @@ func (f *fixture) mustHold(tb testing.TB, items string) string {
 
 func (f *fixture) counters(tb testing.TB, t *admit.TicketType) (reserved, sold int) {
 	tb.Helper()
-	if err := f.db.SQL().QueryRow(`SELECT reserved, sold FROM ticket_types WHERE id = ?`, t.ID).Scan(&reserved, &sold); err != nil {
-		tb.Fatal(err)
-	}
+	_, reserved, sold = mysqltest.Ledger(tb, f.db, t.ID)
 	return reserved, sold
 }
 

@@ -153,9 +153,7 @@ func mustCode(tb testing.TB, err error, status int, code, field string) *client.
 
 func (f *v1Fixture) counters(tb testing.TB, t *admit.TicketType) (reserved, sold int) {
 	tb.Helper()
-	if err := f.db.SQL().QueryRow(`SELECT reserved, sold FROM ticket_types WHERE id = ?`, t.ID).Scan(&reserved, &sold); err != nil {
-		tb.Fatal(err)
-	}
+	_, reserved, sold = mysqltest.Ledger(tb, f.db, t.ID)
 	return reserved, sold
 }
 

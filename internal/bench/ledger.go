@@ -163,6 +163,13 @@ func Setup(ctx context.Context, db *mysql.DB, capacity int, strategies []string)
 		if err := db.CreateTicketType(ctx, t); err != nil {
 			return nil, err
 		}
+		if s == "row" || s == "event-lock" {
+			// The baselines keep a ticket type's capacity in one row, as
+			// peers do; the product spreads it over buckets.
+			if err := db.SplitTicketType(ctx, f.Org.ID, f.Event.ID, t.ID, 1); err != nil {
+				return nil, err
+			}
+		}
 		f.Types[s] = t
 	}
 	return f, nil
@@ -172,9 +179,13 @@ func Setup(ctx context.Context, db *mysql.DB, capacity int, strategies []string)
 // oversold, and every order a buyer was told succeeded exists with its
 // ticket.
 func Check(ctx context.Context, db *sql.DB, ticketTypeID int64, refs []string) (sold int, problems []string) {
-	var quantity, reserved int
-	if err := db.QueryRowContext(ctx, `SELECT quantity, reserved, sold FROM ticket_types WHERE id = ?`, ticketTypeID).Scan(&quantity, &reserved, &sold); err != nil {
+	var quantity, split, reserved int
+	if err := db.QueryRowContext(ctx, `SELECT tt.quantity, SUM(b.quantity), SUM(b.reserved), SUM(b.sold) FROM ticket_types tt
+		JOIN ticket_type_buckets b ON b.ticket_type_id = tt.id WHERE tt.id = ? GROUP BY tt.id`, ticketTypeID).Scan(&quantity, &split, &reserved, &sold); err != nil {
 		return 0, []string{err.Error()}
+	}
+	if split != quantity {
+		problems = append(problems, fmt.Sprintf("buckets hold %d tickets, the ticket type %d", split, quantity))
 	}
 	if reserved+sold > quantity {
 		problems = append(problems, fmt.Sprintf("oversold: reserved %d + sold %d > quantity %d", reserved, sold, quantity))

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -105,13 +106,52 @@ func (f *fixture) state(tb testing.TB, ticketTypeID int64) ledgerState {
 			tb.Fatalf("%s: %v", query, err)
 		}
 	}
-	q(`SELECT quantity, reserved, sold FROM ticket_types WHERE id = ?`, &s.quantity, &s.reserved, &s.sold)
+	q(`SELECT quantity FROM ticket_types WHERE id = ?`, &s.quantity)
+	q(`SELECT SUM(reserved), SUM(sold) FROM ticket_type_buckets WHERE ticket_type_id = ?`, &s.reserved, &s.sold)
 	q(`SELECT COALESCE(SUM(hi.quantity), 0) FROM hold_items hi JOIN holds h ON h.id = hi.hold_id
 		WHERE hi.ticket_type_id = ? AND h.status = 'active'`, &s.heldInHolds)
 	q(`SELECT COALESCE(SUM(ol.quantity), 0) FROM order_lines ol JOIN orders o ON o.id = ol.order_id
 		WHERE ol.ticket_type_id = ? AND o.status IN ('pending', 'paid')`, &s.soldInOrders)
 	q(`SELECT COUNT(*) FROM tickets WHERE ticket_type_id = ? AND status = 'valid'`, &s.validTickets)
 	return s
+}
+
+// bucketProblems checks the ticket type's buckets one by one: together
+// they hold exactly its quantity, and each one's counters equal the active
+// holds and live orders that took from it.
+func (f *fixture) bucketProblems(tb testing.TB, ticketTypeID int64) []string {
+	tb.Helper()
+	rows, err := f.db.SQL().Query(`SELECT b.bucket, b.quantity, b.reserved, b.sold,
+		(SELECT COALESCE(SUM(hi.quantity), 0) FROM hold_items hi JOIN holds h ON h.id = hi.hold_id
+			WHERE hi.ticket_type_id = b.ticket_type_id AND hi.bucket = b.bucket AND h.status = 'active'),
+		(SELECT COALESCE(SUM(ol.quantity), 0) FROM order_lines ol JOIN orders o ON o.id = ol.order_id
+			WHERE ol.ticket_type_id = b.ticket_type_id AND ol.bucket = b.bucket AND o.status IN ('pending', 'paid')),
+		tt.quantity
+		FROM ticket_type_buckets b JOIN ticket_types tt ON tt.id = b.ticket_type_id WHERE b.ticket_type_id = ? ORDER BY b.bucket`, ticketTypeID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer rows.Close()
+	var problems []string
+	split, quantity := 0, 0
+	for rows.Next() {
+		var bucket, q, reserved, sold, held, ordered int
+		if err := rows.Scan(&bucket, &q, &reserved, &sold, &held, &ordered, &quantity); err != nil {
+			tb.Fatal(err)
+		}
+		split += q
+		if reserved+sold > q {
+			problems = append(problems, fmt.Sprintf("bucket %d oversold: reserved %d + sold %d > quantity %d", bucket, reserved, sold, q))
+		}
+		if reserved != held || sold != ordered {
+			problems = append(problems, fmt.Sprintf("bucket %d: reserved %d vs %d in active holds, sold %d vs %d in orders",
+				bucket, reserved, held, sold, ordered))
+		}
+	}
+	if split != quantity {
+		problems = append(problems, fmt.Sprintf("buckets hold %d tickets, the ticket type %d", split, quantity))
+	}
+	return problems
 }
 
 // buyer is one concurrent actor: hold some tickets, then order them.
@@ -186,6 +226,13 @@ func TestConcurrentBuyersNeverOversell(t *testing.T) {
 				admit.TicketType{Name: "Free", Price: 0, Quantity: 50},
 				admit.TicketType{Name: "Paid", Price: 2500, Quantity: 50})
 			ctx := context.Background()
+			// Eight buckets of six or seven tickets each: holds spread over
+			// them and keep rebalancing them as they empty.
+			for _, tt := range f.types {
+				if err := f.db.SplitTicketType(ctx, tt.OrganizationID, tt.EventID, tt.ID, 8); err != nil {
+					t.Fatal(err)
+				}
+			}
 			const buyers = 2000
 			var out outcome
 			var wg sync.WaitGroup
@@ -221,6 +268,9 @@ func TestConcurrentBuyersNeverOversell(t *testing.T) {
 					t.Errorf("%s counters disagree with the ledger: reserved %d vs %d in active holds, sold %d vs %d in orders",
 						tt.Name, s.reserved, s.heldInHolds, s.sold, s.soldInOrders)
 				}
+				for _, p := range f.bucketProblems(t, tt.ID) {
+					t.Errorf("%s %s", tt.Name, p)
+				}
 				total += s.reserved + s.sold
 			}
 			if total != 100 {
@@ -240,6 +290,93 @@ func TestConcurrentBuyersNeverOversell(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLastTicketsAreAllSold checks that capacity is never stranded in a
+// bucket: 40 tickets split over 8 buckets, 36 taken one at a time by
+// concurrent buyers (landing wherever the buckets happen to be picked), and
+// then one buyer asks for the last 4 together, which no single bucket may
+// have: the hold succeeds, everything is sold, and only then is the answer
+// "sold out". Lowering the quantity to what is taken works; below it is
+// refused with the field named.
+func TestLastTicketsAreAllSold(t *testing.T) {
+	f := mustFixture(t, mysql.HoldLimits{}, admit.TicketType{Name: "Hot", Price: 0, Quantity: 40})
+	ctx := context.Background()
+	tt := f.types[0]
+	if err := f.db.SplitTicketType(ctx, tt.OrganizationID, tt.EventID, tt.ID, 8); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for range 36 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h, err := f.co.Hold(ctx, f.event, []admit.HoldItem{{TicketTypeID: tt.ID, Quantity: 1}}, checkout.Client{Key: admit.NewToken(8)})
+			if err == nil {
+				_, err = f.co.PlaceOrder(ctx, h.ID, admit.OrderRequest{BuyerName: "B", BuyerEmail: "b@example.com",
+					Attendees: []admit.Attendee{{Name: "A"}}})
+			}
+			if err != nil {
+				failed.Add(1)
+				t.Errorf("single-ticket buyer: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if failed.Load() > 0 {
+		t.FailNow()
+	}
+	last, err := f.co.Hold(ctx, f.event, []admit.HoldItem{{TicketTypeID: tt.ID, Quantity: 4}}, checkout.Client{Key: admit.NewToken(8)})
+	if err != nil {
+		t.Fatalf("the last 4 tickets, spread over the buckets: %v", err)
+	}
+	if _, err := f.co.Hold(ctx, f.event, []admit.HoldItem{{TicketTypeID: tt.ID, Quantity: 1}}, checkout.Client{Key: admit.NewToken(8)}); admit.ErrorCode(err) != admit.ESOLDOUT {
+		t.Fatalf("one more after all 40: %v, want sold out", err)
+	}
+	if s := f.state(t, tt.ID); s.reserved != 4 || s.sold != 36 {
+		t.Errorf("reserved %d, sold %d; want 4 and 36", s.reserved, s.sold)
+	}
+	for _, p := range f.bucketProblems(t, tt.ID) {
+		t.Error(p)
+	}
+
+	// The organizer lowers the quantity: to exactly what is taken is fine
+	// once the last hold is given back, below it is refused.
+	if err := f.co.CancelHold(ctx, last.ID); err != nil {
+		t.Fatal(err)
+	}
+	edit := *tt
+	edit.Quantity = 35
+	if err := f.db.UpdateTicketType(ctx, &edit); admit.ErrorCode(err) != admit.EINVALID || !strings.Contains(err.Error(), "36") {
+		t.Fatalf("quantity below the 36 sold: %v, want a quantity problem naming 36", err)
+	}
+	edit.Quantity = 36
+	if err := f.db.UpdateTicketType(ctx, &edit); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range f.bucketProblems(t, tt.ID) {
+		t.Error(p)
+	}
+	// And raised again: the new tickets are sellable, all of them.
+	edit.Quantity = 300
+	if err := f.db.UpdateTicketType(ctx, &edit); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.co.SyncTicketType(ctx, tt.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.co.Hold(ctx, f.event, []admit.HoldItem{{TicketTypeID: tt.ID, Quantity: 10}}, checkout.Client{Key: admit.NewToken(8)}); err != nil {
+		t.Fatalf("after raising the quantity: %v", err)
+	}
+	for _, p := range f.bucketProblems(t, tt.ID) {
+		t.Error(p)
+	}
+	var buckets int
+	f.db.SQL().QueryRow(`SELECT COUNT(*) FROM ticket_type_buckets WHERE ticket_type_id = ?`, tt.ID).Scan(&buckets)
+	if buckets != 8 {
+		t.Errorf("%d buckets after raising the quantity to 300, want 8", buckets)
 	}
 }
 

@@ -38,7 +38,7 @@ func (f *fixture) mustPaidOrder(t *testing.T, b *browser) []int64 {
 
 func (f *fixture) sold(t *testing.T) (sold, reserved int) {
 	t.Helper()
-	f.db.SQL().QueryRow(`SELECT sold, reserved FROM ticket_types WHERE organization_id = ?`, f.a.org.ID).Scan(&sold, &reserved)
+	f.db.SQL().QueryRow(`SELECT SUM(sold), SUM(reserved) FROM ticket_type_buckets WHERE organization_id = ?`, f.a.org.ID).Scan(&sold, &reserved)
 	return sold, reserved
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/mysqltest"
 )
 
 func ticketTypeFormValues(kv ...string) url.Values {
@@ -31,9 +32,7 @@ func TestTicketTypeFormBadInput(t *testing.T) {
 	ctx := context.Background()
 	ga := f.eventTypes(t, f.a.org, f.a.event.ID, true)[0]
 	// Three sold: the quantity cannot go below them.
-	if _, err := f.db.SQL().Exec(`UPDATE ticket_types SET sold = 3, reserved = 0 WHERE id = ?`, ga.ID); err != nil {
-		t.Fatal(err)
-	}
+	mysqltest.SetLedger(t, f.db, ga.ID, ga.Quantity, 0, 3)
 	ga, err := f.db.FindTicketType(ctx, f.a.org.ID, f.a.event.ID, ga.ID)
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/admithq/admit/internal/mysql"
+	"github.com/admithq/admit/internal/mysqltest"
 )
 
 // TestWaitlistOffer: the organizer offers a freed ticket to the first person
@@ -19,7 +20,8 @@ func TestWaitlistOffer(t *testing.T) {
 	var typeID int64
 	f.db.SQL().QueryRow(`SELECT id FROM ticket_types WHERE organization_id = ?`, f.a.org.ID).Scan(&typeID)
 	// Sold out.
-	f.db.SQL().Exec(`UPDATE ticket_types SET quantity = reserved + sold WHERE id = ?`, typeID)
+	_, taken, sold := mysqltest.Ledger(t, f.db, typeID)
+	mysqltest.SetLedger(t, f.db, typeID, taken+sold, taken, sold)
 	entry := &mysql.WaitlistEntry{OrganizationID: f.a.org.ID, EventID: f.a.event.ID, TicketTypeID: typeID, Name: "Wanda <b>", Email: "wanda@example.com"}
 	for range 2 { // joining twice keeps one entry
 		if err := f.db.JoinWaitlist(ctx, entry); err != nil {
@@ -43,14 +45,14 @@ func TestWaitlistOffer(t *testing.T) {
 		t.Error("an offer without capacity was not refused")
 	}
 	// A ticket becomes free.
-	f.db.SQL().Exec(`UPDATE ticket_types SET quantity = quantity + 1 WHERE id = ?`, typeID)
+	mysqltest.SetLedger(t, f.db, typeID, taken+sold+1, taken, sold)
 	b.post(offer, nil)
 	_, body = b.get(page)
 	if !strings.Contains(body, "Offer sent to wanda@example.com") || !strings.Contains(body, "open until") {
 		t.Fatal("offer not shown as sent and open")
 	}
 	var reserved, emails int
-	f.db.SQL().QueryRow(`SELECT reserved FROM ticket_types WHERE id = ?`, typeID).Scan(&reserved)
+	_, reserved, _ = mysqltest.Ledger(t, f.db, typeID)
 	f.db.SQL().QueryRow(`SELECT COUNT(*) FROM outbox WHERE kind = 'email.waitlist_offer'`).Scan(&emails)
 	if reserved != 1 || emails != 1 {
 		t.Fatalf("after the offer: reserved %d, offer emails %d; want 1 and 1", reserved, emails)
@@ -64,7 +66,7 @@ func TestWaitlistOffer(t *testing.T) {
 	if _, err := f.db.ReleaseExpiredHolds(ctx, 100); err != nil {
 		t.Fatal(err)
 	}
-	f.db.SQL().QueryRow(`SELECT reserved FROM ticket_types WHERE id = ?`, typeID).Scan(&reserved)
+	_, reserved, _ = mysqltest.Ledger(t, f.db, typeID)
 	if _, body := b.get(page); reserved != 0 || !strings.Contains(body, "expired") {
 		t.Errorf("after expiry: reserved %d, want 0 and the offer shown expired", reserved)
 	}
@@ -78,7 +80,7 @@ func TestWaitlistOffer(t *testing.T) {
 	if st, _ := other.post(fmt.Sprintf("/console/beta/events/%d/waitlist/%d/offer", f.b.event.ID, entryID), nil); st != http.StatusNotFound {
 		t.Errorf("beta offering alpha's entry: %d", st)
 	}
-	f.db.SQL().QueryRow(`SELECT reserved FROM ticket_types WHERE id = ?`, typeID).Scan(&reserved)
+	_, reserved, _ = mysqltest.Ledger(t, f.db, typeID)
 	if reserved != 0 {
 		t.Error("another organization's offer took alpha's capacity")
 	}

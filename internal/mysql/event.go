@@ -307,6 +307,9 @@ func (d *DB) DuplicateEvent(ctx context.Context, orgID, id int64) (e *admit.Even
 				newID, orgID, id); err != nil {
 				return err
 			}
+			if err := createEventBuckets(ctx, tx, orgID, newID); err != nil {
+				return err
+			}
 			e, err = findEventInTx(ctx, tx, orgID, newID)
 			return err
 		}

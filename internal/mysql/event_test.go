@@ -129,9 +129,7 @@ func TestEventDuplicate(t *testing.T) {
 	ctx := context.Background()
 	a, ev, tt := mustEventOrg(t, db, "alpha")
 	b, _, _ := mustEventOrg(t, db, "beta")
-	if _, err := db.SQL().Exec(`UPDATE ticket_types SET sold = 4, reserved = 2 WHERE id = ?`, tt.ID); err != nil {
-		t.Fatal(err)
-	}
+	mysqltest.SetLedger(t, db, tt.ID, tt.Quantity, 2, 4)
 	if _, err := db.DuplicateEvent(ctx, b.ID, ev.ID); admit.ErrorCode(err) != admit.ENOTFOUND {
 		t.Errorf("duplicate through another organization: %v", err)
 	}

@@ -30,7 +30,7 @@ func (d *DB) CreateHold(ctx context.Context, h *admit.Hold, ttl time.Duration, l
 	// A fixed lock order keeps two multi-type holds from deadlocking.
 	sort.Slice(items, func(i, j int) bool { return items[i].TicketTypeID < items[j].TicketTypeID })
 	h.ID = admit.NewToken(16)
-	return d.inTx(ctx, func(tx *sql.Tx) error {
+	err = d.takeWithRetry(ctx, func(tx *sql.Tx, careful func(int64) bool) error {
 		var now time.Time
 		if err := tx.QueryRowContext(ctx, `SELECT NOW(6)`).Scan(&now); err != nil {
 			return err
@@ -38,15 +38,17 @@ func (d *DB) CreateHold(ctx context.Context, h *admit.Hold, ttl time.Duration, l
 		if err := checkHoldLimits(ctx, tx, h, limits); err != nil {
 			return err
 		}
-		return insertHold(ctx, tx, h, items, ttl, now)
+		return insertHold(ctx, tx, h, items, ttl, now, careful)
 	})
+	return err
 }
 
 // insertHold records the hold and then takes capacity for items with one
-// guarded UPDATE per ticket type (in id order), in tx. The ticket type rows
-// are what every concurrent hold contends for, so they are updated last:
-// their locks are held only from the UPDATE to the commit.
-func insertHold(ctx context.Context, tx *sql.Tx, h *admit.Hold, items []admit.HoldItem, ttl time.Duration, now time.Time) error {
+// guarded UPDATE of a bucket per ticket type (in id order; the types careful
+// names by locking and rebalancing their buckets first), in tx. The bucket
+// rows are what every concurrent hold contends for, so they are updated
+// last: their locks are held only from the UPDATE to the commit.
+func insertHold(ctx context.Context, tx *sql.Tx, h *admit.Hold, items []admit.HoldItem, ttl time.Duration, now time.Time, careful func(ticketTypeID int64) bool) error {
 	h.ExpiresAt = now.Add(ttl)
 	h.ExpiresIn = ttl
 	h.Status = admit.HoldActive
@@ -55,25 +57,20 @@ func insertHold(ctx context.Context, tx *sql.Tx, h *admit.Hold, items []admit.Ho
 		h.ID, h.OrganizationID, h.EventID, h.ClientKey, h.ClientIP, h.DiscountCodeID, h.ExpiresAt, now); err != nil {
 		return err
 	}
-	q := `INSERT INTO hold_items (hold_id, ticket_type_id, quantity) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?),", len(items)), ",")
-	args := make([]any, 0, 3*len(items))
+	for i := range items {
+		items[i].Bucket = pickBucket(items[i].TicketTypeID)
+	}
+	q := `INSERT INTO hold_items (hold_id, ticket_type_id, quantity, bucket) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?),", len(items)), ",")
+	args := make([]any, 0, 4*len(items))
 	for _, it := range items {
-		args = append(args, h.ID, it.TicketTypeID, it.Quantity)
+		args = append(args, h.ID, it.TicketTypeID, it.Quantity, it.Bucket)
 	}
 	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 		return err
 	}
-	for _, it := range items {
-		res, err := tx.ExecContext(ctx, `UPDATE ticket_types SET reserved = reserved + ?
-			WHERE id = ? AND organization_id = ? AND event_id = ? AND reserved + sold + ? <= quantity`,
-			it.Quantity, it.TicketTypeID, h.OrganizationID, h.EventID, it.Quantity)
-		if err != nil {
+	for i := range items {
+		if err := take(ctx, tx, h, &items[i], careful(items[i].TicketTypeID)); err != nil {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return soldOut(ctx, tx, h.OrganizationID, it.TicketTypeID)
 		}
 	}
 	return nil
@@ -102,10 +99,9 @@ func checkHoldLimits(ctx context.Context, tx *sql.Tx, h *admit.Hold, limits Hold
 }
 
 // soldOut builds the ESOLDOUT error naming the ticket type and what is left.
-func soldOut(ctx context.Context, tx *sql.Tx, orgID, ticketTypeID int64) error {
-	var s admit.Shortage
-	err := tx.QueryRowContext(ctx, `SELECT id, name, GREATEST(quantity - reserved - sold, 0) FROM ticket_types
-		WHERE id = ? AND organization_id = ?`, ticketTypeID, orgID).Scan(&s.TicketTypeID, &s.Name, &s.Remaining)
+func soldOut(ctx context.Context, tx *sql.Tx, orgID, ticketTypeID int64, remaining int) error {
+	s := admit.Shortage{TicketTypeID: ticketTypeID, Remaining: remaining}
+	err := tx.QueryRowContext(ctx, `SELECT name FROM ticket_types WHERE id = ? AND organization_id = ?`, ticketTypeID, orgID).Scan(&s.Name)
 	if err != nil {
 		return err
 	}
@@ -138,7 +134,7 @@ type queryer interface {
 }
 
 func holdItems(ctx context.Context, q queryer, holdID string) ([]admit.HoldItem, error) {
-	rows, err := q.QueryContext(ctx, `SELECT ticket_type_id, quantity FROM hold_items WHERE hold_id = ? ORDER BY ticket_type_id`, holdID)
+	rows, err := q.QueryContext(ctx, `SELECT ticket_type_id, quantity, bucket FROM hold_items WHERE hold_id = ? ORDER BY ticket_type_id`, holdID)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +142,7 @@ func holdItems(ctx context.Context, q queryer, holdID string) ([]admit.HoldItem,
 	var items []admit.HoldItem
 	for rows.Next() {
 		var it admit.HoldItem
-		if err := rows.Scan(&it.TicketTypeID, &it.Quantity); err != nil {
+		if err := rows.Scan(&it.TicketTypeID, &it.Quantity, &it.Bucket); err != nil {
 			return nil, err
 		}
 		items = append(items, it)
@@ -213,7 +209,8 @@ func (d *DB) releaseHold(ctx context.Context, id string, onlyExpired bool) (item
 			return err
 		}
 		for _, it := range items {
-			if _, err := tx.ExecContext(ctx, `UPDATE ticket_types SET reserved = reserved - ? WHERE id = ?`, it.Quantity, it.TicketTypeID); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE ticket_type_buckets SET reserved = reserved - ? WHERE ticket_type_id = ? AND bucket = ?`,
+				it.Quantity, it.TicketTypeID, it.Bucket); err != nil {
 				return err
 			}
 		}
@@ -234,8 +231,8 @@ func (d *DB) Availability(ctx context.Context, ticketTypeIDs []int64) (available
 	for i, id := range ticketTypeIDs {
 		args[i] = id
 	}
-	rows, err := d.db.QueryContext(ctx, `SELECT id, GREATEST(quantity - reserved - sold, 0) FROM ticket_types
-		WHERE id IN (`+strings.TrimSuffix(strings.Repeat("?,", len(args)), ",")+`)`, args...)
+	rows, err := d.db.QueryContext(ctx, `SELECT ticket_type_id, GREATEST(SUM(quantity - reserved - sold), 0) FROM ticket_type_buckets
+		WHERE ticket_type_id IN (`+strings.TrimSuffix(strings.Repeat("?,", len(args)), ",")+`) GROUP BY ticket_type_id`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -255,9 +252,9 @@ func (d *DB) Availability(ctx context.Context, ticketTypeIDs []int64) (available
 // published event, for the reconciler.
 func (d *DB) OnSaleAvailability(ctx context.Context) (available map[int64]int, err error) {
 	defer wrap(&err, "DB.OnSaleAvailability")
-	rows, err := d.db.QueryContext(ctx, `SELECT tt.id, GREATEST(tt.quantity - tt.reserved - tt.sold, 0)
-		FROM ticket_types tt JOIN events e ON e.id = tt.event_id
-		WHERE e.status = 'published' AND (tt.sales_end IS NULL OR tt.sales_end > NOW(6))`)
+	rows, err := d.db.QueryContext(ctx, `SELECT b.ticket_type_id, GREATEST(SUM(b.quantity - b.reserved - b.sold), 0)
+		FROM ticket_types tt JOIN events e ON e.id = tt.event_id JOIN ticket_type_buckets b ON b.ticket_type_id = tt.id
+		WHERE e.status = 'published' AND (tt.sales_end IS NULL OR tt.sales_end > NOW(6)) GROUP BY b.ticket_type_id`)
 	if err != nil {
 		return nil, err
 	}

@@ -57,7 +57,7 @@ func (d *DB) PlaceOrder(ctx context.Context, p PlaceOrder) (o *admit.Order, exis
 
 		o = &admit.Order{OrganizationID: orgID, EventID: eventID, HoldID: p.HoldID, Status: admit.OrderPending,
 			BuyerName: p.Request.BuyerName, BuyerEmail: p.Request.BuyerEmail, AccessToken: admit.NewToken(16)}
-		rows, err := tx.QueryContext(ctx, `SELECT hi.ticket_type_id, tt.name, hi.quantity, tt.price, e.currency
+		rows, err := tx.QueryContext(ctx, `SELECT hi.ticket_type_id, tt.name, hi.quantity, hi.bucket, tt.price, e.currency
 			FROM hold_items hi JOIN ticket_types tt ON tt.id = hi.ticket_type_id JOIN events e ON e.id = tt.event_id
 			WHERE hi.hold_id = ? ORDER BY hi.ticket_type_id`, p.HoldID)
 		if err != nil {
@@ -65,7 +65,7 @@ func (d *DB) PlaceOrder(ctx context.Context, p PlaceOrder) (o *admit.Order, exis
 		}
 		for rows.Next() {
 			var l admit.OrderLine
-			if err := rows.Scan(&l.TicketTypeID, &l.Name, &l.Quantity, &l.UnitPrice, &o.Currency); err != nil {
+			if err := rows.Scan(&l.TicketTypeID, &l.Name, &l.Quantity, &l.Bucket, &l.UnitPrice, &o.Currency); err != nil {
 				rows.Close()
 				return err
 			}
@@ -142,12 +142,12 @@ func (d *DB) PlaceOrder(ctx context.Context, p PlaceOrder) (o *admit.Order, exis
 			}
 			break
 		}
-		lineArgs := make([]any, 0, 4*len(o.Lines))
+		lineArgs := make([]any, 0, 5*len(o.Lines))
 		for _, l := range o.Lines {
-			lineArgs = append(lineArgs, o.ID, l.TicketTypeID, l.Quantity, l.UnitPrice)
+			lineArgs = append(lineArgs, o.ID, l.TicketTypeID, l.Quantity, l.UnitPrice, l.Bucket)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO order_lines (order_id, ticket_type_id, quantity, unit_price) VALUES `+
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?),", len(o.Lines)), ","), lineArgs...); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO order_lines (order_id, ticket_type_id, quantity, unit_price, bucket) VALUES `+
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?),", len(o.Lines)), ","), lineArgs...); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE holds SET status = 'converted' WHERE id = ? AND status = 'active'`, p.HoldID); err != nil {
@@ -193,16 +193,18 @@ func (d *DB) PlaceOrder(ctx context.Context, p PlaceOrder) (o *admit.Order, exis
 	return o, existing, nil
 }
 
-// moveToSold moves the order's capacity from reserved to sold. The ticket
-// type rows are what every concurrent checkout contends for, so this is the
-// transaction's last statement, in id order: their locks are held only
-// until the commit, and no foreign key takes a shared lock on them first.
+// moveToSold moves the order's capacity from reserved to sold, in the
+// buckets the hold took it from. The bucket rows are what every concurrent
+// checkout contends for, so this is the transaction's last statement, in id
+// order: their locks are held only until the commit, and no foreign key
+// takes a shared lock on them first.
 func moveToSold(ctx context.Context, tx *sql.Tx, lines []admit.OrderLine) error {
 	byID := append([]admit.OrderLine(nil), lines...)
 	sort.Slice(byID, func(i, j int) bool { return byID[i].TicketTypeID < byID[j].TicketTypeID })
 	for _, l := range byID {
-		res, err := tx.ExecContext(ctx, `UPDATE ticket_types SET reserved = reserved - ?, sold = sold + ? WHERE id = ? AND reserved >= ?`,
-			l.Quantity, l.Quantity, l.TicketTypeID, l.Quantity)
+		res, err := tx.ExecContext(ctx, `UPDATE ticket_type_buckets SET reserved = reserved - ?, sold = sold + ?
+			WHERE ticket_type_id = ? AND bucket = ? AND reserved >= ?`,
+			l.Quantity, l.Quantity, l.TicketTypeID, l.Bucket, l.Quantity)
 		if err != nil {
 			return err
 		}
@@ -327,13 +329,13 @@ func (d *DB) cancelOrder(ctx context.Context, orgID, orderID int64, onlyExpired 
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT ticket_type_id, quantity FROM order_lines WHERE order_id = ? ORDER BY ticket_type_id`, orderID)
+		rows, err := tx.QueryContext(ctx, `SELECT ticket_type_id, quantity, bucket FROM order_lines WHERE order_id = ? ORDER BY ticket_type_id`, orderID)
 		if err != nil {
 			return err
 		}
 		for rows.Next() {
 			var it admit.HoldItem
-			if err := rows.Scan(&it.TicketTypeID, &it.Quantity); err != nil {
+			if err := rows.Scan(&it.TicketTypeID, &it.Quantity, &it.Bucket); err != nil {
 				rows.Close()
 				return err
 			}
@@ -341,7 +343,8 @@ func (d *DB) cancelOrder(ctx context.Context, orgID, orderID int64, onlyExpired 
 		}
 		rows.Close()
 		for _, it := range released {
-			if _, err := tx.ExecContext(ctx, `UPDATE ticket_types SET sold = sold - ? WHERE id = ?`, it.Quantity, it.TicketTypeID); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE ticket_type_buckets SET sold = sold - ? WHERE ticket_type_id = ? AND bucket = ?`,
+				it.Quantity, it.TicketTypeID, it.Bucket); err != nil {
 				return err
 			}
 		}

@@ -48,13 +48,19 @@ func (d *DB) RefundTickets(ctx context.Context, orgID, orderID int64, ticketIDs 
 		if status != string(admit.OrderPaid) {
 			return admit.Errorf(admit.ECONFLICT, "Only paid orders can be refunded; this one is %s.", status)
 		}
-		released := map[int64]int{}
+		// What each bucket gives back: a ticket's capacity returns to the
+		// bucket its order line took it from.
+		type from struct {
+			ticketTypeID int64
+			bucket       int
+		}
+		released := map[from]int{}
 		for _, id := range ids {
-			var typeID int64
+			var f from
 			var price int64
-			err := tx.QueryRowContext(ctx, `SELECT t.ticket_type_id, ol.unit_price FROM tickets t
+			err := tx.QueryRowContext(ctx, `SELECT t.ticket_type_id, ol.bucket, ol.unit_price FROM tickets t
 				JOIN order_lines ol ON ol.order_id = t.order_id AND ol.ticket_type_id = t.ticket_type_id
-				WHERE t.id = ? AND t.order_id = ? AND t.organization_id = ? AND t.status = 'valid'`, id, orderID, orgID).Scan(&typeID, &price)
+				WHERE t.id = ? AND t.order_id = ? AND t.organization_id = ? AND t.status = 'valid'`, id, orderID, orgID).Scan(&f.ticketTypeID, &f.bucket, &price)
 			if errors.Is(err, sql.ErrNoRows) {
 				continue // already refunded, or not this order's: nothing to do
 			} else if err != nil {
@@ -65,7 +71,7 @@ func (d *DB) RefundTickets(ctx context.Context, orgID, orderID int64, ticketIDs 
 				return err
 			}
 			if n, _ := res.RowsAffected(); n == 1 {
-				released[typeID]++
+				released[f]++
 				r.Amount += price
 				r.Tickets++
 			}
@@ -73,16 +79,17 @@ func (d *DB) RefundTickets(ctx context.Context, orgID, orderID int64, ticketIDs 
 		if r.Tickets == 0 {
 			return admit.Errorf(admit.ECONFLICT, "These tickets are already refunded.")
 		}
-		typeIDs := make([]int64, 0, len(released))
-		for id := range released {
-			typeIDs = append(typeIDs, id)
+		froms := make([]from, 0, len(released))
+		for f := range released {
+			froms = append(froms, f)
 		}
-		sort.Slice(typeIDs, func(i, j int) bool { return typeIDs[i] < typeIDs[j] })
-		for _, id := range typeIDs {
-			if _, err := tx.ExecContext(ctx, `UPDATE ticket_types SET sold = sold - ? WHERE id = ? AND sold >= ?`, released[id], id, released[id]); err != nil {
+		sort.Slice(froms, func(i, j int) bool { return froms[i].ticketTypeID < froms[j].ticketTypeID })
+		for _, f := range froms {
+			if _, err := tx.ExecContext(ctx, `UPDATE ticket_type_buckets SET sold = sold - ? WHERE ticket_type_id = ? AND bucket = ? AND sold >= ?`,
+				released[f], f.ticketTypeID, f.bucket, released[f]); err != nil {
 				return err
 			}
-			r.Released = append(r.Released, admit.HoldItem{TicketTypeID: id, Quantity: released[id]})
+			r.Released = append(r.Released, admit.HoldItem{TicketTypeID: f.ticketTypeID, Quantity: released[f], Bucket: f.bucket})
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE orders SET refunded_total = refunded_total + ?,
 			status = IF((SELECT COUNT(*) FROM tickets WHERE order_id = ? AND status <> 'void') = 0, 'refunded', status)

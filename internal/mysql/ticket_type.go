@@ -5,12 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"slices"
-	"strconv"
 
 	"github.com/admithq/admit/internal/admit"
 )
 
-const ticketTypeColumns = `id, organization_id, event_id, name, description, price, quantity, reserved, sold,
+const ticketTypeColumns = `id, organization_id, event_id, name, description, price, quantity, ` + bucketSums + `,
 	sales_start, sales_end, min_per_order, max_per_order, position, hidden`
 
 func scanTicketType(row interface{ Scan(...any) error }) (*admit.TicketType, error) {
@@ -33,19 +32,23 @@ func (d *DB) CreateTicketType(ctx context.Context, t *admit.TicketType) (err err
 	}
 	// The event must belong to the same organization: a ticket type is never
 	// attached across tenants.
-	res, err := d.db.ExecContext(ctx, `INSERT INTO ticket_types (organization_id, event_id, name, description, price,
-		quantity, sales_start, sales_end, min_per_order, max_per_order, position, hidden)
-		SELECT organization_id, id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM events WHERE organization_id = ? AND id = ?`,
-		t.Name, t.Description, t.Price, t.Quantity, nullTime(t.SalesStart), nullTime(t.SalesEnd),
-		t.MinPerOrder, t.MaxPerOrder, t.Position, t.Hidden, t.OrganizationID, t.EventID)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return admit.Errorf(admit.ENOTFOUND, "Event not found.")
-	}
-	t.ID, err = res.LastInsertId()
-	return err
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO ticket_types (organization_id, event_id, name, description, price,
+			quantity, sales_start, sales_end, min_per_order, max_per_order, position, hidden)
+			SELECT organization_id, id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM events WHERE organization_id = ? AND id = ?`,
+			t.Name, t.Description, t.Price, t.Quantity, nullTime(t.SalesStart), nullTime(t.SalesEnd),
+			t.MinPerOrder, t.MaxPerOrder, t.Position, t.Hidden, t.OrganizationID, t.EventID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return admit.Errorf(admit.ENOTFOUND, "Event not found.")
+		}
+		if t.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		return createBuckets(ctx, tx, t.OrganizationID, t.EventID, t.ID, t.Quantity)
+	})
 }
 
 // ListTicketTypes returns the ticket types of the event in display order,
@@ -82,39 +85,28 @@ func (d *DB) FindTicketType(ctx context.Context, orgID, eventID, id int64) (t *a
 
 // UpdateTicketType validates t and stores its name, description, price,
 // quantity, sale window and per-order limits. The quantity is guarded in the
-// same statement: it can never drop below the tickets already sold or held,
-// whatever holds are taken meanwhile. If it would, nothing changes and the
+// same transaction, with the ticket type's buckets locked: it can never drop
+// below the tickets already sold or held, whatever holds are taken meanwhile. If it would, nothing changes and the
 // error names the quantity field and how many are taken.
 func (d *DB) UpdateTicketType(ctx context.Context, t *admit.TicketType) (err error) {
 	defer wrap(&err, "DB.UpdateTicketType(%d, %d)", t.OrganizationID, t.ID)
 	if err := t.ValidateDetails(); err != nil {
 		return err
 	}
-	res, err := d.db.ExecContext(ctx, `UPDATE ticket_types SET name = ?, description = ?, price = ?, quantity = ?,
-		sales_start = ?, sales_end = ?, min_per_order = ?, max_per_order = ?
-		WHERE id = ? AND organization_id = ? AND event_id = ? AND reserved + sold <= ?`,
-		t.Name, t.Description, t.Price, t.Quantity, nullTime(t.SalesStart), nullTime(t.SalesEnd), t.MinPerOrder, t.MaxPerOrder,
-		t.ID, t.OrganizationID, t.EventID, t.Quantity)
-	if err != nil {
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		// The buckets first: locked, they keep holds from taking while the
+		// quantity changes, and setQuantity refuses to go below what is
+		// sold or held.
+		if err := setQuantity(ctx, tx, t.OrganizationID, t.EventID, t.ID, t.Quantity); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE ticket_types SET name = ?, description = ?, price = ?, quantity = ?,
+			sales_start = ?, sales_end = ?, min_per_order = ?, max_per_order = ?
+			WHERE id = ? AND organization_id = ? AND event_id = ?`,
+			t.Name, t.Description, t.Price, t.Quantity, nullTime(t.SalesStart), nullTime(t.SalesEnd), t.MinPerOrder, t.MaxPerOrder,
+			t.ID, t.OrganizationID, t.EventID)
 		return err
-	}
-	if n, err := res.RowsAffected(); err != nil || n > 0 {
-		return err
-	}
-	// Nothing changed: the ticket type is missing, the guard refused, or the
-	// form repeated what is stored (MySQL counts only changed rows).
-	var taken int
-	err = d.db.QueryRowContext(ctx, `SELECT reserved + sold FROM ticket_types WHERE id = ? AND organization_id = ? AND event_id = ?`,
-		t.ID, t.OrganizationID, t.EventID).Scan(&taken)
-	if errors.Is(err, sql.ErrNoRows) {
-		return admit.Errorf(admit.ENOTFOUND, "Ticket type not found.")
-	} else if err != nil {
-		return err
-	}
-	if taken > t.Quantity {
-		return admit.FieldError("quantity", "Cannot go below the "+strconv.Itoa(taken)+" tickets already sold or held.")
-	}
-	return nil
+	})
 }
 
 // SetTicketTypeHidden hides the ticket type from buyers, or shows it again.

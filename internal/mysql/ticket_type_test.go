@@ -19,9 +19,7 @@ func TestTicketTypeQuantityGuard(t *testing.T) {
 	ctx := context.Background()
 	org, ev, tt := mustEventOrg(t, db, "alpha")
 	for round := range 5 {
-		if _, err := db.SQL().Exec(`UPDATE ticket_types SET reserved = 0, sold = 0, quantity = 10 WHERE id = ?`, tt.ID); err != nil {
-			t.Fatal(err)
-		}
+		mysqltest.SetLedger(t, db, tt.ID, 10, 0, 0)
 		var wg sync.WaitGroup
 		var lowered error
 		held := make(chan bool, 10)

@@ -110,7 +110,9 @@ func (d *DB) OfferWaitlist(ctx context.Context, orgID, entryID int64, ttl time.D
 		}
 		hold = &admit.Hold{ID: admit.NewToken(16), OrganizationID: orgID, EventID: e.EventID,
 			Items: []admit.HoldItem{{TicketTypeID: e.TicketTypeID, Quantity: e.Quantity}}}
-		if err := insertHold(ctx, tx, hold, hold.Items, ttl, now); err != nil {
+		// Offers are few: take carefully straight away (a quick take that
+		// misses would have to start the whole offer over).
+		if err := insertHold(ctx, tx, hold, hold.Items, ttl, now, func(int64) bool { return true }); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE waitlist_entries SET hold_id = ?, offered_at = ? WHERE id = ?`, hold.ID, now, e.ID); err != nil {

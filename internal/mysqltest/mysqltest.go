@@ -113,3 +113,36 @@ func MustOpen(tb testing.TB) *mysql.DB {
 	tb.Cleanup(func() { db.Close() })
 	return db
 }
+
+// SetLedger makes a ticket type's capacity one bucket of quantity with
+// reserved and sold taken, whatever holds and orders say: for tests that
+// start from a given state of the ledger.
+func SetLedger(tb testing.TB, db *mysql.DB, ticketTypeID int64, quantity, reserved, sold int) {
+	tb.Helper()
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`UPDATE ticket_types SET quantity = ? WHERE id = ?`, []any{quantity, ticketTypeID}},
+		{`DELETE FROM ticket_type_buckets WHERE ticket_type_id = ?`, []any{ticketTypeID}},
+		{`INSERT INTO ticket_type_buckets (ticket_type_id, bucket, organization_id, event_id, quantity, reserved, sold)
+			SELECT id, 0, organization_id, event_id, ?, ?, ? FROM ticket_types WHERE id = ?`, []any{quantity, reserved, sold, ticketTypeID}},
+	} {
+		if _, err := db.SQL().Exec(q.sql, q.args...); err != nil {
+			tb.Fatalf("%s: %v", q.sql, err)
+		}
+	}
+}
+
+// Ledger returns a ticket type's quantity and its reserved and sold summed
+// over its buckets.
+func Ledger(tb testing.TB, db *mysql.DB, ticketTypeID int64) (quantity, reserved, sold int) {
+	tb.Helper()
+	err := db.SQL().QueryRow(`SELECT tt.quantity, COALESCE(SUM(b.reserved), 0), COALESCE(SUM(b.sold), 0)
+		FROM ticket_types tt LEFT JOIN ticket_type_buckets b ON b.ticket_type_id = tt.id WHERE tt.id = ? GROUP BY tt.id`,
+		ticketTypeID).Scan(&quantity, &reserved, &sold)
+	if err != nil {
+		tb.Fatalf("ledger of ticket type %d: %v", ticketTypeID, err)
+	}
+	return quantity, reserved, sold
+}
