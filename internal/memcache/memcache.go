@@ -13,7 +13,9 @@ import (
 // Cache is a memcached client with a key prefix.
 type Cache struct {
 	client *memcache.Client
-	prefix string
+	// servers has a client of its own per server, for Ping.
+	servers []*memcache.Client
+	prefix  string
 }
 
 // New returns a cache over servers. Keys are prefixed so several deployments
@@ -22,7 +24,13 @@ func New(servers []string, prefix string) *Cache {
 	c := memcache.New(servers...)
 	c.Timeout = 200 * time.Millisecond
 	c.MaxIdleConns = 64
-	return &Cache{client: c, prefix: prefix}
+	cache := &Cache{client: c, prefix: prefix}
+	for _, s := range servers {
+		one := memcache.New(s)
+		one.Timeout = c.Timeout
+		cache.servers = append(cache.servers, one)
+	}
+	return cache
 }
 
 // Get returns the value stored under key, or ok false on a miss or any error.
@@ -48,15 +56,24 @@ func (c *Cache) Delete(key string) {
 	_ = c.client.Delete(c.prefix + key)
 }
 
-// Ping checks that every server answers. gomemcache's Ping takes no context;
-// the client timeout bounds it.
+// Ping checks that at least one server answers: with one of a pair down,
+// the keys it held are misses and the page is rendered again, which is no
+// reason to take an app server out of the load balancer. gomemcache's Ping
+// takes no context; the client timeout bounds it.
 func (c *Cache) Ping(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := c.client.Ping()
-	if errors.Is(err, memcache.ErrNoServers) {
+	if len(c.servers) == 0 {
 		return errors.New("no memcached servers configured")
 	}
-	return err
+	var errs []error
+	for _, s := range c.servers {
+		err := s.Ping()
+		if err == nil {
+			return nil
+		}
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
