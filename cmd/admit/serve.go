@@ -62,6 +62,10 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		providers = append(providers, stripe)
 	}
 	limits := mysql.HoldLimits{PerClient: cfg.HoldsPerClient, PerIP: 10 * cfg.HoldsPerClient}
+	var autoRoom checkout.AutoRoom // a nil *redis.AutoRoom would not be a nil interface
+	if cfg.WaitingRoomAutoRate > 0 {
+		autoRoom = redis.NewAutoRoom(d.redis, cfg.RedisPrefix, cfg.WaitingRoomAutoRate, cfg.WaitingRoomAutoFor)
+	}
 	co := checkout.New(checkout.Options{
 		Ledger:    d.db,
 		Gate:      redis.NewInventory(d.redis, cfg.RedisPrefix),
@@ -70,6 +74,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		BaseURL:   cfg.BaseURL,
 		Logger:    logger,
 		Secret:    []byte(cfg.SecretKey),
+		AutoRoom:  autoRoom,
 	})
 	room := redis.NewWaitingRoom(d.redis, cfg.RedisPrefix)
 	pages, err := web.New(web.Options{Store: d.db, Cache: d.cache, Checkout: co, PageCacheTTL: cfg.PageCacheTTL,

@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/mysqltest"
@@ -114,4 +116,130 @@ func mustParseURL(t *testing.T, raw string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// TestWaitingRoomEngagesAutomatically: with no room turned on, visitors
+// below the automatic rate go straight to the tickets; a burst above it
+// engages the room, so the next visitor is sent to the queue and the hold
+// API asks for a pass; the queue lets visitors through at the rate, and
+// those with a pass buy; once arrivals have stayed low for the room's TTL,
+// it disengages and visitors go straight to the tickets again.
+func TestWaitingRoomEngagesAutomatically(t *testing.T) {
+	ctx := context.Background()
+	dsn := mysqltest.MustDSN(t)
+	mustRun(t, testEnv(t, dsn, nil), "demo")
+	db, _ := mysql.Open(dsn)
+	defer db.Close()
+	org, _ := db.FindOrganizationBySlug(ctx, "demo")
+	ev, _ := db.FindEventBySlug(ctx, org.ID, "gophersummit")
+	types, _ := db.ListTicketTypes(ctx, org.ID, ev.ID, false)
+	const perSecond, engagedFor = 10, 4 * time.Second
+	base, _ := mustServe(t, testEnv(t, dsn, map[string]string{"ADMIT_REDIS_DB": "13", "ADMIT_HOLDS_PER_CLIENT": "0",
+		"ADMIT_WAITING_ROOM_AUTO_RATE": strconv.Itoa(perSecond), "ADMIT_WAITING_ROOM_AUTO_FOR": engagedFor.String()}))
+	hold := fmt.Sprintf(`{"items":[{"ticket_type_id":%d,"quantity":1}]}`, types[1].ID)
+	const page, queue, holds = "/e/demo/gophersummit", "/e/demo/gophersummit/queue", "/api/checkout/v1/events/demo/gophersummit/holds"
+	hasPass := func(v *visitor) bool {
+		for _, c := range v.client.Jar.Cookies(mustParseURL(t, base)) {
+			if strings.HasPrefix(c.Name, "admit_pass_") {
+				return true
+			}
+		}
+		return false
+	}
+
+	// Below the rate: nobody queues.
+	for i := range 3 {
+		v := newVisitor(t, base)
+		if st, loc, _ := v.do("GET", page, ""); st != http.StatusOK {
+			t.Fatalf("visitor %d below the rate: %d %s, want the event page", i, st, loc)
+		}
+	}
+	if st, _, body := newVisitor(t, base).do("POST", holds, hold); st != http.StatusCreated {
+		t.Fatalf("hold below the rate: %d %s", st, body)
+	}
+
+	// A burst well above the rate engages the room.
+	queued := 0
+	for range 5 * perSecond {
+		if st, loc, _ := newVisitor(t, base).do("GET", page, ""); st == http.StatusSeeOther && loc == queue {
+			queued++
+		}
+	}
+	engaged := time.Now()
+	if queued == 0 {
+		t.Fatalf("a burst of %d visitors: nobody was sent to the queue", 5*perSecond)
+	}
+	next := newVisitor(t, base)
+	if st, loc, _ := next.do("GET", page, ""); st != http.StatusSeeOther || loc != queue {
+		t.Fatalf("the visitor after the burst: %d %s, want a redirect to the queue", st, loc)
+	}
+	if st, _, body := next.do("POST", holds, hold); st != http.StatusForbidden || !strings.Contains(body, `"waiting_room"`) {
+		t.Fatalf("hold without a pass while engaged: %d %s, want the waiting-room problem", st, body)
+	}
+
+	// The queue lets visitors through at the rate, from the engagement.
+	line := make([]*visitor, 30)
+	through := func() int {
+		n := 0
+		for _, v := range line {
+			if !hasPass(v) {
+				v.do("GET", queue, "")
+			}
+			if hasPass(v) {
+				n++
+			}
+		}
+		return n
+	}
+	for i := range line {
+		line[i] = newVisitor(t, base)
+	}
+	first := through()
+	elapsed := time.Since(engaged)
+	if most := int(elapsed.Seconds()*perSecond) + 2; first > most {
+		t.Errorf("%d let through %v after the engagement, want at most %d at %d a second", first, elapsed, most, perSecond)
+	}
+	time.Sleep(1200 * time.Millisecond)
+	second := through()
+	if second <= first || second == len(line) {
+		t.Errorf("after 1.2 s more: %d through (was %d of %d), want more, not everyone, at %d a second", second, first, len(line), perSecond)
+	}
+	var lucky *visitor
+	for _, v := range line {
+		if hasPass(v) {
+			lucky = v
+			break
+		}
+	}
+	if lucky == nil {
+		t.Fatal("nobody got a pass")
+	}
+	if st, _, _ := lucky.do("GET", page, ""); st != http.StatusOK {
+		t.Errorf("event page with a pass: %d", st)
+	}
+	if st, _, body := lucky.do("POST", holds, hold); st != http.StatusCreated {
+		t.Errorf("hold with a pass: %d %s", st, body)
+	}
+
+	// Arrivals stay low: after the TTL the room disengages.
+	deadline := time.Now().Add(engagedFor + 5*time.Second)
+	for {
+		st, _, _ := newVisitor(t, base).do("GET", page, "")
+		if st == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still queueing visitors %v after the burst (room engaged for %v)", time.Since(engaged), engagedFor)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	if off := time.Since(engaged); off < engagedFor-time.Second {
+		t.Errorf("disengaged %v after the burst, want about %v", off, engagedFor)
+	}
+	if st, _, body := newVisitor(t, base).do("POST", holds, hold); st != http.StatusCreated {
+		t.Errorf("hold without a pass after the room disengaged: %d %s", st, body)
+	}
+	if st, loc, _ := newVisitor(t, base).do("GET", queue, ""); st != http.StatusSeeOther || loc != page {
+		t.Errorf("queue after the room disengaged: %d %s, want a redirect to the event", st, loc)
+	}
 }

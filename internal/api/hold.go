@@ -67,14 +67,15 @@ func (h *Handler) holdCreate(c echo.Context) error {
 		return err
 	}
 	client := clientOf(c)
-	if ev.WaitingRoom {
-		pass := c.Request().Header.Get("Admit-Pass")
-		if ck, err := c.Cookie(checkout.PassCookie(ev.ID)); err == nil && pass == "" {
-			pass = ck.Value
-		}
-		if !h.checkout.Admitted(ev, client.Key, pass) {
-			return checkout.ErrWaitingRoom("/e/" + org + "/" + slug + "/queue")
-		}
+	// Asked for every event, not only those whose organizer turned the
+	// room on: it also engages on its own when arrivals exceed what the
+	// system admits.
+	pass := c.Request().Header.Get("Admit-Pass")
+	if ck, err := c.Cookie(checkout.PassCookie(ev.ID)); err == nil && pass == "" {
+		pass = ck.Value
+	}
+	if !h.checkout.Admitted(ctx, ev, client.Key, pass) {
+		return checkout.ErrWaitingRoom("/e/" + org + "/" + slug + "/queue")
 	}
 	items := make([]admit.HoldItem, 0, len(req.Items))
 	var p admit.Problems

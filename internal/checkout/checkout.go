@@ -73,6 +73,9 @@ type Options struct {
 	StripePendingFor time.Duration
 	// Secret signs waiting-room passes.
 	Secret []byte
+	// AutoRoom engages an event's waiting room when arrivals exceed what
+	// the system admits; nil: only where the organizer turned it on.
+	AutoRoom AutoRoom
 }
 
 // Checkout runs holds, orders and payments.
@@ -85,12 +88,14 @@ type Checkout struct {
 	logger    *slog.Logger
 	pending   time.Duration
 	secret    []byte
+	auto      AutoRoom
 }
 
 // New returns a checkout.
 func New(o Options) *Checkout {
 	c := &Checkout{ledger: o.Ledger, gate: o.Gate, providers: map[string]payment.Provider{}, limits: o.Limits,
-		baseURL: o.BaseURL, logger: o.Logger, pending: o.StripePendingFor, secret: o.Secret}
+		baseURL: o.BaseURL, logger: o.Logger, pending: o.StripePendingFor, secret: o.Secret,
+		auto: o.AutoRoom}
 	for _, p := range o.Providers {
 		c.providers[p.Name()] = p
 	}
@@ -607,11 +612,47 @@ func (c *Checkout) PerformRefund(ctx context.Context, orgID, refundID int64) err
 // the event.
 func PassCookie(eventID int64) string { return "admit_pass_" + strconv.FormatInt(eventID, 10) }
 
-// Admitted reports whether the visitor may hold tickets for the event: any
-// time the event has no waiting room, otherwise only with a valid pass the
-// waiting room gave this visitor.
-func (c *Checkout) Admitted(ev *admit.Event, visitor, pass string) bool {
-	return !ev.WaitingRoom || admit.VerifyPass(c.secret, ev.ID, visitor, pass, time.Now())
+// AutoRoom is the waiting room that engages on its own when more visitors
+// arrive than the system admits (internal/redis.AutoRoom).
+type AutoRoom interface {
+	// Arrive counts a visitor without a pass and returns the room's state.
+	Arrive(ctx context.Context, eventID int64, now time.Time) redis.Engagement
+	// Engaged returns the room's state without counting anyone.
+	Engaged(ctx context.Context, eventID int64, now time.Time) redis.Engagement
+}
+
+// Admitted reports whether the visitor may see the event's tickets and hold
+// them: with a waiting room the organizer turned on, only with a valid pass
+// the room gave this visitor; otherwise unless the room engaged on its own
+// and the visitor has no pass. A visitor without a pass counts as an
+// arrival towards engaging the room; one with a pass does not, so buyers
+// the room let through do not keep it engaged.
+func (c *Checkout) Admitted(ctx context.Context, ev *admit.Event, visitor, pass string) bool {
+	now := time.Now()
+	if ev.WaitingRoom {
+		return admit.VerifyPass(c.secret, ev.ID, visitor, pass, now)
+	}
+	if c.auto == nil || (pass != "" && admit.VerifyPass(c.secret, ev.ID, visitor, pass, now)) {
+		return true
+	}
+	return !c.auto.Arrive(ctx, ev.ID, now).On(now)
+}
+
+// Room returns the event's waiting room as it stands now: as the organizer
+// set it, or, while it is engaged automatically, on, opened at the moment
+// it engaged and letting visitors through at the automatic rate.
+func (c *Checkout) Room(ctx context.Context, ev *admit.Event) *admit.Event {
+	if ev.WaitingRoom || c.auto == nil {
+		return ev
+	}
+	now := time.Now()
+	e := c.auto.Engaged(ctx, ev.ID, now)
+	if !e.On(now) {
+		return ev
+	}
+	room := *ev
+	room.WaitingRoom, room.WaitingRoomOpensAt, room.WaitingRoomRate = true, e.Since, e.RatePerMinute
+	return &room
 }
 
 // IssuePass returns a pass for the visitor who reached the front.
@@ -620,7 +661,8 @@ func (c *Checkout) IssuePass(ev *admit.Event, visitor string) string {
 }
 
 // ErrWaitingRoom is returned for a hold without a pass while the event's
-// waiting room is on.
+// waiting room is on, whether the organizer turned it on or it engaged on
+// its own.
 func ErrWaitingRoom(queueURL string) error {
 	return &admit.Error{Code: admit.EWAITINGROOM, Message: "This on-sale has a waiting room: join the queue first.",
 		Detail: map[string]string{"queue_url": queueURL}}

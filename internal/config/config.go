@@ -51,6 +51,8 @@ type Config struct {
 	ExportS3Bucket       string
 	WebhookAllowPrivate  bool
 	WebhookTimeout       time.Duration
+	WaitingRoomAutoRate  int
+	WaitingRoomAutoFor   time.Duration
 }
 
 // Production reports whether admit runs in production mode, where secrets
@@ -169,6 +171,13 @@ func settings() []setting {
 			set: func(c *Config, v string) (err error) { c.WebhookAllowPrivate, err = strconv.ParseBool(v); return err }},
 		{flag: "webhook-timeout", env: "ADMIT_WEBHOOK_TIMEOUT", def: "15s", usage: "how long one webhook delivery attempt may take, from connecting to the answer", commands: []string{"worker"},
 			set: func(c *Config, v string) (err error) { c.WebhookTimeout, err = positiveDuration(v); return err }},
+		{flag: "waiting-room-auto-rate", env: "ADMIT_WAITING_ROOM_AUTO_RATE", def: "200", usage: "visitors without a pass arriving at one event's tickets in one second above which its waiting room engages on its own, letting this many through per second; 0 disables (load tests)", commands: []string{"serve"},
+			set: func(c *Config, v string) (err error) {
+				c.WaitingRoomAutoRate, err = atoiRange(v, 0, 1_000_000)
+				return err
+			}},
+		{flag: "waiting-room-auto-for", env: "ADMIT_WAITING_ROOM_AUTO_FOR", def: "5m", usage: "how long an automatically engaged waiting room stays on after the last second above the rate", commands: []string{"serve"},
+			set: func(c *Config, v string) (err error) { c.WaitingRoomAutoFor, err = positiveDuration(v); return err }},
 		{flag: "page-cache-ttl", env: "ADMIT_PAGE_CACHE_TTL", def: "5s", usage: "how long a rendered public event page is cached (availability may be this old)", commands: []string{"serve"},
 			set: func(c *Config, v string) (err error) { c.PageCacheTTL, err = positiveDuration(v); return err }},
 	}

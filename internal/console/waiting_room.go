@@ -18,9 +18,17 @@ type WaitingRoomStore interface {
 
 // roomView is the waiting room's figures on the event dashboard.
 type roomView struct {
-	On          bool
-	OpensAt     string // datetime-local in the event's zone
-	Rate        int
+	On      bool
+	OpensAt string // datetime-local in the event's zone
+	Rate    int
+	// Auto: the room is not turned on but engaged on its own, because more
+	// visitors arrived than the system admits; it lets them through at
+	// AutoRate per minute from AutoSince, until AutoUntil unless arrivals
+	// stay that high.
+	Auto        bool
+	AutoSince   string
+	AutoUntil   string
+	AutoRate    int
 	Queue       int64
 	Admitted    int64
 	Waiting     int64
@@ -33,17 +41,29 @@ func (h *Handler) roomView(ctx context.Context, ev *admit.Event) roomView {
 	if !ev.WaitingRoomOpensAt.IsZero() {
 		v.OpensAt = ev.WaitingRoomOpensAt.In(ev.Location()).Format("2006-01-02T15:04")
 	}
-	if !ev.WaitingRoom || h.room == nil {
+	if h.room == nil {
 		return v
 	}
-	p, err := h.room.Stats(ctx, ev.ID, time.Now(), ev.WaitingRoomOpensAt, v.Rate)
+	now := time.Now()
+	opens, rate := ev.WaitingRoomOpensAt, v.Rate
+	if !ev.WaitingRoom {
+		e, err := h.room.Engagement(ctx, ev.ID)
+		if err != nil || !e.On(now) {
+			return v
+		}
+		const when = "Mon 2 Jan, 15:04:05"
+		v.Auto, v.AutoRate = true, max(e.RatePerMinute, 1)
+		v.AutoSince, v.AutoUntil = e.Since.In(ev.Location()).Format(when), e.Until.In(ev.Location()).Format(when)
+		opens, rate = e.Since, v.AutoRate
+	}
+	p, err := h.room.Stats(ctx, ev.ID, now, opens, rate)
 	if err != nil {
 		v.Unavailable = true
 		return v
 	}
 	v.Queue, v.Admitted = p.Size, min(p.Admitted, p.Size)
 	v.Waiting = v.Queue - v.Admitted
-	minutes := float64(v.Waiting) / float64(v.Rate)
+	minutes := float64(v.Waiting) / float64(rate)
 	v.DrainTime = strconv.FormatFloat(minutes, 'f', 1, 64) + " minutes"
 	return v
 }

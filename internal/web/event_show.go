@@ -2,9 +2,12 @@ package web
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"html/template"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -79,23 +82,26 @@ func (h *Handler) eventShow(c echo.Context) error {
 		}
 		return h.htmlWithToken(c, http.StatusOK, body)
 	}
-	key := "event-page:v2:" + orgSlug + ":" + eventSlug
+	key := "event-page:v3:" + orgSlug + ":" + eventSlug
 	queueURL := "/e/" + orgSlug + "/" + eventSlug + "/queue"
 	now := time.Now()
-	body, ok := h.local.get(key, now)
+	page, ok := h.local.get(key, now)
 	if !ok {
-		if body, ok = h.cache.Get(key); ok {
-			h.local.set(key, body, now)
+		if body, hit := h.cache.Get(key); hit {
+			page, ok = h.local.set(key, body, now), true
 		}
 	}
 	if ok {
-		// A cached page of an event with a waiting room starts with a
-		// marker, so the pass is checked without a database query.
-		if id, ok := roomMarker(body); ok && !h.admitted(c, &admit.Event{ID: id, WaitingRoom: true}) {
-			return c.Redirect(http.StatusSeeOther, queueURL)
+		// A cached page starts with a marker naming the event and whether
+		// its organizer turned the waiting room on, so the pass is checked
+		// (and an arrival counted) without a database query.
+		if id, room, marked := pageMarker(page.body); marked {
+			if !h.admitted(c, &admit.Event{ID: id, WaitingRoom: room}) {
+				return c.Redirect(http.StatusSeeOther, queueURL)
+			}
+			c.Response().Header().Set("X-Cache", "hit")
+			return h.sharedPage(c, page)
 		}
-		c.Response().Header().Set("X-Cache", "hit")
-		return h.htmlWithToken(c, http.StatusOK, body)
 	}
 	ctx := c.Request().Context()
 	ev, err := h.store.FindPublicEvent(ctx, orgSlug, eventSlug)
@@ -105,17 +111,19 @@ func (h *Handler) eventShow(c echo.Context) error {
 	if !h.admitted(c, ev) {
 		return c.Redirect(http.StatusSeeOther, queueURL)
 	}
-	body, err = h.renderEvent(c, orgSlug, ev, nil, nil, "")
+	body, err := h.renderEvent(c, orgSlug, ev, nil, nil, "")
 	if err != nil {
 		return err
 	}
+	marker := pageMarkerPrefix + strconv.FormatInt(ev.ID, 10)
 	if ev.WaitingRoom {
-		body = append([]byte(roomMarkerPrefix+strconv.FormatInt(ev.ID, 10)+"-->\n"), body...)
+		marker += roomMarkerSuffix
 	}
+	body = append([]byte(marker+pageMarkerEnd), body...)
 	h.cache.Set(key, body, h.ttl)
-	h.local.set(key, body, now)
+	page = h.local.set(key, body, now)
 	c.Response().Header().Set("X-Cache", "miss")
-	return h.htmlWithToken(c, http.StatusOK, body)
+	return h.sharedPage(c, page)
 }
 
 // renderEvent renders the event page with the buyer's choices and problems
@@ -210,27 +218,85 @@ func (h *Handler) priceLabel(t *admit.TicketType, ev *admit.Event, dc *admit.Dis
 	return price
 }
 
-const roomMarkerPrefix = "<!--admit-waiting-room:"
+const (
+	pageMarkerPrefix = "<!--admit-event:"
+	roomMarkerSuffix = ":waiting-room"
+	pageMarkerEnd    = "-->\n"
+)
 
-// roomMarker returns the event id a cached page's waiting-room marker
-// names, if it has one.
-func roomMarker(body []byte) (int64, bool) {
-	rest, ok := bytes.CutPrefix(body, []byte(roomMarkerPrefix))
+// pageMarker returns the event id a cached page's marker names and whether
+// the event's organizer turned its waiting room on.
+func pageMarker(body []byte) (id int64, room bool, ok bool) {
+	rest, ok := bytes.CutPrefix(body, []byte(pageMarkerPrefix))
 	if !ok {
-		return 0, false
+		return 0, false, false
 	}
-	end := bytes.Index(rest, []byte("-->"))
+	end := bytes.Index(rest, []byte(pageMarkerEnd))
 	if end < 0 {
-		return 0, false
+		return 0, false, false
 	}
-	id, err := strconv.ParseInt(string(rest[:end]), 10, 64)
-	return id, err == nil
+	text, room := strings.CutSuffix(string(rest[:end]), roomMarkerSuffix)
+	id, err := strconv.ParseInt(text, 10, 64)
+	return id, room, err == nil
+}
+
+// withoutMarker is the part of a cached page that is sent.
+func withoutMarker(body []byte) []byte {
+	if _, _, ok := pageMarker(body); ok {
+		return body[bytes.Index(body, []byte(pageMarkerEnd))+len(pageMarkerEnd):]
+	}
+	return body
+}
+
+// privatePage is the Cache-Control of every page that carries the visitor's
+// CSRF token. Private: a shared cache (a CDN, a company proxy) must never
+// store one, or it would hand one visitor's token to the next; the token
+// per visitor stays, it is what makes the forms safe. No-cache: the browser
+// may keep the page but asks again each time, since availability changes;
+// a page that has not changed costs a 304 and no body. What a CDN can take
+// is everything without a token: /static (public, max-age and an ETag).
+const privatePage = "private, no-cache"
+
+// sharedPage sends a cached page with the visitor's own token, and answers
+// a conditional request that still matches with 304 and no body. The ETag
+// is over the exact bytes sent: the shared page's hash, computed once when
+// the page was cached, combined with the token, so it differs per visitor
+// and a visitor can never be told that another's page is theirs.
+func (h *Handler) sharedPage(c echo.Context, page cachedPage) error {
+	token, _ := c.Get(csrfContextKey).(string)
+	escaped := template.HTMLEscapeString(token)
+	sum := sha256.New()
+	sum.Write(page.sum[:])
+	sum.Write([]byte(escaped))
+	etag := `"` + hex.EncodeToString(sum.Sum(nil)[:16]) + `"`
+	header := c.Response().Header()
+	header.Set("Cache-Control", privatePage)
+	header.Set("ETag", etag)
+	if etagMatches(c.Request().Header.Get("If-None-Match"), etag) {
+		return c.NoContent(http.StatusNotModified)
+	}
+	return c.HTMLBlob(http.StatusOK, bytes.ReplaceAll(withoutMarker(page.body), []byte(csrfPlaceholder), []byte(escaped)))
+}
+
+// etagMatches is If-None-Match's weak comparison of a list of entity tags
+// (or *) against ours.
+func etagMatches(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	for _, t := range strings.Split(header, ",") {
+		if t = strings.TrimSpace(t); t == "*" || strings.TrimPrefix(t, "W/") == etag {
+			return true
+		}
+	}
+	return false
 }
 
 // htmlWithToken writes a page rendered with the CSRF placeholder, putting
 // in the visitor's own token.
 func (h *Handler) htmlWithToken(c echo.Context, status int, body []byte) error {
 	token, _ := c.Get(csrfContextKey).(string)
+	c.Response().Header().Set("Cache-Control", privatePage)
 	return c.HTMLBlob(status, bytes.ReplaceAll(body, []byte(csrfPlaceholder), []byte(template.HTMLEscapeString(token))))
 }
 

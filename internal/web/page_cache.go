@@ -1,6 +1,7 @@
 package web
 
 import (
+	"crypto/sha256"
 	"sync"
 	"time"
 )
@@ -16,25 +17,38 @@ type localCache struct {
 }
 
 type localEntry struct {
-	body    []byte
+	page    cachedPage
 	expires time.Time
+}
+
+// cachedPage is a rendered page shared by every visitor, with the hash of
+// its bytes: computed once when the page enters this process, so that a
+// response's ETag costs only a hash of the visitor's token.
+type cachedPage struct {
+	body []byte
+	sum  [sha256.Size]byte
+}
+
+func newCachedPage(body []byte) cachedPage {
+	return cachedPage{body: body, sum: sha256.Sum256(body)}
 }
 
 func newLocalCache(ttl time.Duration, max int) *localCache {
 	return &localCache{ttl: ttl, max: max, entries: map[string]localEntry{}}
 }
 
-func (l *localCache) get(key string, now time.Time) ([]byte, bool) {
+func (l *localCache) get(key string, now time.Time) (cachedPage, bool) {
 	l.mu.RLock()
 	e, ok := l.entries[key]
 	l.mu.RUnlock()
 	if !ok || now.After(e.expires) {
-		return nil, false
+		return cachedPage{}, false
 	}
-	return e.body, true
+	return e.page, true
 }
 
-func (l *localCache) set(key string, body []byte, now time.Time) {
+func (l *localCache) set(key string, body []byte, now time.Time) cachedPage {
+	page := newCachedPage(body)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.entries) >= l.max {
@@ -42,5 +56,6 @@ func (l *localCache) set(key string, body []byte, now time.Time) {
 		// entries live a second anyway.
 		l.entries = map[string]localEntry{}
 	}
-	l.entries[key] = localEntry{body: body, expires: now.Add(l.ttl)}
+	l.entries[key] = localEntry{page: page, expires: now.Add(l.ttl)}
+	return page
 }

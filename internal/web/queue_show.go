@@ -43,12 +43,15 @@ func (h *Handler) queueShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// A room that engaged on its own is the same queue: it opened when it
+	// engaged and lets visitors through at the automatic rate.
+	ev = h.checkout.Room(c.Request().Context(), ev)
 	eventURL := "/e/" + orgSlug + "/" + eventSlug
 	if !ev.WaitingRoom {
 		return c.Redirect(http.StatusSeeOther, eventURL)
 	}
 	visitor := buyerID(c)
-	if ck, err := c.Cookie(checkout.PassCookie(ev.ID)); err == nil && h.checkout.Admitted(ev, visitor, ck.Value) {
+	if ck, err := c.Cookie(checkout.PassCookie(ev.ID)); err == nil && h.checkout.Admitted(c.Request().Context(), ev, visitor, ck.Value) {
 		return c.Redirect(http.StatusSeeOther, eventURL)
 	}
 	now := h.now()
@@ -84,12 +87,13 @@ func (h *Handler) queueShow(c echo.Context) error {
 	return h.html(c, http.StatusOK, "queue", page)
 }
 
-// admitted reports whether the request carries a pass for the event (always
-// true without a waiting room).
+// admitted reports whether the request may see the event's tickets: always
+// without a waiting room, otherwise with a pass (see checkout.Admitted; a
+// visitor without one counts towards engaging the room on its own).
 func (h *Handler) admitted(c echo.Context, ev *admit.Event) bool {
-	if !ev.WaitingRoom {
-		return true
+	var pass string
+	if ck, err := c.Cookie(checkout.PassCookie(ev.ID)); err == nil {
+		pass = ck.Value
 	}
-	ck, err := c.Cookie(checkout.PassCookie(ev.ID))
-	return err == nil && h.checkout.Admitted(ev, buyerID(c), ck.Value)
+	return h.checkout.Admitted(c.Request().Context(), ev, buyerID(c), pass)
 }

@@ -18,7 +18,9 @@ const (
 // Register adds every route of the web surface to e.
 func (h *Handler) Register(e *echo.Echo) {
 	static := http.StripPrefix("/static/", http.FileServer(staticFS()))
-	e.GET("/static/*", echo.WrapHandler(static), cacheFor(time.Hour))
+	// Static files carry no token: any cache, a CDN included, may keep
+	// them for an hour and revalidate them by ETag.
+	e.GET("/static/*", echo.WrapHandler(static), cacheFor(time.Hour), withETag(staticETags()))
 
 	pages := e.Group("", server.CSRF(h.secure), h.identifyBuyer)
 	pages.GET("/", h.home)
