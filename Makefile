@@ -8,7 +8,7 @@ BIN := bin/admit
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: run test stop build stack vet
+.PHONY: run test stop build stack vet ha ha-down faults
 
 build:
 	@$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/admit
@@ -25,3 +25,15 @@ test: stack
 
 stop:
 	@scripts/stack down
+
+# The paired (high-availability) stack on loopback addresses: scripts/ha.
+ha: build
+	@scripts/ha up
+
+ha-down:
+	@scripts/ha down
+
+# The fault test: each component killed in turn under load, then the
+# invariants checked (scripts/faults; FAULTS_FLAGS=-quick for a short run).
+faults: ha
+	@scripts/faults $(FAULTS_FLAGS)
