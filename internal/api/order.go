@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"net/http"
@@ -110,10 +111,10 @@ func (h *Handler) orderCreate(c echo.Context) error {
 	}
 	status, resp := h.placeOrder(c, hd, body)
 	if status >= 500 {
-		if err := h.store.AbandonIdempotent(ctx, k); err != nil {
+		if err := h.store.AbandonIdempotent(context.WithoutCancel(ctx), k); err != nil {
 			server.LoggerFrom(ctx).Error("releasing idempotency key failed", "err", err)
 		}
-	} else if err := h.store.FinishIdempotent(ctx, k, status, resp); err != nil {
+	} else if err := h.store.FinishIdempotent(context.WithoutCancel(ctx), k, status, resp); err != nil {
 		return err
 	}
 	return c.JSONBlob(status, resp)

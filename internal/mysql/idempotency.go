@@ -25,7 +25,11 @@ type IdempotencyKey struct {
 
 // abandonedAfter is how long a claimed key may stay without a response
 // before a repeat may take it over (its first request died mid-way).
-const abandonedAfterSeconds = 60
+// Past the server's 30 s write timeout no answer can reach the client; a
+// first request still running then (it cannot be, but if) is harmless: the
+// changes behind keys are guarded on their own (one order per hold, a paid
+// order is paid once, a voided ticket is void).
+const abandonedAfterSeconds = 30
 
 // BeginIdempotent claims k for a request whose body hashes to hash. It
 // returns the stored response if the request already completed; EKEYREUSED
@@ -79,18 +83,26 @@ func (d *DB) BeginIdempotent(ctx context.Context, k IdempotencyKey, hash []byte)
 // FinishIdempotent stores the response for k's repeats.
 func (d *DB) FinishIdempotent(ctx context.Context, k IdempotencyKey, status int, body []byte) (err error) {
 	defer wrap(&err, "DB.FinishIdempotent")
-	_, err = d.db.ExecContext(ctx, `UPDATE idempotency_keys SET response_status = ?, response_body = ?
-		WHERE organization_id = ? AND scope = ? AND idempotency_key = ?`, status, body, k.OrganizationID, k.Scope, k.Key)
-	return err
+	// The request's change is made: storing its answer rides out a
+	// failover, so the client gets that answer and its retries replay it.
+	return settle(ctx, func(ctx context.Context) error {
+		_, err := d.db.ExecContext(ctx, `UPDATE idempotency_keys SET response_status = ?, response_body = ?
+			WHERE organization_id = ? AND scope = ? AND idempotency_key = ?`, status, body, k.OrganizationID, k.Scope, k.Key)
+		return err
+	})
 }
 
 // AbandonIdempotent releases k after a failure the client may retry (a 5xx):
 // nothing is stored, so a repeat runs again.
 func (d *DB) AbandonIdempotent(ctx context.Context, k IdempotencyKey) (err error) {
 	defer wrap(&err, "DB.AbandonIdempotent")
-	_, err = d.db.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE organization_id = ? AND scope = ? AND idempotency_key = ?
-		AND response_status IS NULL`, k.OrganizationID, k.Scope, k.Key)
-	return err
+	// The failure was often MySQL failing over: releasing the key waits it
+	// out, so the client's retry is not refused as "in progress".
+	return settle(ctx, func(ctx context.Context) error {
+		_, err := d.db.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE organization_id = ? AND scope = ? AND idempotency_key = ?
+			AND response_status IS NULL`, k.OrganizationID, k.Scope, k.Key)
+		return err
+	})
 }
 
 // DeleteOldIdempotencyKeys removes keys older than two days (they are kept

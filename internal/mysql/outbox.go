@@ -78,13 +78,19 @@ func (d *DB) FindOutbox(ctx context.Context, id int64) (row *OutboxRow, err erro
 // it): the caller's effect was a duplicate.
 func (d *DB) CompleteOutbox(ctx context.Context, id int64, result string) (first bool, err error) {
 	defer wrap(&err, "DB.CompleteOutbox(%d)", id)
-	res, err := d.db.ExecContext(ctx, `UPDATE outbox SET done_at = NOW(6), result = ?, attempts = attempts + 1, last_error = ''
-		WHERE id = ? AND done_at IS NULL`, truncate(result, 255), id)
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	// The effect has happened: recording it rides out a failover rather
+	// than leave the row to be done again.
+	err = settle(ctx, func(ctx context.Context) error {
+		res, err := d.db.ExecContext(ctx, `UPDATE outbox SET done_at = NOW(6), result = ?, attempts = attempts + 1, last_error = ''
+			WHERE id = ? AND done_at IS NULL`, truncate(result, 255), id)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		first = first || n == 1
+		return err
+	})
+	return first, err
 }
 
 // FailOutbox records a failed attempt; the queue retries it.

@@ -1,0 +1,133 @@
+package mysql_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"io"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	gomysql "github.com/go-sql-driver/mysql"
+
+	"github.com/admithq/admit/internal/mysql"
+	"github.com/admithq/admit/internal/mysqltest"
+)
+
+// cutProxy forwards TCP connections to a server until cut: then it drops
+// every connection and hangs up on new ones, as a database failing over
+// looks to its clients, until healed.
+type cutProxy struct {
+	ln    net.Listener
+	to    string
+	mu    sync.Mutex
+	cut   bool
+	conns []net.Conn
+}
+
+func mustCutProxy(tb testing.TB, to string) *cutProxy {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := &cutProxy{ln: ln, to: to}
+	tb.Cleanup(func() { ln.Close(); p.setCut(true) })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			p.mu.Lock()
+			if p.cut {
+				p.mu.Unlock()
+				c.Close()
+				continue
+			}
+			s, err := net.Dial("tcp", to)
+			if err != nil {
+				p.mu.Unlock()
+				c.Close()
+				continue
+			}
+			p.conns = append(p.conns, c, s)
+			p.mu.Unlock()
+			go func() { io.Copy(s, c); s.Close() }()
+			go func() { io.Copy(c, s); c.Close() }()
+		}
+	}()
+	return p
+}
+
+func (p *cutProxy) setCut(cut bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = cut
+	if cut {
+		for _, c := range p.conns {
+			c.Close()
+		}
+		p.conns = nil
+	}
+}
+
+// TestRecordingRidesOutAnOutage: the writes that record an effect which
+// already happened (an email SES accepted, the answer an API client got)
+// wait out a short database outage instead of failing, which would send the
+// email again or leave the client's retries refused as "in progress".
+func TestRecordingRidesOutAnOutage(t *testing.T) {
+	ctx := context.Background()
+	cfg, err := gomysql.ParseDSN(mysqltest.MustDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := mustCutProxy(t, cfg.Addr)
+	cfg.Addr = proxy.ln.Addr().String()
+	db, err := mysql.Open(cfg.FormatDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	res, err := db.SQL().Exec(`INSERT INTO outbox (kind, payload) VALUES ('email.order_confirmation', '{}')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outboxID, _ := res.LastInsertId()
+	key := mysql.IdempotencyKey{OrganizationID: 1, Scope: "test", Key: "k1"}
+	hash := sha256.Sum256([]byte("request"))
+	if stored, err := db.BeginIdempotent(ctx, key, hash[:]); err != nil || stored != nil {
+		t.Fatalf("claiming the key: %v, %v", stored, err)
+	}
+
+	proxy.setCut(true)
+	heal := time.AfterFunc(1500*time.Millisecond, func() { proxy.setCut(false) })
+	defer heal.Stop()
+	began := time.Now()
+	var wg sync.WaitGroup
+	var first bool
+	var completeErr, finishErr error
+	wg.Add(2)
+	go func() { defer wg.Done(); first, completeErr = db.CompleteOutbox(ctx, outboxID, "ses-message-id") }()
+	go func() { defer wg.Done(); finishErr = db.FinishIdempotent(ctx, key, 201, []byte(`{"ok":true}`)) }()
+	wg.Wait()
+	if completeErr != nil || !first {
+		t.Errorf("recording the sent email across the outage: first %v, %v", first, completeErr)
+	}
+	if finishErr != nil {
+		t.Errorf("storing the answer across the outage: %v", finishErr)
+	}
+	if waited := time.Since(began); waited < time.Second {
+		t.Errorf("returned after %v, before the database was back", waited)
+	}
+	stored, err := db.BeginIdempotent(ctx, key, hash[:])
+	if err != nil || stored == nil || stored.Status != 201 {
+		t.Errorf("a retry of the key: %+v, %v; want the stored 201", stored, err)
+	}
+	var result string
+	db.SQL().QueryRow(`SELECT result FROM outbox WHERE id = ? AND done_at IS NOT NULL`, outboxID).Scan(&result)
+	if result != "ses-message-id" {
+		t.Errorf("outbox row result %q, want it recorded as done", result)
+	}
+}
