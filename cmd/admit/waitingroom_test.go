@@ -243,3 +243,55 @@ func TestWaitingRoomEngagesAutomatically(t *testing.T) {
 		t.Errorf("queue after the room disengaged: %d %s, want a redirect to the event", st, loc)
 	}
 }
+
+// TestQueueRefreshesWhenTheTurnIsDue: the queue page asks the browser back
+// when the visitor's turn is due (within ten seconds), so the front of the
+// queue arrives spread as the room lets it through instead of all together
+// on the next ten-second tick; further back it asks every ten seconds.
+func TestQueueRefreshesWhenTheTurnIsDue(t *testing.T) {
+	ctx := context.Background()
+	dsn := mysqltest.MustDSN(t)
+	getenv := testEnv(t, dsn, nil)
+	mustRun(t, getenv, "demo")
+	db, _ := mysql.Open(dsn)
+	defer db.Close()
+	org, _ := db.FindOrganizationBySlug(ctx, "demo")
+	ev, _ := db.FindEventBySlug(ctx, org.ID, "gophersummit")
+	// One visitor a second from now on.
+	if _, err := db.SQL().Exec(`UPDATE events SET waiting_room = TRUE, waiting_room_opens_at = NOW(6), waiting_room_rate = 60 WHERE id = ?`, ev.ID); err != nil {
+		t.Fatal(err)
+	}
+	base, _ := mustServe(t, getenv)
+	var refreshes []int
+	for range 15 {
+		v := newVisitor(t, base)
+		resp, err := v.client.Get(base + "/e/demo/gophersummit/queue")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			continue // let through already
+		}
+		n, err := strconv.Atoi(resp.Header.Get("Refresh"))
+		if err != nil {
+			t.Fatalf("Refresh %q: %v", resp.Header.Get("Refresh"), err)
+		}
+		refreshes = append(refreshes, n)
+	}
+	if len(refreshes) < 12 {
+		t.Fatalf("only %d of 15 visitors queued", len(refreshes))
+	}
+	if refreshes[0] > 3 {
+		t.Errorf("the first queued visitor is asked back in %d s, want within 3 (their turn is about a second away)", refreshes[0])
+	}
+	if last := refreshes[len(refreshes)-1]; last != 10 {
+		t.Errorf("a visitor a dozen places back is asked back in %d s, want 10", last)
+	}
+	for i := 1; i < len(refreshes); i++ {
+		if refreshes[i] < refreshes[i-1] {
+			t.Errorf("refresh intervals %v: a later visitor is asked back sooner", refreshes)
+			break
+		}
+	}
+}

@@ -68,6 +68,9 @@ type Handler struct {
 	offline  string
 	queue    Queue
 	local    *localCache
+	// events keeps the queue page's event lookups for a second: every
+	// visitor in the queue asks again every few seconds.
+	events *eventCache
 }
 
 // New parses the templates and returns the handler; a broken template is an
@@ -82,7 +85,8 @@ func New(o Options) (*Handler, error) {
 	}
 	return &Handler{store: o.Store, cache: o.Cache, checkout: o.Checkout, ttl: o.PageCacheTTL, logger: o.Logger, now: o.Now,
 		pages: pages, secure: o.SecureCookies, offline: o.OfflineInstructions, queue: o.Queue,
-		local: newLocalCache(min(time.Second, max(o.PageCacheTTL, time.Millisecond)), 1000)}, nil
+		local:  newLocalCache(min(time.Second, max(o.PageCacheTTL, time.Millisecond)), 1000),
+		events: &eventCache{ttl: min(time.Second, max(o.PageCacheTTL, time.Millisecond)), entries: map[string]eventEntry{}}}, nil
 }
 
 // basePage is embedded in every page's data.

@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"sync"
 	"time"
+
+	"github.com/admithq/admit/internal/admit"
 )
 
 // localCache keeps rendered pages in this process for a second in front of
@@ -58,4 +60,40 @@ func (l *localCache) set(key string, body []byte, now time.Time) cachedPage {
 	}
 	l.entries[key] = localEntry{page: page, expires: now.Add(l.ttl)}
 	return page
+}
+
+// eventCache keeps public events looked up by slug for a moment, like
+// localCache does rendered pages.
+type eventCache struct {
+	mu      sync.Mutex
+	ttl     time.Duration
+	entries map[string]eventEntry
+}
+
+type eventEntry struct {
+	ev      admit.Event
+	expires time.Time
+}
+
+// find returns the event from the cache or from load; a copy, so callers
+// may change it.
+func (e *eventCache) find(key string, now time.Time, load func() (*admit.Event, error)) (*admit.Event, error) {
+	e.mu.Lock()
+	if en, ok := e.entries[key]; ok && now.Before(en.expires) {
+		e.mu.Unlock()
+		ev := en.ev
+		return &ev, nil
+	}
+	e.mu.Unlock()
+	ev, err := load()
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	if len(e.entries) >= 1000 {
+		e.entries = map[string]eventEntry{}
+	}
+	e.entries[key] = eventEntry{ev: *ev, expires: now.Add(e.ttl)}
+	e.mu.Unlock()
+	return ev, nil
 }

@@ -39,7 +39,9 @@ func (h *Handler) queueShow(c echo.Context) error {
 	if !admit.ValidSlug(orgSlug) || !admit.ValidSlug(eventSlug) {
 		return admit.Errorf(admit.ENOTFOUND, "Event not found.")
 	}
-	ev, err := h.store.FindPublicEvent(c.Request().Context(), orgSlug, eventSlug)
+	ev, err := h.events.find(orgSlug+"/"+eventSlug, h.now(), func() (*admit.Event, error) {
+		return h.store.FindPublicEvent(c.Request().Context(), orgSlug, eventSlug)
+	})
 	if err != nil {
 		return err
 	}
@@ -61,6 +63,7 @@ func (h *Handler) queueShow(c echo.Context) error {
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	c.Response().Header().Set("Refresh", "10")
+	rate := max(ev.WaitingRoomRate, 1)
 	place, err := h.queue.Visit(c.Request().Context(), ev.ID, visitor, now, ev.WaitingRoomOpensAt, max(ev.WaitingRoomRate, 1))
 	if err != nil {
 		h.logger.Warn("waiting room unavailable; admitting nobody", "event", ev.ID, "err", err)
@@ -75,7 +78,16 @@ func (h *Handler) queueShow(c echo.Context) error {
 	}
 	page.Position = place.Ahead() + 1
 	page.Waiting = place.Size
-	minutes := float64(place.Ahead()) / float64(max(ev.WaitingRoomRate, 1))
+	minutes := float64(place.Ahead()) / float64(rate)
+	// Come back when your turn is due, if that is within ten seconds: the
+	// visitors at the front then arrive spread as the room lets them
+	// through, not all together on the next ten-second tick.
+	wait := time.Until(ev.WaitingRoomOpensAt)
+	if wait < 0 {
+		wait = 0
+	}
+	wait += time.Duration(float64(place.Ahead()+1) / float64(rate) * float64(time.Minute))
+	c.Response().Header().Set("Refresh", strconv.Itoa(min(max(int(wait/time.Second)+1, 1), 10)))
 	switch {
 	case page.OpensAt != "":
 		page.ETA = "Your place is kept; the queue moves once the sale opens."
