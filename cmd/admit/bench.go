@@ -21,7 +21,8 @@ import (
 const benchSummary = `Benchmark an on-sale: buyers view the event page, hold and order, against a
 running admit (-url), then the same buyers in-process against the same MySQL with
 the strategies peers use (-strategies), and this machine's ceilings (-limits).
-It checks the invariants from the database at the end.
+It checks the invariants from the database at the end. With -room the event's
+waiting room is on and the HTTP buyers queue first, as browsers do.
 
   admit bench onsale [flags]`
 
@@ -43,6 +44,8 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	rate := fs.Float64("rate", 500, "steady: buyers per second")
 	concurrency := fs.Int("concurrency", 256, "buyers in flight at once")
 	strategies := fs.String("strategies", "admit,row,event-lock", "in-process strategies to compare on the same MySQL: admit, row, event-lock (empty: none)")
+	room := fs.Int("room", 0, "HTTP run: turn the event's waiting room on, opening at the start, letting this many buyers through per minute; buyers queue as browsers do (0: off)")
+	roomPoll := fs.Duration("room-poll", 0, "with -room: how often a queueing buyer asks again (0: as the queue page's Refresh header says)")
 	paid := fs.Bool("paid", false, "order with offline payment instead of free tickets")
 	limits := fs.Bool("limits", false, "measure this machine's ceilings in the same run")
 	jsonPath := fs.String("json", "", "write the report as JSON to this file")
@@ -55,6 +58,12 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
+	}
+	if *room < 0 {
+		return errors.New("-room must be 0 (off) or a number of buyers per minute")
+	}
+	if *room > 0 && *url == "" {
+		return errors.New("-room needs the HTTP run (-url)")
 	}
 	var cfgArgs []string
 	fs.Visit(func(f *flag.Flag) {
@@ -111,8 +120,16 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 		fmt.Fprintf(env.stderr, "bench: running %s...\n", name)
 		var res *bench.Result
 		if name == "http" {
+			if *room > 0 {
+				// Open as the buyers start: a meter running before would
+				// let the first ones through without queueing.
+				if _, err := bench.OpenRoom(ctx, d.db, d.redis, cfg.RedisPrefix, fixture, *room); err != nil {
+					return err
+				}
+			}
 			res = bench.RunHTTP(ctx, bench.HTTPOptions{BaseURL: strings.TrimRight(*url, "/"), Org: fixture.Org.Slug, Event: fixture.Event.Slug,
-				TicketTypeID: fixture.Types[name].ID, Buyers: *buyers, Concurrency: *concurrency, Profile: prof, Paid: *paid})
+				TicketTypeID: fixture.Types[name].ID, Buyers: *buyers, Concurrency: *concurrency, Profile: prof, Paid: *paid,
+				Room: *room, Poll: *roomPoll})
 		} else {
 			res = bench.RunLedger(ctx, bench.LedgerOptions{Strategy: name, DB: d.db, Gate: gate, Event: fixture.Event,
 				TicketTypeID: fixture.Types[name].ID, Buyers: *buyers, Concurrency: *concurrency, Profile: prof, Locks: locks.SQL()})
@@ -128,7 +145,7 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 			return err
 		}
 		report.Limits = &l
-		if *url != "" {
+		if *url != "" && *room == 0 { // with the room on, the page sends visitors without a pass to the queue
 			report.CachedPage = bench.HTTPRate(3*time.Second, 64, strings.TrimRight(*url, "/")+"/e/"+fixture.Org.Slug+"/"+fixture.Event.Slug)
 		}
 	}

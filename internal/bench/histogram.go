@@ -17,6 +17,7 @@ import (
 type Latency struct {
 	mu      sync.Mutex
 	h       *hdrhistogram.Histogram
+	highest int64 // µs; longer observations are recorded as this
 	start   time.Time
 	seconds map[int]*second
 }
@@ -28,22 +29,26 @@ type second struct {
 
 // NewLatency returns an empty recorder whose time series starts at start.
 func NewLatency(start time.Time) *Latency {
-	return &Latency{h: hdrhistogram.New(1, 60_000_000, 3), start: start, seconds: map[int]*second{}}
+	return newLatencyUpTo(start, time.Minute)
+}
+
+// newLatencyUpTo is NewLatency for observations up to highest (such as a
+// waiting room's queue, which may take many minutes).
+func newLatencyUpTo(start time.Time, highest time.Duration) *Latency {
+	return &Latency{h: hdrhistogram.New(1, highest.Microseconds(), 3), highest: highest.Microseconds(), start: start, seconds: map[int]*second{}}
 }
 
 // Record adds one observation that ended at end.
 func (l *Latency) Record(d time.Duration, end time.Time) {
 	us := d.Microseconds()
-	if us < 1 {
-		us = 1
-	}
+	us = min(max(us, 1), l.highest)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.h.RecordValue(us)
 	s := int(end.Sub(l.start) / time.Second)
 	sec := l.seconds[s]
 	if sec == nil {
-		sec = &second{h: hdrhistogram.New(1, 60_000_000, 3)}
+		sec = &second{h: hdrhistogram.New(1, l.highest, 3)}
 		l.seconds[s] = sec
 	}
 	sec.n++

@@ -53,6 +53,7 @@ type Result struct {
 	Outcomes     Outcomes           `json:"outcomes"`
 	Steps        map[string]Summary `json:"steps"`
 	Series       map[string][]Point `json:"series"`
+	Room         *RoomResult        `json:"waiting_room,omitempty"`
 	FirstError   string             `json:"first_error,omitempty"`
 	// References of the orders buyers were told succeeded, for the checks.
 	References []string `json:"-"`
@@ -67,6 +68,15 @@ type HTTPOptions struct {
 	Concurrency  int
 	Profile      Profile
 	Paid         bool
+	// Room is the admission rate per minute of the event's waiting room,
+	// which the caller turned on (OpenRoom); 0: no room. With it every
+	// buyer is a browser in the queue (see roomRun.buy), and Concurrency
+	// bounds only the buyers holding and ordering, not those waiting.
+	Room int
+	// Poll is how often a queueing buyer asks again; 0: as the queue
+	// page's Refresh header says, as a browser does (every second if it
+	// says nothing).
+	Poll time.Duration
 }
 
 // RunHTTP plays buyers against admit's pages and checkout API: each views
@@ -79,6 +89,11 @@ func RunHTTP(ctx context.Context, o HTTPOptions) *Result {
 	start := time.Now()
 	page, hold, order := NewLatency(start), NewLatency(start), NewLatency(start)
 	res := &Result{Strategy: "admit (HTTP)", Buyers: o.Buyers}
+	var room *roomRun
+	if o.Room > 0 {
+		res.Strategy = "admit (HTTP, room)"
+		room = newRoomRun(start, o.Room)
+	}
 	var mu sync.Mutex
 	sem := make(chan struct{}, o.Concurrency)
 	var wg sync.WaitGroup
@@ -92,12 +107,20 @@ func RunHTTP(ctx context.Context, o HTTPOptions) *Result {
 		if ctx.Err() != nil {
 			break
 		}
-		sem <- struct{}{}
+		if room == nil {
+			sem <- struct{}{}
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer func() { <-sem }()
-			ref, outcome, err := buyHTTP(ctx, client, o, i, page, hold, order)
+			var ref, outcome string
+			var err error
+			if room != nil {
+				ref, outcome, err = room.buy(ctx, transport, o, i, sem, page, hold, order)
+			} else {
+				ref, outcome, err = buyHTTP(ctx, client, o, i, page, hold, order)
+				<-sem
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			switch outcome {
@@ -123,6 +146,11 @@ func RunHTTP(ctx context.Context, o HTTPOptions) *Result {
 	res.Seconds = time.Since(start).Seconds()
 	res.Steps = map[string]Summary{"page": page.Summary(), "hold": hold.Summary(), "order": order.Summary()}
 	res.Series = map[string][]Point{"hold": hold.Series(), "order": order.Series()}
+	if room != nil {
+		res.Room = room.result()
+		res.Steps["queue"], res.Steps["queue_page"] = room.queue.Summary(), room.poll.Summary()
+		res.Series["queue"] = room.queue.Series()
+	}
 	res.OrdersPerSec = float64(res.Outcomes.Ordered) / res.Seconds
 	res.HoldsPerSec = float64(hold.Summary().Count) / res.Seconds
 	return res
@@ -136,6 +164,13 @@ func buyHTTP(ctx context.Context, client *http.Client, o HTTPOptions, i int, pag
 	}
 	t1 := time.Now()
 	page.Record(t1.Sub(t0), t1)
+	return holdAndOrder(ctx, client, o, i, hold, order)
+}
+
+// holdAndOrder holds a ticket through the checkout API and orders it,
+// recording both steps.
+func holdAndOrder(ctx context.Context, client *http.Client, o HTTPOptions, i int, hold, order *Latency) (string, string, error) {
+	t1 := time.Now()
 	body := fmt.Sprintf(`{"items":[{"ticket_type_id":%d,"quantity":1}]}`, o.TicketTypeID)
 	st, b, err := do(ctx, client, "POST", o.BaseURL+"/api/checkout/v1/events/"+o.Org+"/"+o.Event+"/holds", []byte(body), nil)
 	t2 := time.Now()

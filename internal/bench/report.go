@@ -38,6 +38,21 @@ func (r *Report) WriteTable(w io.Writer) {
 			res.Outcomes.Ordered, res.Outcomes.SoldOut, res.Outcomes.RateLimited, res.Outcomes.Errors, res.Outcomes.Status5xx, h.P50, h.P99, o.P50, o.P99)
 	}
 	tw.Flush()
+	for _, res := range r.Results {
+		if rm := res.Room; rm != nil {
+			q, qp, h := res.Steps["queue"], res.Steps["queue_page"], res.Steps["hold"]
+			fmt.Fprintf(w, "\nwaiting room (%s): %d/min configured, %d of %d buyers admitted at %.0f/min (10th to 90th percentile of admissions; %.0f/min from opening to the last); at most %d in one second\n",
+				res.Strategy, rm.RatePerMinute, rm.Admitted, rm.Arrived, rm.AdmittedPerMinute, rm.OverallPerMinute, rm.PeakPerSecond)
+			if rm.ArrivalsPerSecond > 0 {
+				fmt.Fprintf(w, "  arrivals %.0f/s over %.1f/s admitted = %.1fx overload\n", rm.ArrivalsPerSecond, float64(rm.RatePerMinute)/60, rm.Overload)
+			} else {
+				fmt.Fprintf(w, "  all %d arrived at once: %.0f s of admissions\n", rm.Arrived, float64(rm.Arrived)/(float64(rm.RatePerMinute)/60))
+			}
+			fmt.Fprintf(w, "  queue (arrival to admission) p50 %.1f s, p99 %.1f s, max %.1f s; queue page p50 %.1f ms, p99 %.1f ms (%d requests, %d unavailable)\n",
+				q.P50/1000, q.P99/1000, q.Max/1000, qp.P50, qp.P99, rm.Polls, rm.Unavailable)
+			fmt.Fprintf(w, "  admitted buyers' hold p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms (%d holds)\n", h.P50, h.P90, h.P99, h.Max, h.Count)
+		}
+	}
 	byName := map[string]*Result{}
 	for _, res := range r.Results {
 		byName[res.Strategy] = res
