@@ -86,10 +86,10 @@ func (e *phaseEnv) active() []Phase {
 }
 
 // DefaultPhases is the full schedule.
-var DefaultPhases = []string{"haproxy1", "app1", "worker1", "mysql1", "redis-primary", "memcached1", "ses", "mysql1-latency", "mysql1-cut"}
+var DefaultPhases = []string{"haproxy1", "app1", "worker1", "mysql-writer", "redis-primary", "memcached1", "ses", "mysql1-latency", "mysql1-cut"}
 
 // components scripts/ha can kill and restore.
-var components = []string{"haproxy1", "haproxy2", "app1", "app2", "worker1", "worker2", "mysql1", "mysql2", "garbd",
+var components = []string{"haproxy1", "haproxy2", "app1", "app2", "worker1", "worker2", "mysql-writer", "mysql1", "mysql2", "garbd",
 	"redis-primary", "memcached1", "memcached2", "ses", "stripe-mock", "toxiproxy"}
 
 // PhaseNames lists every phase name Phases accepts.
@@ -154,8 +154,8 @@ func phase(name string) (Phase, bool) {
 			env.mail.Lost(from.Add(-3*time.Second), time.Now().Add(time.Second))
 			return err
 		}
-	case name == "mysql1":
-		p.Description = "kill mysql1, the node taking writes (HAProxy sends writes to mysql2)"
+	case name == "mysql-writer":
+		p.Description = "kill the MySQL node taking writes (HAProxy sends them to the other)"
 	case name == "redis-primary":
 		p.Description = "kill the Redis primary (Sentinel promotes the replica)"
 	}

@@ -26,7 +26,7 @@ TOXIPROXY_VERSION=v2.5.0
 TOXIPROXY_BIN="$BIN_DIR/toxiproxy-server"
 
 # Addresses: one loopback address per "host". Others depend on these.
-LB1=127.0.0.11 LB2=127.0.0.12 LB_HTTP_PORT=18080 LB_MYSQL_PORT=13307 LB_STATS_PORT=18404
+LB1=127.0.0.11 LB2=127.0.0.12 LB_HTTP_PORT=18080 LB_MYSQL_PORT=13307 LB_STATS_PORT=18404 LB_PEER_PORT=18405
 APP1=127.0.0.21 APP2=127.0.0.22 APP_PORT=18081
 DB1=127.0.0.31 DB2=127.0.0.32 GARBD=127.0.0.33 DB_PORT=13306 DB_CHECK_PORT=9200
 REDIS1=127.0.0.41 REDIS2=127.0.0.42 REDIS3=127.0.0.43 REDIS_PORT=16379 SENTINEL_PORT=26379
@@ -141,7 +141,10 @@ is_ours() {
   [[ -d /proc/$pid ]] || return 0
   mapfile -d '' args <"/proc/$pid/cmdline" 2>/dev/null || return 1
   marker=$(marker_of "$c")
-  [[ " ${args[*]-} " == *"$marker"* ]]
+  # Or its own directory under var/ha, as in the command line it was
+  # started with: Redis rewrites its process title to the marker only a
+  # moment after it starts.
+  [[ " ${args[*]-} " == *"$marker"* || " ${args[*]-} " == *"$HA/$c/"* ]]
 }
 
 # Print the pid recorded for component $1 if that process is alive and ours.
