@@ -65,7 +65,9 @@ func runWorker(ctx context.Context, env *environment, args []string) error {
 		Exports:      &jobs.Exporter{Store: d.db, Storage: exportFiles, Logger: logger},
 		Webhooks:     hooks,
 	})
-	relay := &jobs.Relay{Store: d.db, Queue: queue, Logger: logger, RedeliverAfter: cfg.OutboxRedeliverAfter}
+	inspector := asynq.NewInspector(redisOpt)
+	defer inspector.Close()
+	relay := &jobs.Relay{Store: d.db, Queue: queue, Logger: logger, RedeliverAfter: cfg.OutboxRedeliverAfter, Tasks: inspector}
 	relayCtx, stopRelay := context.WithCancel(ctx)
 	defer stopRelay()
 	go relay.Run(relayCtx, 200*time.Millisecond)

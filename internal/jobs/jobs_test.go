@@ -145,13 +145,14 @@ func (f *fixture) startWorker(tb testing.TB, redeliverAfter time.Duration) {
 	w.Handle(jobs.TypeOutbox, &jobs.Outbox{Store: f.db, Emails: renderer, Refunds: f.co, BaseURL: "http://admit.test",
 		MailFrom: "Admit <tickets@admit.test>", Instructions: "Pay at the door.", Logger: f.logger,
 		Mailer: email.NewSES(email.SESOptions{Region: "us-east-1", Endpoint: f.ses, AccessKey: "local", SecretKey: "local"})})
-	relay := &jobs.Relay{Store: f.db, Queue: queue, Logger: f.logger, RedeliverAfter: redeliverAfter}
+	inspector := asynq.NewInspector(opt)
+	relay := &jobs.Relay{Store: f.db, Queue: queue, Logger: f.logger, RedeliverAfter: redeliverAfter, Tasks: inspector}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); w.Run(ctx) }()
 	go func() { defer wg.Done(); relay.Run(ctx, 100*time.Millisecond) }()
-	tb.Cleanup(func() { cancel(); wg.Wait(); queue.Close() })
+	tb.Cleanup(func() { cancel(); wg.Wait(); queue.Close(); inspector.Close() })
 }
 
 // waitForEmails waits until the SES store holds want emails for this test.
@@ -172,6 +173,41 @@ func (f *fixture) undone(tb testing.TB) int {
 	var n int
 	f.db.SQL().QueryRow(`SELECT COUNT(*) FROM outbox WHERE done_at IS NULL`).Scan(&n)
 	return n
+}
+
+// TestRelayReplacesAGivenUpTask: a side effect whose task asynq archived
+// (gave up on, as after a worker read its row from a database node that
+// did not have it yet) while the row is not done is handed over again and
+// happens, once.
+func TestRelayReplacesAGivenUpTask(t *testing.T) {
+	f := mustFixture(t)
+	f.mustOrders(t, 1)
+	var id int64
+	f.db.SQL().QueryRow(`SELECT id FROM outbox WHERE kind = 'email.order_confirmation'`).Scan(&id)
+	opt := asynq.RedisClientOpt{Addr: "127.0.0.1:16379", DB: redisDB}
+	client, inspector := asynq.NewClient(opt), asynq.NewInspector(opt)
+	defer client.Close()
+	defer inspector.Close()
+	queue, taskID := jobs.QueueFor("email.order_confirmation"), jobs.TaskID(id)
+	inspector.DeleteTask(queue, taskID) // from an earlier test's database
+	if _, err := client.Enqueue(asynq.NewTask(jobs.TypeOutbox, []byte(fmt.Sprintf(`{"outbox_id":%d}`, id))),
+		asynq.TaskID(taskID), asynq.Queue(queue)); err != nil {
+		t.Fatal(err)
+	}
+	if err := inspector.ArchiveTask(queue, taskID); err != nil {
+		t.Fatal(err)
+	}
+	f.startWorker(t, time.Second)
+	if got := f.waitForEmails(t, 1, 30*time.Second); len(got) != 1 {
+		t.Fatalf("%d confirmations sent, want 1", len(got))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for f.undone(t) > 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := f.undone(t); n != 0 {
+		t.Errorf("%d side effects not done", n)
+	}
 }
 
 // TestConfirmationEmail: a paid order's confirmation reaches SES once, with

@@ -42,6 +42,12 @@ type Enqueuer interface {
 	EnqueueContext(ctx context.Context, task *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
 }
 
+// Tasks looks up and deletes queued tasks (asynq.Inspector).
+type Tasks interface {
+	GetTaskInfo(queue, id string) (*asynq.TaskInfo, error)
+	DeleteTask(queue, id string) error
+}
+
 // Relay hands outbox rows to asynq with the row id as task id, and hands
 // them again when they are not done some time after (the task may have
 // been lost with Redis). Any number of relays may run: the task id makes
@@ -51,6 +57,11 @@ type Relay struct {
 	Queue          Enqueuer
 	Logger         *slog.Logger
 	RedeliverAfter time.Duration
+	// Tasks, if set, lets a redelivery replace a task that asynq archived
+	// (gave up on) while its row is still not done: its id would otherwise
+	// make every later enqueue a no-op, and the side effect would never
+	// happen.
+	Tasks Tasks
 }
 
 // QueueFor returns the queue of a side effect: order processing and order
@@ -76,9 +87,16 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 	}
 	ids := make([]int64, 0, len(rows))
 	for _, row := range rows {
-		payload, _ := json.Marshal(outboxTask{ID: row.ID})
-		_, err := r.Queue.EnqueueContext(ctx, asynq.NewTask(TypeOutbox, payload),
-			asynq.TaskID(TaskID(row.ID)), asynq.Queue(QueueFor(row.Kind)), asynq.MaxRetry(25), asynq.Timeout(2*time.Minute))
+		err := r.enqueue(ctx, row)
+		if errors.Is(err, asynq.ErrTaskIDConflict) && r.Tasks != nil {
+			queue, id := QueueFor(row.Kind), TaskID(row.ID)
+			if info, ierr := r.Tasks.GetTaskInfo(queue, id); ierr == nil && info.State == asynq.TaskStateArchived {
+				r.Logger.Warn("outbox row not done but its task was given up on; handing it over again", "outbox", row.ID, "last_err", info.LastErr)
+				if ierr := r.Tasks.DeleteTask(queue, id); ierr == nil {
+					err = r.enqueue(ctx, row)
+				}
+			}
+		}
 		if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 			// Redis is down: leave the rest for the next round.
 			if len(ids) > 0 {
@@ -89,6 +107,13 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 		ids = append(ids, row.ID)
 	}
 	return len(ids), r.Store.MarkOutboxEnqueued(ctx, ids)
+}
+
+func (r *Relay) enqueue(ctx context.Context, row mysql.OutboxRow) error {
+	payload, _ := json.Marshal(outboxTask{ID: row.ID})
+	_, err := r.Queue.EnqueueContext(ctx, asynq.NewTask(TypeOutbox, payload),
+		asynq.TaskID(TaskID(row.ID)), asynq.Queue(QueueFor(row.Kind)), asynq.MaxRetry(25), asynq.Timeout(2*time.Minute))
+	return err
 }
 
 // Run relays every interval until ctx is done.
@@ -161,6 +186,13 @@ func (h *Outbox) ProcessTask(ctx context.Context, task *asynq.Task) error {
 func (h *Outbox) Perform(ctx context.Context, id int64) error {
 	row, err := h.Store.FindOutbox(ctx, id)
 	if admit.ErrorCode(err) == admit.ENOTFOUND {
+		// The relay saw the row, so it exists: not finding it is a read
+		// that reached a database node behind the one that committed it
+		// (seen when MySQL fails over). Try again a few times before
+		// deciding the task is bogus.
+		if n, _ := asynq.GetRetryCount(ctx); n < 5 {
+			return fmt.Errorf("outbox row %d not found (yet)", id)
+		}
 		return fmt.Errorf("outbox row %d: %w", id, asynq.SkipRetry)
 	} else if err != nil {
 		return err
