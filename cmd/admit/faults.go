@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/admithq/admit/internal/config"
 	"github.com/admithq/admit/internal/faults"
 )
 
@@ -58,11 +59,11 @@ func runFaults(ctx context.Context, env *environment, args []string) error {
 	if *quick {
 		*fault, *settle, *baseline = 8*time.Second, 6*time.Second, 5*time.Second
 	}
-	phases, err := faults.Phases(splitComma(*list))
+	phases, err := faults.Phases(config.SplitList(*list))
 	if err != nil {
 		return err
 	}
-	o := faults.Options{URLs: splitComma(*urls), MySQLDSN: *dsn, SESURL: *ses, Toxiproxy: *toxiproxy, StripeWebhookSecret: *stripeSecret,
+	o := faults.Options{URLs: config.SplitList(*urls), MySQLDSN: *dsn, SESURL: *ses, Toxiproxy: *toxiproxy, StripeWebhookSecret: *stripeSecret,
 		ReceiverAddr: *receiver, Phases: phases, Baseline: *baseline, Fault: *fault, Settle: *settle, Rate: *rate,
 		Concurrency: *concurrency, PayWithin: *payWithin, Drain: *drain, Log: env.stderr}
 	for i, u := range o.URLs {
@@ -86,14 +87,4 @@ func runFaults(ctx context.Context, env *environment, args []string) error {
 		return errors.Join(runErr, fmt.Errorf("invariants broken: %s", strings.Join(broken, "; ")))
 	}
 	return runErr
-}
-
-func splitComma(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }

@@ -12,9 +12,38 @@ import (
 	"testing"
 	"time"
 
+	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/mysqltest"
 )
+
+// mustDemoEvent loads the demo into a fresh database and returns its DSN,
+// storage on it (closed when the test ends) and the demo event with its
+// ticket types.
+func mustDemoEvent(t *testing.T) (string, *mysql.DB, *admit.Event, []*admit.TicketType) {
+	t.Helper()
+	ctx := context.Background()
+	dsn := mysqltest.MustDSN(t)
+	mustRun(t, testEnv(t, dsn, nil), "demo")
+	db, err := mysql.Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	org, err := db.FindOrganizationBySlug(ctx, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := db.FindEventBySlug(ctx, org.ID, "gophersummit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	types, err := db.ListTicketTypes(ctx, org.ID, ev.ID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dsn, db, ev, types
+}
 
 type visitor struct {
 	t      *testing.T
@@ -46,15 +75,7 @@ func (v *visitor) do(method, path, body string) (int, string, string) {
 // visitor to the queue; at the front they get a pass bound to them, which
 // nobody else can use; with Redis gone nobody is let through.
 func TestWaitingRoom(t *testing.T) {
-	ctx := context.Background()
-	dsn := mysqltest.MustDSN(t)
-	getenv := testEnv(t, dsn, nil)
-	mustRun(t, getenv, "demo")
-	db, _ := mysql.Open(dsn)
-	defer db.Close()
-	org, _ := db.FindOrganizationBySlug(ctx, "demo")
-	ev, _ := db.FindEventBySlug(ctx, org.ID, "gophersummit")
-	types, _ := db.ListTicketTypes(ctx, org.ID, ev.ID, false)
+	dsn, db, ev, types := mustDemoEvent(t)
 	// Open since a minute ago, 600 a minute: the first visitors pass at once.
 	if _, err := db.SQL().Exec(`UPDATE events SET waiting_room = TRUE, waiting_room_opens_at = NOW(6) - INTERVAL 1 MINUTE, waiting_room_rate = 600 WHERE id = ?`, ev.ID); err != nil {
 		t.Fatal(err)
@@ -125,14 +146,7 @@ func mustParseURL(t *testing.T, raw string) *url.URL {
 // those with a pass buy; once arrivals have stayed low for the room's TTL,
 // it disengages and visitors go straight to the tickets again.
 func TestWaitingRoomEngagesAutomatically(t *testing.T) {
-	ctx := context.Background()
-	dsn := mysqltest.MustDSN(t)
-	mustRun(t, testEnv(t, dsn, nil), "demo")
-	db, _ := mysql.Open(dsn)
-	defer db.Close()
-	org, _ := db.FindOrganizationBySlug(ctx, "demo")
-	ev, _ := db.FindEventBySlug(ctx, org.ID, "gophersummit")
-	types, _ := db.ListTicketTypes(ctx, org.ID, ev.ID, false)
+	dsn, _, _, types := mustDemoEvent(t)
 	const perSecond, engagedFor = 10, 4 * time.Second
 	base, _ := mustServe(t, testEnv(t, dsn, map[string]string{"ADMIT_REDIS_DB": "13", "ADMIT_HOLDS_PER_CLIENT": "0",
 		"ADMIT_WAITING_ROOM_AUTO_RATE": strconv.Itoa(perSecond), "ADMIT_WAITING_ROOM_AUTO_FOR": engagedFor.String()}))
@@ -251,14 +265,8 @@ func TestWaitingRoomEngagesAutomatically(t *testing.T) {
 // queue arrives spread as the room lets it through instead of all together
 // on the next ten-second tick; further back it asks every ten seconds.
 func TestQueueRefreshesWhenTheTurnIsDue(t *testing.T) {
-	ctx := context.Background()
-	dsn := mysqltest.MustDSN(t)
+	dsn, db, ev, _ := mustDemoEvent(t)
 	getenv := testEnv(t, dsn, nil)
-	mustRun(t, getenv, "demo")
-	db, _ := mysql.Open(dsn)
-	defer db.Close()
-	org, _ := db.FindOrganizationBySlug(ctx, "demo")
-	ev, _ := db.FindEventBySlug(ctx, org.ID, "gophersummit")
 	// One visitor a second from now on.
 	if _, err := db.SQL().Exec(`UPDATE events SET waiting_room = TRUE, waiting_room_opens_at = NOW(6), waiting_room_rate = 60 WHERE id = ?`, ev.ID); err != nil {
 		t.Fatal(err)

@@ -103,7 +103,7 @@ func settings() []setting {
 		{flag: "redis-addr", env: "ADMIT_REDIS_ADDR", def: "127.0.0.1:16379", usage: "Redis address (ignored when sentinels are set)", commands: allServing,
 			set: func(c *Config, v string) error { c.RedisAddr = v; return nil }},
 		{flag: "redis-sentinels", env: "ADMIT_REDIS_SENTINELS", def: "", usage: "comma-separated Redis Sentinel addresses; with redis-master enables failover", commands: allServing,
-			set: func(c *Config, v string) error { c.RedisSentinels = splitList(v); return nil }},
+			set: func(c *Config, v string) error { c.RedisSentinels = SplitList(v); return nil }},
 		{flag: "redis-master", env: "ADMIT_REDIS_MASTER", def: "admit", usage: "Redis Sentinel master name", commands: allServing,
 			set: func(c *Config, v string) error { c.RedisMaster = v; return nil }},
 		{flag: "redis-password", env: "ADMIT_REDIS_PASSWORD", def: "", usage: "Redis password", secret: true, commands: allServing,
@@ -113,7 +113,7 @@ func settings() []setting {
 		{flag: "redis-prefix", env: "ADMIT_REDIS_PREFIX", def: "admit:", usage: "prefix of every Redis key admit writes (besides asynq's own)", commands: allServing,
 			set: func(c *Config, v string) error { c.RedisPrefix = v; return nil }},
 		{flag: "memcached", env: "ADMIT_MEMCACHED", def: "127.0.0.1:11311", usage: "comma-separated memcached servers", commands: allServing,
-			set: func(c *Config, v string) error { c.Memcached = splitList(v); return nil }},
+			set: func(c *Config, v string) error { c.Memcached = SplitList(v); return nil }},
 		{flag: "ses-endpoint", env: "ADMIT_SES_ENDPOINT", def: "http://127.0.0.1:18005", usage: "SES API endpoint (empty: the AWS default for the region)", commands: []string{"worker"},
 			set: func(c *Config, v string) error { c.SESEndpoint = v; return nil }},
 		{flag: "ses-region", env: "ADMIT_SES_REGION", def: "us-east-1", usage: "SES region", commands: []string{"worker"},
@@ -290,7 +290,8 @@ func displayValue(s setting, v string) string {
 	return v
 }
 
-func splitList(v string) []string {
+// SplitList splits a comma-separated setting, dropping blanks.
+func SplitList(v string) []string {
 	var out []string
 	for _, p := range strings.Split(v, ",") {
 		if p = strings.TrimSpace(p); p != "" {

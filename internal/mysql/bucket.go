@@ -74,15 +74,20 @@ type execer interface {
 
 // createBuckets splits a new ticket type's quantity over its buckets.
 func createBuckets(ctx context.Context, tx execer, orgID, eventID, ticketTypeID int64, quantity int) error {
-	parts := spread(quantity, bucketsFor(quantity))
-	args := make([]any, 0, 5*len(parts))
-	for i, q := range parts {
+	return insertBuckets(ctx, tx, orgID, eventID, ticketTypeID, spread(quantity, bucketsFor(quantity)))
+}
+
+// insertBuckets inserts the ticket type's buckets 0, 1, ... with the given
+// quantities.
+func insertBuckets(ctx context.Context, tx execer, orgID, eventID, ticketTypeID int64, quantities []int) error {
+	args := make([]any, 0, 5*len(quantities))
+	for i, q := range quantities {
 		args = append(args, ticketTypeID, i, orgID, eventID, q)
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO ticket_type_buckets (ticket_type_id, bucket, organization_id, event_id, quantity) VALUES `+
-		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?),", len(parts)), ","), args...)
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?),", len(quantities)), ","), args...)
 	if err == nil {
-		bucketCounts.Store(ticketTypeID, len(parts))
+		bucketCounts.Store(ticketTypeID, len(quantities))
 	}
 	return err
 }
@@ -138,15 +143,7 @@ func (d *DB) SplitTicketType(ctx context.Context, orgID, eventID, ticketTypeID i
 		if _, err := tx.ExecContext(ctx, `DELETE FROM ticket_type_buckets WHERE ticket_type_id = ?`, ticketTypeID); err != nil {
 			return err
 		}
-		parts := spread(quantity, n)
-		for i, q := range parts {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO ticket_type_buckets (ticket_type_id, bucket, organization_id, event_id, quantity)
-				VALUES (?, ?, ?, ?, ?)`, ticketTypeID, i, orgID, eventID, q); err != nil {
-				return err
-			}
-		}
-		bucketCounts.Store(ticketTypeID, n)
-		return nil
+		return insertBuckets(ctx, tx, orgID, eventID, ticketTypeID, spread(quantity, n))
 	})
 }
 

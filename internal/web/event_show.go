@@ -88,7 +88,8 @@ func (h *Handler) eventShow(c echo.Context) error {
 	page, ok := h.local.get(key, now)
 	if !ok {
 		if body, hit := h.cache.Get(key); hit {
-			page, ok = h.local.set(key, body, now), true
+			page, ok = newCachedPage(body), true
+			h.local.set(key, page, now)
 		}
 	}
 	if ok {
@@ -121,7 +122,8 @@ func (h *Handler) eventShow(c echo.Context) error {
 	}
 	body = append([]byte(marker+pageMarkerEnd), body...)
 	h.cache.Set(key, body, h.ttl)
-	page = h.local.set(key, body, now)
+	page = newCachedPage(body)
+	h.local.set(key, page, now)
 	c.Response().Header().Set("X-Cache", "miss")
 	return h.sharedPage(c, page)
 }

@@ -67,10 +67,10 @@ type Handler struct {
 	secure   bool
 	offline  string
 	queue    Queue
-	local    *localCache
+	local    *localCache[cachedPage]
 	// events keeps the queue page's event lookups for a second: every
 	// visitor in the queue asks again every few seconds.
-	events *eventCache
+	events *localCache[admit.Event]
 }
 
 // New parses the templates and returns the handler; a broken template is an
@@ -83,10 +83,13 @@ func New(o Options) (*Handler, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	// In-process copies live a second at most, and no longer than the
+	// rendered page is cached.
+	localTTL := min(time.Second, max(o.PageCacheTTL, time.Millisecond))
 	return &Handler{store: o.Store, cache: o.Cache, checkout: o.Checkout, ttl: o.PageCacheTTL, logger: o.Logger, now: o.Now,
 		pages: pages, secure: o.SecureCookies, offline: o.OfflineInstructions, queue: o.Queue,
-		local:  newLocalCache(min(time.Second, max(o.PageCacheTTL, time.Millisecond)), 1000),
-		events: &eventCache{ttl: min(time.Second, max(o.PageCacheTTL, time.Millisecond)), entries: map[string]eventEntry{}}}, nil
+		local:  newLocalCache[cachedPage](localTTL, 1000),
+		events: newLocalCache[admit.Event](localTTL, 1000)}, nil
 }
 
 // basePage is embedded in every page's data.

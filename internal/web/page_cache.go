@@ -8,19 +8,46 @@ import (
 	"github.com/admithq/admit/internal/admit"
 )
 
-// localCache keeps rendered pages in this process for a second in front of
-// memcached: during an on-sale every app server serves the hot event page
-// from memory, and memcached still shares renders between servers.
-type localCache struct {
+// localCache keeps values in this process for a moment: rendered pages in
+// front of memcached (during an on-sale every app server serves the hot
+// event page from memory, and memcached still shares renders between
+// servers), and the queue page's event lookups.
+type localCache[V any] struct {
 	mu      sync.RWMutex
 	ttl     time.Duration
 	max     int
-	entries map[string]localEntry
+	entries map[string]localEntry[V]
 }
 
-type localEntry struct {
-	page    cachedPage
+type localEntry[V any] struct {
+	value   V
 	expires time.Time
+}
+
+func newLocalCache[V any](ttl time.Duration, max int) *localCache[V] {
+	return &localCache[V]{ttl: ttl, max: max, entries: map[string]localEntry[V]{}}
+}
+
+func (l *localCache[V]) get(key string, now time.Time) (V, bool) {
+	l.mu.RLock()
+	e, ok := l.entries[key]
+	l.mu.RUnlock()
+	if !ok || now.After(e.expires) {
+		var zero V
+		return zero, false
+	}
+	return e.value, true
+}
+
+func (l *localCache[V]) set(key string, value V, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.entries) >= l.max {
+		// Bounded memory: start over rather than track recency; the
+		// entries live a second anyway.
+		l.entries = map[string]localEntry[V]{}
+	}
+	l.entries[key] = localEntry[V]{value: value, expires: now.Add(l.ttl)}
 }
 
 // cachedPage is a rendered page shared by every visitor, with the hash of
@@ -35,65 +62,16 @@ func newCachedPage(body []byte) cachedPage {
 	return cachedPage{body: body, sum: sha256.Sum256(body)}
 }
 
-func newLocalCache(ttl time.Duration, max int) *localCache {
-	return &localCache{ttl: ttl, max: max, entries: map[string]localEntry{}}
-}
-
-func (l *localCache) get(key string, now time.Time) (cachedPage, bool) {
-	l.mu.RLock()
-	e, ok := l.entries[key]
-	l.mu.RUnlock()
-	if !ok || now.After(e.expires) {
-		return cachedPage{}, false
-	}
-	return e.page, true
-}
-
-func (l *localCache) set(key string, body []byte, now time.Time) cachedPage {
-	page := newCachedPage(body)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.entries) >= l.max {
-		// Bounded memory: start over rather than track recency; the
-		// entries live a second anyway.
-		l.entries = map[string]localEntry{}
-	}
-	l.entries[key] = localEntry{page: page, expires: now.Add(l.ttl)}
-	return page
-}
-
-// eventCache keeps public events looked up by slug for a moment, like
-// localCache does rendered pages.
-type eventCache struct {
-	mu      sync.Mutex
-	ttl     time.Duration
-	entries map[string]eventEntry
-}
-
-type eventEntry struct {
-	ev      admit.Event
-	expires time.Time
-}
-
-// find returns the event from the cache or from load; a copy, so callers
-// may change it.
-func (e *eventCache) find(key string, now time.Time, load func() (*admit.Event, error)) (*admit.Event, error) {
-	e.mu.Lock()
-	if en, ok := e.entries[key]; ok && now.Before(en.expires) {
-		e.mu.Unlock()
-		ev := en.ev
+// findEvent returns the public event from the cache or from load; a copy,
+// so callers may change it.
+func findEvent(c *localCache[admit.Event], key string, now time.Time, load func() (*admit.Event, error)) (*admit.Event, error) {
+	if ev, ok := c.get(key, now); ok {
 		return &ev, nil
 	}
-	e.mu.Unlock()
 	ev, err := load()
 	if err != nil {
 		return nil, err
 	}
-	e.mu.Lock()
-	if len(e.entries) >= 1000 {
-		e.entries = map[string]eventEntry{}
-	}
-	e.entries[key] = eventEntry{ev: *ev, expires: now.Add(e.ttl)}
-	e.mu.Unlock()
+	c.set(key, *ev, now)
 	return ev, nil
 }

@@ -39,7 +39,7 @@ func (h *Handler) queueShow(c echo.Context) error {
 	if !admit.ValidSlug(orgSlug) || !admit.ValidSlug(eventSlug) {
 		return admit.Errorf(admit.ENOTFOUND, "Event not found.")
 	}
-	ev, err := h.events.find(orgSlug+"/"+eventSlug, h.now(), func() (*admit.Event, error) {
+	ev, err := findEvent(h.events, orgSlug+"/"+eventSlug, h.now(), func() (*admit.Event, error) {
 		return h.store.FindPublicEvent(c.Request().Context(), orgSlug, eventSlug)
 	})
 	if err != nil {
