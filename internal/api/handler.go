@@ -26,6 +26,7 @@ import (
 // Store is what the API needs from storage.
 type Store interface {
 	FindPublicEvent(ctx context.Context, orgSlug, eventSlug string) (*admit.Event, error)
+	CachedPublicEvent(ctx context.Context, orgSlug, eventSlug string) (*admit.Event, error)
 	FindEvent(ctx context.Context, orgID, id int64) (*admit.Event, error)
 	ListTicketTypes(ctx context.Context, orgID, eventID int64, withHidden bool) ([]*admit.TicketType, error)
 	FindHold(ctx context.Context, id string) (*admit.Hold, error)

@@ -62,7 +62,7 @@ func (h *Handler) holdCreate(c echo.Context) error {
 		return admit.FieldError("items", "At most 50 items per hold.")
 	}
 	ctx := c.Request().Context()
-	ev, err := h.store.FindPublicEvent(ctx, org, slug)
+	ev, err := h.store.CachedPublicEvent(ctx, org, slug)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/checkout"
 	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/server"
 )
@@ -78,30 +79,71 @@ func (h *Handler) newOrderJSON(o *admit.Order) orderJSON {
 
 // orderCreate turns a hold into an order. With an Idempotency-Key, the first
 // response is stored and replayed for repeats; the same key with another
-// body is 422; a repeat while the first still runs is 409. Without one, the
-// hold itself makes the request idempotent: one order per hold.
+// body is 422; a repeat while the first still runs is 409 (or, when both
+// land in one batch, the first's response). Without one, the hold itself
+// makes the request idempotent: one order per hold.
 func (h *Handler) orderCreate(c echo.Context) error {
 	ctx := c.Request().Context()
 	holdID := c.Param("hold")
-	hd, err := h.store.FindHold(ctx, holdID)
-	if err != nil {
-		return err
-	}
 	body, err := readBody(c)
 	if err != nil {
 		return err
 	}
+	var req orderRequest
+	if err := decodeBytes(body, &req); err != nil {
+		return err
+	}
+	request := admit.OrderRequest{BuyerName: req.Buyer.Name, BuyerEmail: req.Buyer.Email, Attendees: req.Attendees, PaymentMethod: req.PaymentMethod}
 	key := c.Request().Header.Get("Idempotency-Key")
 	if key == "" {
-		status, resp := h.placeOrder(c, hd, body)
+		placed, err := h.checkout.PlaceOrder(ctx, holdID, request)
+		if err != nil {
+			return err
+		}
+		status, resp := h.orderResponse(placed)
 		return c.JSONBlob(status, resp)
 	}
 	if len(key) > 255 || !printable(key) {
 		return admit.FieldError("Idempotency-Key", "The Idempotency-Key must be 1 to 255 printable characters.")
 	}
 	sum := sha256.Sum256(append([]byte(holdID+"\n"), body...))
+	if request.PaymentMethod == admit.PaymentStripe {
+		// The response names the hosted payment page, known only once
+		// the provider answered: the key is claimed before, the response
+		// stored after.
+		return h.orderCreateClaimed(c, holdID, request, key, sum[:])
+	}
+	render := func(o *admit.Order, existing bool, err error) (int, []byte) {
+		if err != nil {
+			return problemBody(err)
+		}
+		return h.orderResponse(&checkout.Placed{Order: o, Existing: existing})
+	}
+	res, err := h.checkout.PlaceOrderKeyed(ctx, holdID, request, &mysql.OrderKey{Scope: "checkout", Key: key, Hash: sum[:], Render: render})
+	switch {
+	case res != nil && res.Replayed:
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+		return c.JSONBlob(res.Response.Status, res.Response.Body)
+	case res != nil && res.Response != nil:
+		return c.JSONBlob(res.Response.Status, res.Response.Body)
+	case err != nil:
+		return err
+	}
+	status, resp := h.orderResponse(res.Placed)
+	return c.JSONBlob(status, resp)
+}
+
+// orderCreateClaimed places an order whose response is stored after the
+// payment provider answered: the key is claimed first, and released if
+// the request fails in a way the client may retry.
+func (h *Handler) orderCreateClaimed(c echo.Context, holdID string, req admit.OrderRequest, key string, hash []byte) error {
+	ctx := c.Request().Context()
+	hd, err := h.store.FindHold(ctx, holdID)
+	if err != nil {
+		return err
+	}
 	k := mysql.IdempotencyKey{OrganizationID: hd.OrganizationID, Scope: "checkout", Key: key}
-	stored, err := h.store.BeginIdempotent(ctx, k, sum[:])
+	stored, err := h.store.BeginIdempotent(ctx, k, hash)
 	if err != nil {
 		return err
 	}
@@ -109,7 +151,17 @@ func (h *Handler) orderCreate(c echo.Context) error {
 		c.Response().Header().Set("Idempotent-Replayed", "true")
 		return c.JSONBlob(stored.Status, stored.Body)
 	}
-	status, resp := h.placeOrder(c, hd, body)
+	var status int
+	var resp []byte
+	placed, err := h.checkout.PlaceOrder(ctx, holdID, req)
+	if err != nil {
+		status, resp = problemBody(err)
+		if status >= 500 {
+			server.LoggerFrom(ctx).Error("placing order failed", "err", err)
+		}
+	} else {
+		status, resp = h.orderResponse(placed)
+	}
 	if status >= 500 {
 		if err := h.store.AbandonIdempotent(context.WithoutCancel(ctx), k); err != nil {
 			server.LoggerFrom(ctx).Error("releasing idempotency key failed", "err", err)
@@ -120,35 +172,19 @@ func (h *Handler) orderCreate(c echo.Context) error {
 	return c.JSONBlob(status, resp)
 }
 
-// placeOrder runs the order and returns the response it must give, so the
-// idempotency layer can store exactly what the client saw.
-func (h *Handler) placeOrder(c echo.Context, hd *admit.Hold, body []byte) (int, []byte) {
-	ctx := c.Request().Context()
-	var req orderRequest
-	if err := decodeBytes(body, &req); err != nil {
-		return problemBody(err)
-	}
-	placed, err := h.checkout.PlaceOrderFor(ctx, hd, admit.OrderRequest{
-		BuyerName: req.Buyer.Name, BuyerEmail: req.Buyer.Email, Attendees: req.Attendees, PaymentMethod: req.PaymentMethod,
-	})
-	if err != nil {
-		status, b := problemBody(err)
-		if status >= 500 {
-			server.LoggerFrom(ctx).Error("placing order failed", "err", err)
-		}
-		return status, b
-	}
+// orderResponse is the order as the checkout API answers it: 201 for a new
+// order, 200 for the one the hold had already become.
+func (h *Handler) orderResponse(placed *checkout.Placed) (int, []byte) {
 	out := h.newOrderJSON(placed.Order)
 	out.PaymentURL = placed.RedirectURL
 	b, err := json.Marshal(out)
 	if err != nil {
 		return problemBody(err)
 	}
-	status := http.StatusCreated
 	if placed.Existing {
-		status = http.StatusOK
+		return http.StatusOK, b
 	}
-	return status, b
+	return http.StatusCreated, b
 }
 
 // orderShow returns the order to whoever has its private token.

@@ -23,7 +23,8 @@ import (
 
 // Ledger is what checkout needs from the MySQL storage.
 type Ledger interface {
-	ListTicketTypes(ctx context.Context, orgID, eventID int64, withHidden bool) ([]*admit.TicketType, error)
+	CachedTicketTypes(ctx context.Context, orgID, eventID int64) ([]*admit.TicketType, error)
+	CachedQuestions(ctx context.Context, orgID, eventID int64) ([]*admit.Question, error)
 	FindEvent(ctx context.Context, orgID, id int64) (*admit.Event, error)
 	CreateHold(ctx context.Context, h *admit.Hold, ttl time.Duration, limits mysql.HoldLimits) error
 	FindHold(ctx context.Context, id string) (*admit.Hold, error)
@@ -31,7 +32,7 @@ type Ledger interface {
 	ReleaseExpiredHolds(ctx context.Context, limit int) ([]admit.HoldItem, error)
 	Availability(ctx context.Context, ticketTypeIDs []int64) (map[int64]int, error)
 	OnSaleAvailability(ctx context.Context) (map[int64]int, error)
-	PlaceOrder(ctx context.Context, p mysql.PlaceOrder) (*admit.Order, bool, error)
+	PlaceOrderKeyed(ctx context.Context, p mysql.PlaceOrder) (*mysql.PlacedOrder, error)
 	SetPaymentRef(ctx context.Context, orgID, orderID int64, ref string) error
 	MarkOrderPaid(ctx context.Context, orgID, orderID int64, paymentRef string) (*admit.Order, bool, error)
 	FindOrder(ctx context.Context, orgID, id int64) (*admit.Order, error)
@@ -40,7 +41,6 @@ type Ledger interface {
 	DeleteOldIdempotencyKeys(ctx context.Context) (int64, error)
 	RefundTickets(ctx context.Context, orgID, orderID int64, ticketIDs []int64, byUser int64) (*mysql.Refund, error)
 	FindDiscountCode(ctx context.Context, orgID, eventID int64, code string) (*admit.DiscountCode, error)
-	ListQuestions(ctx context.Context, orgID, eventID int64) ([]*admit.Question, error)
 	OfferWaitlist(ctx context.Context, orgID, entryID int64, ttl time.Duration) (*mysql.WaitlistEntry, *admit.Hold, error)
 	FindRefund(ctx context.Context, orgID, id int64) (*mysql.Refund, string, error)
 	SetRefundProviderRef(ctx context.Context, orgID, id int64, ref string) error
@@ -139,7 +139,9 @@ func (c *Checkout) HoldWithCode(ctx context.Context, ev *admit.Event, items []ad
 	if ev.Status != admit.EventPublished {
 		return nil, admit.Errorf(admit.EINVALID, "Tickets for this event are not on sale.")
 	}
-	types, err := c.ledger.ListTicketTypes(ctx, ev.OrganizationID, ev.ID, true)
+	// The definitions come from the per-process cache: what decides is
+	// the ledger's guarded statement, not these.
+	types, err := c.ledger.CachedTicketTypes(ctx, ev.OrganizationID, ev.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -320,73 +322,109 @@ type Placed struct {
 // PlaceOrder turns the hold into an order. A free order is paid at once; a
 // paid one starts its payment with the chosen provider, whose idempotency
 // key is the order id, so repeating this for the same hold never creates a
-// second order or a second payment.
+// second order or a second payment. The request is validated against the
+// hold as the ledger reads it, in the transaction that places the order.
 func (c *Checkout) PlaceOrder(ctx context.Context, holdID string, req admit.OrderRequest) (*Placed, error) {
-	h, err := c.ledger.FindHold(ctx, holdID)
+	k, err := c.PlaceOrderKeyed(ctx, holdID, req, nil)
 	if err != nil {
 		return nil, err
 	}
-	return c.PlaceOrderFor(ctx, h, req)
+	return k.Placed, nil
 }
 
 // PlaceOrderFor is PlaceOrder for a hold the caller has already read (the
-// pages and the API look it up first), saving the hot path a second read.
-// The ledger locks and rechecks the hold, so a stale copy cannot convert an
-// expired or converted hold.
+// pages look it up to check whose it is). The ledger reads and rechecks the
+// hold, so a stale copy cannot convert an expired or converted hold.
 func (c *Checkout) PlaceOrderFor(ctx context.Context, h *admit.Hold, req admit.OrderRequest) (*Placed, error) {
-	holdID := h.ID
-	req.Normalize()
-	if h.Status != admit.HoldConverted {
-		if err := req.Validate(h.Quantity()); err != nil {
-			return nil, err
-		}
-		if err := c.checkAnswers(ctx, h, &req); err != nil {
-			return nil, err
-		}
-		if req.PaymentMethod != "" && req.PaymentMethod != admit.PaymentFree {
-			if _, ok := c.providers[req.PaymentMethod]; !ok {
-				return nil, admit.FieldError("payment_method", "This payment method is not available.")
-			}
-		}
-	}
+	return c.PlaceOrder(ctx, h.ID, req)
+}
+
+// Keyed is the outcome of PlaceOrderKeyed.
+type Keyed struct {
+	// Placed is this request's order (nil for a replay or an error).
+	Placed *Placed
+	// Response is what was stored for the key: this request's response,
+	// or with Replayed the first request's. Nil if nothing was stored (a
+	// failure the client may retry).
+	Response *mysql.StoredResponse
+	Replayed bool
+}
+
+// PlaceOrderKeyed is PlaceOrder with an Idempotency-Key: the response the
+// key's Render gives is stored in the transaction that places the order,
+// and a repeat gets the stored response. Orders paid on a hosted page are
+// not for this: their response is known only once the provider answered.
+func (c *Checkout) PlaceOrderKeyed(ctx context.Context, holdID string, req admit.OrderRequest, key *mysql.OrderKey) (*Keyed, error) {
 	pendingFor := time.Duration(0)
 	if req.PaymentMethod == admit.PaymentStripe {
 		pendingFor = c.pending
 	}
-	o, existing, err := c.ledger.PlaceOrder(ctx, mysql.PlaceOrder{HoldID: holdID, Request: req, PendingFor: pendingFor})
-	if err != nil {
-		return nil, err
+	res, err := c.ledger.PlaceOrderKeyed(ctx, mysql.PlaceOrder{HoldID: holdID, Request: req, PendingFor: pendingFor, Key: key,
+		Check: func(h *admit.Hold, req *admit.OrderRequest) error { return c.checkRequest(ctx, h, req) }})
+	out := &Keyed{}
+	if res != nil {
+		out.Response, out.Replayed = res.Response, res.Replayed
 	}
-	placed := &Placed{Order: o, Existing: existing}
+	if err != nil || out.Replayed {
+		return out, err
+	}
+	out.Placed = &Placed{Order: res.Order, Existing: res.Existing}
+	if err := c.startPayment(ctx, out.Placed); err != nil {
+		return out, err
+	}
+	return out, nil
+}
+
+// checkRequest validates and normalizes the buyer's request for the hold.
+func (c *Checkout) checkRequest(ctx context.Context, h *admit.Hold, req *admit.OrderRequest) error {
+	req.Normalize()
+	if err := req.Validate(h.Quantity()); err != nil {
+		return err
+	}
+	if err := c.checkAnswers(ctx, h, req); err != nil {
+		return err
+	}
+	if req.PaymentMethod != "" && req.PaymentMethod != admit.PaymentFree {
+		if _, ok := c.providers[req.PaymentMethod]; !ok {
+			return admit.FieldError("payment_method", "This payment method is not available.")
+		}
+	}
+	return nil
+}
+
+// startPayment sends a pending order to its provider's hosted page, if it
+// has one.
+func (c *Checkout) startPayment(ctx context.Context, placed *Placed) error {
+	o := placed.Order
 	if o.Status != admit.OrderPending {
-		return placed, nil
+		return nil
 	}
 	provider, ok := c.providers[o.PaymentProvider]
 	if !ok {
-		return placed, nil
+		return nil
 	}
 	success := c.OrderURL(o)
 	started, err := provider.Start(ctx, o, success, success+"&payment=cancelled")
 	if err != nil {
 		// The order stays pending with its tickets set aside; the buyer can
 		// retry the payment from the order page until it expires.
-		return nil, err
+		return err
 	}
 	if started.Ref != "" && started.Ref != o.PaymentRef {
 		if err := c.ledger.SetPaymentRef(ctx, o.OrganizationID, o.ID, started.Ref); err != nil {
-			return nil, err
+			return err
 		}
 		o.PaymentRef = started.Ref
 	}
 	placed.RedirectURL = started.RedirectURL
-	return placed, nil
+	return nil
 }
 
 // checkAnswers validates and normalizes each attendee's answers to the
 // questions asked for their ticket type. Attendees come in the hold's
 // order: by ticket type id, then one per ticket.
 func (c *Checkout) checkAnswers(ctx context.Context, h *admit.Hold, req *admit.OrderRequest) error {
-	questions, err := c.ledger.ListQuestions(ctx, h.OrganizationID, h.EventID)
+	questions, err := c.ledger.CachedQuestions(ctx, h.OrganizationID, h.EventID)
 	if err != nil || len(questions) == 0 {
 		for i := range req.Attendees {
 			req.Attendees[i].Answers = nil
@@ -426,7 +464,7 @@ func AnswerField(attendee int, questionID int64) string {
 
 // Questions returns the event's questions, for the checkout pages.
 func (c *Checkout) Questions(ctx context.Context, orgID, eventID int64) ([]*admit.Question, error) {
-	return c.ledger.ListQuestions(ctx, orgID, eventID)
+	return c.ledger.CachedQuestions(ctx, orgID, eventID)
 }
 
 // OrderURL is the buyer's private link to the order.

@@ -125,6 +125,7 @@ func createEventBuckets(ctx context.Context, tx *sql.Tx, orgID, eventID int64) e
 // is taken yet over n buckets (1 to 64): the on-sale benchmark's baseline
 // of one guarded row per ticket type is n = 1.
 func (d *DB) SplitTicketType(ctx context.Context, orgID, eventID, ticketTypeID int64, n int) (err error) {
+	defer d.definitionsChanged()
 	defer wrap(&err, "DB.SplitTicketType(%d, %d)", ticketTypeID, n)
 	if n < 1 || n > 64 {
 		return admit.Errorf(admit.EINVALID, "A ticket type has 1 to 64 buckets.")

@@ -23,12 +23,19 @@ import (
 type DB struct {
 	db  *sql.DB
 	dsn string
+	// defs caches what rarely changes (definitions.go).
+	defs definitions
+	// holds and orders combine concurrent requests into one transaction
+	// (batch.go).
+	holds  lanes[*holdRequest]
+	orders lanes[*orderRequest]
 }
 
 // NormalizeDSN parses dsn and sets what the storage layer relies on: times
 // parsed into time.Time in UTC, the session time zone UTC (so NOW() and the
-// stored values agree whatever the server's zone), and client-side
-// interpolation, which halves round trips on the hot path.
+// stored values agree whatever the server's zone), READ COMMITTED for the
+// whole session, and client-side interpolation, which halves round trips on
+// the hot path.
 func NormalizeDSN(dsn string) (*gomysql.Config, error) {
 	cfg, err := gomysql.ParseDSN(dsn)
 	if err != nil {
@@ -41,6 +48,14 @@ func NormalizeDSN(dsn string) (*gomysql.Config, error) {
 		cfg.Params = map[string]string{}
 	}
 	cfg.Params["time_zone"] = "'+00:00'"
+	// READ COMMITTED, so inserts of concurrent checkouts do not block each
+	// other on InnoDB's gap locks (REPEATABLE READ's), which is what
+	// deadlocks holds and orders under load. Every decision that must not
+	// race is a guarded UPDATE or a locking read, correct in either level.
+	// Set once per connection, not per transaction: a SET before every
+	// BEGIN is a statement and a round trip per transaction. (MariaDB's
+	// name; MySQL 8 calls it transaction_isolation.)
+	cfg.Params["tx_isolation"] = "'READ-COMMITTED'"
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 3 * time.Second
 	}
@@ -68,7 +83,10 @@ func Open(dsn string) (*DB, error) {
 	sqlDB.SetMaxIdleConns(64)
 	sqlDB.SetConnMaxLifetime(5 * time.Minute)
 	sqlDB.SetConnMaxIdleTime(time.Minute)
-	return &DB{db: sqlDB, dsn: cfg.FormatDSN()}, nil
+	d := &DB{db: sqlDB, dsn: cfg.FormatDSN()}
+	d.holds.run = d.runHoldBatch
+	d.orders.run = d.runOrderBatch
+	return d, nil
 }
 
 // SQL returns the underlying pool, for metrics and tests.
@@ -155,14 +173,10 @@ func (d *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 }
 
-// txOptions: READ COMMITTED, so inserts of concurrent checkouts do not
-// block each other on InnoDB's gap locks (REPEATABLE READ's), which is
-// what deadlocks holds and orders under load. Every decision that must
-// not race is a guarded UPDATE or a locking read, correct in either level.
-var txOptions = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
-
+// tryTx runs fn in one transaction, at the session's READ COMMITTED level
+// (NormalizeDSN).
 func (d *DB) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := d.db.BeginTx(ctx, txOptions)
+	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}

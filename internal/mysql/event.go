@@ -35,6 +35,7 @@ func scanEvent(row interface{ Scan(...any) error }) (*admit.Event, error) {
 
 // CreateEvent validates e, inserts it and sets its ID.
 func (d *DB) CreateEvent(ctx context.Context, e *admit.Event) (err error) {
+	defer d.definitionsChanged()
 	defer wrap(&err, "DB.CreateEvent(%d, %q)", e.OrganizationID, e.Slug)
 	if err := e.Validate(); err != nil {
 		return err
@@ -183,6 +184,7 @@ func findEventInTx(ctx context.Context, tx *sql.Tx, orgID, id int64) (*admit.Eve
 // of the statement, so an order placed at the same moment is never left
 // priced in a currency its event no longer has.
 func (d *DB) UpdateEvent(ctx context.Context, e *admit.Event) (err error) {
+	defer d.definitionsChanged()
 	defer wrap(&err, "DB.UpdateEvent(%d, %d)", e.OrganizationID, e.ID)
 	if err := e.ValidateDetails(); err != nil {
 		return err
@@ -223,6 +225,7 @@ func (d *DB) UpdateEvent(ctx context.Context, e *admit.Event) (err error) {
 // by the status the caller saw: if another request changed it first, the
 // error is ECONFLICT and nothing changes.
 func (d *DB) SetEventStatus(ctx context.Context, orgID, id int64, from, to admit.EventStatus) (err error) {
+	defer d.definitionsChanged()
 	defer wrap(&err, "DB.SetEventStatus(%d, %d, %s→%s)", orgID, id, from, to)
 	if !from.CanBecome(to) {
 		return admit.Errorf(admit.EINVALID, "An event that is %s cannot become %s.", from, to)
@@ -254,6 +257,7 @@ var copySuffix = regexp.MustCompile(`-copy(-[0-9]+)?$`)
 // "-copy-2", "-copy-3", …) and whose counters start at zero. It returns the
 // copy.
 func (d *DB) DuplicateEvent(ctx context.Context, orgID, id int64) (e *admit.Event, err error) {
+	defer d.definitionsChanged()
 	defer wrap(&err, "DB.DuplicateEvent(%d, %d)", orgID, id)
 	err = d.inTx(ctx, func(tx *sql.Tx) error {
 		src, err := findEventInTx(ctx, tx, orgID, id)
@@ -346,6 +350,7 @@ func truncateBytes(s string, n int) string {
 // SetWaitingRoom turns the event's waiting room on or off, with the time
 // it opens and the admission rate per minute (changeable live).
 func (d *DB) SetWaitingRoom(ctx context.Context, orgID, eventID int64, on bool, opensAt time.Time, ratePerMinute int) (err error) {
+	defer d.definitionsChanged()
 	defer wrap(&err, "DB.SetWaitingRoom(%d, %d)", orgID, eventID)
 	res, err := d.db.ExecContext(ctx, `UPDATE events SET waiting_room = ?, waiting_room_opens_at = ?, waiting_room_rate = ?
 		WHERE organization_id = ? AND id = ?`, on, nullTime(opensAt), ratePerMinute, orgID, eventID)

@@ -3,8 +3,6 @@ package mysql
 import (
 	"context"
 	"database/sql"
-	"errors"
-	"sort"
 	"strings"
 	"time"
 
@@ -16,31 +14,6 @@ import (
 type HoldLimits struct {
 	PerClient int
 	PerIP     int
-}
-
-// CreateHold takes capacity for every item of h and records the hold, in one
-// transaction: each ticket type is one guarded UPDATE that cannot take more
-// than its quantity, so concurrent holds can never oversell whatever Redis
-// said. The expiry is computed from MySQL's clock. On success h.ID,
-// h.ExpiresAt and h.ExpiresIn are set; if a type has too few tickets left the
-// error is ESOLDOUT with a admit.Shortage detail.
-func (d *DB) CreateHold(ctx context.Context, h *admit.Hold, ttl time.Duration, limits HoldLimits) (err error) {
-	defer wrap(&err, "DB.CreateHold(%d, %d)", h.OrganizationID, h.EventID)
-	items := append([]admit.HoldItem(nil), h.Items...)
-	// A fixed lock order keeps two multi-type holds from deadlocking.
-	sort.Slice(items, func(i, j int) bool { return items[i].TicketTypeID < items[j].TicketTypeID })
-	h.ID = admit.NewToken(16)
-	err = d.takeWithRetry(ctx, func(tx *sql.Tx, careful func(int64) bool) error {
-		var now time.Time
-		if err := tx.QueryRowContext(ctx, `SELECT NOW(6)`).Scan(&now); err != nil {
-			return err
-		}
-		if err := checkHoldLimits(ctx, tx, h, limits); err != nil {
-			return err
-		}
-		return insertHold(ctx, tx, h, items, ttl, now, careful)
-	})
-	return err
 }
 
 // insertHold records the hold and then takes capacity for items with one
@@ -76,28 +49,6 @@ func insertHold(ctx context.Context, tx *sql.Tx, h *admit.Hold, items []admit.Ho
 	return nil
 }
 
-func checkHoldLimits(ctx context.Context, tx *sql.Tx, h *admit.Hold, limits HoldLimits) error {
-	for _, c := range []struct {
-		column, value string
-		limit         int
-	}{{"client_key", h.ClientKey, limits.PerClient}, {"client_ip", h.ClientIP, limits.PerIP}} {
-		if c.limit <= 0 || c.value == "" {
-			continue
-		}
-		var n int
-		err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM holds WHERE event_id = ? AND `+c.column+` = ?
-			AND status = 'active' AND expires_at > NOW(6)`, h.EventID, c.value).Scan(&n)
-		if err != nil {
-			return err
-		}
-		if n >= c.limit {
-			return &admit.Error{Code: admit.ERATELIMITED,
-				Message: "You already hold tickets for this event. Finish or cancel that checkout first, or wait for it to expire."}
-		}
-	}
-	return nil
-}
-
 // soldOut builds the ESOLDOUT error naming the ticket type and what is left.
 func soldOut(ctx context.Context, tx *sql.Tx, orgID, ticketTypeID int64, remaining int) error {
 	s := admit.Shortage{TicketTypeID: ticketTypeID, Remaining: remaining}
@@ -109,24 +60,39 @@ func soldOut(ctx context.Context, tx *sql.Tx, orgID, ticketTypeID int64, remaini
 }
 
 // FindHold returns the hold with its items and the time it has left by
-// MySQL's clock, or ENOTFOUND.
+// MySQL's clock, or ENOTFOUND: one statement.
 func (d *DB) FindHold(ctx context.Context, id string) (h *admit.Hold, err error) {
 	defer wrap(&err, "DB.FindHold")
-	h = &admit.Hold{}
-	var status string
-	var leftMicros int64
-	err = d.db.QueryRowContext(ctx, `SELECT id, organization_id, event_id, client_key, client_ip, COALESCE(discount_code_id, 0), status, expires_at,
-		TIMESTAMPDIFF(MICROSECOND, NOW(6), expires_at), created_at FROM holds WHERE id = ?`, id).
-		Scan(&h.ID, &h.OrganizationID, &h.EventID, &h.ClientKey, &h.ClientIP, &h.DiscountCodeID, &status, &h.ExpiresAt, &leftMicros, &h.CreatedAt)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, admit.Errorf(admit.ENOTFOUND, "This checkout does not exist. Start again from the event page.")
-	} else if err != nil {
+	rows, err := d.db.QueryContext(ctx, `SELECT h.id, h.organization_id, h.event_id, h.client_key, h.client_ip, COALESCE(h.discount_code_id, 0),
+		h.status, h.expires_at, TIMESTAMPDIFF(MICROSECOND, NOW(6), h.expires_at), h.created_at, hi.ticket_type_id, hi.quantity, hi.bucket
+		FROM holds h JOIN hold_items hi ON hi.hold_id = h.id WHERE h.id = ? ORDER BY hi.ticket_type_id`, id)
+	if err != nil {
 		return nil, err
 	}
-	h.Status = admit.HoldStatus(status)
-	h.ExpiresIn = time.Duration(leftMicros) * time.Microsecond
-	h.Items, err = holdItems(ctx, d.db, h.ID)
-	return h, err
+	defer rows.Close()
+	for rows.Next() {
+		var status string
+		var leftMicros int64
+		var it admit.HoldItem
+		row := &admit.Hold{}
+		if err := rows.Scan(&row.ID, &row.OrganizationID, &row.EventID, &row.ClientKey, &row.ClientIP, &row.DiscountCodeID, &status,
+			&row.ExpiresAt, &leftMicros, &row.CreatedAt, &it.TicketTypeID, &it.Quantity, &it.Bucket); err != nil {
+			return nil, err
+		}
+		if h == nil {
+			h = row
+			h.Status = admit.HoldStatus(status)
+			h.ExpiresIn = time.Duration(leftMicros) * time.Microsecond
+		}
+		h.Items = append(h.Items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if h == nil {
+		return nil, admit.Errorf(admit.ENOTFOUND, "This checkout does not exist. Start again from the event page.")
+	}
+	return h, nil
 }
 
 type queryer interface {

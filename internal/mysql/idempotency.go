@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"strings"
 
 	"github.com/admithq/admit/internal/admit"
 )
@@ -114,4 +115,124 @@ func (d *DB) DeleteOldIdempotencyKeys(ctx context.Context) (n int64, err error) 
 		return 0, err
 	}
 	return res.RowsAffected()
+}
+
+// keyOf names a member's key: unique per organization, scope and key.
+type keyOf struct {
+	orgID      int64
+	scope, key string
+}
+
+// resolveKeys looks up the keys the batch's orders carry, one statement for
+// all of them: a key whose first request completed replays its response;
+// one used with another request is EKEYREUSED; one whose first request is
+// still running (outside a batch) is ECONFLICT. Two members of the batch
+// with one key are one request: the second replays the first's response.
+func resolveKeys(ctx context.Context, tx *sql.Tx, batch []*batchMember[*orderRequest]) error {
+	byOrg := map[[2]any][]any{}
+	var groups [][2]any
+	for _, m := range batch {
+		r := m.req
+		if r.p.Key == nil || r.err != nil {
+			continue
+		}
+		g := [2]any{r.orgID, r.p.Key.Scope}
+		if _, ok := byOrg[g]; !ok {
+			groups = append(groups, g)
+		}
+		byOrg[g] = append(byOrg[g], r.p.Key.Key)
+	}
+	if len(groups) == 0 {
+		return nil
+	}
+	var where []string
+	var args []any
+	for _, g := range groups {
+		where = append(where, `(organization_id = ? AND scope = ? AND idempotency_key IN (`+placeholders(len(byOrg[g]))+`))`)
+		args = append(append(args, g[0], g[1]), byOrg[g]...)
+	}
+	type stored struct {
+		hash     []byte
+		response *StoredResponse
+	}
+	found := map[keyOf]stored{}
+	rows, err := tx.QueryContext(ctx, `SELECT organization_id, scope, idempotency_key, request_hash, response_status, response_body
+		FROM idempotency_keys WHERE `+strings.Join(where, " OR "), args...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var k keyOf
+		var s stored
+		var status sql.NullInt64
+		var body []byte
+		if err := rows.Scan(&k.orgID, &k.scope, &k.key, &s.hash, &status, &body); err != nil {
+			rows.Close()
+			return err
+		}
+		if status.Valid {
+			s.response = &StoredResponse{Status: int(status.Int64), Body: body}
+		}
+		found[k] = s
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	owners := map[keyOf]*orderRequest{}
+	for _, m := range batch {
+		r := m.req
+		if r.p.Key == nil || r.err != nil {
+			continue
+		}
+		k := keyOf{r.orgID, r.p.Key.Scope, r.p.Key.Key}
+		s, ok := found[k]
+		owner := owners[k]
+		switch {
+		case ok && !bytes.Equal(s.hash, r.p.Key.Hash), !ok && owner != nil && !bytes.Equal(owner.p.Key.Hash, r.p.Key.Hash):
+			r.err, r.keyErr = &admit.Error{Code: admit.EKEYREUSED, Field: "Idempotency-Key",
+				Message: "This Idempotency-Key was already used with a different request."}, true
+		case ok && s.response != nil:
+			r.response, r.replayed = s.response, true
+		case ok:
+			r.err, r.keyErr = admit.Errorf(admit.ECONFLICT, "A request with this Idempotency-Key is in progress; retry shortly."), true
+		case owner != nil:
+			r.sameKey = owner
+		default:
+			owners[k] = r
+		}
+	}
+	return nil
+}
+
+// storeResponses stores, with the orders, the response of each member that
+// owns its key, rendered from its outcome; one statement for the batch.
+func storeResponses(ctx context.Context, tx *sql.Tx, batch []*batchMember[*orderRequest]) error {
+	var args []any
+	n := 0
+	for _, m := range batch {
+		r := m.req
+		if r.p.Key == nil || r.orgID == 0 || r.keyErr || r.replayed || r.sameKey != nil {
+			continue
+		}
+		o, existing, err := r.order, r.existing, r.err
+		if r.sameHold != nil {
+			o, existing, err = r.sameHold.order, true, r.sameHold.err
+		}
+		status, body := r.p.Key.Render(o, existing, err)
+		if status >= 500 {
+			continue
+		}
+		r.response = &StoredResponse{Status: status, Body: body}
+		args = append(args, r.orgID, r.p.Key.Scope, r.p.Key.Key, r.p.Key.Hash, status, body)
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	// A key that another server stored meanwhile is a duplicate: the
+	// attempt fails, and the next one replays what that server stored.
+	_, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (organization_id, scope, idempotency_key, request_hash, response_status, response_body) VALUES `+
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?),", n), ","), args...)
+	return err
 }

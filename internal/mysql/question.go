@@ -10,6 +10,7 @@ import (
 
 // CreateQuestion validates q and stores it for its event.
 func (d *DB) CreateQuestion(ctx context.Context, q *admit.Question) (err error) {
+	defer d.definitionsChanged()
 	defer wrap(&err, "DB.CreateQuestion(%d, %d)", q.OrganizationID, q.EventID)
 	if err := q.Validate(); err != nil {
 		return err
@@ -89,6 +90,7 @@ func (d *DB) ListQuestions(ctx context.Context, orgID, eventID int64) (list []*a
 // DeleteQuestion removes a question of the organization that nobody has
 // answered yet; an answered one is ECONFLICT.
 func (d *DB) DeleteQuestion(ctx context.Context, orgID, id int64) (err error) {
+	defer d.definitionsChanged()
 	defer wrap(&err, "DB.DeleteQuestion(%d, %d)", orgID, id)
 	res, err := d.db.ExecContext(ctx, `DELETE FROM questions WHERE organization_id = ? AND id = ?
 		AND NOT EXISTS (SELECT 1 FROM answers WHERE question_id = ?)`, orgID, id, id)

@@ -26,6 +26,7 @@ func scanTicketType(row interface{ Scan(...any) error }) (*admit.TicketType, err
 
 // CreateTicketType validates t, inserts it for its event and sets its ID.
 func (d *DB) CreateTicketType(ctx context.Context, t *admit.TicketType) (err error) {
+	defer d.definitionsChanged()
 	defer wrap(&err, "DB.CreateTicketType(%d, %d)", t.OrganizationID, t.EventID)
 	if err := t.Validate(); err != nil {
 		return err
@@ -89,6 +90,7 @@ func (d *DB) FindTicketType(ctx context.Context, orgID, eventID, id int64) (t *a
 // below the tickets already sold or held, whatever holds are taken meanwhile. If it would, nothing changes and the
 // error names the quantity field and how many are taken.
 func (d *DB) UpdateTicketType(ctx context.Context, t *admit.TicketType) (err error) {
+	defer d.definitionsChanged()
 	defer wrap(&err, "DB.UpdateTicketType(%d, %d)", t.OrganizationID, t.ID)
 	if err := t.ValidateDetails(); err != nil {
 		return err
@@ -112,6 +114,7 @@ func (d *DB) UpdateTicketType(ctx context.Context, t *admit.TicketType) (err err
 // SetTicketTypeHidden hides the ticket type from buyers, or shows it again.
 // Tickets already held or sold are not affected.
 func (d *DB) SetTicketTypeHidden(ctx context.Context, orgID, eventID, id int64, hidden bool) (err error) {
+	defer d.definitionsChanged()
 	defer wrap(&err, "DB.SetTicketTypeHidden(%d, %d, %t)", orgID, id, hidden)
 	res, err := d.db.ExecContext(ctx, `UPDATE ticket_types SET hidden = ? WHERE id = ? AND organization_id = ? AND event_id = ?`,
 		hidden, id, orgID, eventID)
@@ -130,6 +133,7 @@ func (d *DB) SetTicketTypeHidden(ctx context.Context, orgID, eventID, id int64, 
 // ticket types 0, 1, 2, … in one transaction. It reports whether the
 // ticket type moved (it was not already first or last).
 func (d *DB) MoveTicketType(ctx context.Context, orgID, eventID, id int64, by int) (moved bool, err error) {
+	defer d.definitionsChanged()
 	defer wrap(&err, "DB.MoveTicketType(%d, %d, %d)", orgID, id, by)
 	err = d.inTx(ctx, func(tx *sql.Tx) error {
 		// Locking the event's ticket types serializes two reorders; holds

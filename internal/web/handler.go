@@ -21,6 +21,7 @@ import (
 // Store is what the web surface needs from storage.
 type Store interface {
 	FindPublicEvent(ctx context.Context, orgSlug, eventSlug string) (*admit.Event, error)
+	CachedPublicEvent(ctx context.Context, orgSlug, eventSlug string) (*admit.Event, error)
 	FindEvent(ctx context.Context, orgID, id int64) (*admit.Event, error)
 	FindOrganization(ctx context.Context, id int64) (*admit.Organization, error)
 	ListTicketTypes(ctx context.Context, orgID, eventID int64, withHidden bool) ([]*admit.TicketType, error)

@@ -21,7 +21,7 @@ func (h *Handler) holdCreate(c echo.Context) error {
 		return admit.Errorf(admit.ENOTFOUND, "Event not found.")
 	}
 	ctx := c.Request().Context()
-	ev, err := h.store.FindPublicEvent(ctx, orgSlug, eventSlug)
+	ev, err := h.store.CachedPublicEvent(ctx, orgSlug, eventSlug)
 	if err != nil {
 		return err
 	}

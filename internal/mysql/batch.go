@@ -1,0 +1,193 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	gomysql "github.com/go-sql-driver/mysql"
+)
+
+// At an on-sale thousands of buyers want the same few rows at once. Run in
+// a transaction of its own, each hold or order costs a dozen round trips
+// and holds its row locks across all of them, so the database's CPU and the
+// locks are the limit long before its commits are. Instead, each app server
+// combines the holds (and, separately, the order placements) that arrive
+// for an event while the previous combined transaction commits into the
+// next one: one guarded UPDATE per bucket with the summed quantity,
+// multi-row INSERTs, one COMMIT (and one fsync) for all of them. This is
+// group commit without a timer: a lone buyer's request is a batch of one
+// and starts at once; only requests that would have queued for the locks
+// anyway wait, and they wait for one transaction instead of for each other.
+
+// maxBatch caps how many requests one transaction carries: past a few
+// dozen the statements grow long and a retry redoes more work, while the
+// commit cost per request is already small.
+const maxBatch = 64
+
+// batchTimeout bounds one batch's transaction, whatever its members'
+// contexts say: a member whose client went away is still part of a batch
+// that must finish, and it finishes (or fails cleanly) for everyone.
+const batchTimeout = 20 * time.Second
+
+// batchMember is one request waiting in a lane.
+type batchMember[R any] struct {
+	req R
+	// taken is set when a batch takes the member; a member whose context
+	// ends before that withdraws instead.
+	taken atomic.Bool
+	done  chan struct{}
+	err   error
+}
+
+// lane runs the batches of one kind for one event, one at a time.
+type lane[R any] struct {
+	mu      sync.Mutex
+	waiting []*batchMember[R]
+	running bool
+	run     func(ctx context.Context, batch []*batchMember[R])
+}
+
+// lanes holds a lane per event, created on first use.
+type lanes[R any] struct {
+	m   sync.Map // event id → *lane[R]
+	run func(ctx context.Context, batch []*batchMember[R])
+}
+
+func (ls *lanes[R]) lane(eventID int64) *lane[R] {
+	if l, ok := ls.m.Load(eventID); ok {
+		return l.(*lane[R])
+	}
+	l, _ := ls.m.LoadOrStore(eventID, &lane[R]{run: ls.run})
+	return l.(*lane[R])
+}
+
+// submit adds req to the event's lane and waits until a batch has run it
+// (the batch sets the member's fields and err) or ctx ends before any
+// batch took it.
+func (ls *lanes[R]) submit(ctx context.Context, eventID int64, m *batchMember[R]) error {
+	m.done = make(chan struct{})
+	l := ls.lane(eventID)
+	l.mu.Lock()
+	l.waiting = append(l.waiting, m)
+	if !l.running {
+		l.running = true
+		go l.drain()
+	}
+	l.mu.Unlock()
+	select {
+	case <-m.done:
+		return m.err
+	case <-ctx.Done():
+		if m.taken.CompareAndSwap(false, true) {
+			return ctx.Err() // withdrawn: no batch will run it
+		}
+		<-m.done // already in a batch: its outcome is the truth
+		return m.err
+	}
+}
+
+// drain runs batches until nobody is waiting. What arrives while a batch
+// runs forms the next one.
+func (l *lane[R]) drain() {
+	for {
+		l.mu.Lock()
+		var batch []*batchMember[R]
+		rest := l.waiting[:0]
+		for _, m := range l.waiting {
+			switch {
+			case len(batch) == maxBatch:
+				rest = append(rest, m)
+			case m.taken.CompareAndSwap(false, true):
+				batch = append(batch, m)
+			}
+		}
+		l.waiting = rest
+		if len(batch) == 0 {
+			l.waiting = nil
+			l.running = false
+			l.mu.Unlock()
+			return
+		}
+		l.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+		l.run(ctx, batch)
+		cancel()
+		for _, m := range batch {
+			close(m.done)
+		}
+	}
+}
+
+// batchAttempts bounds how often a batch's transaction is run again after
+// a failure no buyer caused (a deadlock, a lost connection, a Galera
+// certification conflict, a random reference that collided).
+const batchAttempts = 5
+
+// runBatch runs attempt in a transaction until it commits, running it
+// again after a failure that may pass; it returns the last error if it
+// never commits. Nothing is ever half-applied: a failed attempt is rolled
+// back whole. When the answer to COMMIT is lost (the connection dropped
+// while it ran), committed tells whether it happened; until that is known
+// the batch is neither reported done nor failed, and a new attempt first
+// asks again (it cannot double anything: the rows it writes carry the same
+// keys, so at most one of the two attempts can commit).
+func (d *DB) runBatch(ctx context.Context, attempt func(tx *sql.Tx) error, committed func(ctx context.Context) (bool, error)) error {
+	unsure := false
+	for try := 1; ; try++ {
+		if unsure {
+			var done bool
+			err := settle(ctx, func(ctx context.Context) (err error) {
+				done, err = committed(ctx)
+				return err
+			})
+			if err == nil && done {
+				return nil
+			}
+			unsure = err != nil
+		}
+		err, atCommit := d.batchTx(ctx, attempt)
+		if err == nil {
+			return nil
+		}
+		var miss *bucketMiss
+		switch {
+		case atCommit && !serverAnswered(err):
+			unsure = true
+		case errors.As(err, &miss):
+			try-- // the attempt turned careful: not a failure
+		case !transient(err) && !isDuplicate(err):
+			return err
+		}
+		if try >= batchAttempts || ctx.Err() != nil {
+			return err
+		}
+		if !errors.As(err, &miss) {
+			time.Sleep(time.Duration(try*try) * 5 * time.Millisecond)
+		}
+	}
+}
+
+// batchTx runs attempt in one transaction; atCommit says the error is
+// COMMIT's.
+func (d *DB) batchTx(ctx context.Context, attempt func(tx *sql.Tx) error) (err error, atCommit bool) {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err, false
+	}
+	if err := attempt(tx); err != nil {
+		_ = tx.Rollback()
+		return err, false
+	}
+	return tx.Commit(), true
+}
+
+// serverAnswered reports whether err came from the server, which then did
+// not commit; anything else (a dropped connection) leaves it unknown.
+func serverAnswered(err error) bool {
+	var me *gomysql.MySQLError
+	return errors.As(err, &me)
+}

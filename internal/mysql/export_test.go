@@ -1,0 +1,42 @@
+package mysql
+
+import (
+	"context"
+	"time"
+
+	"github.com/admithq/admit/internal/admit"
+)
+
+// HoldsInOneBatch takes the holds in one batch, in this order, as when they
+// arrive together for one event, and returns each one's answer.
+func (d *DB) HoldsInOneBatch(ctx context.Context, holds []*admit.Hold, ttl time.Duration, limits HoldLimits) []error {
+	batch := make([]*batchMember[*holdRequest], len(holds))
+	for i, h := range holds {
+		batch[i] = &batchMember[*holdRequest]{req: newHoldRequest(h, ttl, limits)}
+	}
+	d.runHoldBatch(ctx, batch)
+	errs := make([]error, len(batch))
+	for i, m := range batch {
+		errs[i] = m.req.outcome(m.err)
+	}
+	return errs
+}
+
+// OrdersInOneBatch places the orders in one batch, in this order, and
+// returns each one's answer.
+func (d *DB) OrdersInOneBatch(ctx context.Context, ps []PlaceOrder) ([]*PlacedOrder, []error) {
+	batch := make([]*batchMember[*orderRequest], len(ps))
+	for i, p := range ps {
+		batch[i] = &batchMember[*orderRequest]{req: &orderRequest{p: p}}
+	}
+	d.runOrderBatch(ctx, batch)
+	placed := make([]*PlacedOrder, len(batch))
+	errs := make([]error, len(batch))
+	for i, m := range batch {
+		placed[i], errs[i] = m.req.outcome(m.err)
+	}
+	return placed, errs
+}
+
+// TestServerAddr is the local stack's MariaDB (or ADMIT_TEST_MYSQL_DSN's).
+var TestServerAddr = testServerAddr

@@ -1,0 +1,589 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"hash/fnv"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/admithq/admit/internal/admit"
+)
+
+// PlaceOrder is what turns a hold into an order.
+type PlaceOrder struct {
+	HoldID  string
+	Request admit.OrderRequest
+	// PendingFor is how long a pending order waits for its payment before it
+	// is cancelled; zero waits for ever (offline payment).
+	PendingFor time.Duration
+	// Check, if set, validates the request against the hold as the
+	// transaction reads it, before anything is written, and may normalize
+	// it; its error refuses this order only. It runs inside the batch's
+	// transaction: it must not wait on anything but memory.
+	Check func(h *admit.Hold, req *admit.OrderRequest) error
+	// Key, if set, makes the request idempotent in the same transaction
+	// as the order: its response is stored with it, so a repeat gets it.
+	Key *OrderKey
+}
+
+// OrderKey is an Idempotency-Key sent with an order, and how to render the
+// response that is stored for its repeats.
+type OrderKey struct {
+	Scope string
+	Key   string
+	Hash  []byte // of the request: the same key with another request is refused
+	// Render returns the response the client is given for the outcome:
+	// the order (existing: it was placed before, from the same hold) or
+	// the error that refused it. A response of 500 or more is not stored,
+	// so a repeat runs again.
+	Render func(o *admit.Order, existing bool, err error) (status int, body []byte)
+}
+
+// PlacedOrder is PlaceOrderKeyed's outcome.
+type PlacedOrder struct {
+	Order *admit.Order
+	// Existing is true when the hold had already become this order (a
+	// double submit).
+	Existing bool
+	// Response is what was stored for the key: this request's own
+	// response, or, with Replayed, the first request's.
+	Response *StoredResponse
+	Replayed bool
+}
+
+// orderRequest is one order placement waiting in a lane.
+type orderRequest struct {
+	p PlaceOrder
+	// Set by each attempt of the batch:
+	req      admit.OrderRequest // p.Request as Check left it
+	hold     *admit.Hold
+	err      error // this buyer's own answer (expired, invalid...)
+	order    *admit.Order
+	existing bool
+	response *StoredResponse
+	replayed bool
+	sameHold *orderRequest // an earlier member for the same hold
+	sameKey  *orderRequest // an earlier member with the same key
+	keyErr   bool          // err is the key's (reused, in progress): nothing to store
+	orgID    int64
+}
+
+// orderLanes: order placements are not known to belong to an event until
+// their hold is read, so they are spread over a few lanes by hold.
+const orderLanes = 2
+
+// PlaceOrder turns a live hold into an order (see PlaceOrderKeyed). A hold
+// that was already converted returns its existing order with existing
+// true: a double submit gets the first order, never a second.
+func (d *DB) PlaceOrder(ctx context.Context, p PlaceOrder) (o *admit.Order, existing bool, err error) {
+	placed, err := d.PlaceOrderKeyed(ctx, p)
+	if err != nil {
+		return nil, false, err
+	}
+	return placed.Order, placed.Existing, nil
+}
+
+// PlaceOrderKeyed turns a live hold into an order: the hold is converted,
+// its capacity moves from reserved to sold, lines and tickets are written
+// at the server's prices. A free order is paid at once, with its tickets
+// issued and its side effects in the outbox. It joins the placements that
+// this server runs at the same moment in one transaction (batch.go), as if
+// each had run alone.
+func (d *DB) PlaceOrderKeyed(ctx context.Context, p PlaceOrder) (placed *PlacedOrder, err error) {
+	defer wrap(&err, "DB.PlaceOrder")
+	r := &orderRequest{p: p}
+	h := fnv.New32a()
+	h.Write([]byte(p.HoldID))
+	return r.outcome(d.orders.submit(ctx, int64(h.Sum32()%orderLanes), &batchMember[*orderRequest]{req: r}))
+}
+
+// outcome is the placement's answer once its batch ran (or failed:
+// batchErr).
+func (r *orderRequest) outcome(batchErr error) (*PlacedOrder, error) {
+	if batchErr != nil {
+		return nil, batchErr
+	}
+	if r.replayed {
+		return &PlacedOrder{Response: r.response, Replayed: true}, nil
+	}
+	if r.err != nil {
+		if r.response != nil {
+			return &PlacedOrder{Response: r.response}, r.err
+		}
+		return nil, r.err
+	}
+	return &PlacedOrder{Order: r.order, Existing: r.existing, Response: r.response}, nil
+}
+
+// runOrderBatch places the batch's orders in one transaction. Quickly, the
+// holds are read without locks and converted with one guarded UPDATE; if
+// one changed meanwhile (it expired, or another server converted it), the
+// attempt is rolled back and run carefully, the holds locked first.
+func (d *DB) runOrderBatch(ctx context.Context, batch []*batchMember[*orderRequest]) {
+	careful := false
+	err := d.runBatch(ctx, func(tx *sql.Tx) error {
+		err := placeOrders(ctx, tx, batch, careful)
+		if errors.Is(err, errHoldChanged) {
+			careful = true
+			return &bucketMiss{}
+		}
+		return err
+	}, func(ctx context.Context) (bool, error) {
+		return ordersExist(ctx, d.db, batch)
+	})
+	for _, m := range batch {
+		m.err = err
+	}
+	if err != nil {
+		return
+	}
+	// Members that were one request with an earlier one get its outcome;
+	// in arrival order, so the earlier one has its own already.
+	for _, m := range batch {
+		r := m.req
+		if f := r.sameHold; f != nil {
+			r.order, r.existing, r.err = f.order, true, f.err
+		}
+		if f := r.sameKey; f != nil {
+			if f.response != nil {
+				r.response, r.replayed = f.response, true
+			} else {
+				r.order, r.existing, r.err = f.order, true, f.err
+			}
+		}
+	}
+}
+
+// errHoldChanged: a hold read without a lock changed before it was
+// converted.
+var errHoldChanged = errors.New("a hold changed while its order was placed")
+
+// ordersExist reports whether the batch's transaction committed after all.
+func ordersExist(ctx context.Context, db *sql.DB, batch []*batchMember[*orderRequest]) (bool, error) {
+	for _, m := range batch {
+		r := m.req
+		switch {
+		case r.order != nil && !r.existing && r.sameHold == nil:
+			var n int
+			err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM orders WHERE hold_id = ?`, r.p.HoldID).Scan(&n)
+			return n == 1, err
+		case r.p.Key != nil && r.response != nil && !r.replayed && r.orgID != 0:
+			var n int
+			err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM idempotency_keys WHERE organization_id = ? AND scope = ? AND idempotency_key = ?`,
+				r.orgID, r.p.Key.Scope, r.p.Key.Key).Scan(&n)
+			return n == 1, err
+		}
+	}
+	return true, nil // the batch wrote nothing
+}
+
+// heldOrder is a hold as the batch reads it, with the lines it becomes.
+type heldOrder struct {
+	hold     *admit.Hold
+	live     bool
+	now      time.Time
+	lines    []admit.OrderLine
+	currency string
+}
+
+// placeOrders is one attempt at the batch in tx.
+func placeOrders(ctx context.Context, tx *sql.Tx, batch []*batchMember[*orderRequest], careful bool) error {
+	for _, m := range batch {
+		r := m.req
+		*r = orderRequest{p: r.p, req: r.p.Request}
+		r.req.Attendees = append([]admit.Attendee(nil), r.p.Request.Attendees...)
+	}
+	holds, err := readHolds(ctx, tx, batch, careful)
+	if err != nil {
+		return err
+	}
+	first := map[string]*orderRequest{}
+	for _, m := range batch {
+		r := m.req
+		ho, ok := holds[r.p.HoldID]
+		if !ok {
+			r.err = admit.Errorf(admit.ENOTFOUND, "This checkout does not exist. Start again from the event page.")
+			continue
+		}
+		r.hold, r.orgID = ho.hold, ho.hold.OrganizationID
+	}
+	if err := resolveKeys(ctx, tx, batch); err != nil {
+		return err
+	}
+	var placing []*orderRequest
+	for _, m := range batch {
+		r := m.req
+		if r.err != nil || r.sameKey != nil || r.replayed {
+			continue
+		}
+		if f, ok := first[r.p.HoldID]; ok {
+			r.sameHold = f
+			continue
+		}
+		first[r.p.HoldID] = r
+		ho := holds[r.p.HoldID]
+		switch {
+		case ho.hold.Status == admit.HoldConverted:
+			r.existing = true
+			r.order, r.err = scanOrderWhere(ctx, tx, `hold_id = ?`, r.p.HoldID)
+			if r.err != nil && admit.ErrorCode(r.err) != admit.ENOTFOUND {
+				return r.err
+			}
+			continue
+		case ho.hold.Status != admit.HoldActive || !ho.live:
+			r.err = admit.Errorf(admit.EEXPIRED, "Your hold on these tickets has expired. Please choose your tickets again.")
+			continue
+		}
+		if r.err = newOrder(ctx, tx, r, ho); r.err != nil {
+			if admit.ErrorCode(r.err) == admit.EINTERNAL {
+				return r.err
+			}
+			continue
+		}
+		placing = append(placing, r)
+	}
+	if len(placing) > 0 {
+		if err := convertHolds(ctx, tx, placing, careful); err != nil {
+			return err
+		}
+		if err := insertOrders(ctx, tx, placing); err != nil {
+			return err
+		}
+	}
+	if err := storeResponses(ctx, tx, batch); err != nil {
+		return err
+	}
+	if len(placing) > 0 {
+		return moveToSold(ctx, tx, placing)
+	}
+	return nil
+}
+
+// readHolds reads the batch's holds with their items at the ticket types'
+// current prices: one statement, and in careful mode one more that locks
+// the holds first.
+func readHolds(ctx context.Context, tx *sql.Tx, batch []*batchMember[*orderRequest], careful bool) (map[string]*heldOrder, error) {
+	var ids []any
+	seen := map[string]bool{}
+	for _, m := range batch {
+		if id := m.req.p.HoldID; !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i].(string) < ids[j].(string) })
+	if careful {
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM holds WHERE id IN (`+placeholders(len(ids))+`) ORDER BY id FOR UPDATE`, ids...)
+		if err != nil {
+			return nil, err
+		}
+		rows.Close()
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT h.id, h.organization_id, h.event_id, h.client_key, h.client_ip, COALESCE(h.discount_code_id, 0),
+		h.status, h.expires_at, TIMESTAMPDIFF(MICROSECOND, NOW(6), h.expires_at), h.created_at, NOW(6),
+		hi.ticket_type_id, hi.quantity, hi.bucket, tt.name, tt.price, e.currency
+		FROM holds h JOIN hold_items hi ON hi.hold_id = h.id JOIN ticket_types tt ON tt.id = hi.ticket_type_id JOIN events e ON e.id = h.event_id
+		WHERE h.id IN (`+placeholders(len(ids))+`) ORDER BY h.id, hi.ticket_type_id`, ids...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	holds := map[string]*heldOrder{}
+	for rows.Next() {
+		var h admit.Hold
+		var status string
+		var leftMicros int64
+		var now time.Time
+		var l admit.OrderLine
+		var currency string
+		if err := rows.Scan(&h.ID, &h.OrganizationID, &h.EventID, &h.ClientKey, &h.ClientIP, &h.DiscountCodeID, &status, &h.ExpiresAt,
+			&leftMicros, &h.CreatedAt, &now, &l.TicketTypeID, &l.Quantity, &l.Bucket, &l.Name, &l.UnitPrice, &currency); err != nil {
+			return nil, err
+		}
+		ho, ok := holds[h.ID]
+		if !ok {
+			h.Status = admit.HoldStatus(status)
+			h.ExpiresIn = time.Duration(leftMicros) * time.Microsecond
+			ho = &heldOrder{hold: &h, live: leftMicros > 0, now: now, currency: currency}
+			holds[h.ID] = ho
+		}
+		ho.hold.Items = append(ho.hold.Items, admit.HoldItem{TicketTypeID: l.TicketTypeID, Quantity: l.Quantity, Bucket: l.Bucket})
+		ho.lines = append(ho.lines, l)
+	}
+	return holds, rows.Err()
+}
+
+// newOrder validates r against its hold and prices its order, taking a use
+// of its discount code (a guarded statement, like inventory).
+func newOrder(ctx context.Context, tx *sql.Tx, r *orderRequest, ho *heldOrder) error {
+	if r.p.Check != nil {
+		if err := r.p.Check(ho.hold, &r.req); err != nil {
+			return err
+		}
+	}
+	h := ho.hold
+	o := &admit.Order{OrganizationID: h.OrganizationID, EventID: h.EventID, HoldID: h.ID, Status: admit.OrderPending,
+		BuyerName: r.req.BuyerName, BuyerEmail: r.req.BuyerEmail, AccessToken: admit.NewToken(16), Currency: ho.currency,
+		Lines: append([]admit.OrderLine(nil), ho.lines...), CreatedAt: ho.now}
+	tickets := 0
+	for _, l := range o.Lines {
+		o.Total += l.UnitPrice * int64(l.Quantity)
+		tickets += l.Quantity
+	}
+	if len(r.req.Attendees) != tickets {
+		return admit.FieldError("attendees", "Give a name for each ticket.")
+	}
+	if h.DiscountCodeID != 0 {
+		if err := takeDiscountUse(ctx, tx, h.DiscountCodeID); err != nil {
+			return err
+		}
+		dc, err := findDiscountByID(ctx, tx, h.OrganizationID, h.DiscountCodeID)
+		if err != nil {
+			return err
+		}
+		o.DiscountCodeID = h.DiscountCodeID
+		o.Total = 0
+		for i, l := range o.Lines {
+			if dc.AppliesTo(l.TicketTypeID) {
+				price := dc.Discounted(l.UnitPrice)
+				o.DiscountTotal += (l.UnitPrice - price) * int64(l.Quantity)
+				o.Lines[i].UnitPrice = price
+			}
+			o.Total += o.Lines[i].UnitPrice * int64(l.Quantity)
+		}
+	}
+	o.PaymentProvider = r.req.PaymentMethod
+	if o.Total == 0 {
+		o.PaymentProvider = admit.PaymentFree
+	} else if o.PaymentProvider == "" || o.PaymentProvider == admit.PaymentFree {
+		return admit.FieldError("payment_method", "Choose how to pay.")
+	}
+	ticketStatus := admit.TicketPending
+	if o.Total == 0 {
+		// A free order is paid as it is placed: inserted paid, its tickets
+		// valid, in the same transaction, with no transition to run after.
+		o.Status, o.PaidAt, ticketStatus = admit.OrderPaid, ho.now, admit.TicketValid
+	}
+	if r.p.PendingFor > 0 && o.Total > 0 {
+		o.ExpiresAt = ho.now.Add(r.p.PendingFor)
+	}
+	i := 0
+	for _, l := range o.Lines {
+		for range l.Quantity {
+			a := r.req.Attendees[i]
+			i++
+			o.Tickets = append(o.Tickets, admit.Ticket{TicketTypeID: l.TicketTypeID, TicketType: l.Name, Code: admit.NewToken(12),
+				AttendeeName: a.Name, AttendeeEmail: a.Email, Status: ticketStatus})
+		}
+	}
+	o.Reference = admit.NewReference()
+	r.order = o
+	return nil
+}
+
+// convertHolds flips the placing holds from active to converted with one
+// guarded statement. Quickly, a hold that expired or was converted since it
+// was read makes the count short: errHoldChanged, and the attempt is run
+// again carefully. Carefully, the holds are locked and were read live.
+func convertHolds(ctx context.Context, tx *sql.Tx, placing []*orderRequest, careful bool) error {
+	args := make([]any, len(placing))
+	for i, r := range placing {
+		args[i] = r.p.HoldID
+	}
+	q := `UPDATE holds SET status = 'converted' WHERE id IN (` + placeholders(len(args)) + `) AND status = 'active'`
+	if !careful {
+		q += ` AND expires_at > NOW(6)`
+	}
+	res, err := tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	switch {
+	case err != nil:
+		return err
+	case int(n) == len(placing):
+		return nil
+	case !careful:
+		return errHoldChanged
+	}
+	return errors.New("ledger inconsistency: a locked hold could not be converted")
+}
+
+// insertOrders writes the placing orders, their lines, tickets, answers
+// and side effects: one multi-row statement per table, plus one to learn
+// the orders' ids and one the tickets'.
+func insertOrders(ctx context.Context, tx *sql.Tx, placing []*orderRequest) error {
+	args := make([]any, 0, 16*len(placing))
+	holdIDs := make([]any, len(placing))
+	for i, r := range placing {
+		o := r.order
+		args = append(args, o.OrganizationID, o.EventID, o.HoldID, o.Reference, o.AccessToken, string(o.Status), o.BuyerName, o.BuyerEmail,
+			o.Total, o.DiscountCodeID, o.DiscountTotal, o.Currency, o.PaymentProvider, o.CreatedAt, nullTime(o.ExpiresAt), nullTime(o.PaidAt))
+		holdIDs[i] = o.HoldID
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO orders (organization_id, event_id, hold_id, reference, access_token, status,
+		buyer_name, buyer_email, total, discount_code_id, discount_total, currency, payment_provider, created_at, expires_at, paid_at) VALUES `+
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?),", len(placing)), ","), args...); err != nil {
+		// A reference collision (one in billions) fails the attempt, and
+		// the next one draws new references.
+		return err
+	}
+	byHold := map[string]*admit.Order{}
+	for _, r := range placing {
+		byHold[r.order.HoldID] = r.order
+	}
+	if err := scanIDs(ctx, tx, `SELECT id, hold_id FROM orders WHERE hold_id IN (`+placeholders(len(holdIDs))+`)`, holdIDs, func(id int64, holdID string) {
+		byHold[holdID].ID = id
+	}); err != nil {
+		return err
+	}
+	var lineArgs, ticketArgs []any
+	lines, tickets := 0, 0
+	orderIDs := make([]any, len(placing))
+	for i, r := range placing {
+		o := r.order
+		orderIDs[i] = o.ID
+		for _, l := range o.Lines {
+			lineArgs = append(lineArgs, o.ID, l.TicketTypeID, l.Quantity, l.UnitPrice, l.Bucket)
+			lines++
+		}
+		for j := range o.Tickets {
+			t := &o.Tickets[j]
+			t.OrderID = o.ID
+			ticketArgs = append(ticketArgs, o.OrganizationID, o.ID, t.TicketTypeID, t.Code, t.AttendeeName, t.AttendeeEmail, string(t.Status))
+			tickets++
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO order_lines (order_id, ticket_type_id, quantity, unit_price, bucket) VALUES `+
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?),", lines), ","), lineArgs...); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO tickets (organization_id, order_id, ticket_type_id, code, attendee_name, attendee_email, status) VALUES `+
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?),", tickets), ","), ticketArgs...); err != nil {
+		return err
+	}
+	byCode := map[string]*admit.Ticket{}
+	for _, r := range placing {
+		for j := range r.order.Tickets {
+			byCode[r.order.Tickets[j].Code] = &r.order.Tickets[j]
+		}
+	}
+	if err := scanIDs(ctx, tx, `SELECT id, code FROM tickets WHERE order_id IN (`+placeholders(len(orderIDs))+`)`, orderIDs, func(id int64, code string) {
+		if t, ok := byCode[code]; ok {
+			t.ID = id
+		}
+	}); err != nil {
+		return err
+	}
+	if err := insertAnswers(ctx, tx, placing); err != nil {
+		return err
+	}
+	return insertOrderEffects(ctx, tx, placing)
+}
+
+// scanIDs runs a query of (id, text) rows and hands each to fn.
+func scanIDs(ctx context.Context, tx *sql.Tx, query string, args []any, fn func(id int64, text string)) error {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var text string
+		if err := rows.Scan(&id, &text); err != nil {
+			return err
+		}
+		fn(id, text)
+	}
+	return rows.Err()
+}
+
+// insertAnswers writes the attendees' answers (Check has kept only answers
+// to the event's questions for each ticket type).
+func insertAnswers(ctx context.Context, tx *sql.Tx, placing []*orderRequest) error {
+	var args []any
+	n := 0
+	for _, r := range placing {
+		for i, t := range r.order.Tickets {
+			for qid, v := range r.req.Attendees[i].Answers {
+				if v == "" {
+					continue
+				}
+				args = append(args, t.ID, qid, r.order.OrganizationID, v)
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO answers (ticket_id, question_id, organization_id, value) VALUES `+
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?),", n), ","), args...)
+	return err
+}
+
+// insertOrderEffects records the orders' side effects: a free order's
+// confirmation and order.paid webhook; a pending order's "placed" email
+// (payment instructions for offline orders).
+func insertOrderEffects(ctx context.Context, tx *sql.Tx, placing []*orderRequest) error {
+	var args []any
+	n := 0
+	for _, r := range placing {
+		o := r.order
+		payload := []byte(`{"order_id":` + strconv.FormatInt(o.ID, 10) + `}`)
+		kinds := []string{"order.placed"}
+		if o.Status == admit.OrderPaid {
+			kinds = []string{"email.order_confirmation", "webhook.order.paid"}
+		}
+		for _, k := range kinds {
+			args = append(args, o.OrganizationID, k, payload)
+			n++
+		}
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO outbox (organization_id, kind, payload) VALUES `+
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?),", n), ","), args...)
+	return err
+}
+
+// moveToSold moves the placed orders' capacity from reserved to sold, in
+// the buckets their holds took it from, with one statement for every
+// bucket. The bucket rows are what every concurrent checkout contends for,
+// so this is the transaction's last statement (InnoDB locks them in key
+// order): their locks are held only until the commit.
+func moveToSold(ctx context.Context, tx *sql.Tx, placing []*orderRequest) error {
+	sums := map[[2]int64]int{}
+	for _, r := range placing {
+		for _, l := range r.order.Lines {
+			sums[[2]int64{l.TicketTypeID, int64(l.Bucket)}] += l.Quantity
+		}
+	}
+	takes := make([]bucketTake, 0, len(sums))
+	for k, q := range sums {
+		takes = append(takes, bucketTake{ticketTypeID: k[0], bucket: int(k[1]), quantity: q})
+	}
+	sortTakes(takes)
+	var when strings.Builder
+	var whenArgs, inArgs []any
+	for _, t := range takes {
+		when.WriteString(" WHEN ticket_type_id = ? AND bucket = ? THEN ?")
+		whenArgs = append(whenArgs, t.ticketTypeID, t.bucket, t.quantity)
+		inArgs = append(inArgs, t.ticketTypeID, t.bucket)
+	}
+	amount := `CASE` + when.String() + ` END`
+	args := append(append(append(append([]any{}, whenArgs...), whenArgs...), inArgs...), whenArgs...)
+	res, err := tx.ExecContext(ctx, `UPDATE ticket_type_buckets SET reserved = reserved - `+amount+`, sold = sold + `+amount+`
+		WHERE (ticket_type_id, bucket) IN (`+strings.TrimSuffix(strings.Repeat("(?, ?),", len(takes)), ",")+`) AND reserved >= `+amount, args...)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); int(n) != len(takes) {
+		return errors.New("ledger inconsistency: a hold's reservation is missing from its bucket")
+	}
+	return nil
+}
