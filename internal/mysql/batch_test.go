@@ -33,7 +33,9 @@ func hold(ev *admit.Event, client string, items ...admit.HoldItem) *admit.Hold {
 	return &admit.Hold{OrganizationID: ev.OrganizationID, EventID: ev.ID, ClientKey: client, Items: items}
 }
 
-func item(tt *admit.TicketType, q int) admit.HoldItem { return admit.HoldItem{TicketTypeID: tt.ID, Quantity: q} }
+func item(tt *admit.TicketType, q int) admit.HoldItem {
+	return admit.HoldItem{TicketTypeID: tt.ID, Quantity: q}
+}
 
 // mustLedgerMatches checks the ledger against the holds and orders behind
 // it: what each ticket type's buckets say is reserved and sold is exactly
@@ -483,4 +485,3 @@ func TestConcurrentHoldsAndOrdersBatch(t *testing.T) {
 		return true
 	})
 }
-
