@@ -1,6 +1,10 @@
 package admit
 
-import "time"
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"time"
+)
 
 // HoldStatus is where a hold is in its life.
 type HoldStatus string
@@ -19,6 +23,10 @@ type Hold struct {
 	EventID        int64
 	ClientKey      string
 	ClientIP       string
+	// Secret is handed to the API client that made the hold, once, when
+	// it is made; SecretHash is what storage keeps of it.
+	Secret         string
+	SecretHash     []byte
 	DiscountCodeID int64
 	Status         HoldStatus
 	ExpiresAt      time.Time
@@ -27,6 +35,22 @@ type Hold struct {
 	ExpiresIn time.Duration
 	CreatedAt time.Time
 	Items     []HoldItem
+}
+
+// HoldSecretHash is what is kept of a hold's secret.
+func HoldSecretHash(secret string) []byte {
+	sum := sha256.Sum256([]byte(secret))
+	return sum[:]
+}
+
+// AnswersTo reports whether a request may see, release or order the hold:
+// it carries the hold's secret, or comes from the buyer (cookie) who made
+// it. Hold ids travel in URLs and logs; they are names, not keys.
+func (h *Hold) AnswersTo(secret, clientKey string) bool {
+	if len(h.SecretHash) > 0 && secret != "" && subtle.ConstantTimeCompare(h.SecretHash, HoldSecretHash(secret)) == 1 {
+		return true
+	}
+	return h.ClientKey != "" && subtle.ConstantTimeCompare([]byte(h.ClientKey), []byte(clientKey)) == 1
 }
 
 // Live reports whether the hold can still become an order.

@@ -93,6 +93,9 @@ type fixture struct {
 	paid   *admit.TicketType
 	other  *admit.TicketType // a ticket type of another event
 	stripe *recorder
+	// secrets are the holds' secrets, sent with every request on a hold
+	// as the client that made it does (unless the request sets its own).
+	secrets sync.Map
 }
 
 func mustFixture(tb testing.TB) *fixture {
@@ -165,6 +168,12 @@ func (f *fixture) do(tb testing.TB, method, path, contentType, body string, head
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
+	if rest, ok := strings.CutPrefix(path, "/api/checkout/v1/holds/"); ok {
+		id, _, _ := strings.Cut(rest, "/")
+		if secret, ok := f.secrets.Load(id); ok {
+			req.Header.Set("Admit-Hold-Secret", secret.(string))
+		}
+	}
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
@@ -183,7 +192,9 @@ func (f *fixture) mustHold(tb testing.TB, items string) string {
 	if r.status != http.StatusCreated {
 		tb.Fatalf("hold %s: %d %s", items, r.status, r.body)
 	}
-	return r.json(tb)["id"].(string)
+	h := r.json(tb)
+	f.secrets.Store(h["id"].(string), h["secret"].(string))
+	return h["id"].(string)
 }
 
 func (f *fixture) counters(tb testing.TB, t *admit.TicketType) (reserved, sold int) {
@@ -379,5 +390,50 @@ func TestIdempotencyKey(t *testing.T) {
 	r = f.do(t, "POST", "/api/checkout/v1/holds/"+hold+"/order", "application/json", body, nil)
 	if r.status != http.StatusOK || !refs[r.json(t)["reference"].(string)] {
 		t.Errorf("repeat without key: %d %s, want 200 with the same order", r.status, r.body)
+	}
+}
+
+// TestHoldAnswersOnlyToItsMaker: a hold id travels in URLs and logs, so it
+// opens nothing alone. Without the secret returned when it was made (or the
+// cookie of the buyer who made it), a hold cannot be read, released or
+// ordered, and its order, once placed, is never handed out again, not even
+// as a replay of the same Idempotency-Key.
+func TestHoldAnswersOnlyToItsMaker(t *testing.T) {
+	f := mustFixture(t)
+	hold := f.mustHold(t, items(f.free.ID, "1"))
+	stranger := map[string]string{"Admit-Hold-Secret": "not-the-secret"}
+	body := `{"buyer":{"name":"Ada","email":"ada@example.com"},"attendees":[{"name":"Ada"}]}`
+	for _, r := range []response{
+		f.do(t, "GET", "/api/checkout/v1/holds/"+hold, "", "", stranger),
+		f.do(t, "DELETE", "/api/checkout/v1/holds/"+hold, "", "", stranger),
+		f.do(t, "POST", "/api/checkout/v1/holds/"+hold+"/order", "application/json", body, stranger),
+		f.do(t, "POST", "/api/checkout/v1/holds/"+hold+"/order", "application/json", body, map[string]string{"Admit-Hold-Secret": "", "Idempotency-Key": "k"}),
+	} {
+		if r.status != http.StatusNotFound || strings.Contains(string(r.body), "token") {
+			t.Errorf("a stranger got %d %s, want 404", r.status, r.body)
+		}
+	}
+	if reserved, sold := f.counters(t, f.free); reserved != 1 || sold != 0 {
+		t.Fatalf("after the stranger: reserved %d sold %d, want the hold untouched", reserved, sold)
+	}
+	key := map[string]string{"Idempotency-Key": "same-key"}
+	placed := f.do(t, "POST", "/api/checkout/v1/holds/"+hold+"/order", "application/json", body, key)
+	if placed.status != http.StatusCreated || placed.json(t)["token"] == "" {
+		t.Fatalf("the maker's order: %d %s", placed.status, placed.body)
+	}
+	for _, header := range []map[string]string{{"Admit-Hold-Secret": "x"}, {"Admit-Hold-Secret": "x", "Idempotency-Key": "same-key"}} {
+		if r := f.do(t, "POST", "/api/checkout/v1/holds/"+hold+"/order", "application/json", body, header); r.status != http.StatusNotFound {
+			t.Errorf("a stranger repeating the order (%v): %d %s, want 404", header, r.status, r.body)
+		}
+	}
+	if r := f.do(t, "POST", "/api/checkout/v1/holds/"+hold+"/order", "application/json", body, key); r.status != http.StatusCreated ||
+		r.header.Get("Idempotent-Replayed") != "true" || string(r.body) != string(placed.body) {
+		t.Errorf("the maker's repeat: %d %s, want the first answer replayed", r.status, r.body)
+	}
+	// Another buyer of the organization picking the same key is not
+	// refused: keys are scoped to their hold.
+	other := f.mustHold(t, items(f.free.ID, "1"))
+	if r := f.do(t, "POST", "/api/checkout/v1/holds/"+other+"/order", "application/json", body, key); r.status != http.StatusCreated {
+		t.Errorf("another buyer with the same key: %d %s, want 201", r.status, r.body)
 	}
 }

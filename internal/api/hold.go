@@ -19,7 +19,10 @@ type holdRequest struct {
 }
 
 type holdJSON struct {
-	ID               string         `json:"id"`
+	ID string `json:"id"`
+	// Secret proves the hold is the client's: returned once, when the hold
+	// is made, and sent back as the Admit-Hold-Secret header.
+	Secret           string         `json:"secret,omitempty"`
 	Status           string         `json:"status"`
 	ExpiresAt        time.Time      `json:"expires_at"`
 	ExpiresInSeconds int            `json:"expires_in_seconds"`
@@ -32,7 +35,7 @@ type holdItemJSON struct {
 }
 
 func newHoldJSON(hd *admit.Hold) holdJSON {
-	out := holdJSON{ID: hd.ID, Status: string(hd.Status), ExpiresAt: hd.ExpiresAt.UTC(), Items: []holdItemJSON{}}
+	out := holdJSON{ID: hd.ID, Secret: hd.Secret, Status: string(hd.Status), ExpiresAt: hd.ExpiresAt.UTC(), Items: []holdItemJSON{}}
 	if hd.Live() {
 		out.ExpiresInSeconds = int(hd.ExpiresIn / time.Second)
 	} else if hd.Status == admit.HoldActive {
@@ -97,7 +100,7 @@ func (h *Handler) holdCreate(c echo.Context) error {
 
 // holdShow returns the hold and the time it has left.
 func (h *Handler) holdShow(c echo.Context) error {
-	hd, err := h.store.FindHold(c.Request().Context(), c.Param("hold"))
+	hd, err := h.findOwnHold(c)
 	if err != nil {
 		return err
 	}
@@ -107,11 +110,34 @@ func (h *Handler) holdShow(c echo.Context) error {
 // holdDelete releases the hold now, giving its tickets back.
 func (h *Handler) holdDelete(c echo.Context) error {
 	ctx := c.Request().Context()
-	if _, err := h.store.FindHold(ctx, c.Param("hold")); err != nil {
+	if _, err := h.findOwnHold(c); err != nil {
 		return err
 	}
 	if err := h.checkout.CancelHold(ctx, c.Param("hold")); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// HoldSecretHeader carries a hold's secret on the requests that act on it.
+const HoldSecretHeader = "Admit-Hold-Secret"
+
+// holdAuthorizer says whether the request may act on a hold: it carries the
+// hold's secret, or the cookie of the buyer who made it.
+func holdAuthorizer(c echo.Context) func(*admit.Hold) bool {
+	secret, client := c.Request().Header.Get(HoldSecretHeader), clientOf(c).Key
+	return func(hd *admit.Hold) bool { return hd.AnswersTo(secret, client) }
+}
+
+// findOwnHold returns the hold of the URL if the request may act on it;
+// anyone else is told it does not exist.
+func (h *Handler) findOwnHold(c echo.Context) (*admit.Hold, error) {
+	hd, err := h.store.FindHold(c.Request().Context(), c.Param("hold"))
+	if err != nil {
+		return nil, err
+	}
+	if !holdAuthorizer(c)(hd) {
+		return nil, admit.Errorf(admit.ENOTFOUND, "This checkout does not exist. Start again from the event page.")
+	}
+	return hd, nil
 }

@@ -95,12 +95,13 @@ func (h *Handler) orderCreate(c echo.Context) error {
 	}
 	request := admit.OrderRequest{BuyerName: req.Buyer.Name, BuyerEmail: req.Buyer.Email, Attendees: req.Attendees, PaymentMethod: req.PaymentMethod}
 	key := c.Request().Header.Get("Idempotency-Key")
+	authorize := holdAuthorizer(c)
 	if key == "" {
-		placed, err := h.checkout.PlaceOrder(ctx, holdID, request)
+		k, err := h.checkout.PlaceOrderKeyed(ctx, holdID, request, nil, authorize)
 		if err != nil {
 			return err
 		}
-		status, resp := h.orderResponse(placed)
+		status, resp := h.orderResponse(k.Placed)
 		return c.JSONBlob(status, resp)
 	}
 	if len(key) > 255 || !printable(key) {
@@ -119,7 +120,7 @@ func (h *Handler) orderCreate(c echo.Context) error {
 		}
 		return h.orderResponse(&checkout.Placed{Order: o, Existing: existing})
 	}
-	res, err := h.checkout.PlaceOrderKeyed(ctx, holdID, request, &mysql.OrderKey{Scope: "checkout", Key: key, Hash: sum[:], Render: render})
+	res, err := h.checkout.PlaceOrderKeyed(ctx, holdID, request, &mysql.OrderKey{Scope: keyScope(holdID), Key: key, Hash: sum[:], Render: render}, authorize)
 	switch {
 	case res != nil && res.Replayed:
 		c.Response().Header().Set("Idempotent-Replayed", "true")
@@ -138,11 +139,11 @@ func (h *Handler) orderCreate(c echo.Context) error {
 // the request fails in a way the client may retry.
 func (h *Handler) orderCreateClaimed(c echo.Context, holdID string, req admit.OrderRequest, key string, hash []byte) error {
 	ctx := c.Request().Context()
-	hd, err := h.store.FindHold(ctx, holdID)
+	hd, err := h.findOwnHold(c)
 	if err != nil {
 		return err
 	}
-	k := mysql.IdempotencyKey{OrganizationID: hd.OrganizationID, Scope: "checkout", Key: key}
+	k := mysql.IdempotencyKey{OrganizationID: hd.OrganizationID, Scope: keyScope(holdID), Key: key}
 	stored, err := h.store.BeginIdempotent(ctx, k, hash)
 	if err != nil {
 		return err
@@ -171,6 +172,11 @@ func (h *Handler) orderCreateClaimed(c echo.Context, holdID string, req admit.Or
 	}
 	return c.JSONBlob(status, resp)
 }
+
+// keyScope scopes a checkout Idempotency-Key to its hold, as Stripe scopes
+// keys to the account that sent them: two buyers of one organization may
+// pick the same key without meeting each other.
+func keyScope(holdID string) string { return "hold:" + holdID }
 
 // orderResponse is the order as the checkout API answers it: 201 for a new
 // order, 200 for the one the hold had already become.

@@ -325,7 +325,7 @@ type Placed struct {
 // second order or a second payment. The request is validated against the
 // hold as the ledger reads it, in the transaction that places the order.
 func (c *Checkout) PlaceOrder(ctx context.Context, holdID string, req admit.OrderRequest) (*Placed, error) {
-	k, err := c.PlaceOrderKeyed(ctx, holdID, req, nil)
+	k, err := c.PlaceOrderKeyed(ctx, holdID, req, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -354,12 +354,13 @@ type Keyed struct {
 // key's Render gives is stored in the transaction that places the order,
 // and a repeat gets the stored response. Orders paid on a hosted page are
 // not for this: their response is known only once the provider answered.
-func (c *Checkout) PlaceOrderKeyed(ctx context.Context, holdID string, req admit.OrderRequest, key *mysql.OrderKey) (*Keyed, error) {
+// With authorize, a hold it refuses is not found (before any replay).
+func (c *Checkout) PlaceOrderKeyed(ctx context.Context, holdID string, req admit.OrderRequest, key *mysql.OrderKey, authorize func(*admit.Hold) bool) (*Keyed, error) {
 	pendingFor := time.Duration(0)
 	if req.PaymentMethod == admit.PaymentStripe {
 		pendingFor = c.pending
 	}
-	res, err := c.ledger.PlaceOrderKeyed(ctx, mysql.PlaceOrder{HoldID: holdID, Request: req, PendingFor: pendingFor, Key: key,
+	res, err := c.ledger.PlaceOrderKeyed(ctx, mysql.PlaceOrder{HoldID: holdID, Request: req, PendingFor: pendingFor, Key: key, Authorize: authorize,
 		Check: func(h *admit.Hold, req *admit.OrderRequest) error { return c.checkRequest(ctx, h, req) }})
 	out := &Keyed{}
 	if res != nil {

@@ -151,7 +151,7 @@ func (l *load) buy(ctx context.Context, i int) {
 		l.fail("hold " + a.String())
 		return
 	}
-	var hold struct{ ID string }
+	var hold struct{ ID, Secret string }
 	if err := a.decode(&hold); err != nil || hold.ID == "" {
 		l.fail("hold: no id in " + a.String())
 		return
@@ -165,7 +165,7 @@ func (l *load) buy(ctx context.Context, i int) {
 		"attendees": attendees, "payment_method": k.Payment})
 	key := l.fx.Tag + "-order-" + strconv.Itoa(i)
 	t := &told{Buyer: buyer, Kind: k.Kind, Key: key, HoldID: hold.ID, Tickets: k.Quantity}
-	header := map[string]string{"Idempotency-Key": key}
+	header := map[string]string{"Idempotency-Key": key, "Admit-Hold-Secret": hold.Secret}
 	path := "/api/checkout/v1/holds/" + hold.ID + "/order"
 	// A buyer retries for up to two minutes: a key whose first request
 	// died mid-way stays "in progress" (409) for a minute before a repeat

@@ -89,6 +89,13 @@ func Open(dsn string) (*DB, error) {
 	return d, nil
 }
 
+// Unbatched makes every hold and order placement of this handle run in a
+// transaction of its own, as checkouts without batching do: for the
+// on-sale bench's baselines, never for serving.
+func (d *DB) Unbatched() {
+	d.holds.alone, d.orders.alone = true, true
+}
+
 // SQL returns the underlying pool, for metrics and tests.
 func (d *DB) SQL() *sql.DB { return d.db }
 

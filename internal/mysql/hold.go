@@ -63,7 +63,7 @@ func soldOut(ctx context.Context, tx *sql.Tx, orgID, ticketTypeID int64, remaini
 // MySQL's clock, or ENOTFOUND: one statement.
 func (d *DB) FindHold(ctx context.Context, id string) (h *admit.Hold, err error) {
 	defer wrap(&err, "DB.FindHold")
-	rows, err := d.db.QueryContext(ctx, `SELECT h.id, h.organization_id, h.event_id, h.client_key, h.client_ip, COALESCE(h.discount_code_id, 0),
+	rows, err := d.db.QueryContext(ctx, `SELECT h.id, h.organization_id, h.event_id, h.client_key, h.client_ip, h.secret_hash, COALESCE(h.discount_code_id, 0),
 		h.status, h.expires_at, TIMESTAMPDIFF(MICROSECOND, NOW(6), h.expires_at), h.created_at, hi.ticket_type_id, hi.quantity, hi.bucket
 		FROM holds h JOIN hold_items hi ON hi.hold_id = h.id WHERE h.id = ? ORDER BY hi.ticket_type_id`, id)
 	if err != nil {
@@ -75,7 +75,7 @@ func (d *DB) FindHold(ctx context.Context, id string) (h *admit.Hold, err error)
 		var leftMicros int64
 		var it admit.HoldItem
 		row := &admit.Hold{}
-		if err := rows.Scan(&row.ID, &row.OrganizationID, &row.EventID, &row.ClientKey, &row.ClientIP, &row.DiscountCodeID, &status,
+		if err := rows.Scan(&row.ID, &row.OrganizationID, &row.EventID, &row.ClientKey, &row.ClientIP, &row.SecretHash, &row.DiscountCodeID, &status,
 			&row.ExpiresAt, &leftMicros, &row.CreatedAt, &it.TicketTypeID, &it.Quantity, &it.Bucket); err != nil {
 			return nil, err
 		}

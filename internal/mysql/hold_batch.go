@@ -28,7 +28,9 @@ type holdRequest struct {
 // buckets, so they rarely wait for each other's row locks.
 const holdLanesPerEvent = 2
 
-// CreateHold takes capacity for every item of h and records the hold. It
+// CreateHold takes capacity for every item of h and records the hold, with
+// a new secret (h.Secret, kept only as a hash) for the client to prove the
+// hold is theirs. It
 // joins the holds that this server is taking for the same event at the
 // same moment in one transaction (batch.go): one guarded UPDATE per bucket
 // with their summed quantity, so concurrent holds can never oversell
@@ -47,6 +49,8 @@ func newHoldRequest(h *admit.Hold, ttl time.Duration, limits HoldLimits) *holdRe
 	items := append([]admit.HoldItem(nil), h.Items...)
 	sort.Slice(items, func(i, j int) bool { return items[i].TicketTypeID < items[j].TicketTypeID })
 	h.ID = admit.NewToken(16)
+	h.Secret = admit.NewToken(16)
+	h.SecretHash = admit.HoldSecretHash(h.Secret)
 	return &holdRequest{hold: h, items: items, ttl: ttl, limits: limits}
 }
 
@@ -346,14 +350,14 @@ func insertHolds(ctx context.Context, tx *sql.Tx, live []*holdRequest) error {
 	items := 0
 	for _, r := range live {
 		h := r.hold
-		holdArgs = append(holdArgs, h.ID, h.OrganizationID, h.EventID, h.ClientKey, h.ClientIP, h.DiscountCodeID, r.ttl.Microseconds())
+		holdArgs = append(holdArgs, h.ID, h.OrganizationID, h.EventID, h.ClientKey, h.ClientIP, h.SecretHash, h.DiscountCodeID, r.ttl.Microseconds())
 		for _, it := range r.items {
 			itemArgs = append(itemArgs, h.ID, it.TicketTypeID, it.Quantity, it.Bucket)
 			items++
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO holds (id, organization_id, event_id, client_key, client_ip, discount_code_id, status, expires_at, created_at)
-		VALUES `+strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, NULLIF(?, 0), 'active', NOW(6) + INTERVAL ? MICROSECOND, NOW(6)),", len(live)), ","),
+	if _, err := tx.ExecContext(ctx, `INSERT INTO holds (id, organization_id, event_id, client_key, client_ip, secret_hash, discount_code_id, status, expires_at, created_at)
+		VALUES `+strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, NULLIF(?, 0), 'active', NOW(6) + INTERVAL ? MICROSECOND, NOW(6)),", len(live)), ","),
 		holdArgs...); err != nil {
 		return err
 	}

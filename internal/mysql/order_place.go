@@ -20,6 +20,10 @@ type PlaceOrder struct {
 	// PendingFor is how long a pending order waits for its payment before it
 	// is cancelled; zero waits for ever (offline payment).
 	PendingFor time.Duration
+	// Authorize, if set, says whether the request may act on the hold
+	// (admit.Hold.AnswersTo); if not, the hold is not found. It runs
+	// before anything else, a replayed response included.
+	Authorize func(h *admit.Hold) bool
 	// Check, if set, validates the request against the hold as the
 	// transaction reads it, before anything is written, and may normalize
 	// it; its error refuses this order only. It runs inside the batch's
@@ -205,7 +209,7 @@ func placeOrders(ctx context.Context, tx *sql.Tx, batch []*batchMember[*orderReq
 	for _, m := range batch {
 		r := m.req
 		ho, ok := holds[r.p.HoldID]
-		if !ok {
+		if !ok || (r.p.Authorize != nil && !r.p.Authorize(ho.hold)) {
 			r.err = admit.Errorf(admit.ENOTFOUND, "This checkout does not exist. Start again from the event page.")
 			continue
 		}
@@ -283,7 +287,7 @@ func readHolds(ctx context.Context, tx *sql.Tx, batch []*batchMember[*orderReque
 		}
 		rows.Close()
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT h.id, h.organization_id, h.event_id, h.client_key, h.client_ip, COALESCE(h.discount_code_id, 0),
+	rows, err := tx.QueryContext(ctx, `SELECT h.id, h.organization_id, h.event_id, h.client_key, h.client_ip, h.secret_hash, COALESCE(h.discount_code_id, 0),
 		h.status, h.expires_at, TIMESTAMPDIFF(MICROSECOND, NOW(6), h.expires_at), h.created_at, NOW(6),
 		hi.ticket_type_id, hi.quantity, hi.bucket, tt.name, tt.price, e.currency
 		FROM holds h JOIN hold_items hi ON hi.hold_id = h.id JOIN ticket_types tt ON tt.id = hi.ticket_type_id JOIN events e ON e.id = h.event_id
@@ -300,7 +304,7 @@ func readHolds(ctx context.Context, tx *sql.Tx, batch []*batchMember[*orderReque
 		var now time.Time
 		var l admit.OrderLine
 		var currency string
-		if err := rows.Scan(&h.ID, &h.OrganizationID, &h.EventID, &h.ClientKey, &h.ClientIP, &h.DiscountCodeID, &status, &h.ExpiresAt,
+		if err := rows.Scan(&h.ID, &h.OrganizationID, &h.EventID, &h.ClientKey, &h.ClientIP, &h.SecretHash, &h.DiscountCodeID, &status, &h.ExpiresAt,
 			&leftMicros, &h.CreatedAt, &now, &l.TicketTypeID, &l.Quantity, &l.Bucket, &l.Name, &l.UnitPrice, &currency); err != nil {
 			return nil, err
 		}

@@ -77,7 +77,11 @@ func (h *Handler) loadCheckout(c echo.Context) (*admit.Hold, *admit.Event, error
 	if err != nil {
 		return nil, nil, err
 	}
-	if hold.ClientKey != "" && hold.ClientKey != buyerID(c) {
+	// A hold answers to the buyer whose cookie made it. One made through
+	// the API answers only to its secret, never to a page (its id may have
+	// leaked through a log); one made for a waiting-list offer has neither
+	// and answers to the link the email sent.
+	if !hold.AnswersTo("", buyerID(c)) && (hold.ClientKey != "" || len(hold.SecretHash) > 0) {
 		return nil, nil, admit.Errorf(admit.ENOTFOUND, "This checkout does not exist. Start again from the event page.")
 	}
 	ev, err := h.store.FindEvent(ctx, hold.OrganizationID, hold.EventID)
