@@ -16,6 +16,7 @@ import (
 	"github.com/admithq/admit/internal/memcache"
 	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/mysqltest"
+	"github.com/admithq/admit/internal/server"
 )
 
 // pageFixture serves the pages of one published event with one ticket type
@@ -54,11 +55,17 @@ func mustPageFixture(t *testing.T) *pageFixture {
 		t.Fatalf("memcached at %s: %v (start the stack: scripts/stack up)", addr, err)
 	}
 	h, err := New(Options{Store: f.db, Cache: cache, PageCacheTTL: 3 * time.Second,
-		Checkout: checkout.New(checkout.Options{Secret: []byte("0123456789abcdef0123456789abcdef")})})
+		Checkout: checkout.New(checkout.Options{Ledger: f.db, Secret: []byte("0123456789abcdef0123456789abcdef")})})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.e = echo.New()
+	f.e.HTTPErrorHandler = func(err error, c echo.Context) {
+		// As the server's handler does: the status by the error's code.
+		if !c.Response().Committed {
+			c.NoContent(server.ErrorStatus(err))
+		}
+	}
 	h.Register(f.e)
 	return f
 }
