@@ -485,3 +485,65 @@ func TestConcurrentHoldsAndOrdersBatch(t *testing.T) {
 		return true
 	})
 }
+
+// TestSweepersReleaseExpiredHoldsOnce: after an on-sale many holds expire
+// at once; sweepers on several servers release them together, each hold
+// exactly once, and the capacity they return is exactly what was held.
+func TestSweepersReleaseExpiredHoldsOnce(t *testing.T) {
+	db := mysqltest.MustOpen(t)
+	ctx := context.Background()
+	_, ev, _ := mustEventOrg(t, db, "sweep")
+	a, b := mustFreeType(t, db, ev, "A", 700), mustFreeType(t, db, ev, "B", 500)
+	var holds []*admit.Hold
+	for i := range 300 {
+		holds = append(holds, hold(ev, fmt.Sprint(i), item(a, 1+i%3), item(b, 1)))
+	}
+	for i := 0; i < len(holds); i += 50 {
+		for _, err := range db.HoldsInOneBatch(ctx, holds[i:i+50], time.Minute, mysql.HoldLimits{}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	live := hold(ev, "live", item(a, 2))
+	if err := db.CreateHold(ctx, live, time.Hour, mysql.HoldLimits{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SQL().Exec(`UPDATE holds SET expires_at = NOW(6) - INTERVAL 1 SECOND WHERE id <> ?`, live.ID); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	returned := map[int64]int{}
+	var wg sync.WaitGroup
+	for range 4 { // four servers' sweepers at once
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				items, err := db.ReleaseExpiredHolds(ctx, 40)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(items) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, it := range items {
+					returned[it.TicketTypeID] += it.Quantity
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if returned[a.ID] != 600 || returned[b.ID] != 300 {
+		t.Errorf("sweepers returned %v, want %d: 600 and %d: 300", returned, a.ID, b.ID)
+	}
+	if reserved, _ := mustLedgerMatches(t, db, a); reserved != 2 {
+		t.Errorf("A reserved %d, want the live hold's 2", reserved)
+	}
+	if reserved, _ := mustLedgerMatches(t, db, b); reserved != 0 {
+		t.Errorf("B reserved %d, want 0", reserved)
+	}
+}

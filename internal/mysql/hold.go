@@ -3,6 +3,7 @@ package mysql
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 	"time"
 
@@ -121,50 +122,81 @@ func holdItems(ctx context.Context, q queryer, holdID string) ([]admit.HoldItem,
 // nothing.
 func (d *DB) ReleaseHold(ctx context.Context, id string) (items []admit.HoldItem, err error) {
 	defer wrap(&err, "DB.ReleaseHold")
-	return d.releaseHold(ctx, id, false)
+	return d.releaseHold(ctx, id)
 }
 
 // ReleaseExpiredHolds releases up to limit holds whose time is over and
-// returns the capacity each ticket type got back, for the Redis gate.
+// returns the capacity each ticket type got back, for the Redis gate. After
+// an on-sale thousands may expire at once: they are released together, in
+// one transaction of five statements. Holds another transaction has locked
+// (an order being placed, another server's sweeper) are skipped: they are
+// that transaction's.
 func (d *DB) ReleaseExpiredHolds(ctx context.Context, limit int) (released []admit.HoldItem, err error) {
 	defer wrap(&err, "DB.ReleaseExpiredHolds")
-	rows, err := d.db.QueryContext(ctx, `SELECT id FROM holds WHERE status = 'active' AND expires_at <= NOW(6)
-		ORDER BY expires_at LIMIT ?`, limit)
+	err = d.inTx(ctx, func(tx *sql.Tx) error {
+		released = nil
+		var ids []any
+		if err := scanIDs(ctx, tx, `SELECT 0, id FROM holds WHERE status = 'active' AND expires_at <= NOW(6)
+			ORDER BY expires_at LIMIT ? FOR UPDATE SKIP LOCKED`, []any{limit}, func(_ int64, id string) { ids = append(ids, id) }); err != nil || len(ids) == 0 {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE holds SET status = 'released', released_at = NOW(6) WHERE id IN (`+placeholders(len(ids))+`)
+			AND status = 'active'`, ids...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); int(n) != len(ids) {
+			return errors.New("ledger inconsistency: a locked expired hold could not be released")
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT ticket_type_id, quantity, bucket FROM hold_items WHERE hold_id IN (`+placeholders(len(ids))+`)`, ids...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var it admit.HoldItem
+			if err := rows.Scan(&it.TicketTypeID, &it.Quantity, &it.Bucket); err != nil {
+				rows.Close()
+				return err
+			}
+			released = append(released, it)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return giveBack(ctx, tx, released)
+	})
 	if err != nil {
 		return nil, err
-	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	for _, id := range ids {
-		items, err := d.releaseHold(ctx, id, true)
-		if err != nil {
-			return released, err
-		}
-		released = append(released, items...)
 	}
 	return released, nil
 }
 
+// giveBack returns held capacity to the buckets it was taken from, one
+// statement for all of them.
+func giveBack(ctx context.Context, tx *sql.Tx, items []admit.HoldItem) error {
+	if len(items) == 0 {
+		return nil
+	}
+	takes := sumTakes(items)
+	c := bucketCase(takes)
+	res, err := tx.ExecContext(ctx, `UPDATE ticket_type_buckets SET reserved = reserved - `+c.amount+`
+		WHERE (ticket_type_id, bucket) IN (`+c.rows+`) AND reserved >= `+c.amount, append(append(append([]any{}, c.amountArgs...), c.rowArgs...), c.amountArgs...)...)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); int(n) != len(takes) {
+		return errors.New("ledger inconsistency: a hold's reservation is missing from its bucket")
+	}
+	return nil
+}
+
 // releaseHold flips one active hold to released with a guarded UPDATE, so
 // two sweepers (or a sweeper and a buyer) cannot both return its capacity.
-func (d *DB) releaseHold(ctx context.Context, id string, onlyExpired bool) (items []admit.HoldItem, err error) {
+func (d *DB) releaseHold(ctx context.Context, id string) (items []admit.HoldItem, err error) {
 	err = d.inTx(ctx, func(tx *sql.Tx) error {
-		q := `UPDATE holds SET status = 'released', released_at = NOW(6) WHERE id = ? AND status = 'active'`
-		if onlyExpired {
-			q += ` AND expires_at <= NOW(6)`
-		}
-		res, err := tx.ExecContext(ctx, q, id)
+		items = nil
+		res, err := tx.ExecContext(ctx, `UPDATE holds SET status = 'released', released_at = NOW(6) WHERE id = ? AND status = 'active'`, id)
 		if err != nil {
 			return err
 		}
@@ -174,13 +206,7 @@ func (d *DB) releaseHold(ctx context.Context, id string, onlyExpired bool) (item
 		if items, err = holdItems(ctx, tx, id); err != nil {
 			return err
 		}
-		for _, it := range items {
-			if _, err := tx.ExecContext(ctx, `UPDATE ticket_type_buckets SET reserved = reserved - ? WHERE ticket_type_id = ? AND bucket = ?`,
-				it.Quantity, it.TicketTypeID, it.Bucket); err != nil {
-				return err
-			}
-		}
-		return nil
+		return giveBack(ctx, tx, items)
 	})
 	return items, err
 }

@@ -321,25 +321,52 @@ func lockBucketsOf(ctx context.Context, tx *sql.Tx, orgID, eventID int64, ids []
 // enough: fewer than len(takes) means the statement changed nothing the
 // caller may keep (it rolls back).
 func takeFromBuckets(ctx context.Context, tx *sql.Tx, orgID, eventID int64, takes []bucketTake) (int, error) {
-	var when strings.Builder
-	whenArgs := make([]any, 0, 3*len(takes))
-	inArgs := make([]any, 0, 2*len(takes))
-	for _, t := range takes {
-		when.WriteString(" WHEN ticket_type_id = ? AND bucket = ? THEN ?")
-		whenArgs = append(whenArgs, t.ticketTypeID, t.bucket, t.quantity)
-		inArgs = append(inArgs, t.ticketTypeID, t.bucket)
-	}
-	amount := `CASE` + when.String() + ` END`
-	args := append(append(append([]any{}, whenArgs...), orgID, eventID), inArgs...)
-	args = append(args, whenArgs...)
-	res, err := tx.ExecContext(ctx, `UPDATE ticket_type_buckets SET reserved = reserved + `+amount+`
-		WHERE organization_id = ? AND event_id = ? AND (ticket_type_id, bucket) IN (`+strings.TrimSuffix(strings.Repeat("(?, ?),", len(takes)), ",")+`)
-		AND reserved + sold + `+amount+` <= quantity`, args...)
+	c := bucketCase(takes)
+	args := append(append(append(append([]any{}, c.amountArgs...), orgID, eventID), c.rowArgs...), c.amountArgs...)
+	res, err := tx.ExecContext(ctx, `UPDATE ticket_type_buckets SET reserved = reserved + `+c.amount+`
+		WHERE organization_id = ? AND event_id = ? AND (ticket_type_id, bucket) IN (`+c.rows+`)
+		AND reserved + sold + `+c.amount+` <= quantity`, args...)
 	if err != nil {
 		return 0, err
 	}
 	n, err := res.RowsAffected()
 	return int(n), err
+}
+
+// bucketAmounts is one statement's per-bucket amounts: amount is a CASE
+// giving each bucket row its own quantity, rows the list of the rows' keys.
+type bucketAmounts struct {
+	amount, rows        string
+	amountArgs, rowArgs []any
+}
+
+// bucketCase builds the CASE and the row list for takes (sorted: InnoDB
+// then locks the rows in the one lock order).
+func bucketCase(takes []bucketTake) bucketAmounts {
+	sortTakes(takes)
+	var when strings.Builder
+	c := bucketAmounts{amountArgs: make([]any, 0, 3*len(takes)), rowArgs: make([]any, 0, 2*len(takes))}
+	for _, t := range takes {
+		when.WriteString(" WHEN ticket_type_id = ? AND bucket = ? THEN ?")
+		c.amountArgs = append(c.amountArgs, t.ticketTypeID, t.bucket, t.quantity)
+		c.rowArgs = append(c.rowArgs, t.ticketTypeID, t.bucket)
+	}
+	c.amount = `CASE` + when.String() + ` END`
+	c.rows = strings.TrimSuffix(strings.Repeat("(?, ?),", len(takes)), ",")
+	return c
+}
+
+// sumTakes adds up quantities per bucket.
+func sumTakes(items []admit.HoldItem) []bucketTake {
+	sums := map[[2]int64]int{}
+	for _, it := range items {
+		sums[[2]int64{it.TicketTypeID, int64(it.Bucket)}] += it.Quantity
+	}
+	takes := make([]bucketTake, 0, len(sums))
+	for k, q := range sums {
+		takes = append(takes, bucketTake{ticketTypeID: k[0], bucket: int(k[1]), quantity: q})
+	}
+	return takes
 }
 
 // insertHolds records the batch's holds and their items, two statements

@@ -561,28 +561,17 @@ func insertOrderEffects(ctx context.Context, tx *sql.Tx, placing []*orderRequest
 // so this is the transaction's last statement (InnoDB locks them in key
 // order): their locks are held only until the commit.
 func moveToSold(ctx context.Context, tx *sql.Tx, placing []*orderRequest) error {
-	sums := map[[2]int64]int{}
+	var items []admit.HoldItem
 	for _, r := range placing {
 		for _, l := range r.order.Lines {
-			sums[[2]int64{l.TicketTypeID, int64(l.Bucket)}] += l.Quantity
+			items = append(items, admit.HoldItem{TicketTypeID: l.TicketTypeID, Quantity: l.Quantity, Bucket: l.Bucket})
 		}
 	}
-	takes := make([]bucketTake, 0, len(sums))
-	for k, q := range sums {
-		takes = append(takes, bucketTake{ticketTypeID: k[0], bucket: int(k[1]), quantity: q})
-	}
-	sortTakes(takes)
-	var when strings.Builder
-	var whenArgs, inArgs []any
-	for _, t := range takes {
-		when.WriteString(" WHEN ticket_type_id = ? AND bucket = ? THEN ?")
-		whenArgs = append(whenArgs, t.ticketTypeID, t.bucket, t.quantity)
-		inArgs = append(inArgs, t.ticketTypeID, t.bucket)
-	}
-	amount := `CASE` + when.String() + ` END`
-	args := append(append(append(append([]any{}, whenArgs...), whenArgs...), inArgs...), whenArgs...)
-	res, err := tx.ExecContext(ctx, `UPDATE ticket_type_buckets SET reserved = reserved - `+amount+`, sold = sold + `+amount+`
-		WHERE (ticket_type_id, bucket) IN (`+strings.TrimSuffix(strings.Repeat("(?, ?),", len(takes)), ",")+`) AND reserved >= `+amount, args...)
+	takes := sumTakes(items)
+	c := bucketCase(takes)
+	args := append(append(append(append([]any{}, c.amountArgs...), c.amountArgs...), c.rowArgs...), c.amountArgs...)
+	res, err := tx.ExecContext(ctx, `UPDATE ticket_type_buckets SET reserved = reserved - `+c.amount+`, sold = sold + `+c.amount+`
+		WHERE (ticket_type_id, bucket) IN (`+c.rows+`) AND reserved >= `+c.amount, args...)
 	if err != nil {
 		return err
 	}

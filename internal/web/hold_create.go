@@ -53,7 +53,7 @@ func (h *Handler) holdCreate(c echo.Context) error {
 		items = append(items, admit.HoldItem{TicketTypeID: id, Quantity: q})
 	}
 	if err := problems.Err(); err != nil {
-		return h.eventWithProblem(c, orgSlug, ev, selected, problems, "")
+		return h.eventWithProblem(c, http.StatusUnprocessableEntity, orgSlug, ev, selected, problems, "")
 	}
 	code := c.FormValue("code")
 	hold, err := h.checkout.HoldWithCode(ctx, ev, items, checkout.Client{Key: buyerID(c), IP: c.RealIP()}, code)
@@ -66,24 +66,22 @@ func (h *Handler) holdCreate(c echo.Context) error {
 		if len(problems) == 0 && de.Field != "" {
 			problems = admit.Problems{{Field: de.Field, Message: de.Message}}
 		}
-		return h.eventWithProblem(c, orgSlug, ev, selected, problems, de.Message)
+		status := http.StatusUnprocessableEntity
+		if de.Code == admit.ESOLDOUT {
+			status = http.StatusConflict
+		}
+		return h.eventWithProblem(c, status, orgSlug, ev, selected, problems, de.Message)
 	}
 	return c.Redirect(http.StatusSeeOther, "/checkout/"+hold.ID)
 }
 
-func (h *Handler) eventWithProblem(c echo.Context, orgSlug string, ev *admit.Event, selected map[int64]int, problems admit.Problems, message string) error {
+func (h *Handler) eventWithProblem(c echo.Context, status int, orgSlug string, ev *admit.Event, selected map[int64]int, problems admit.Problems, message string) error {
 	if message == "" && len(problems) > 0 {
 		message = problems[0].Message
 	}
 	body, err := h.renderEventWithCode(c, orgSlug, ev, selected, problems, message, c.FormValue("code"))
 	if err != nil {
 		return err
-	}
-	status := http.StatusUnprocessableEntity
-	for _, p := range problems {
-		if strings.Contains(p.Message, "sold out") || strings.Contains(p.Message, "left") {
-			status = http.StatusConflict
-		}
 	}
 	return h.htmlWithToken(c, status, body)
 }
