@@ -55,6 +55,9 @@ type Result struct {
 	Series       map[string][]Point `json:"series"`
 	Room         *RoomResult        `json:"waiting_room,omitempty"`
 	FirstError   string             `json:"first_error,omitempty"`
+	// Cost is what the run cost MySQL and each process, per order, and
+	// how long its confirmation emails took.
+	Cost *Cost `json:"cost,omitempty"`
 	// References of the orders buyers were told succeeded, for the checks.
 	References []string `json:"-"`
 }
