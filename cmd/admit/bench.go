@@ -54,7 +54,7 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	svgPath := fs.String("svg", "", "write a plot of throughput and latency over time to this SVG file")
 	appMetrics := fs.String("app-metrics", "", "comma-separated /metrics URLs of every app server behind -url, whose MySQL statements are the HTTP run's app share (default: -url + /metrics, right for one app server; behind a load balancer name each server)")
 	workerMetrics := fs.String("worker-metrics", "http://127.0.0.1:9191/metrics", "comma-separated /metrics URLs of the workers (ADMIT_WORKER_OPS_ADDR), whose MySQL statements are the worker share (empty: not measured)")
-	emailTimeout := fs.Duration("email-timeout", 2*time.Minute, "after each run, wait this long at most for its confirmation emails to be sent (0: do not wait)")
+	emailTimeout := fs.Duration("email-timeout", 2*time.Minute, "after each run, wait this long at most for its confirmation emails and other side effects to be done, so the figures include the worker's part (0: do not wait)")
 	// Connection settings are the server's: its flags, passed on to the
 	// configuration, or the same environment variables.
 	connection := []string{"mysql-dsn", "redis-addr", "redis-sentinels", "redis-master", "redis-password", "redis-db", "redis-prefix", "memcached"}
@@ -168,19 +168,24 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 				TicketTypeID: fixture.Types[name].ID, Buyers: *buyers, Concurrency: *concurrency, Profile: prof, Locks: locks.SQL()})
 		}
 		var emails bench.EmailResult
-		switch {
-		case markErr != nil:
+		left := -1
+		if markErr != nil {
 			emails.Note = markErr.Error()
-		case name == "http" && *paid:
-			emails.Note = "none expected: offline-paid orders are confirmed once the payment is recorded"
-		default:
-			if *emailTimeout > 0 && res.Outcomes.Ordered > 0 {
-				fmt.Fprintf(env.stderr, "bench: waiting for the %d confirmation emails of %s...\n", res.Outcomes.Ordered, name)
+		} else {
+			expected := res.Outcomes.Ordered
+			if name == "http" && *paid {
+				expected = 0 // offline-paid orders are confirmed once the payment is recorded
 			}
-			emails = bench.WaitConfirmations(ctx, watch.SQL(), fixture.Org.ID, mark, res.Outcomes.Ordered, *emailTimeout)
+			if *emailTimeout > 0 {
+				fmt.Fprintf(env.stderr, "bench: waiting for the side effects of %s (%d confirmation emails)...\n", name, expected)
+			}
+			emails, left = bench.WaitOutbox(ctx, watch.SQL(), fixture.Org.ID, mark, expected, *emailTimeout)
+			if name == "http" && *paid {
+				emails.Note = "none expected: offline-paid orders are confirmed once the payment is recorded"
+			}
 		}
 		cost := meter.Cost(before, meter.Read(ctx), res.Outcomes.Ordered, name != "http")
-		cost.Emails = emails
+		cost.Emails, cost.OutboxLeft = emails, left
 		res.Cost = &cost
 		report.Results = append(report.Results, res)
 		sold, problems := bench.Check(ctx, d.db.SQL(), fixture.Types[name].ID, res.References)

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/admithq/admit/internal/mysql"
@@ -44,8 +45,8 @@ var serverCounters = map[string][]string{
 // Cost is what a run cost beyond the buyers' view: MySQL statements and
 // transactions per order (whose process sent them), CPU per order of each
 // process, and how long until the run's confirmation emails were sent. Its
-// window runs from just before the first buyer until the last email was
-// sent (or the wait for them gave up).
+// window runs from just before the first buyer until the run's side
+// effects were all done (or the wait for them gave up).
 type Cost struct {
 	Orders        int        `json:"orders"`
 	WindowSeconds float64    `json:"window_seconds"`
@@ -54,6 +55,10 @@ type Cost struct {
 	MySQLProblem string       `json:"mysql_problem,omitempty"`
 	CPU          []ProcessCPU `json:"cpu"`
 	Emails       EmailResult  `json:"confirmation_emails"`
+	// OutboxLeft is how many of the run's side effects (emails, webhooks,
+	// order events) were not done when the window closed: the worker's
+	// share then lacks their statements. -1: unknown.
+	OutboxLeft int `json:"outbox_rows_not_done"`
 }
 
 // MySQLCost splits the server's statements between the processes that
@@ -159,13 +164,24 @@ type sourceCounts struct {
 // Read takes a reading of every counter.
 func (m *Meter) Read(ctx context.Context) *Reading {
 	r := &Reading{at: time.Now()}
+	// The processes keep working while they are read: reading them all at
+	// once keeps what one counted and another did not to a few
+	// milliseconds' worth. An app server's /metrics is the slowest (it
+	// reads the queue depths too).
+	var wg sync.WaitGroup
+	r.app, r.worker = make([]sourceCounts, len(m.AppMetrics)), make([]sourceCounts, len(m.WorkerMetrics))
+	for i, u := range m.AppMetrics {
+		wg.Go(func() { r.app[i] = m.scrape(ctx, u) })
+	}
+	for i, u := range m.WorkerMetrics {
+		wg.Go(func() { r.worker[i] = m.scrape(ctx, u) })
+	}
 	r.status, r.statusErr = ServerStatus(ctx, m.Status.SQL())
-	r.app = m.scrape(ctx, m.AppMetrics)
-	r.worker = m.scrape(ctx, m.WorkerMetrics)
 	r.status0 = m.Status.Counts()
 	for _, p := range m.Pools {
 		r.pools = append(r.pools, p.Counts())
 	}
+	wg.Wait()
 	root := m.ProcRoot
 	if root == "" {
 		root = "/proc"
@@ -174,13 +190,10 @@ func (m *Meter) Read(ctx context.Context) *Reading {
 	return r
 }
 
-func (m *Meter) scrape(ctx context.Context, urls []string) []sourceCounts {
-	out := make([]sourceCounts, len(urls))
-	for i, u := range urls {
-		out[i].url = u
-		out[i].counts, out[i].start, out[i].err = scrapeCounts(ctx, m.Client, u)
-	}
-	return out
+func (m *Meter) scrape(ctx context.Context, url string) sourceCounts {
+	s := sourceCounts{url: url}
+	s.counts, s.start, s.err = scrapeCounts(ctx, m.Client, url)
+	return s
 }
 
 // ServerStatus reads the server's statement counters and Questions.

@@ -204,45 +204,55 @@ func TestMeterShares(t *testing.T) {
 	}
 }
 
-// TestWaitConfirmations reports the time from the mark to the last
-// confirmation of the organization's later rows, and says so honestly when
-// not all were sent in time.
-func TestWaitConfirmations(t *testing.T) {
+// TestWaitOutbox reports the time from the mark to the last confirmation
+// of the organization's later rows, waits for its other side effects too,
+// and says so honestly when not all were done in time.
+func TestWaitOutbox(t *testing.T) {
 	ctx := context.Background()
 	db := mysqltest.MustOpen(t)
 	org := &admit.Organization{Slug: "mail-" + admit.NewToken(4), Name: "Mail"}
 	if err := db.CreateOrganization(ctx, org); err != nil {
 		t.Fatal(err)
 	}
-	insert := func(orgID int64, kind string, doneAfter time.Duration) {
+	insert := func(orgID int64, kind string, doneAfter time.Duration) int64 {
 		t.Helper()
-		_, err := db.SQL().ExecContext(ctx, `INSERT INTO outbox (organization_id, kind, payload, done_at)
+		res, err := db.SQL().ExecContext(ctx, `INSERT INTO outbox (organization_id, kind, payload, done_at)
 			VALUES (?, ?, '{}', IF(? < 0, NULL, NOW(6) + INTERVAL ? MICROSECOND))`, orgID, kind, doneAfter, doneAfter.Microseconds())
 		if err != nil {
 			t.Fatal(err)
 		}
+		id, _ := res.LastInsertId()
+		return id
 	}
-	insert(org.ID, "email.order_confirmation", 0) // before the mark: not this run's
+	insert(org.ID, "email.order_confirmation", -1) // before the mark: not this run's
 	mark, err := MarkOutbox(ctx, db.SQL())
 	if err != nil {
 		t.Fatal(err)
 	}
 	insert(org.ID, "email.order_confirmation", 300*time.Millisecond)
 	insert(org.ID, "email.order_confirmation", 1500*time.Millisecond)
-	insert(org.ID, "webhook.order.paid", 5*time.Second) // not an email
+	webhook := insert(org.ID, "webhook.order.paid", -1) // done later, below
 	insert(org.ID+1000, "email.order_confirmation", -1) // another organization's, never sent
+	go func() {
+		time.Sleep(2500 * time.Millisecond)
+		db.SQL().ExecContext(ctx, `UPDATE outbox SET done_at = NOW(6) WHERE id = ?`, webhook)
+	}()
 
-	got := WaitConfirmations(ctx, db.SQL(), org.ID, mark, 2, 5*time.Second)
-	if !got.AllSent || got.Sent != 2 || got.Seconds < 1.5 || got.Seconds > 3 {
+	start := time.Now()
+	got, left := WaitOutbox(ctx, db.SQL(), org.ID, mark, 2, 10*time.Second)
+	if !got.AllSent || got.Sent != 2 || got.Seconds < 1.5 || got.Seconds > 3 || got.Note != "" {
 		t.Errorf("got %+v, want both sent about 1.5 s after the mark", got)
+	}
+	if waited := time.Since(start); left != 0 || waited < 2*time.Second {
+		t.Errorf("returned after %s with %d rows left; want the webhook row done too", waited, left)
 	}
 
 	insert(org.ID, "email.order_confirmation", -1)
-	got = WaitConfirmations(ctx, db.SQL(), org.ID, mark, 3, 600*time.Millisecond)
-	if got.AllSent || got.Sent != 2 || !strings.Contains(got.Note, "not all sent: 2 of 3") {
-		t.Errorf("got %+v, want not all sent, 2 of 3", got)
+	got, left = WaitOutbox(ctx, db.SQL(), org.ID, mark, 3, 600*time.Millisecond)
+	if got.AllSent || got.Sent != 2 || !strings.Contains(got.Note, "not all sent: 2 of 3") || left != 1 {
+		t.Errorf("got %+v with %d left, want not all sent, 2 of 3, 1 left", got, left)
 	}
-	if got := WaitConfirmations(ctx, db.SQL(), org.ID, mark, 3, 0); got.AllSent || got.Note == "" {
-		t.Errorf("without waiting: %+v", got)
+	if got, left := WaitOutbox(ctx, db.SQL(), org.ID, mark, 3, 0); got.AllSent || !strings.Contains(got.Note, "not waited for") || left != 1 {
+		t.Errorf("without waiting: %+v, %d left", got, left)
 	}
 }

@@ -50,6 +50,15 @@ func (r *Report) WriteTable(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%.1f ms\t%.1f ms\t%.1f ms\t%.1f ms\t%s\t\n", res.Strategy, h.P50, h.P99, o.P50, o.P99, emailCell(res.Cost))
 	}
 	tw.Flush()
+	for _, res := range r.Results {
+		if note := emailNote(res.Cost); note != "" {
+			fmt.Fprintf(w, "  %s confirmations: %s\n", res.Strategy, note)
+		}
+		if res.Cost != nil && res.Cost.OutboxLeft > 0 {
+			fmt.Fprintf(w, "  %s: %d of its side effects were not done when the run's window closed; the worker's\n"+
+				"    share lacks what they will cost\n", res.Strategy, res.Cost.OutboxLeft)
+		}
+	}
 	r.writeCost(w, newTable)
 	for _, res := range r.Results {
 		if rm := res.Room; rm != nil {
@@ -134,7 +143,8 @@ func (r *Report) WriteSVG(w io.Writer) {
 	fmt.Fprintf(w, `<text x="%d" y="%d">time (s) → %d</text></svg>`, pad, height-8, secs)
 }
 
-// emailCell says when the run's last confirmation email was sent.
+// emailCell says when the run's last confirmation email was sent; a
+// longer story is told under the table (emailNote).
 func emailCell(c *Cost) string {
 	switch {
 	case c == nil:
@@ -143,10 +153,24 @@ func emailCell(c *Cost) string {
 		return fmt.Sprintf("%.1f s (%d)", c.Emails.Seconds, c.Emails.Sent)
 	case c.Emails.Expected == 0:
 		return "none expected"
-	case c.Emails.Note != "" && !strings.HasPrefix(c.Emails.Note, "not all sent"):
+	case strings.HasPrefix(c.Emails.Note, "not all sent"):
+		return fmt.Sprintf("not all sent (%d/%d)", c.Emails.Sent, c.Emails.Expected)
+	case strings.HasPrefix(c.Emails.Note, "not waited"):
+		return fmt.Sprintf("not waited (%d/%d)", c.Emails.Sent, c.Emails.Expected)
+	}
+	return "unknown"
+}
+
+// emailNote is what emailCell could not say: why the outcome is unknown,
+// or a remark on emails that were all sent.
+func emailNote(c *Cost) string {
+	switch {
+	case c == nil:
+		return ""
+	case emailCell(c) == "unknown", c.Emails.AllSent:
 		return c.Emails.Note
 	}
-	return fmt.Sprintf("not all sent (%d/%d)", c.Emails.Sent, c.Emails.Expected)
+	return ""
 }
 
 // writeCost prints what each run cost per order: MySQL statements and
