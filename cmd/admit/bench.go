@@ -6,6 +6,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
+	neturl "net/url"
 	"os"
 	"runtime"
 	"slices"
@@ -50,6 +52,9 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	limits := fs.Bool("limits", false, "measure this machine's ceilings in the same run")
 	jsonPath := fs.String("json", "", "write the report as JSON to this file")
 	svgPath := fs.String("svg", "", "write a plot of throughput and latency over time to this SVG file")
+	appMetrics := fs.String("app-metrics", "", "comma-separated /metrics URLs of every app server behind -url, whose MySQL statements are the HTTP run's app share (default: -url + /metrics, right for one app server; behind a load balancer name each server)")
+	workerMetrics := fs.String("worker-metrics", "http://127.0.0.1:9191/metrics", "comma-separated /metrics URLs of the workers (ADMIT_WORKER_OPS_ADDR), whose MySQL statements are the worker share (empty: not measured)")
+	emailTimeout := fs.Duration("email-timeout", 2*time.Minute, "after each run, wait this long at most for its confirmation emails and other side effects to be done, so the figures include the worker's part (0: do not wait)")
 	// Connection settings are the server's: its flags, passed on to the
 	// configuration, or the same environment variables.
 	connection := []string{"mysql-dsn", "redis-addr", "redis-sentinels", "redis-master", "redis-password", "redis-db", "redis-prefix", "memcached"}
@@ -64,6 +69,20 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	}
 	if *room > 0 && *url == "" {
 		return errors.New("-room needs the HTTP run (-url)")
+	}
+	if *emailTimeout < 0 {
+		return errors.New("-email-timeout must be 0 (do not wait) or a positive duration")
+	}
+	baseURL := strings.TrimRight(*url, "/")
+	appURLs := config.SplitList(*appMetrics)
+	if len(appURLs) == 0 && baseURL != "" {
+		appURLs = []string{baseURL + "/metrics"}
+	}
+	workerURLs := config.SplitList(*workerMetrics)
+	for _, u := range append(slices.Clone(appURLs), workerURLs...) {
+		if p, err := neturl.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			return fmt.Errorf("%q is not an http(s) URL of a /metrics endpoint", u)
+		}
 	}
 	var cfgArgs []string
 	fs.Visit(func(f *flag.Flag) {
@@ -116,8 +135,22 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	}
 	defer locks.Close()
 	locks.SQL().SetMaxOpenConns(*concurrency + 8)
+	// The bench's own bookkeeping (the server's counters, the outbox
+	// polls) goes through a pool of its own, so that what it costs is
+	// told apart from the checkout's.
+	watch, err := mysql.Open(cfg.MySQLDSN)
+	if err != nil {
+		return err
+	}
+	defer watch.Close()
+	watch.SQL().SetMaxOpenConns(2)
+	meter := &bench.Meter{Status: watch, Pools: []*mysql.DB{d.db, locks}, AppMetrics: appURLs, WorkerMetrics: workerURLs,
+		Components: benchComponents(cfg, baseURL, appURLs, workerURLs)}
+	report.Targets = bench.DefaultTargets
 	for _, name := range names {
 		fmt.Fprintf(env.stderr, "bench: running %s...\n", name)
+		mark, markErr := bench.MarkOutbox(ctx, watch.SQL())
+		before := meter.Read(ctx)
 		var res *bench.Result
 		if name == "http" {
 			if *room > 0 {
@@ -127,13 +160,33 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 					return err
 				}
 			}
-			res = bench.RunHTTP(ctx, bench.HTTPOptions{BaseURL: strings.TrimRight(*url, "/"), Org: fixture.Org.Slug, Event: fixture.Event.Slug,
+			res = bench.RunHTTP(ctx, bench.HTTPOptions{BaseURL: baseURL, Org: fixture.Org.Slug, Event: fixture.Event.Slug,
 				TicketTypeID: fixture.Types[name].ID, Buyers: *buyers, Concurrency: *concurrency, Profile: prof, Paid: *paid,
 				Room: *room, Poll: *roomPoll})
 		} else {
 			res = bench.RunLedger(ctx, bench.LedgerOptions{Strategy: name, DB: d.db, Gate: gate, Event: fixture.Event,
 				TicketTypeID: fixture.Types[name].ID, Buyers: *buyers, Concurrency: *concurrency, Profile: prof, Locks: locks.SQL()})
 		}
+		var emails bench.EmailResult
+		left := -1
+		if markErr != nil {
+			emails.Note = markErr.Error()
+		} else {
+			expected := res.Outcomes.Ordered
+			if name == "http" && *paid {
+				expected = 0 // offline-paid orders are confirmed once the payment is recorded
+			}
+			if *emailTimeout > 0 {
+				fmt.Fprintf(env.stderr, "bench: waiting for the side effects of %s (%d confirmation emails)...\n", name, expected)
+			}
+			emails, left = bench.WaitOutbox(ctx, watch.SQL(), fixture.Org.ID, mark, expected, *emailTimeout)
+			if name == "http" && *paid {
+				emails.Note = "none expected: offline-paid orders are confirmed once the payment is recorded"
+			}
+		}
+		cost := meter.Cost(before, meter.Read(ctx), res.Outcomes.Ordered, name != "http")
+		cost.Emails, cost.OutboxLeft = emails, left
+		res.Cost = &cost
 		report.Results = append(report.Results, res)
 		sold, problems := bench.Check(ctx, d.db.SQL(), fixture.Types[name].ID, res.References)
 		report.Checks = append(report.Checks, bench.Checked{Strategy: res.Strategy, Sold: sold, Problems: problems})
@@ -146,7 +199,7 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 		}
 		report.Limits = &l
 		if *url != "" && *room == 0 { // with the room on, the page sends visitors without a pass to the queue
-			report.CachedPage = bench.HTTPRate(3*time.Second, 64, strings.TrimRight(*url, "/")+"/e/"+fixture.Org.Slug+"/"+fixture.Event.Slug)
+			report.CachedPage = bench.HTTPRate(3*time.Second, 64, baseURL+"/e/"+fixture.Org.Slug+"/"+fixture.Event.Slug)
 		}
 	}
 	report.WriteTable(env.stdout)
@@ -172,4 +225,40 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 		}
 	}
 	return nil
+}
+
+// benchComponents names the processes whose CPU time the bench reads, with
+// the addresses it knows they listen on.
+func benchComponents(cfg *config.Config, baseURL string, appURLs, workerURLs []string) []bench.Component {
+	hosts := func(urls ...string) []string {
+		var out []string
+		for _, u := range urls {
+			p, err := neturl.Parse(u)
+			if err != nil || p.Host == "" {
+				continue
+			}
+			host := p.Host
+			if p.Port() == "" {
+				port := "80"
+				if p.Scheme == "https" {
+					port = "443"
+				}
+				host = net.JoinHostPort(p.Hostname(), port)
+			}
+			out = append(out, host)
+		}
+		return out
+	}
+	var mysqlAddrs, redisAddrs []string
+	if dsn, err := mysql.NormalizeDSN(cfg.MySQLDSN); err == nil && dsn.Net == "tcp" {
+		mysqlAddrs = []string{dsn.Addr}
+	}
+	if len(cfg.RedisSentinels) == 0 {
+		redisAddrs = []string{cfg.RedisAddr}
+	}
+	var front []string
+	if baseURL != "" {
+		front = hosts(baseURL)
+	}
+	return bench.Components(mysqlAddrs, hosts(appURLs...), hosts(workerURLs...), redisAddrs, front)
 }

@@ -50,6 +50,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(d.db.SQL(), "admit"),
+		mysql.NewStatementMetrics(d.db),
 		jobs.NewMetrics(inspector, d.db, logger),
 	)
 	var providers []payment.Provider

@@ -2,16 +2,24 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/admithq/admit/internal/checkout"
 	"github.com/admithq/admit/internal/config"
 	"github.com/admithq/admit/internal/email"
 	"github.com/admithq/admit/internal/jobs"
+	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/payment"
 	"github.com/admithq/admit/internal/redis"
+	"github.com/admithq/admit/internal/server"
 	"github.com/admithq/admit/internal/webhook"
 )
 
@@ -70,7 +78,50 @@ func runWorker(ctx context.Context, env *environment, args []string) error {
 	relay := &jobs.Relay{Store: d.db, Queue: queue, Logger: logger, RedeliverAfter: cfg.OutboxRedeliverAfter, Tasks: inspector}
 	relayCtx, stopRelay := context.WithCancel(ctx)
 	defer stopRelay()
-	go relay.Run(relayCtx, 200*time.Millisecond)
+	var relayRunning atomic.Bool
+	relayRunning.Store(true)
+	go func() {
+		defer relayRunning.Store(false)
+		relay.Run(relayCtx, 200*time.Millisecond)
+	}()
 	go hooks.RunDispatcher(relayCtx, time.Second)
-	return w.Run(ctx)
+
+	if cfg.WorkerOpsAddr == "" {
+		return w.Run(ctx)
+	}
+	// The ops endpoints outlive ctx until the running tasks have finished,
+	// so a probe sees the worker not ready (its relay stopped) rather than
+	// gone while it drains.
+	ln, err := net.Listen("tcp", cfg.WorkerOpsAddr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s (ADMIT_WORKER_OPS_ADDR): %v", cfg.WorkerOpsAddr, err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(d.db.SQL(), "admit"),
+		mysql.NewStatementMetrics(d.db),
+	)
+	ops := server.New(server.Options{Logger: logger, Registry: reg, Checks: []server.Check{
+		{Name: "mysql", Ping: d.db.Ping},
+		{Name: "redis", Ping: func(ctx context.Context) error { return redis.Ping(ctx, d.redis) }},
+		{Name: "relay", Ping: func(context.Context) error {
+			if !relayRunning.Load() {
+				return errors.New("the outbox relay is not running")
+			}
+			return nil
+		}},
+	}})
+	opsCtx, stopOps := context.WithCancel(context.WithoutCancel(ctx))
+	opsDone := make(chan error, 1)
+	go func() { opsDone <- ops.Serve(opsCtx, ln, cfg.ShutdownTimeout) }()
+	logger.Info("serving ops endpoints", "addr", ln.Addr().String())
+	fmt.Fprintf(env.stdout, "admit worker: /healthz, /readyz and /metrics on http://%s\n", ln.Addr())
+	err = w.Run(ctx)
+	stopOps()
+	if opsErr := <-opsDone; err == nil {
+		err = opsErr
+	}
+	return err
 }

@@ -3,6 +3,8 @@ package bench
 import (
 	"fmt"
 	"io"
+	"math"
+	"slices"
 	"strings"
 	"text/tabwriter"
 )
@@ -10,6 +12,7 @@ import (
 // Report is everything one `admit bench onsale` run measured.
 type Report struct {
 	Machine  string    `json:"machine"`
+	Targets  Targets   `json:"targets"`
 	Buyers   int       `json:"buyers"`
 	Capacity int       `json:"capacity"`
 	Profile  string    `json:"profile"`
@@ -27,17 +30,36 @@ type Checked struct {
 	Problems []string `json:"problems"`
 }
 
-// WriteTable prints the report for people.
+// WriteTable prints the report for people, in tables that fit 100
+// columns.
 func (r *Report) WriteTable(w io.Writer) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	newTable := func() *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight) }
 	fmt.Fprintf(w, "admit bench onsale: %d buyers, %d tickets, %s, on %s\n\n", r.Buyers, r.Capacity, r.Profile, r.Machine)
-	fmt.Fprintln(tw, "strategy\torders/s\tholds/s\tordered\tsold out\t429\terrors\t5xx\thold p50\thold p99\torder p50\torder p99\t")
+	tw := newTable()
+	fmt.Fprintln(tw, "strategy\torders/s\tholds/s\tordered\tsold out\t429\terrors\t5xx\t")
 	for _, res := range r.Results {
-		h, o := res.Steps["hold"], res.Steps["order"]
-		fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%d\t%d\t%d\t%d\t%d\t%.1f ms\t%.1f ms\t%.1f ms\t%.1f ms\t\n", res.Strategy, res.OrdersPerSec, res.HoldsPerSec,
-			res.Outcomes.Ordered, res.Outcomes.SoldOut, res.Outcomes.RateLimited, res.Outcomes.Errors, res.Outcomes.Status5xx, h.P50, h.P99, o.P50, o.P99)
+		fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%d\t%d\t%d\t%d\t%d\t\n", res.Strategy, res.OrdersPerSec, res.HoldsPerSec,
+			res.Outcomes.Ordered, res.Outcomes.SoldOut, res.Outcomes.RateLimited, res.Outcomes.Errors, res.Outcomes.Status5xx)
 	}
 	tw.Flush()
+	fmt.Fprintln(w)
+	tw = newTable()
+	fmt.Fprintln(tw, "strategy\thold p50\thold p99\torder p50\torder p99\tlast confirmation sent\t")
+	for _, res := range r.Results {
+		h, o := res.Steps["hold"], res.Steps["order"]
+		fmt.Fprintf(tw, "%s\t%.1f ms\t%.1f ms\t%.1f ms\t%.1f ms\t%s\t\n", res.Strategy, h.P50, h.P99, o.P50, o.P99, emailCell(res.Cost))
+	}
+	tw.Flush()
+	for _, res := range r.Results {
+		if note := emailNote(res.Cost); note != "" {
+			fmt.Fprintf(w, "  %s confirmations: %s\n", res.Strategy, note)
+		}
+		if res.Cost != nil && res.Cost.OutboxLeft > 0 {
+			fmt.Fprintf(w, "  %s: %d of its side effects were not done when the run's window closed; the worker's\n"+
+				"    share lacks what they will cost\n", res.Strategy, res.Cost.OutboxLeft)
+		}
+	}
+	r.writeCost(w, newTable)
 	for _, res := range r.Results {
 		if rm := res.Room; rm != nil {
 			q, qp, h := res.Steps["queue"], res.Steps["queue_page"], res.Steps["hold"]
@@ -119,4 +141,215 @@ func (r *Report) WriteSVG(w io.Writer) {
 	}
 	fmt.Fprintf(w, `<text x="4" y="%d">%.0f</text><text x="4" y="%d">%.0f ms</text>`, pad+4, most, 2*pad+half+4, worst)
 	fmt.Fprintf(w, `<text x="%d" y="%d">time (s) → %d</text></svg>`, pad, height-8, secs)
+}
+
+// emailCell says when the run's last confirmation email was sent; a
+// longer story is told under the table (emailNote).
+func emailCell(c *Cost) string {
+	switch {
+	case c == nil:
+		return "-"
+	case c.Emails.AllSent:
+		return fmt.Sprintf("%.1f s (%d)", c.Emails.Seconds, c.Emails.Sent)
+	case c.Emails.Expected == 0:
+		return "none expected"
+	case strings.HasPrefix(c.Emails.Note, "not all sent"):
+		return fmt.Sprintf("not all sent (%d/%d)", c.Emails.Sent, c.Emails.Expected)
+	case strings.HasPrefix(c.Emails.Note, "not waited"):
+		return fmt.Sprintf("not waited (%d/%d)", c.Emails.Sent, c.Emails.Expected)
+	}
+	return "unknown"
+}
+
+// emailNote is what emailCell could not say: why the outcome is unknown,
+// or a remark on emails that were all sent.
+func emailNote(c *Cost) string {
+	switch {
+	case c == nil:
+		return ""
+	case emailCell(c) == "unknown", c.Emails.AllSent:
+		return c.Emails.Note
+	}
+	return ""
+}
+
+// writeCost prints what each run cost per order: MySQL statements and
+// transactions by share, the targets, the statements by kind, and the CPU
+// time of each process.
+func (r *Report) writeCost(w io.Writer, newTable func() *tabwriter.Writer) {
+	var costed []*Result
+	for _, res := range r.Results {
+		if res.Cost != nil {
+			costed = append(costed, res)
+		}
+	}
+	if len(costed) == 0 {
+		return
+	}
+	perOrder := func(s *ShareCost) string {
+		if s == nil || !s.Measured {
+			return "n/a"
+		}
+		return figure(s.StatementsPerOrder)
+	}
+	fmt.Fprintln(w, "\nMySQL per order, from the server's counters and each process's own (app: the checkout path;")
+	fmt.Fprintln(w, "bench: its own bookkeeping; other: the server's total minus the shares):")
+	tw := newTable()
+	fmt.Fprintln(tw, "strategy\tstmts app\tworker\tbench\tother\tall\ttx app\ttx all\tquestions\t")
+	for _, res := range costed {
+		m := res.Cost.MySQL
+		if m == nil {
+			fmt.Fprintf(tw, "%s\tn/a\t\t\t\t\t\t\t\t\n", res.Strategy)
+			continue
+		}
+		app := m.Share("app")
+		tx := "n/a"
+		if app != nil && app.Measured {
+			tx = figure(app.TransactionsPerOrder)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", res.Strategy, perOrder(app), perOrder(m.Share("worker")),
+			perOrder(m.Share("bench")), perOrder(m.Share("other")), figure(m.Server.StatementsPerOrder), tx,
+			figure(m.Server.TransactionsPerOrder), figure(m.QuestionsPerOrder))
+	}
+	tw.Flush()
+	for _, res := range costed {
+		if res.Cost.MySQLProblem != "" {
+			fmt.Fprintf(w, "  %s: the server's counters could not be read: %s\n", res.Strategy, res.Cost.MySQLProblem)
+		}
+		if m := res.Cost.MySQL; m != nil {
+			for _, s := range m.Shares {
+				switch {
+				case len(s.Problems) == 0:
+					continue
+				case s.Measured:
+					fmt.Fprintf(w, "  %s: %s share partly measured (the rest is counted in other):\n", res.Strategy, s.Name)
+				default:
+					fmt.Fprintf(w, "  %s: %s share not measured (its statements are counted in other):\n", res.Strategy, s.Name)
+				}
+				for _, p := range s.Problems {
+					fmt.Fprintf(w, "    %s\n", p)
+				}
+			}
+		}
+	}
+
+	t := r.Targets
+	fmt.Fprintf(w, "\ntargets per order: app at most %g statements and %g transactions, worker at most %g statements\n",
+		t.AppStatements, t.AppTransactions, t.WorkerStatements)
+	tw = newTable()
+	fmt.Fprintln(tw, "strategy\tapp statements\tapp transactions\tworker statements\t")
+	for _, res := range costed {
+		m := res.Cost.MySQL
+		if m == nil || res.Cost.Orders == 0 {
+			fmt.Fprintf(tw, "%s\tn/a\tn/a\tn/a\t\n", res.Strategy)
+			continue
+		}
+		app, wk := m.Share("app"), m.Share("worker")
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", res.Strategy, verdict(app, app.StatementsPerOrder, t.AppStatements),
+			verdict(app, app.TransactionsPerOrder, t.AppTransactions), verdict(wk, wk.StatementsPerOrder, t.WorkerStatements))
+	}
+	tw.Flush()
+
+	fmt.Fprintln(w, "\nMySQL statements per order by kind:")
+	tw = newTable()
+	fmt.Fprint(tw, "strategy\tshare\t")
+	for _, k := range comparableKinds {
+		fmt.Fprintf(tw, "%s\t", k)
+	}
+	fmt.Fprintln(tw)
+	for _, res := range costed {
+		m := res.Cost.MySQL
+		if m == nil || res.Cost.Orders == 0 {
+			continue
+		}
+		for _, s := range m.Shares {
+			if s.Name == "bench" || !s.Measured {
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t%s\t", res.Strategy, s.Name)
+			for _, k := range comparableKinds {
+				fmt.Fprintf(tw, "%s\t", figure(float64(s.Statements[k])/float64(res.Cost.Orders)))
+			}
+			fmt.Fprintln(tw)
+		}
+	}
+	tw.Flush()
+
+	// One column per component found in any run, in the order found.
+	var names []string
+	for _, res := range costed {
+		for _, p := range res.Cost.CPU {
+			if !slices.Contains(names, p.Name) {
+				names = append(names, p.Name)
+			}
+		}
+	}
+	fmt.Fprintln(w, "\nCPU ms per order (utime+stime from /proc over the window):")
+	tw = newTable()
+	fmt.Fprint(tw, "strategy\t")
+	for _, n := range names {
+		fmt.Fprintf(tw, "%s\t", shortName(n))
+	}
+	fmt.Fprintln(tw, "all\twindow\t")
+	for _, res := range costed {
+		fmt.Fprintf(tw, "%s\t", res.Strategy)
+		var all float64
+		for _, n := range names {
+			i := slices.IndexFunc(res.Cost.CPU, func(p ProcessCPU) bool { return p.Name == n })
+			if i < 0 || res.Cost.Orders == 0 {
+				fmt.Fprint(tw, "-\t")
+				continue
+			}
+			all += res.Cost.CPU[i].MillisPerOrder
+			fmt.Fprintf(tw, "%s\t", figure(res.Cost.CPU[i].MillisPerOrder))
+		}
+		fmt.Fprintf(tw, "%s\t%.1f s\t\n", figure(all), res.Cost.WindowSeconds)
+	}
+	tw.Flush()
+	for _, n := range names {
+		for _, res := range costed {
+			if i := slices.IndexFunc(res.Cost.CPU, func(p ProcessCPU) bool { return p.Name == n }); i >= 0 {
+				p := res.Cost.CPU[i]
+				pids := "none present at both readings"
+				if len(p.PIDs) > 0 {
+					pids = "pid " + strings.Trim(fmt.Sprint(p.PIDs), "[]")
+				}
+				fmt.Fprintf(w, "  %s: %s, found by %s\n", n, pids, p.FoundBy)
+				break
+			}
+		}
+	}
+}
+
+// shortName is a component's column header.
+func shortName(name string) string {
+	switch name {
+	case "SES emulator":
+		return "SES"
+	}
+	return strings.TrimPrefix(name, "admit ")
+}
+
+// verdict compares a share's figure with its target.
+func verdict(s *ShareCost, got, target float64) string {
+	switch {
+	case s == nil || !s.Measured:
+		return "not measured"
+	case got > target:
+		return fmt.Sprintf("%s MISSED", figure(got))
+	}
+	return fmt.Sprintf("%s met", figure(got))
+}
+
+// figure prints a per-order figure with the digits that matter: small
+// ones (a statement in ten orders, a tenth of a millisecond) keep two
+// decimals, large ones none.
+func figure(v float64) string {
+	switch a := math.Abs(v); {
+	case a >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case a >= 10:
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.2f", v)
 }

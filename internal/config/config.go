@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -35,6 +36,7 @@ type Config struct {
 	OutboxRedeliverAfter time.Duration
 	RetryBase            time.Duration
 	WorkerConcurrency    int
+	WorkerOpsAddr        string // empty: the worker serves no /healthz, /readyz, /metrics
 	MailFrom             string
 	SecretKey            string
 	LogFormat            string // auto, json or text
@@ -128,6 +130,18 @@ func settings() []setting {
 			set: func(c *Config, v string) (err error) { c.RetryBase, err = positiveDuration(v); return err }},
 		{flag: "worker-concurrency", env: "ADMIT_WORKER_CONCURRENCY", def: "20", usage: "tasks one worker runs at once", commands: []string{"worker"},
 			set: func(c *Config, v string) (err error) { c.WorkerConcurrency, err = atoiRange(v, 1, 1000); return err }},
+		{flag: "ops-addr", env: "ADMIT_WORKER_OPS_ADDR", def: "", usage: "address the worker serves /healthz, /readyz and /metrics on (empty: none; every worker on a host needs its own; keep it off the public internet)", commands: []string{"worker"},
+			set: func(c *Config, v string) error {
+				if v == "" {
+					c.WorkerOpsAddr = ""
+					return nil
+				}
+				if _, _, err := net.SplitHostPort(v); err != nil {
+					return errors.New("must be host:port, such as 127.0.0.1:9191")
+				}
+				c.WorkerOpsAddr = v
+				return nil
+			}},
 		{flag: "mail-from", env: "ADMIT_MAIL_FROM", def: "Admit <tickets@admit.localhost>", usage: "default sender of emails", commands: []string{"worker"},
 			set: func(c *Config, v string) error { c.MailFrom = v; return nil }},
 		{flag: "secret-key", env: "ADMIT_SECRET_KEY", def: "", usage: "secret for signing sessions, CSRF tokens and links (at least 32 characters; required in production)", secret: true, commands: []string{"serve", "worker"},

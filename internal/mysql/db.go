@@ -21,8 +21,9 @@ import (
 
 // DB is the storage handle shared by every surface.
 type DB struct {
-	db  *sql.DB
-	dsn string
+	db    *sql.DB
+	dsn   string
+	usage *usage // what the pool sent to MySQL (Counts)
 	// defs caches what rarely changes (definitions.go).
 	defs definitions
 	// holds and orders combine concurrent requests into one transaction
@@ -78,12 +79,15 @@ func Open(dsn string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invalid MySQL DSN: %w", err)
 	}
-	sqlDB := sql.OpenDB(conn)
+	// Counting what each process sends is what lets the on-sale bench
+	// split the server's work between app servers and workers.
+	counting := newCountingConnector(conn, cfg)
+	sqlDB := sql.OpenDB(counting)
 	sqlDB.SetMaxOpenConns(64)
 	sqlDB.SetMaxIdleConns(64)
 	sqlDB.SetConnMaxLifetime(5 * time.Minute)
 	sqlDB.SetConnMaxIdleTime(time.Minute)
-	d := &DB{db: sqlDB, dsn: cfg.FormatDSN()}
+	d := &DB{db: sqlDB, dsn: cfg.FormatDSN(), usage: counting.usage}
 	d.holds.run = d.runHoldBatch
 	d.orders.run = d.runOrderBatch
 	return d, nil
