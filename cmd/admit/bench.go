@@ -144,7 +144,16 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	}
 	defer watch.Close()
 	watch.SQL().SetMaxOpenConns(2)
-	meter := &bench.Meter{Status: watch, Pools: []*mysql.DB{d.db, locks}, AppMetrics: appURLs, WorkerMetrics: workerURLs,
+	// The baselines are checkouts as peers run them: each buyer's hold and
+	// order in transactions of their own, never combined with others'.
+	alone, err := mysql.Open(cfg.MySQLDSN)
+	if err != nil {
+		return err
+	}
+	defer alone.Close()
+	alone.Unbatched()
+	alone.SQL().SetMaxOpenConns(*concurrency + 8)
+	meter := &bench.Meter{Status: watch, Pools: []*mysql.DB{d.db, locks, alone}, AppMetrics: appURLs, WorkerMetrics: workerURLs,
 		Components: benchComponents(cfg, baseURL, appURLs, workerURLs)}
 	report.Targets = bench.DefaultTargets
 	for _, name := range names {
@@ -164,7 +173,11 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 				TicketTypeID: fixture.Types[name].ID, Buyers: *buyers, Concurrency: *concurrency, Profile: prof, Paid: *paid,
 				Room: *room, Poll: *roomPoll})
 		} else {
-			res = bench.RunLedger(ctx, bench.LedgerOptions{Strategy: name, DB: d.db, Gate: gate, Event: fixture.Event,
+			db := d.db
+			if name != "admit" {
+				db = alone
+			}
+			res = bench.RunLedger(ctx, bench.LedgerOptions{Strategy: name, DB: db, Gate: gate, Event: fixture.Event,
 				TicketTypeID: fixture.Types[name].ID, Buyers: *buyers, Concurrency: *concurrency, Profile: prof, Locks: locks.SQL()})
 		}
 		var emails bench.EmailResult

@@ -49,12 +49,21 @@ type lane[R any] struct {
 	waiting []*batchMember[R]
 	running bool
 	run     func(ctx context.Context, batch []*batchMember[R])
+	stats   *batchStats
+}
+
+// batchStats counts what a kind of lanes ran, for the metrics: requests
+// over batches is the mean batch size, attempts over batches how often a
+// batch ran again (careful, or after a deadlock or a lost connection).
+type batchStats struct {
+	batches, requests, attempts atomic.Int64
 }
 
 // lanes holds a lane per event, created on first use.
 type lanes[R any] struct {
-	m   sync.Map // event id → *lane[R]
-	run func(ctx context.Context, batch []*batchMember[R])
+	stats batchStats
+	m     sync.Map // event id → *lane[R]
+	run   func(ctx context.Context, batch []*batchMember[R])
 	// alone runs every request in a transaction of its own, as
 	// checkouts without batching do: the on-sale bench's baselines.
 	alone bool
@@ -64,7 +73,7 @@ func (ls *lanes[R]) lane(eventID int64) *lane[R] {
 	if l, ok := ls.m.Load(eventID); ok {
 		return l.(*lane[R])
 	}
-	l, _ := ls.m.LoadOrStore(eventID, &lane[R]{run: ls.run})
+	l, _ := ls.m.LoadOrStore(eventID, &lane[R]{run: ls.run, stats: &ls.stats})
 	return l.(*lane[R])
 }
 
@@ -75,6 +84,8 @@ func (ls *lanes[R]) submit(ctx context.Context, eventID int64, m *batchMember[R]
 	m.done = make(chan struct{})
 	if ls.alone {
 		m.taken.Store(true)
+		ls.stats.batches.Add(1)
+		ls.stats.requests.Add(1)
 		ls.run(ctx, []*batchMember[R]{m})
 		return m.err
 	}
@@ -121,6 +132,8 @@ func (l *lane[R]) drain() {
 			return
 		}
 		l.mu.Unlock()
+		l.stats.batches.Add(1)
+		l.stats.requests.Add(int64(len(batch)))
 		ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 		l.run(ctx, batch)
 		cancel()
@@ -143,9 +156,10 @@ const batchAttempts = 5
 // the batch is neither reported done nor failed, and a new attempt first
 // asks again (it cannot double anything: the rows it writes carry the same
 // keys, so at most one of the two attempts can commit).
-func (d *DB) runBatch(ctx context.Context, attempt func(tx *sql.Tx) error, committed func(ctx context.Context) (bool, error)) error {
+func (d *DB) runBatch(ctx context.Context, stats *batchStats, attempt func(tx *sql.Tx) error, committed func(ctx context.Context) (bool, error)) error {
 	unsure := false
 	for try := 1; ; try++ {
+		stats.attempts.Add(1)
 		if unsure {
 			var done bool
 			err := settle(ctx, func(ctx context.Context) (err error) {

@@ -385,7 +385,13 @@ func statementKind(query string) int {
 // admit_mysql_connections_opened_total. They are read from the pool's
 // atomic counters at scrape time.
 func NewStatementMetrics(db *DB) prometheus.Collector {
-	return &statementMetrics{usage: db.usage,
+	return &statementMetrics{usage: db.usage, holds: &db.holds.stats, orders: &db.orders.stats,
+		batches: prometheus.NewDesc("admit_checkout_batches_total",
+			"Transactions that combined concurrent holds or order placements, by kind (holds, orders).", []string{"kind"}, nil),
+		batched: prometheus.NewDesc("admit_checkout_batched_requests_total",
+			"Holds or order placements those transactions carried: divided by admit_checkout_batches_total, the mean batch size.", []string{"kind"}, nil),
+		attempts: prometheus.NewDesc("admit_checkout_batch_attempts_total",
+			"Times those transactions were run: above admit_checkout_batches_total when batches ran again (a short bucket, a hold that changed, a deadlock).", []string{"kind"}, nil),
 		statements: prometheus.NewDesc("admit_mysql_statements_total",
 			"Statements this process sent to MySQL, by kind (as the server's Com_ counters: select, insert, update, delete, replace, set, begin, commit, rollback; other).",
 			[]string{"kind"}, nil),
@@ -398,13 +404,18 @@ func NewStatementMetrics(db *DB) prometheus.Collector {
 
 type statementMetrics struct {
 	usage                                 *usage
+	holds, orders                         *batchStats
 	statements, transactions, connections *prometheus.Desc
+	batches, batched, attempts            *prometheus.Desc
 }
 
 func (m *statementMetrics) Describe(ch chan<- *prometheus.Desc) {
 	ch <- m.statements
 	ch <- m.transactions
 	ch <- m.connections
+	ch <- m.batches
+	ch <- m.batched
+	ch <- m.attempts
 }
 
 func (m *statementMetrics) Collect(ch chan<- prometheus.Metric) {
@@ -416,4 +427,9 @@ func (m *statementMetrics) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(m.transactions, prometheus.CounterValue, float64(c.Transactions[outcome]), outcome)
 	}
 	ch <- prometheus.MustNewConstMetric(m.connections, prometheus.CounterValue, float64(c.Connections))
+	for kind, s := range map[string]*batchStats{"holds": m.holds, "orders": m.orders} {
+		ch <- prometheus.MustNewConstMetric(m.batches, prometheus.CounterValue, float64(s.batches.Load()), kind)
+		ch <- prometheus.MustNewConstMetric(m.batched, prometheus.CounterValue, float64(s.requests.Load()), kind)
+		ch <- prometheus.MustNewConstMetric(m.attempts, prometheus.CounterValue, float64(s.attempts.Load()), kind)
+	}
 }

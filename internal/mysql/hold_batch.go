@@ -79,7 +79,7 @@ func (r *holdRequest) outcome(batchErr error) error {
 // keeps failing, every buyer gets that error and nothing was taken.
 func (d *DB) runHoldBatch(ctx context.Context, batch []*batchMember[*holdRequest]) {
 	careful := false
-	err := d.runBatch(ctx, func(tx *sql.Tx) error {
+	err := d.runBatch(ctx, &d.holds.stats, func(tx *sql.Tx) error {
 		for _, m := range batch {
 			m.req.err = nil
 		}

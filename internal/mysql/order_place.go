@@ -129,7 +129,7 @@ func (r *orderRequest) outcome(batchErr error) (*PlacedOrder, error) {
 // attempt is rolled back and run carefully, the holds locked first.
 func (d *DB) runOrderBatch(ctx context.Context, batch []*batchMember[*orderRequest]) {
 	careful := false
-	err := d.runBatch(ctx, func(tx *sql.Tx) error {
+	err := d.runBatch(ctx, &d.orders.stats, func(tx *sql.Tx) error {
 		err := placeOrders(ctx, tx, batch, careful)
 		if errors.Is(err, errHoldChanged) {
 			careful = true
