@@ -62,6 +62,8 @@ func (d *DiscountCode) Validate() error {
 	if !d.ValidFrom.IsZero() && !d.ValidUntil.IsZero() && !d.ValidUntil.After(d.ValidFrom) {
 		p.Add("valid_until", "The end must be after the start.")
 	}
+	checkTime(&p, "valid_from", d.ValidFrom)
+	checkTime(&p, "valid_until", d.ValidUntil)
 	return p.Err()
 }
 
