@@ -22,18 +22,22 @@ func (h *Handler) Register(e *echo.Echo) {
 	// them for an hour and revalidate them by ETag.
 	e.GET("/static/*", echo.WrapHandler(static), cacheFor(time.Hour), withETag(staticETags()))
 
-	pages := e.Group("", server.CSRF(h.secure), h.identifyBuyer)
-	pages.GET("/", h.home)
-	pages.GET("/e/:org/:event", h.eventShow)
-	pages.POST("/e/:org/:event/hold", h.holdCreate)
-	pages.POST("/e/:org/:event/waitlist", h.waitlistJoin)
-	pages.GET("/e/:org/:event/queue", h.queueShow)
-	pages.GET("/checkout/:hold", h.checkoutShow)
-	pages.POST("/checkout/:hold", h.orderCreate)
-	pages.POST("/checkout/:hold/cancel", h.holdCancel)
-	pages.GET("/o/:reference", h.orderShow)
-	pages.POST("/o/:reference/attendees", h.attendeesUpdate)
-	pages.GET("/o/:reference/tickets", h.ticketsPrint)
+	// The middleware goes on each route, not on a group: a group without a
+	// prefix would catch every unmatched path of the server, so a wrong
+	// method on the JSON API would meet the pages' CSRF check (403) instead
+	// of its own 405.
+	pages := []echo.MiddlewareFunc{server.CSRF(h.secure), h.identifyBuyer}
+	e.GET("/", h.home, pages...)
+	e.GET("/e/:org/:event", h.eventShow, pages...)
+	e.POST("/e/:org/:event/hold", h.holdCreate, pages...)
+	e.POST("/e/:org/:event/waitlist", h.waitlistJoin, pages...)
+	e.GET("/e/:org/:event/queue", h.queueShow, pages...)
+	e.GET("/checkout/:hold", h.checkoutShow, pages...)
+	e.POST("/checkout/:hold", h.orderCreate, pages...)
+	e.POST("/checkout/:hold/cancel", h.holdCancel, pages...)
+	e.GET("/o/:reference", h.orderShow, pages...)
+	e.POST("/o/:reference/attendees", h.attendeesUpdate, pages...)
+	e.GET("/o/:reference/tickets", h.ticketsPrint, pages...)
 }
 
 func (h *Handler) home(c echo.Context) error {
