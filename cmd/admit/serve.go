@@ -107,6 +107,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		Logger:     logger,
 		Registry:   reg,
 		TrustProxy: cfg.TrustProxy,
+		HTTPS:      strings.HasPrefix(cfg.BaseURL, "https://"),
 		HTMLError:  pages.RenderError,
 		Checks: []server.Check{
 			{Name: "mysql", Ping: d.db.Ping},
