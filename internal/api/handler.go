@@ -121,11 +121,12 @@ func describeType(t string) string {
 	return "an object"
 }
 
-// clientOf identifies the buyer for the per-buyer hold cap: the buyer
-// cookie set by the pages, and the address. Never a header the client
-// chooses.
+// clientOf identifies the buyer for the per-buyer hold cap and the limit on
+// wrong discount codes: the buyer cookie set by the pages, and the address
+// as limits count it (an IPv6 address by its /64, which one subscriber can
+// use whole). Never a header the client chooses.
 func clientOf(c echo.Context) checkout.Client {
-	cl := checkout.Client{IP: c.RealIP()}
+	cl := checkout.Client{IP: admit.AddressKey(c.RealIP())}
 	if ck, err := c.Cookie("admit_buyer"); err == nil && len(ck.Value) <= 64 {
 		cl.Key = ck.Value
 	}
