@@ -67,6 +67,18 @@ func (d *DiscountCode) Validate() error {
 	return p.Err()
 }
 
+// GuessableCodeLength is the length below which a code is easy to guess:
+// wrong codes are limited per buyer and per address, but someone with many
+// addresses still gets many tries, and short codes are often a word and a
+// year (VIP2027). Ten letters and digits chosen at random are beyond reach.
+const GuessableCodeLength = 10
+
+// Guessable reports whether the code is short enough to be found by
+// guessing, for the console to warn about; such codes are still allowed.
+func (d *DiscountCode) Guessable() bool {
+	return utf8.RuneCountInString(NormalizeCode(d.Code)) < GuessableCodeLength
+}
+
 // AppliesTo reports whether the code discounts the ticket type.
 func (d *DiscountCode) AppliesTo(ticketTypeID int64) bool {
 	if len(d.TicketTypeIDs) == 0 {

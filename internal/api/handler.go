@@ -47,12 +47,15 @@ type Options struct {
 	Stripe   StripeWebhooks // nil when Stripe is not configured
 	Logger   *slog.Logger
 	V1       V1Options // the integrators' API under /api/v1
+	// Codes limits wrong discount codes; nil: not limited.
+	Codes *checkout.CodeGuard
 }
 
 // Handler serves the JSON API.
 type Handler struct {
 	store    Store
 	checkout *checkout.Checkout
+	codes    *checkout.CodeGuard
 	stripe   StripeWebhooks
 	logger   *slog.Logger
 	v1       V1Options
@@ -60,7 +63,10 @@ type Handler struct {
 
 // New returns the API handler.
 func New(o Options) *Handler {
-	return &Handler{store: o.Store, checkout: o.Checkout, stripe: o.Stripe, logger: o.Logger, v1: o.V1}
+	if o.Codes == nil {
+		o.Codes = checkout.NewCodeGuard(o.Checkout, nil)
+	}
+	return &Handler{store: o.Store, checkout: o.Checkout, codes: o.Codes, stripe: o.Stripe, logger: o.Logger, v1: o.V1}
 }
 
 // decodeJSON reads a JSON body into v. Unknown fields are ignored (a client

@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/checkout"
 	"github.com/admithq/admit/internal/server"
 )
 
@@ -63,6 +64,13 @@ func (h *Handler) identifyBuyer(next echo.HandlerFunc) echo.HandlerFunc {
 func buyerID(c echo.Context) string {
 	id, _ := c.Get(buyerCookie).(string)
 	return id
+}
+
+// buyer identifies the visitor to the limit on wrong discount codes, as
+// the holds do for their cap: the buyer cookie, and the address as limits
+// count it (an IPv6 address by its /64).
+func buyer(c echo.Context) checkout.Client {
+	return checkout.Client{Key: buyerID(c), IP: admit.AddressKey(c.RealIP())}
 }
 
 func cacheFor(d time.Duration) echo.MiddlewareFunc {
