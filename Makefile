@@ -8,7 +8,7 @@ BIN := bin/admit
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: run test stop build stack vet ha ha-down faults
+.PHONY: run test fuzz stop build stack vet ha ha-down faults
 
 build:
 	@$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/admit
@@ -22,6 +22,23 @@ run: stack build
 test: stack
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
+	@$(MAKE) --no-print-directory fuzz
+
+# Each fuzz target for FUZZTIME on top of its seed corpus (which go test
+# runs as ordinary tests), against the real stack where it needs one. A
+# failing input is saved under the package's testdata/fuzz and replayed by
+# every later go test. Minimizing is capped: the live-stack targets take
+# milliseconds per input.
+FUZZTIME ?= 5s
+FUZZ_TARGETS := ./internal/web:FuzzEventDescriptionMarkdown ./internal/web:FuzzCheckoutForms \
+	./internal/webhook:FuzzURLPolicy ./internal/api:FuzzCheckoutAPIBodies ./internal/api:FuzzV1Bodies
+
+fuzz: stack
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=10x -parallel=2 $$pkg || exit 1; \
+	done
 
 stop:
 	@scripts/stack down

@@ -436,6 +436,24 @@ CREATE TABLE `refunds` (
 /*!40101 SET character_set_client = @saved_cs_client */;
 /*!40101 SET @saved_cs_client     = @@character_set_client */;
 /*!40101 SET character_set_client = utf8mb4 */;
+CREATE TABLE `signups` (
+  `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  `token_hash` binary(32) NOT NULL,
+  `email` varchar(254) NOT NULL,
+  `name` varchar(200) NOT NULL,
+  `org_name` varchar(200) NOT NULL,
+  `org_slug` varchar(64) NOT NULL,
+  `password_hash` varchar(255) NOT NULL,
+  `created_at` datetime(6) NOT NULL DEFAULT current_timestamp(6),
+  `expires_at` datetime(6) NOT NULL,
+  `used_at` datetime(6) DEFAULT NULL,
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `signups_token` (`token_hash`),
+  KEY `signups_expires` (`expires_at`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+/*!40101 SET character_set_client = @saved_cs_client */;
+/*!40101 SET @saved_cs_client     = @@character_set_client */;
+/*!40101 SET character_set_client = utf8mb4 */;
 CREATE TABLE `ticket_type_buckets` (
   `ticket_type_id` bigint(20) unsigned NOT NULL,
   `bucket` smallint(5) unsigned NOT NULL,

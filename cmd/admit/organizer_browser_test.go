@@ -43,8 +43,13 @@ func TestBrowserOrganizerJourney(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("password"), "correct horse battery"),
 	)
 	mustClick(t, org, chromedp.CSS("button[type=submit].primary"), 200)
+	if msg := mustText(t, org, "p.ok-box"); !strings.Contains(msg, "We have sent an email to rob@example.com") {
+		t.Fatalf("after signing up the page says %q, want that an email was sent", msg)
+	}
+	mustOpen(t, org, base+mustSignupLink(t, dsn, "rob@example.com"))
+	mustClick(t, org, chromedp.CSS("button[type=submit].primary"), 200)
 	if path := mustURL(t, org).Path; path != "/console/gopher-meetups" {
-		t.Fatalf("after signing up the organizer is at %s, want /console/gopher-meetups", path)
+		t.Fatalf("after following the emailed link the organizer is at %s, want /console/gopher-meetups", path)
 	}
 	mustFlash(t, org, "Welcome to Admit")
 	console := base + "/console/gopher-meetups"
@@ -88,8 +93,8 @@ func TestBrowserOrganizerJourney(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("max_uses"), "5"),
 	)
 	mustClick(t, org, chromedp.Search(`//button[normalize-space()="Create code"]`), 200)
-	mustFlash(t, org, "Code FRIENDS created.")
-	if diff := cmp.Diff([][]string{{"FRIENDS", "20%", "0 of 5", "all"}}, mustTable(t, org, "table.list tbody tr", 4)); diff != "" {
+	mustFlash(t, org, "Code FRIENDS created. It is short and easy to guess")
+	if diff := cmp.Diff([][]string{{"FRIENDS short", "20%", "0 of 5", "all"}}, mustTable(t, org, "table.list tbody tr", 4)); diff != "" {
 		t.Errorf("discount codes (-want +got):\n%s", diff)
 	}
 
@@ -376,4 +381,27 @@ func mustJourneyState(tb testing.TB, dsn, ref string) journeyState {
 		tb.Fatalf("order %s: %v", ref, err)
 	}
 	return s
+}
+
+// mustSignupLink returns the path of the sign-up link emailed to address,
+// as the outbox row that sends it holds it.
+func mustSignupLink(tb testing.TB, dsn, address string) string {
+	tb.Helper()
+	db, err := mysql.Open(dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	var payload []byte
+	if err := db.SQL().QueryRow(`SELECT payload FROM outbox WHERE kind = 'email.signup_confirm' AND JSON_VALUE(payload, '$.email') = ?
+		ORDER BY id DESC LIMIT 1`, address).Scan(&payload); err != nil {
+		tb.Fatalf("no sign-up email to %s: %v", address, err)
+	}
+	var p struct {
+		Path string `json:"path"`
+	}
+	if err := json.Unmarshal(payload, &p); err != nil || p.Path == "" {
+		tb.Fatalf("sign-up email payload %s has no path", payload)
+	}
+	return p.Path
 }

@@ -78,15 +78,17 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		AutoRoom:  autoRoom,
 	})
 	room := redis.NewWaitingRoom(d.redis, cfg.RedisPrefix)
+	limiter := redis.NewLimiter(d.redis, cfg.RedisPrefix)
+	codes := checkout.NewCodeGuard(co, limiter)
 	pages, err := web.New(web.Options{Store: d.db, Cache: d.cache, Checkout: co, PageCacheTTL: cfg.PageCacheTTL,
-		Logger: logger, SecureCookies: cfg.Production(), OfflineInstructions: cfg.OfflinePayment, Queue: room})
+		Logger: logger, SecureCookies: cfg.Production(), OfflineInstructions: cfg.OfflinePayment, Queue: room, Codes: codes})
 	if err != nil {
 		return err
 	}
 	desk, err := console.New(console.Options{
 		Store:         d.db,
 		Sessions:      redis.NewSessions(d.redis, cfg.RedisPrefix, 12*time.Hour),
-		Limiter:       redis.NewLimiter(d.redis, cfg.RedisPrefix),
+		Limiter:       limiter,
 		Checkout:      co,
 		Logger:        logger,
 		SecureCookies: cfg.Production(),
@@ -98,8 +100,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	apiOpts := api.Options{Store: d.db, Checkout: co, Logger: logger,
-		V1: api.V1Options{Store: d.db, Limiter: redis.NewLimiter(d.redis, cfg.RedisPrefix), ExportFiles: exportFiles,
+	apiOpts := api.Options{Store: d.db, Checkout: co, Logger: logger, Codes: codes,
+		V1: api.V1Options{Store: d.db, Limiter: limiter, ExportFiles: exportFiles,
 			WebhookURLs: webhook.URLPolicy{AllowHTTP: !cfg.Production(), AllowPrivate: cfg.WebhookAllowPrivate}}}
 	if stripe != nil {
 		apiOpts.Stripe = stripe
@@ -108,6 +110,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		Logger:     logger,
 		Registry:   reg,
 		TrustProxy: cfg.TrustProxy,
+		HTTPS:      strings.HasPrefix(cfg.BaseURL, "https://"),
 		HTMLError:  pages.RenderError,
 		Checks: []server.Check{
 			{Name: "mysql", Ping: d.db.Ping},

@@ -62,7 +62,21 @@ func (d *DiscountCode) Validate() error {
 	if !d.ValidFrom.IsZero() && !d.ValidUntil.IsZero() && !d.ValidUntil.After(d.ValidFrom) {
 		p.Add("valid_until", "The end must be after the start.")
 	}
+	checkTime(&p, "valid_from", d.ValidFrom)
+	checkTime(&p, "valid_until", d.ValidUntil)
 	return p.Err()
+}
+
+// GuessableCodeLength is the length below which a code is easy to guess:
+// wrong codes are limited per buyer and per address, but someone with many
+// addresses still gets many tries, and short codes are often a word and a
+// year (VIP2027). Ten letters and digits chosen at random are beyond reach.
+const GuessableCodeLength = 10
+
+// Guessable reports whether the code is short enough to be found by
+// guessing, for the console to warn about; such codes are still allowed.
+func (d *DiscountCode) Guessable() bool {
+	return utf8.RuneCountInString(NormalizeCode(d.Code)) < GuessableCodeLength
 }
 
 // AppliesTo reports whether the code discounts the ticket type.

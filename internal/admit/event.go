@@ -80,6 +80,8 @@ func (e *Event) Validate() error {
 	if !e.EndsAt.IsZero() && !e.StartsAt.IsZero() && !e.EndsAt.After(e.StartsAt) {
 		p.Add("ends_at", "End must be after the start.")
 	}
+	checkTime(&p, "starts_at", e.StartsAt)
+	checkTime(&p, "ends_at", e.EndsAt)
 	if e.HoldMinutes < 1 || e.HoldMinutes > 120 {
 		p.Add("hold_minutes", "Hold time must be between 1 and 120 minutes.")
 	}

@@ -92,6 +92,8 @@ func (t *TicketType) Validate() error {
 	if !t.SalesStart.IsZero() && !t.SalesEnd.IsZero() && !t.SalesEnd.After(t.SalesStart) {
 		p.Add("sales_end", "Sales end must be after sales start.")
 	}
+	checkTime(&p, "sales_start", t.SalesStart)
+	checkTime(&p, "sales_end", t.SalesEnd)
 	return p.Err()
 }
 

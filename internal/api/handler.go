@@ -48,12 +48,15 @@ type Options struct {
 	Stripe   StripeWebhooks // nil when Stripe is not configured
 	Logger   *slog.Logger
 	V1       V1Options // the integrators' API under /api/v1
+	// Codes limits wrong discount codes; nil: not limited.
+	Codes *checkout.CodeGuard
 }
 
 // Handler serves the JSON API.
 type Handler struct {
 	store    Store
 	checkout *checkout.Checkout
+	codes    *checkout.CodeGuard
 	stripe   StripeWebhooks
 	logger   *slog.Logger
 	v1       V1Options
@@ -61,7 +64,10 @@ type Handler struct {
 
 // New returns the API handler.
 func New(o Options) *Handler {
-	return &Handler{store: o.Store, checkout: o.Checkout, stripe: o.Stripe, logger: o.Logger, v1: o.V1}
+	if o.Codes == nil {
+		o.Codes = checkout.NewCodeGuard(o.Checkout, nil)
+	}
+	return &Handler{store: o.Store, checkout: o.Checkout, codes: o.Codes, stripe: o.Stripe, logger: o.Logger, v1: o.V1}
 }
 
 // decodeJSON reads a JSON body into v. Unknown fields are ignored (a client
@@ -122,11 +128,12 @@ func describeType(t string) string {
 	return "an object"
 }
 
-// clientOf identifies the buyer for the per-buyer hold cap: the buyer
-// cookie set by the pages, and the address. Never a header the client
-// chooses.
+// clientOf identifies the buyer for the per-buyer hold cap and the limit on
+// wrong discount codes: the buyer cookie set by the pages, and the address
+// as limits count it (an IPv6 address by its /64, which one subscriber can
+// use whole). Never a header the client chooses.
 func clientOf(c echo.Context) checkout.Client {
-	cl := checkout.Client{IP: c.RealIP()}
+	cl := checkout.Client{IP: admit.AddressKey(c.RealIP())}
 	if ck, err := c.Cookie("admit_buyer"); err == nil && len(ck.Value) <= 64 {
 		cl.Key = ck.Value
 	}

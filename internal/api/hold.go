@@ -91,7 +91,7 @@ func (h *Handler) holdCreate(c echo.Context) error {
 	if err := p.Err(); err != nil {
 		return err
 	}
-	hd, err := h.checkout.HoldWithCode(ctx, ev, items, client, req.DiscountCode)
+	hd, err := h.codes.HoldWithCode(ctx, ev, items, client, req.DiscountCode)
 	if err != nil {
 		return err
 	}

@@ -357,6 +357,9 @@ func v1Page(c echo.Context, changedSince bool) (mysql.Page, error) {
 		if err != nil {
 			return p, admit.FieldError("changed_since", "changed_since must be an RFC 3339 time such as 2027-05-01T09:00:00Z.")
 		}
+		if err := admit.TimeProblem("changed_since", t); err != nil {
+			return p, err
+		}
 		p.ChangedSince = t.UTC()
 	}
 	return p, nil

@@ -157,7 +157,12 @@ func (h *Handler) discountCreate(c echo.Context) error {
 		return h.renderDiscounts(c, http.StatusUnprocessableEntity, ev, form, p)
 	}
 	h.audit(c, "discount_code.created", dc.Code, ev.Name)
-	return h.redirectWithFlash(c, "/console/"+m.org.Slug+"/events/"+strconv.FormatInt(ev.ID, 10)+"/discounts", "Code "+dc.Code+" created.")
+	msg := "Code " + dc.Code + " created."
+	if dc.Guessable() {
+		msg += " It is short and easy to guess: anyone with many addresses can find it, with the hidden ticket types it unlocks. Prefer " +
+			strconv.Itoa(admit.GuessableCodeLength) + " or more random letters and digits."
+	}
+	return h.redirectWithFlash(c, "/console/"+m.org.Slug+"/events/"+strconv.FormatInt(ev.ID, 10)+"/discounts", msg)
 }
 
 // discountDelete removes an unused code.

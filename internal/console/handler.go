@@ -34,7 +34,9 @@ type Store interface {
 	OpsStore
 	TokenStore
 	WebhookStore
-	SignUp(ctx context.Context, o *admit.Organization, u *admit.User) error
+	RequestSignup(ctx context.Context, s *mysql.Signup, passwordHash, token, path string) error
+	FindSignup(ctx context.Context, token string) (*mysql.Signup, error)
+	ConfirmSignup(ctx context.Context, token string) (*admit.Organization, *admit.User, error)
 	FindUser(ctx context.Context, id int64) (*admit.User, error)
 	FindUserByEmail(ctx context.Context, email string) (*admit.User, error)
 	FindMembership(ctx context.Context, orgSlug string, userID int64) (*mysql.OrganizationRole, error)
@@ -96,7 +98,7 @@ type Handler struct {
 }
 
 // pages lists every console page template.
-var pages = []string{"login", "signup", "orgs", "events", "event", "orders", "order", "audit", "discounts", "questions", "waitlist", "exports", "ops"}
+var pages = []string{"login", "signup", "signup_confirm", "orgs", "events", "event", "orders", "order", "audit", "discounts", "questions", "waitlist", "exports", "ops"}
 
 func allPages() []string {
 	var all []string

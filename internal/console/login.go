@@ -9,6 +9,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/redis"
 )
 
 type loginPage struct {
@@ -26,17 +27,31 @@ func (h *Handler) loginShow(c echo.Context) error {
 	return h.html(c, http.StatusOK, "login", loginPage{Base: h.base(c, ""), Next: safeNext(c.QueryParam("next"))})
 }
 
-// loginSubmit checks the password, rate-limited per account and per
-// address, and starts a new session (a new id: a session id planted before
-// login is never promoted).
+// loginFailures are the allowances of wrong passwords, as OWASP's
+// authentication cheat sheet advises: per account and address together, so
+// that guessing from one place stops without anyone being able to lock the
+// owner out from theirs, and per address alone, so that one place cannot
+// try a few passwords on many accounts. Successful logins never count.
+func loginFailures(email, address string) []redis.Failures {
+	address = admit.AddressKey(address)
+	return []redis.Failures{
+		{Key: redis.FailureKey("login", email, address), Max: 10, Window: 15 * time.Minute},
+		{Key: redis.FailureKey("login-address", address), Max: 50, Window: 15 * time.Minute},
+	}
+}
+
+// loginSubmit checks the password, limited by the wrong passwords from
+// this address (see loginFailures), and starts a new session (a new id: a
+// session id planted before login is never promoted).
 func (h *Handler) loginSubmit(c echo.Context) error {
 	ctx := c.Request().Context()
 	email := strings.ToLower(strings.TrimSpace(c.FormValue("email")))
 	password := c.FormValue("password")
 	page := loginPage{Base: h.base(c, ""), Email: email, Next: safeNext(c.FormValue("next"))}
-	if !h.limiter.Allow(ctx, "login-ip:"+c.RealIP(), 50, 15*time.Minute) || !h.limiter.Allow(ctx, "login-account:"+email, 10, 15*time.Minute) {
+	failures := loginFailures(email, c.RealIP())
+	if h.limiter.Blocked(ctx, failures...) {
 		c.Response().Header().Set("Retry-After", "900")
-		page.Problem = "Too many attempts. Wait 15 minutes, then try again."
+		page.Problem = "Too many wrong passwords from here. Wait 15 minutes, then try again, or reset your password."
 		return h.html(c, http.StatusTooManyRequests, "login", page)
 	}
 	u, err := h.store.FindUserByEmail(ctx, email)
@@ -48,10 +63,13 @@ func (h *Handler) loginSubmit(c echo.Context) error {
 		hash = []byte(u.PasswordHash)
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || u == nil {
+		h.limiter.Fail(ctx, failures...)
 		page.Problem = "The email or password is wrong."
 		return h.html(c, http.StatusUnauthorized, "login", page)
 	}
-	h.limiter.Reset(ctx, "login-account:"+email)
+	// Only this address's count for the account: the per-address count
+	// keeps the failures against other accounts.
+	h.limiter.Forgive(ctx, failures[0])
 	if err := h.startSession(c, u.ID); err != nil {
 		return err
 	}

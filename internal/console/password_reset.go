@@ -94,7 +94,7 @@ func (h *Handler) passwordResetSubmit(c echo.Context) error {
 		return err
 	}
 	// Whoever holds the link has proved they own the address; a lockout
-	// from earlier wrong guesses should not keep them out.
-	h.limiter.Reset(ctx, "login-account:"+strings.ToLower(page.Email))
+	// from earlier wrong guesses here should not keep them out.
+	h.limiter.Forgive(ctx, loginFailures(strings.ToLower(page.Email), c.RealIP())[0])
 	return h.redirectWithFlash(c, "/console/login", "Your password is changed. Log in with it.")
 }

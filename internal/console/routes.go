@@ -14,6 +14,8 @@ func (h *Handler) Register(e *echo.Echo) {
 	g.POST("/login", h.loginSubmit)
 	g.GET("/signup", h.signupShow)
 	g.POST("/signup", h.signupSubmit)
+	g.GET("/signup/confirm/:token", h.signupConfirmShow, server.HidePath)
+	g.POST("/signup/confirm/:token", h.signupConfirm, server.HidePath)
 
 	in := g.Group("", h.requireUser)
 	in.POST("/logout", h.logout)

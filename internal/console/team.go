@@ -8,6 +8,7 @@ import (
 
 	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/mysql"
+	"github.com/admithq/admit/internal/server"
 )
 
 // teamPages are the page templates of accounts and teams.
@@ -36,10 +37,12 @@ type TeamStore interface {
 func (h *Handler) registerTeam(public, user, owners *echo.Group) {
 	public.GET("/password/forgot", h.passwordForgotShow)
 	public.POST("/password/forgot", h.passwordForgotSubmit)
-	public.GET("/password/reset/:token", h.passwordResetShow)
-	public.POST("/password/reset/:token", h.passwordResetSubmit)
-	public.GET("/invitations/:token", h.invitationShow)
-	public.POST("/invitations/:token", h.invitationAccept)
+	// These paths carry the secret of an emailed link: the access log
+	// names their route instead.
+	public.GET("/password/reset/:token", h.passwordResetShow, server.HidePath)
+	public.POST("/password/reset/:token", h.passwordResetSubmit, server.HidePath)
+	public.GET("/invitations/:token", h.invitationShow, server.HidePath)
+	public.POST("/invitations/:token", h.invitationAccept, server.HidePath)
 
 	user.GET("/account/password", h.passwordChangeShow)
 	user.POST("/account/password", h.passwordChangeSubmit)

@@ -52,6 +52,8 @@ func TestEmailsGolden(t *testing.T) {
 		{"order_refunded", order},
 		{"order_cancelled", order},
 		{"password_reset", link},
+		{"signup_confirm", email.LinkData{Name: "Grace <Hopper>", URL: "https://tickets.example.com/console/signup/confirm/abc"}},
+		{"signup_exists", email.LinkData{Name: "Grace <Hopper>", URL: "https://tickets.example.com"}},
 		{"team_invitation", link},
 		{"waitlist_offer", email.OfferData{Organization: "Demo Events", Name: "Ada", Event: "Gophers Summit", TicketType: "Standard",
 			URL: "https://tickets.example.com/checkout/abc", Until: "Wednesday 17 March 2027, 18:00 (Europe/Berlin)"}},

@@ -241,6 +241,8 @@ func (h *Outbox) perform(ctx context.Context, row *mysql.OutboxRow) (string, err
 			return "", err
 		}
 		return h.send(ctx, row, "password_reset", u.Email, "", email.LinkData{Name: u.Name, URL: h.BaseURL + p.Path}, nil)
+	case row.Kind == "email.signup_confirm" || row.Kind == "email.signup_exists":
+		return h.signupEmail(ctx, row)
 	case row.Kind == "email.team_invitation":
 		inv, err := h.Store.FindInvitationEmail(ctx, row.OrganizationID, p.InvitationID)
 		if admit.ErrorCode(err) == admit.ENOTFOUND {

@@ -12,30 +12,33 @@ import (
 // transaction: a taken slug or email leaves nothing behind.
 func (d *DB) SignUp(ctx context.Context, o *admit.Organization, u *admit.User) (err error) {
 	defer wrap(&err, "DB.SignUp(%q)", o.Slug)
-	return d.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO organizations (slug, name) VALUES (?, ?)`, o.Slug, o.Name)
-		if isDuplicate(err) {
-			return admit.FieldError("org_slug", "This address is taken; choose another.")
-		} else if err != nil {
-			return err
-		}
-		if o.ID, err = res.LastInsertId(); err != nil {
-			return err
-		}
-		res, err = tx.ExecContext(ctx, `INSERT INTO users (email, name, password_hash) VALUES (?, ?, ?)`, u.Email, u.Name, u.PasswordHash)
-		if isDuplicate(err) {
-			return admit.FieldError("email", "An account with this email exists. Log in instead.")
-		} else if err != nil {
-			return err
-		}
-		if u.ID, err = res.LastInsertId(); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO memberships (organization_id, user_id, role) VALUES (?, ?, 'owner')`, o.ID, u.ID); err != nil {
-			return err
-		}
-		return insertAudit(ctx, tx, o.ID, u.ID, "organization.created", o.Slug, "")
-	})
+	return d.inTx(ctx, func(tx *sql.Tx) error { return signUp(ctx, tx, o, u) })
+}
+
+// signUp creates the organization, its owner and the audit entry in tx.
+func signUp(ctx context.Context, tx *sql.Tx, o *admit.Organization, u *admit.User) error {
+	res, err := tx.ExecContext(ctx, `INSERT INTO organizations (slug, name) VALUES (?, ?)`, o.Slug, o.Name)
+	if isDuplicate(err) {
+		return admit.FieldError("org_slug", "This address is taken; choose another.")
+	} else if err != nil {
+		return err
+	}
+	if o.ID, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	res, err = tx.ExecContext(ctx, `INSERT INTO users (email, name, password_hash) VALUES (?, ?, ?)`, u.Email, u.Name, u.PasswordHash)
+	if isDuplicate(err) {
+		return admit.FieldError("email", "An account with this email exists. Log in instead.")
+	} else if err != nil {
+		return err
+	}
+	if u.ID, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO memberships (organization_id, user_id, role) VALUES (?, ?, 'owner')`, o.ID, u.ID); err != nil {
+		return err
+	}
+	return insertAudit(ctx, tx, o.ID, u.ID, "organization.created", o.Slug, "")
 }
 
 // FindUser returns the user with id, or ENOTFOUND.

@@ -126,7 +126,8 @@ func findPasswordReset(ctx context.Context, q queryRower, token string) (*Passwo
 // ResetPassword uses the reset link with token, once, to set the password
 // hash of its user. In the same transaction it ends the user's other reset
 // links, marks the change so that sessions started before changedAt are
-// refused, and records it in the audit log of each of their organizations.
+// refused, revokes the API tokens the user made in every organization, and
+// records it all in the audit log of each of their organizations.
 func (d *DB) ResetPassword(ctx context.Context, token, hash string, changedAt time.Time) (userID int64, err error) {
 	defer wrap(&err, "DB.ResetPassword")
 	err = d.inTx(ctx, func(tx *sql.Tx) error {
@@ -149,7 +150,12 @@ func (d *DB) ResetPassword(ctx context.Context, token, hash string, changedAt ti
 			WHERE r.token_hash = ?`, hashToken(token)).Scan(&userID, &email); err != nil {
 			return err
 		}
-		return setPassword(ctx, tx, userID, email, hash, changedAt, "user.password_reset")
+		if err := setPassword(ctx, tx, userID, email, hash, changedAt, "user.password_reset"); err != nil {
+			return err
+		}
+		// A reset is how an owner takes back an account someone else may
+		// have used: tokens made with it might be theirs.
+		return limitMemberTokens(ctx, tx, 0, userID, email, nil, userID, "password reset")
 	})
 	return userID, err
 }
@@ -445,8 +451,10 @@ func findMember(ctx context.Context, tx *sql.Tx, orgID, userID int64) (*Member, 
 }
 
 // ChangeMemberRole gives the organization's member userID role and returns
-// them with their former role. A user who is not a member is ENOTFOUND;
-// demoting the last owner is ECONFLICT, also when several changes race.
+// them with their former role. The API tokens the member made there keep
+// only the scopes the new role allows (ScopesForRole), in the same
+// transaction. A user who is not a member is ENOTFOUND; demoting the last
+// owner is ECONFLICT, also when several changes race.
 func (d *DB) ChangeMemberRole(ctx context.Context, orgID, userID int64, role admit.Role, byUserID int64) (m *Member, err error) {
 	defer wrap(&err, "DB.ChangeMemberRole(%d, %d)", orgID, userID)
 	err = d.inTx(ctx, func(tx *sql.Tx) error {
@@ -471,13 +479,17 @@ func (d *DB) ChangeMemberRole(ctx context.Context, orgID, userID int64, role adm
 			string(role), orgID, userID); err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, orgID, byUserID, "member.role_changed", m.Email, string(current)+" → "+string(role))
+		if err := insertAudit(ctx, tx, orgID, byUserID, "member.role_changed", m.Email, string(current)+" → "+string(role)); err != nil {
+			return err
+		}
+		return limitMemberTokens(ctx, tx, orgID, userID, m.Email, ScopesForRole(role), byUserID, "role lowered to "+string(role))
 	})
 	return m, err
 }
 
 // RemoveMember takes userID out of the organization; their next request
-// there is refused. A user who is not a member is ENOTFOUND; removing the
+// there is refused, and the API tokens they made there are revoked in the
+// same transaction. A user who is not a member is ENOTFOUND; removing the
 // last owner is ECONFLICT, also when several removals race.
 func (d *DB) RemoveMember(ctx context.Context, orgID, userID, byUserID int64) (m *Member, err error) {
 	defer wrap(&err, "DB.RemoveMember(%d, %d)", orgID, userID)
@@ -499,7 +511,10 @@ func (d *DB) RemoveMember(ctx context.Context, orgID, userID, byUserID int64) (m
 		if _, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE organization_id = ? AND user_id = ?`, orgID, userID); err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, orgID, byUserID, "member.removed", m.Email, "was "+string(current))
+		if err := insertAudit(ctx, tx, orgID, byUserID, "member.removed", m.Email, "was "+string(current)); err != nil {
+			return err
+		}
+		return limitMemberTokens(ctx, tx, orgID, userID, m.Email, nil, byUserID, "member removed")
 	})
 	return m, err
 }

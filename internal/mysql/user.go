@@ -51,9 +51,18 @@ func (d *DB) AddMembership(ctx context.Context, m admit.Membership) (err error) 
 }
 
 // RemoveMembership takes the user out of the organization; their next
-// request there is refused.
+// request there is refused and the API tokens they made there stop, as with
+// RemoveMember, without its last-owner check.
 func (d *DB) RemoveMembership(ctx context.Context, orgID, userID int64) (err error) {
 	defer wrap(&err, "DB.RemoveMembership(%d, %d)", orgID, userID)
-	_, err = d.db.ExecContext(ctx, `DELETE FROM memberships WHERE organization_id = ? AND user_id = ?`, orgID, userID)
-	return err
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE organization_id = ? AND user_id = ?`, orgID, userID); err != nil {
+			return err
+		}
+		var email string
+		if err := tx.QueryRowContext(ctx, `SELECT email FROM users WHERE id = ?`, userID).Scan(&email); err != nil {
+			return err
+		}
+		return limitMemberTokens(ctx, tx, orgID, userID, email, nil, 0, "member removed")
+	})
 }

@@ -27,6 +27,18 @@ func WithLogger(ctx context.Context, logger *slog.Logger) context.Context {
 	return context.WithValue(ctx, loggerKey{}, logger)
 }
 
+const hidePathKey = "server.hide_path"
+
+// HidePath keeps a route's path out of the access log, which names the
+// route instead: for paths that carry a secret, such as the token of an
+// emailed link, since logs travel further than the database.
+func HidePath(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Set(hidePathKey, true)
+		return next(c)
+	}
+}
+
 // observe gives the request a logger with its id, renders any error through
 // the central handler so the final status is known, then writes the access
 // log line and the metrics.
@@ -50,9 +62,13 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		if route == "/healthz" || route == "/readyz" || route == "/metrics" {
 			return nil
 		}
+		path := req.URL.Path
+		if hide, _ := c.Get(hidePathKey).(bool); hide {
+			path = route
+		}
 		logger.LogAttrs(req.Context(), slog.LevelInfo, "request",
 			slog.String("method", req.Method),
-			slog.String("path", req.URL.Path),
+			slog.String("path", path),
 			slog.String("route", route),
 			slog.Int("status", status),
 			slog.Int64("bytes", c.Response().Size),

@@ -42,6 +42,9 @@ type Options struct {
 	// Otherwise the connection's address is the client's: a header the client
 	// sets can never lift a per-address limit.
 	TrustProxy bool
+	// HTTPS says the public base URL is https: answers then carry
+	// Strict-Transport-Security.
+	HTTPS bool
 }
 
 // Server is the echo instance with admit's middleware and error handling.
@@ -78,6 +81,7 @@ func New(o Options) *Server {
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		Generator: func() string { return admit.NewToken(10) },
 	}))
+	e.Use(securityHeaders(o.HTTPS))
 	e.Use(s.observe)
 	e.Use(s.recoverPanic)
 	e.Use(middleware.BodyLimit(limit))

@@ -76,11 +76,18 @@ func (h *Handler) eventShow(c echo.Context) error {
 		if !h.admitted(c, ev) {
 			return c.Redirect(http.StatusSeeOther, "/e/"+orgSlug+"/"+eventSlug+"/queue")
 		}
+		// The page answers whether a code exists, so it is limited like a
+		// hold with a code.
+		status := http.StatusOK
+		if h.codes.Blocked(c.Request().Context(), buyer(c)) {
+			status = http.StatusTooManyRequests
+			c.Response().Header().Set("Retry-After", "900")
+		}
 		body, err := h.renderEventWithCode(c, orgSlug, ev, nil, nil, "", code)
 		if err != nil {
 			return err
 		}
-		return h.htmlWithToken(c, http.StatusOK, body)
+		return h.htmlWithToken(c, status, body)
 	}
 	key := "event-page:v3:" + orgSlug + ":" + eventSlug
 	queueURL := "/e/" + orgSlug + "/" + eventSlug + "/queue"
@@ -152,8 +159,8 @@ func (h *Handler) eventPageData(c echo.Context, orgSlug string, ev *admit.Event,
 	codeProblem := problems.For("discount_code")
 	if admit.NormalizeCode(code) != "" && codeProblem == "" {
 		var err error
-		dc, err = h.store.FindDiscountCode(ctx, ev.OrganizationID, ev.ID, code)
-		if admit.ErrorCode(err) == admit.EINVALID {
+		dc, err = h.codes.FindCode(ctx, ev, buyer(c), code)
+		if e := admit.ErrorCode(err); e == admit.EINVALID || e == admit.ERATELIMITED {
 			codeProblem = admit.ErrorMessage(err)
 		} else if err != nil {
 			return nil, err

@@ -29,7 +29,6 @@ type Store interface {
 	FindOrderByHold(ctx context.Context, holdID string) (*admit.Order, error)
 	FindOrderForBuyer(ctx context.Context, reference, token string) (*admit.Order, error)
 	RenameAttendee(ctx context.Context, orgID, orderID, ticketID int64, a admit.Attendee) error
-	FindDiscountCode(ctx context.Context, orgID, eventID int64, code string) (*admit.DiscountCode, error)
 	FindDiscountCodeByID(ctx context.Context, orgID, id int64) (*admit.DiscountCode, error)
 	JoinWaitlist(ctx context.Context, e *mysql.WaitlistEntry) error
 }
@@ -54,6 +53,8 @@ type Options struct {
 	OfflineInstructions string
 	// Queue is the on-sale waiting room.
 	Queue Queue
+	// Codes limits wrong discount codes; nil: not limited.
+	Codes *checkout.CodeGuard
 }
 
 // Handler serves the HTML pages.
@@ -68,6 +69,7 @@ type Handler struct {
 	secure   bool
 	offline  string
 	queue    Queue
+	codes    *checkout.CodeGuard
 	local    *localCache[cachedPage]
 	// events keeps the queue page's event lookups for a second: every
 	// visitor in the queue asks again every few seconds.
@@ -84,11 +86,14 @@ func New(o Options) (*Handler, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Codes == nil {
+		o.Codes = checkout.NewCodeGuard(o.Checkout, nil)
+	}
 	// In-process copies live a second at most, and no longer than the
 	// rendered page is cached.
 	localTTL := min(time.Second, max(o.PageCacheTTL, time.Millisecond))
 	return &Handler{store: o.Store, cache: o.Cache, checkout: o.Checkout, ttl: o.PageCacheTTL, logger: o.Logger, now: o.Now,
-		pages: pages, secure: o.SecureCookies, offline: o.OfflineInstructions, queue: o.Queue,
+		pages: pages, secure: o.SecureCookies, offline: o.OfflineInstructions, queue: o.Queue, codes: o.Codes,
 		local:  newLocalCache[cachedPage](localTTL, 1000),
 		events: newLocalCache[admit.Event](localTTL, 1000)}, nil
 }

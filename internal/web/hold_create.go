@@ -56,7 +56,7 @@ func (h *Handler) holdCreate(c echo.Context) error {
 		return h.eventWithProblem(c, http.StatusUnprocessableEntity, orgSlug, ev, selected, problems, "")
 	}
 	code := c.FormValue("code")
-	hold, err := h.checkout.HoldWithCode(ctx, ev, items, checkout.Client{Key: buyerID(c), IP: c.RealIP()}, code)
+	hold, err := h.codes.HoldWithCode(ctx, ev, items, checkout.Client{Key: buyerID(c), IP: admit.AddressKey(c.RealIP())}, code)
 	if err != nil {
 		var de *admit.Error
 		if !errors.As(err, &de) || de.Code == admit.EINTERNAL {

@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/checkout"
 	"github.com/admithq/admit/internal/server"
 )
 
@@ -22,18 +23,22 @@ func (h *Handler) Register(e *echo.Echo) {
 	// them for an hour and revalidate them by ETag.
 	e.GET("/static/*", echo.WrapHandler(static), cacheFor(time.Hour), withETag(staticETags()))
 
-	pages := e.Group("", server.CSRF(h.secure), h.identifyBuyer)
-	pages.GET("/", h.home)
-	pages.GET("/e/:org/:event", h.eventShow)
-	pages.POST("/e/:org/:event/hold", h.holdCreate)
-	pages.POST("/e/:org/:event/waitlist", h.waitlistJoin)
-	pages.GET("/e/:org/:event/queue", h.queueShow)
-	pages.GET("/checkout/:hold", h.checkoutShow)
-	pages.POST("/checkout/:hold", h.orderCreate)
-	pages.POST("/checkout/:hold/cancel", h.holdCancel)
-	pages.GET("/o/:reference", h.orderShow)
-	pages.POST("/o/:reference/attendees", h.attendeesUpdate)
-	pages.GET("/o/:reference/tickets", h.ticketsPrint)
+	// The middleware goes on each route, not on a group: a group without a
+	// prefix would catch every unmatched path of the server, so a wrong
+	// method on the JSON API would meet the pages' CSRF check (403) instead
+	// of its own 405.
+	pages := []echo.MiddlewareFunc{server.CSRF(h.secure), h.identifyBuyer}
+	e.GET("/", h.home, pages...)
+	e.GET("/e/:org/:event", h.eventShow, pages...)
+	e.POST("/e/:org/:event/hold", h.holdCreate, pages...)
+	e.POST("/e/:org/:event/waitlist", h.waitlistJoin, pages...)
+	e.GET("/e/:org/:event/queue", h.queueShow, pages...)
+	e.GET("/checkout/:hold", h.checkoutShow, pages...)
+	e.POST("/checkout/:hold", h.orderCreate, pages...)
+	e.POST("/checkout/:hold/cancel", h.holdCancel, pages...)
+	e.GET("/o/:reference", h.orderShow, pages...)
+	e.POST("/o/:reference/attendees", h.attendeesUpdate, pages...)
+	e.GET("/o/:reference/tickets", h.ticketsPrint, pages...)
 }
 
 func (h *Handler) home(c echo.Context) error {
@@ -59,6 +64,13 @@ func (h *Handler) identifyBuyer(next echo.HandlerFunc) echo.HandlerFunc {
 func buyerID(c echo.Context) string {
 	id, _ := c.Get(buyerCookie).(string)
 	return id
+}
+
+// buyer identifies the visitor to the limit on wrong discount codes, as
+// the holds do for their cap: the buyer cookie, and the address as limits
+// count it (an IPv6 address by its /64).
+func buyer(c echo.Context) checkout.Client {
+	return checkout.Client{Key: buyerID(c), IP: admit.AddressKey(c.RealIP())}
 }
 
 func cacheFor(d time.Duration) echo.MiddlewareFunc {

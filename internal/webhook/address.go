@@ -138,6 +138,12 @@ func (p URLPolicy) checkForm(raw string) (*url.URL, error) {
 	if !p.AllowPrivate && (host == "localhost" || strings.HasSuffix(host, ".localhost")) {
 		return nil, &AddressError{Host: host, Reason: "a loopback address"}
 	}
+	// A host whose last label is a number (0x100.0, 1.2.3.4.5) is no name
+	// DNS can hold, and the URL standard reads it as an IPv4 address or
+	// nothing: refused, so that no reader takes it for an address.
+	if endsInNumber(host) {
+		return nil, errors.New("Write the IP address in its usual dotted form (such as 203.0.113.7), or use a host name.")
+	}
 	if !validHostName(host) {
 		return nil, errors.New("The host name " + host + " is not valid.")
 	}
@@ -148,6 +154,21 @@ func (p URLPolicy) checkForm(raw string) (*url.URL, error) {
 // dot.
 func hostOf(u *url.URL) string {
 	return strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+}
+
+// endsInNumber reports whether the host's last label is a number, decimal
+// or 0x hexadecimal, as the URL standard's "ends in a number" test does.
+func endsInNumber(host string) bool {
+	labels := strings.Split(host, ".")
+	last := labels[len(labels)-1]
+	if last == "" {
+		return false
+	}
+	if strings.HasPrefix(last, "0x") {
+		last = last[2:]
+		return strings.Trim(last, "0123456789abcdef") == ""
+	}
+	return strings.Trim(last, "0123456789") == ""
 }
 
 func validHostName(h string) bool {

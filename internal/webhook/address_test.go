@@ -100,6 +100,9 @@ func TestCheckForm(t *testing.T) {
 		{"loopback allowed for tests", URLPolicy{AllowHTTP: true, AllowPrivate: true}, "http://127.0.0.1:8080/", ""},
 		{"odd forms even then", URLPolicy{AllowHTTP: true, AllowPrivate: true}, "http://2130706433/", "dotted"},
 		{"public odd form", URLPolicy{}, "https://1572395534/", "dotted"},
+		{"number too large for inet_aton", URLPolicy{}, "https://0x100.0/", "dotted"},
+		{"five numbers", URLPolicy{}, "https://1.2.3.4.5/", "dotted"},
+		{"name ending in a hex-looking word", URLPolicy{}, "https://cafe.example.beef/", ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := tt.policy.checkForm(tt.url)
