@@ -31,6 +31,10 @@ func (noCache) Set(string, []byte, time.Duration) {}
 // step and the waiting list, on the real database, as a browser of the
 // same site would (Sec-Fetch-Site): every answer is below 500, and the
 // ledger never holds or sells more than it has.
+// fuzzBuyer is the buyer cookie the fuzzed forms are sent with (26
+// characters, as the pages issue them).
+const fuzzBuyer = "fuzzbuyer0123456789abcdefg"
+
 func FuzzCheckoutForms(f *testing.F) {
 	ctx := context.Background()
 	db := mysqltest.MustOpen(f)
@@ -75,6 +79,9 @@ func FuzzCheckoutForms(f *testing.F) {
 		req, _ := http.NewRequest("POST", ts.URL+path, strings.NewReader(form))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		// One buyer throughout: the checkout page opens only for the buyer
+		// whose cookie made the hold.
+		req.AddCookie(&http.Cookie{Name: "admit_buyer", Value: fuzzBuyer})
 		resp, err := client.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -100,7 +107,7 @@ func FuzzCheckoutForms(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, holdForm, detailsForm, waitlistForm string) {
 		post(t, "/e/acme/launch/hold", holdForm)
-		hold, err := co.Hold(ctx, ev, []admit.HoldItem{{TicketTypeID: types[0].ID, Quantity: 1}}, checkout.Client{})
+		hold, err := co.Hold(ctx, ev, []admit.HoldItem{{TicketTypeID: types[0].ID, Quantity: 1}}, checkout.Client{Key: fuzzBuyer})
 		if err != nil {
 			t.Fatal(err)
 		}
