@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -10,6 +11,7 @@ import (
 	"github.com/admithq/admit/internal/config"
 	"github.com/admithq/admit/internal/email"
 	"github.com/admithq/admit/internal/jobs"
+	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/payment"
 	"github.com/admithq/admit/internal/redis"
 	"github.com/admithq/admit/internal/webhook"
@@ -29,18 +31,24 @@ func runWorker(ctx context.Context, env *environment, args []string) error {
 	if err := checkSchema(ctx, d.db); err != nil {
 		return err
 	}
-	emails, err := email.NewRenderer()
-	if err != nil {
-		return err
-	}
 	var providers []payment.Provider
 	if cfg.StripeSecretKey != "" {
 		providers = append(providers, payment.NewStripe(payment.StripeOptions{SecretKey: cfg.StripeSecretKey, APIBase: cfg.StripeAPIBase}))
 	}
 	co := checkout.New(checkout.Options{Ledger: d.db, Gate: redis.NewInventory(d.redis, cfg.RedisPrefix), Providers: providers,
 		BaseURL: cfg.BaseURL, Logger: logger})
+	return serveWorker(ctx, cfg, d.db, redisOptions(cfg).AsynqOpt(), co, logger)
+}
 
-	redisOpt := redisOptions(cfg).AsynqOpt()
+// serveWorker runs the worker's pipeline on db and the queue at redisOpt
+// until ctx is done: the outbox relay, the webhook dispatcher and the asynq
+// server with the outbox and delivery handlers. admit bench confirmations
+// runs the same pipeline.
+func serveWorker(ctx context.Context, cfg *config.Config, db *mysql.DB, redisOpt asynq.RedisConnOpt, refunds jobs.Refunds, logger *slog.Logger) error {
+	emails, err := email.NewRenderer()
+	if err != nil {
+		return err
+	}
 	queue := asynq.NewClient(redisOpt)
 	defer queue.Close()
 	exportFiles, err := jobs.NewExportStorage(ctx, cfg.ExportDir, cfg.ExportS3Bucket)
@@ -49,25 +57,25 @@ func runWorker(ctx context.Context, env *environment, args []string) error {
 	}
 	w := jobs.NewWorker(jobs.WorkerOptions{Redis: redisOpt, Logger: logger, ShutdownTimeout: cfg.ShutdownTimeout,
 		RetryBase: cfg.RetryBase, Concurrency: cfg.WorkerConcurrency})
-	hooks := webhook.New(webhook.Options{Store: d.db, Queue: queue, Logger: logger, Timeout: cfg.WebhookTimeout,
+	hooks := webhook.New(webhook.Options{Store: db, Queue: queue, Logger: logger, Timeout: cfg.WebhookTimeout,
 		URLs:           webhook.URLPolicy{AllowHTTP: !cfg.Production(), AllowPrivate: cfg.WebhookAllowPrivate},
 		RedeliverAfter: cfg.OutboxRedeliverAfter, BaseURL: cfg.BaseURL})
 	w.Handle(webhook.TypeDeliver, hooks)
 	w.Handle(jobs.TypeOutbox, &jobs.Outbox{
-		Store:        d.db,
+		Store:        db,
 		Mailer:       email.NewSES(email.SESOptions{Region: cfg.SESRegion, Endpoint: cfg.SESEndpoint, AccessKey: cfg.SESAccessKey, SecretKey: cfg.SESSecretKey}),
 		Emails:       emails,
-		Refunds:      co,
+		Refunds:      refunds,
 		BaseURL:      cfg.BaseURL,
 		MailFrom:     cfg.MailFrom,
 		Instructions: cfg.OfflinePayment,
 		Logger:       logger,
-		Exports:      &jobs.Exporter{Store: d.db, Storage: exportFiles, Logger: logger},
+		Exports:      &jobs.Exporter{Store: db, Storage: exportFiles, Logger: logger},
 		Webhooks:     hooks,
 	})
 	inspector := asynq.NewInspector(redisOpt)
 	defer inspector.Close()
-	relay := &jobs.Relay{Store: d.db, Queue: queue, Logger: logger, RedeliverAfter: cfg.OutboxRedeliverAfter, Tasks: inspector}
+	relay := &jobs.Relay{Store: db, Queue: queue, Logger: logger, RedeliverAfter: cfg.OutboxRedeliverAfter, Tasks: inspector}
 	relayCtx, stopRelay := context.WithCancel(ctx)
 	defer stopRelay()
 	go relay.Run(relayCtx, 200*time.Millisecond)
