@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"slices"
@@ -198,6 +199,7 @@ func runBenchConfirmations(ctx context.Context, env *environment, args []string)
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up if the side effects are not all done by then")
 	sesPid := fs.Int("ses-pid", 0, "process id of the SES emulator, to report its CPU time too (0: do not)")
 	jsonPath := fs.String("json", "", "write the result as JSON to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the worker's run to this file (go tool pprof)")
 	keep := fs.Bool("keep", false, "keep the run's database (its name is printed) instead of dropping it")
 	// The worker's own settings are passed on to the configuration, or
 	// taken from the same environment variables.
@@ -240,9 +242,18 @@ func runBenchConfirmations(ctx context.Context, env *environment, args []string)
 	if err := queue.FlushDB(ctx).Err(); err != nil {
 		return &dependencyError{component: "redis", addr: cfg.RedisAddr, err: err}
 	}
+	var profile io.Writer
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		profile = f
+	}
 	fmt.Fprintf(env.stderr, "bench: creating %d paid orders in database %s...\n", *orders, name)
 	res, err := bench.RunConfirmations(ctx, bench.ConfirmationsOptions{DB: db, Orders: *orders, Tickets: *tickets, Procs: *procs,
-		Timeout: *timeout, SESPid: *sesPid, Progress: env.stderr,
+		Timeout: *timeout, SESPid: *sesPid, Progress: env.stderr, CPUProfile: profile,
 		Worker: func(ctx context.Context) error {
 			co := checkout.New(checkout.Options{Ledger: db, BaseURL: cfg.BaseURL, Logger: logger})
 			return serveWorker(ctx, cfg, db, redisOptions(cfg).AsynqOpt(), co, logger)

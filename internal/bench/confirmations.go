@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -79,6 +80,8 @@ type ConfirmationsOptions struct {
 	SESPid int
 	// Progress receives a line now and then while the run waits.
 	Progress io.Writer
+	// CPUProfile, if set, receives a CPU profile of the worker's run.
+	CPUProfile io.Writer
 }
 
 // ConfirmationsResult is what one run measured.
@@ -138,6 +141,11 @@ func RunConfirmations(ctx context.Context, o ConfirmationsOptions) (*Confirmatio
 	cpuBefore := selfCPU()
 	previous := runtime.GOMAXPROCS(o.Procs)
 	start := time.Now()
+	if o.CPUProfile != nil {
+		if err := pprof.StartCPUProfile(o.CPUProfile); err != nil {
+			return nil, err
+		}
+	}
 
 	workerCtx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -160,6 +168,9 @@ func RunConfirmations(ctx context.Context, o ConfirmationsOptions) (*Confirmatio
 			fmt.Fprintf(o.Progress, "bench: %d of %d side effects left after %.0f s\n", undone, res.SideEffects, time.Since(start).Seconds())
 			lastReport = time.Now()
 		}
+	}
+	if o.CPUProfile != nil {
+		pprof.StopCPUProfile()
 	}
 	cpuAfter := selfCPU()
 	sesAfter := processCPU(o.SESPid)
