@@ -4,21 +4,32 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-pdf/fpdf"
 	qrcode "github.com/skip2/go-qrcode"
+	"golang.org/x/text/encoding/charmap"
 
 	"github.com/admithq/admit/internal/admit"
 )
 
-// cp1252 maps UTF-8 text to the PDF core fonts' encoding (covers €,
-// accents). Building it parses a code page table: done once per process, not
-// once per PDF.
-var cp1252 = sync.OnceValue(func() func(string) string {
-	return fpdf.New("P", "mm", "A5", "").UnicodeTranslatorFromDescriptor("")
-})
+// cp1252 translates UTF-8 text to the PDF core fonts' encoding,
+// Windows-1252 (covers €, accents); other characters become '.'. It is
+// safe for concurrent use, unlike the PDF library's translator, which
+// shares one buffer between calls: the worker renders PDFs concurrently.
+func cp1252(s string) string {
+	b := make([]byte, 0, len(s))
+	for _, r := range s {
+		if r < 0x80 {
+			b = append(b, byte(r))
+		} else if c, ok := charmap.Windows1252.EncodeRune(r); ok {
+			b = append(b, c)
+		} else {
+			b = append(b, '.')
+		}
+	}
+	return string(b)
+}
 
 // TicketsPDF renders one page per valid ticket of the order: event, date,
 // venue, attendee, ticket type, code and its QR code.
@@ -34,7 +45,7 @@ func TicketsPDF(ev *admit.Event, o *admit.Order, when string) ([]byte, error) {
 	// A ticket page is a few kilobytes; compressing it allocated a
 	// megabyte-sized compressor per page, the PDF's largest cost.
 	pdf.SetCompression(false)
-	tr := cp1252()
+	tr := cp1252
 	// What every page of the event shows, translated once.
 	name, date, place := tr(ev.Name), tr(when), ""
 	if ev.Venue != "" {

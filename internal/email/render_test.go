@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -133,6 +134,39 @@ func TestTicketsPDFQRCodes(t *testing.T) {
 			t.Errorf("page %d: the QR code drawn is not %q's (-want +got):\n%s", i+1, code, diff)
 		}
 	}
+}
+
+// TestTicketsPDFConcurrent: the worker renders PDFs concurrently; each
+// shows what it shows when rendered alone (run with -race).
+func TestTicketsPDFConcurrent(t *testing.T) {
+	ev, o := fixtureOrder()
+	ev.Name = "Café Übersee – Grüße €"
+	// The core fonts need Windows-1252.
+	name := []byte("Caf\xe9 \xdcbersee \x96 Gr\xfc\xdfe \x80")
+	alone, err := email.TicketsPDF(ev, o, "Montag")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(alone, name) {
+		t.Fatal("the event name is not in Windows-1252")
+	}
+	want := qrCodesIn(t, alone)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pdf, err := email.TicketsPDF(ev, o, "Montag")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if !bytes.Contains(pdf, name) || !cmp.Equal(qrCodesIn(t, pdf), want) {
+				t.Error("a PDF rendered concurrently differs from one rendered alone")
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // qrCodesIn reads back the QR codes a tickets PDF draws: each is a block of
