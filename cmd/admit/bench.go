@@ -256,7 +256,7 @@ func runBenchConfirmations(ctx context.Context, env *environment, args []string)
 		Timeout: *timeout, SESPid: *sesPid, Progress: env.stderr, CPUProfile: profile,
 		Worker: func(ctx context.Context) error {
 			co := checkout.New(checkout.Options{Ledger: db, BaseURL: cfg.BaseURL, Logger: logger})
-			return serveWorker(ctx, cfg, db, redisOptions(cfg).AsynqOpt(), co, logger)
+			return serveWorker(ctx, cfg, db, co, logger)
 		}})
 	if err != nil {
 		return err

@@ -37,14 +37,17 @@ func runWorker(ctx context.Context, env *environment, args []string) error {
 	}
 	co := checkout.New(checkout.Options{Ledger: d.db, Gate: redis.NewInventory(d.redis, cfg.RedisPrefix), Providers: providers,
 		BaseURL: cfg.BaseURL, Logger: logger})
-	return serveWorker(ctx, cfg, d.db, redisOptions(cfg).AsynqOpt(), co, logger)
+	return serveWorker(ctx, cfg, d.db, co, logger)
 }
 
-// serveWorker runs the worker's pipeline on db and the queue at redisOpt
-// until ctx is done: the outbox relay, the webhook dispatcher and the asynq
+// serveWorker runs the worker's pipeline on db and the Redis of cfg until
+// ctx is done: the outbox relay, the webhook dispatcher and the asynq
 // server with the outbox and delivery handlers. admit bench confirmations
 // runs the same pipeline.
-func serveWorker(ctx context.Context, cfg *config.Config, db *mysql.DB, redisOpt asynq.RedisConnOpt, refunds jobs.Refunds, logger *slog.Logger) error {
+func serveWorker(ctx context.Context, cfg *config.Config, db *mysql.DB, refunds jobs.Refunds, logger *slog.Logger) error {
+	redisOpt := redisOptions(cfg).AsynqOpt()
+	claims := redis.NewClient(redisOptions(cfg))
+	defer claims.Close()
 	emails, err := email.NewRenderer()
 	if err != nil {
 		return err
@@ -72,10 +75,10 @@ func serveWorker(ctx context.Context, cfg *config.Config, db *mysql.DB, redisOpt
 		Logger:       logger,
 		Exports:      &jobs.Exporter{Store: db, Storage: exportFiles, Logger: logger},
 		Webhooks:     hooks,
+		Claims:       redis.NewOutboxClaims(claims, cfg.RedisPrefix),
+		Parallel:     cfg.WorkerConcurrency,
 	})
-	inspector := asynq.NewInspector(redisOpt)
-	defer inspector.Close()
-	relay := &jobs.Relay{Store: db, Queue: queue, Logger: logger, RedeliverAfter: cfg.OutboxRedeliverAfter, Tasks: inspector}
+	relay := &jobs.Relay{Store: db, Queue: queue, Logger: logger, RedeliverAfter: cfg.OutboxRedeliverAfter, RetryBase: cfg.RetryBase}
 	relayCtx, stopRelay := context.WithCancel(ctx)
 	defer stopRelay()
 	go relay.Run(relayCtx, 200*time.Millisecond)
