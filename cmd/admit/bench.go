@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	neturl "net/url"
+	"io"
 	"os"
 	"runtime"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/admithq/admit/internal/bench"
+	"github.com/admithq/admit/internal/checkout"
 	"github.com/admithq/admit/internal/config"
 	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/redis"
@@ -26,15 +28,25 @@ the strategies peers use (-strategies), and this machine's ceilings (-limits).
 It checks the invariants from the database at the end. With -room the event's
 waiting room is on and the HTTP buyers queue first, as browsers do.
 
-  admit bench onsale [flags]`
+  admit bench onsale [flags]
+
+Benchmark the worker: paid orders are created in a database of the run's own,
+then the worker (GOMAXPROCS=-procs) sends every confirmation, with its PDF
+tickets, through SES; it prints confirmations/s, MySQL statements and worker
+CPU per order.
+
+  admit bench confirmations [flags]`
 
 func runBench(ctx context.Context, env *environment, args []string) error {
+	if len(args) > 0 && args[0] == "confirmations" {
+		return runBenchConfirmations(ctx, env, args[1:])
+	}
 	if len(args) == 0 || args[0] != "onsale" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
 			fmt.Fprintln(env.stdout, benchSummary)
 			return flag.ErrHelp
 		}
-		return errors.New("usage: admit bench onsale [flags] (see admit bench onsale -h)")
+		return errors.New("usage: admit bench onsale|confirmations [flags] (see admit bench onsale -h)")
 	}
 	fs := flag.NewFlagSet("admit bench onsale", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
@@ -274,4 +286,87 @@ func benchComponents(cfg *config.Config, baseURL string, appURLs, workerURLs []s
 		front = hosts(baseURL)
 	}
 	return bench.Components(mysqlAddrs, hosts(appURLs...), hosts(workerURLs...), redisAddrs, front)
+}
+
+// runBenchConfirmations runs admit bench confirmations: the worker's
+// pipeline, as admit worker wires it, against a database and a queue of the
+// run's own.
+func runBenchConfirmations(ctx context.Context, env *environment, args []string) error {
+	fs := flag.NewFlagSet("admit bench confirmations", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	orders := fs.Int("orders", 2000, "paid orders whose confirmations the worker sends")
+	tickets := fs.Int("tickets", 1, "tickets per order (one PDF page each)")
+	procs := fs.Int("procs", 1, "GOMAXPROCS while the worker runs")
+	queueDB := fs.Int("queue-db", 14, "Redis database of the run's queue, emptied at the start (nothing else uses 14)")
+	timeout := fs.Duration("timeout", 10*time.Minute, "give up if the side effects are not all done by then")
+	sesPid := fs.Int("ses-pid", 0, "process id of the SES emulator, to report its CPU time too (0: do not)")
+	jsonPath := fs.String("json", "", "write the result as JSON to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the worker's run to this file (go tool pprof)")
+	keep := fs.Bool("keep", false, "keep the run's database (its name is printed) instead of dropping it")
+	// The worker's own settings are passed on to the configuration, or
+	// taken from the same environment variables.
+	passed := []string{"mysql-dsn", "redis-addr", "redis-password", "ses-endpoint", "ses-region", "ses-access-key", "ses-secret-key",
+		"worker-concurrency", "retry-base", "mail-from"}
+	for _, name := range passed {
+		fs.String(name, "", "see admit worker -h")
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *orders <= 0 || *tickets <= 0 || *procs <= 0 {
+		return errors.New("-orders, -tickets and -procs must be positive")
+	}
+	if *queueDB < 0 || *queueDB > 15 {
+		return errors.New("-queue-db must be a Redis database number (0 to 15)")
+	}
+	var cfgArgs []string
+	fs.Visit(func(f *flag.Flag) {
+		if slices.Contains(passed, f.Name) {
+			cfgArgs = append(cfgArgs, "-"+f.Name, f.Value.String())
+		}
+	})
+	cfg, _, err := config.Parse("worker", benchSummary, cfgArgs, env.getenv, env.stdout)
+	if err != nil {
+		return err
+	}
+	cfg.RedisDB, cfg.RedisSentinels = *queueDB, nil
+	logger := newLogger(cfg, env.stderr, "bench")
+	db, name, drop, err := bench.ScratchDB(ctx, cfg.MySQLDSN)
+	if err != nil {
+		return err
+	}
+	if !*keep {
+		defer drop()
+	}
+	defer db.Close()
+	queue := redis.NewClient(redisOptions(cfg))
+	defer queue.Close()
+	if err := queue.FlushDB(ctx).Err(); err != nil {
+		return &dependencyError{component: "redis", addr: cfg.RedisAddr, err: err}
+	}
+	var profile io.Writer
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		profile = f
+	}
+	fmt.Fprintf(env.stderr, "bench: creating %d paid orders in database %s...\n", *orders, name)
+	res, err := bench.RunConfirmations(ctx, bench.ConfirmationsOptions{DB: db, Orders: *orders, Tickets: *tickets, Procs: *procs,
+		Timeout: *timeout, SESPid: *sesPid, Progress: env.stderr, CPUProfile: profile,
+		Worker: func(ctx context.Context) error {
+			co := checkout.New(checkout.Options{Ledger: db, BaseURL: cfg.BaseURL, Logger: logger})
+			return serveWorker(ctx, cfg, db, co, logger, io.Discard)
+		}})
+	if err != nil {
+		return err
+	}
+	res.WriteTable(env.stdout)
+	if *jsonPath != "" {
+		b, _ := json.MarshalIndent(res, "", "  ")
+		return os.WriteFile(*jsonPath, b, 0o644)
+	}
+	return nil
 }

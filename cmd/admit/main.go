@@ -44,7 +44,7 @@ func commands() []command {
 		{"worker", "Run the background worker (asynq): emails, webhooks, exports.", runWorker},
 		{"migrate", "Apply (up) or list (status) the database migrations.", runMigrate},
 		{"demo", "Load a demo organization, a published event and an organizer login, and print the login.", runDemo},
-		{"bench", "Benchmark an on-sale (admit bench onsale -h).", runBench},
+		{"bench", "Benchmark an on-sale or the worker (admit bench onsale -h, admit bench confirmations -h).", runBench},
 		{"faults", "Kill each component in turn under load and prove the invariants (admit faults -h).", runFaults},
 		{"version", "Print the version.", runVersion},
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"io"
+	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -37,18 +39,27 @@ func runWorker(ctx context.Context, env *environment, args []string) error {
 	if err := checkSchema(ctx, d.db); err != nil {
 		return err
 	}
-	emails, err := email.NewRenderer()
-	if err != nil {
-		return err
-	}
 	var providers []payment.Provider
 	if cfg.StripeSecretKey != "" {
 		providers = append(providers, payment.NewStripe(payment.StripeOptions{SecretKey: cfg.StripeSecretKey, APIBase: cfg.StripeAPIBase}))
 	}
 	co := checkout.New(checkout.Options{Ledger: d.db, Gate: redis.NewInventory(d.redis, cfg.RedisPrefix), Providers: providers,
 		BaseURL: cfg.BaseURL, Logger: logger})
+	return serveWorker(ctx, cfg, d.db, co, logger, env.stdout)
+}
 
+// serveWorker runs the worker's pipeline on db and the Redis of cfg until
+// ctx is done: the outbox relay, the webhook dispatcher and the asynq
+// server with the outbox and delivery handlers. admit bench confirmations
+// runs the same pipeline.
+func serveWorker(ctx context.Context, cfg *config.Config, db *mysql.DB, refunds jobs.Refunds, logger *slog.Logger, stdout io.Writer) error {
 	redisOpt := redisOptions(cfg).AsynqOpt()
+	claims := redis.NewClient(redisOptions(cfg))
+	defer claims.Close()
+	emails, err := email.NewRenderer()
+	if err != nil {
+		return err
+	}
 	queue := asynq.NewClient(redisOpt)
 	defer queue.Close()
 	exportFiles, err := jobs.NewExportStorage(ctx, cfg.ExportDir, cfg.ExportS3Bucket)
@@ -57,25 +68,25 @@ func runWorker(ctx context.Context, env *environment, args []string) error {
 	}
 	w := jobs.NewWorker(jobs.WorkerOptions{Redis: redisOpt, Logger: logger, ShutdownTimeout: cfg.ShutdownTimeout,
 		RetryBase: cfg.RetryBase, Concurrency: cfg.WorkerConcurrency})
-	hooks := webhook.New(webhook.Options{Store: d.db, Queue: queue, Logger: logger, Timeout: cfg.WebhookTimeout,
+	hooks := webhook.New(webhook.Options{Store: db, Queue: queue, Logger: logger, Timeout: cfg.WebhookTimeout,
 		URLs:           webhook.URLPolicy{AllowHTTP: !cfg.Production(), AllowPrivate: cfg.WebhookAllowPrivate},
 		RedeliverAfter: cfg.OutboxRedeliverAfter, BaseURL: cfg.BaseURL})
 	w.Handle(webhook.TypeDeliver, hooks)
 	w.Handle(jobs.TypeOutbox, &jobs.Outbox{
-		Store:        d.db,
+		Store:        db,
 		Mailer:       email.NewSES(email.SESOptions{Region: cfg.SESRegion, Endpoint: cfg.SESEndpoint, AccessKey: cfg.SESAccessKey, SecretKey: cfg.SESSecretKey}),
 		Emails:       emails,
-		Refunds:      co,
+		Refunds:      refunds,
 		BaseURL:      cfg.BaseURL,
 		MailFrom:     cfg.MailFrom,
 		Instructions: cfg.OfflinePayment,
 		Logger:       logger,
-		Exports:      &jobs.Exporter{Store: d.db, Storage: exportFiles, Logger: logger},
+		Exports:      &jobs.Exporter{Store: db, Storage: exportFiles, Logger: logger},
 		Webhooks:     hooks,
+		Claims:       redis.NewOutboxClaims(claims, cfg.RedisPrefix),
+		Parallel:     cfg.WorkerConcurrency,
 	})
-	inspector := asynq.NewInspector(redisOpt)
-	defer inspector.Close()
-	relay := &jobs.Relay{Store: d.db, Queue: queue, Logger: logger, RedeliverAfter: cfg.OutboxRedeliverAfter, Tasks: inspector}
+	relay := &jobs.Relay{Store: db, Queue: queue, Logger: logger, RedeliverAfter: cfg.OutboxRedeliverAfter, RetryBase: cfg.RetryBase}
 	relayCtx, stopRelay := context.WithCancel(ctx)
 	defer stopRelay()
 	var relayRunning atomic.Bool
@@ -100,12 +111,12 @@ func runWorker(ctx context.Context, env *environment, args []string) error {
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewDBStatsCollector(d.db.SQL(), "admit"),
-		mysql.NewStatementMetrics(d.db),
+		collectors.NewDBStatsCollector(db.SQL(), "admit"),
+		mysql.NewStatementMetrics(db),
 	)
 	ops := server.New(server.Options{Logger: logger, Registry: reg, Checks: []server.Check{
-		{Name: "mysql", Ping: d.db.Ping},
-		{Name: "redis", Ping: func(ctx context.Context) error { return redis.Ping(ctx, d.redis) }},
+		{Name: "mysql", Ping: db.Ping},
+		{Name: "redis", Ping: func(ctx context.Context) error { return redis.Ping(ctx, claims) }},
 		{Name: "relay", Ping: func(context.Context) error {
 			if !relayRunning.Load() {
 				return errors.New("the outbox relay is not running")
@@ -117,7 +128,7 @@ func runWorker(ctx context.Context, env *environment, args []string) error {
 	opsDone := make(chan error, 1)
 	go func() { opsDone <- ops.Serve(opsCtx, ln, cfg.ShutdownTimeout) }()
 	logger.Info("serving ops endpoints", "addr", ln.Addr().String())
-	fmt.Fprintf(env.stdout, "admit worker: /healthz, /readyz and /metrics on http://%s\n", ln.Addr())
+	fmt.Fprintf(stdout, "admit worker: /healthz, /readyz and /metrics on http://%s\n", ln.Addr())
 	err = w.Run(ctx)
 	stopOps()
 	if opsErr := <-opsDone; err == nil {

@@ -128,7 +128,7 @@ func settings() []setting {
 			set: func(c *Config, v string) (err error) { c.OutboxRedeliverAfter, err = positiveDuration(v); return err }},
 		{flag: "retry-base", env: "ADMIT_RETRY_BASE", def: "5s", usage: "delay before a failed task's first retry; each retry doubles it (with jitter), up to an hour", commands: []string{"worker"},
 			set: func(c *Config, v string) (err error) { c.RetryBase, err = positiveDuration(v); return err }},
-		{flag: "worker-concurrency", env: "ADMIT_WORKER_CONCURRENCY", def: "20", usage: "tasks one worker runs at once", commands: []string{"worker"},
+		{flag: "worker-concurrency", env: "ADMIT_WORKER_CONCURRENCY", def: "20", usage: "tasks one worker runs at once, and side effects (emails, webhook fan-outs) it performs at once", commands: []string{"worker"},
 			set: func(c *Config, v string) (err error) { c.WorkerConcurrency, err = atoiRange(v, 1, 1000); return err }},
 		{flag: "ops-addr", env: "ADMIT_WORKER_OPS_ADDR", def: "", usage: "address the worker serves /healthz, /readyz and /metrics on (empty: none; every worker on a host needs its own; keep it off the public internet)", commands: []string{"worker"},
 			set: func(c *Config, v string) error {

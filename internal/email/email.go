@@ -69,8 +69,9 @@ func NewSES(o SESOptions) *SES {
 
 // Send hands m to SES and returns SES's message id. SES keeps no
 // idempotency key: a message SES accepted is sent, so the caller records
-// the returned id at once (see jobs) to keep the window in which a crash
-// could cause a second send as short as one database write.
+// the returned id promptly (see jobs: with its batch, in the statement that
+// marks the row done) to keep the window in which a crash could cause a
+// second send short; m's X-Admit-Outbox-Id lets receivers deduplicate.
 func (s *SES) Send(ctx context.Context, m Message) (string, error) {
 	raw, err := m.MIME()
 	if err != nil {

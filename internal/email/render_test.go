@@ -3,13 +3,16 @@ package email_test
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/email"
@@ -110,6 +113,105 @@ func TestMIME(t *testing.T) {
 	}
 }
 
+// TestTicketsPDFQRCodes: each valid ticket's page draws exactly the QR code
+// of its code (the modules the QR library computes for it), and a void
+// ticket gets no page.
+func TestTicketsPDFQRCodes(t *testing.T) {
+	ev, o := fixtureOrder()
+	o.Tickets = append(o.Tickets, admit.Ticket{ID: 3, TicketType: "Standard", Code: "voidvoidvoidvoidvoid", AttendeeName: "Gone", Status: admit.TicketVoid})
+	pdf, err := email.TicketsPDF(ev, o, "Monday 15 March 2027")
+	if err != nil {
+		t.Fatal(err)
+	}
+	drawn := qrCodesIn(t, pdf)
+	if len(drawn) != 2 {
+		t.Fatalf("%d QR codes drawn, want one per valid ticket (2)", len(drawn))
+	}
+	for i, code := range []string{"aaaabbbbccccddddeeee", "ffffgggghhhhiiiijjjj"} {
+		q, err := qrcode.New(code, qrcode.Medium)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(q.Bitmap(), drawn[i]); diff != "" {
+			t.Errorf("page %d: the QR code drawn is not %q's (-want +got):\n%s", i+1, code, diff)
+		}
+	}
+}
+
+// TestTicketsPDFConcurrent: the worker renders PDFs concurrently; each
+// shows what it shows when rendered alone (run with -race).
+func TestTicketsPDFConcurrent(t *testing.T) {
+	ev, o := fixtureOrder()
+	ev.Name = "Café Übersee – Grüße €"
+	// The core fonts need Windows-1252.
+	name := []byte("Caf\xe9 \xdcbersee \x96 Gr\xfc\xdfe \x80")
+	alone, err := email.TicketsPDF(ev, o, "Montag")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(alone, name) {
+		t.Fatal("the event name is not in Windows-1252")
+	}
+	want := qrCodesIn(t, alone)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pdf, err := email.TicketsPDF(ev, o, "Montag")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if !bytes.Contains(pdf, name) || !cmp.Equal(qrCodesIn(t, pdf), want) {
+				t.Error("a PDF rendered concurrently differs from one rendered alone")
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// qrCodesIn reads back the QR codes a tickets PDF draws: each is a block of
+// "col row width 1 re" runs in module units, filled at once.
+func qrCodesIn(t *testing.T, pdf []byte) [][][]bool {
+	t.Helper()
+	var codes [][][]bool
+	for _, block := range strings.Split(string(pdf), " cm\n")[1:] {
+		end := strings.Index(block, "f Q")
+		if end < 0 {
+			t.Fatal("a QR code's path is not filled")
+		}
+		var grid [][]bool
+		for _, line := range strings.Split(strings.TrimSpace(block[:end]), "\n") {
+			var col, row, width int
+			if _, err := fmt.Sscanf(line, "%d %d %d 1 re", &col, &row, &width); err != nil {
+				t.Fatalf("QR code run %q: %v", line, err)
+			}
+			for len(grid) <= row {
+				grid = append(grid, nil)
+			}
+			for len(grid[row]) < col+width {
+				grid[row] = append(grid[row], false)
+			}
+			for c := col; c < col+width; c++ {
+				grid[row][c] = true
+			}
+		}
+		// The quiet zone draws nothing: pad to the square the runs imply.
+		size := len(grid) + 4
+		for len(grid) < size {
+			grid = append(grid, nil)
+		}
+		for r := range grid {
+			for len(grid[r]) < size {
+				grid[r] = append(grid[r], false)
+			}
+		}
+		codes = append(codes, grid)
+	}
+	return codes
+}
+
 func TestTicketsPDFAndICS(t *testing.T) {
 	ev, o := fixtureOrder()
 	pdf, err := email.TicketsPDF(ev, o, "Monday 15 March 2027")
@@ -123,6 +225,18 @@ func TestTicketsPDFAndICS(t *testing.T) {
 	for _, want := range []string{"DTSTART:20270315T080000Z", "DTEND:20270316T170000Z", `SUMMARY:Gophers <Summit> & Friends`, `LOCATION:Kulturbrauerei\, Schönhauser Allee 36\, Berlin`} {
 		if !strings.Contains(ics, want) {
 			t.Errorf("ICS lacks %q:\n%s", want, ics)
+		}
+	}
+}
+
+// BenchmarkTicketsPDF renders the PDF of a two-ticket order, as the worker
+// does for every confirmation.
+func BenchmarkTicketsPDF(b *testing.B) {
+	ev, o := fixtureOrder()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := email.TicketsPDF(ev, o, "Monday 15 March 2027"); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

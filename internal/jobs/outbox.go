@@ -3,12 +3,13 @@ package jobs
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	netmail "net/mail"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -18,17 +19,20 @@ import (
 	"github.com/admithq/admit/internal/mysql"
 )
 
-// TypeOutbox is the asynq task type of every outbox side effect.
+// TypeOutbox is the asynq task type of outbox side effects. Its payload
+// names a batch of rows ({"outbox_ids": [...]}), or one row
+// ({"outbox_id": N}) as in tasks written before side effects were batched,
+// which may still wait in a queue after an upgrade.
 const TypeOutbox = "outbox"
 
 // OutboxStore is what the relay and the outbox handler need from storage.
 type OutboxStore interface {
-	DueOutbox(ctx context.Context, redeliverAfter time.Duration, limit int) ([]mysql.OutboxRow, error)
+	DueOutbox(ctx context.Context, redeliverAfter, retryBase time.Duration, limit int) ([]mysql.OutboxRow, error)
 	MarkOutboxEnqueued(ctx context.Context, ids []int64) error
-	FindOutbox(ctx context.Context, id int64) (*mysql.OutboxRow, error)
-	CompleteOutbox(ctx context.Context, id int64, result string) (bool, error)
-	FailOutbox(ctx context.Context, id int64, cause string) error
-	FindOrder(ctx context.Context, orgID, id int64) (*admit.Order, error)
+	FindOutboxRows(ctx context.Context, ids []int64) ([]mysql.OutboxRow, error)
+	FindOrders(ctx context.Context, keys []mysql.OrderRef) (map[mysql.OrderRef]*admit.Order, error)
+	LoadOrderDetails(ctx context.Context, orders []*admit.Order) error
+	RecordOutboxResults(ctx context.Context, results []mysql.OutboxResult) (int, error)
 	FindEvent(ctx context.Context, orgID, id int64) (*admit.Event, error)
 	FindOrganization(ctx context.Context, id int64) (*admit.Organization, error)
 	FindUser(ctx context.Context, id int64) (*admit.User, error)
@@ -42,26 +46,22 @@ type Enqueuer interface {
 	EnqueueContext(ctx context.Context, task *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
 }
 
-// Tasks looks up and deletes queued tasks (asynq.Inspector).
-type Tasks interface {
-	GetTaskInfo(queue, id string) (*asynq.TaskInfo, error)
-	DeleteTask(queue, id string) error
-}
-
-// Relay hands outbox rows to asynq with the row id as task id, and hands
-// them again when they are not done some time after (the task may have
-// been lost with Redis). Any number of relays may run: the task id makes
-// a second enqueue of a waiting task a no-op.
+// Relay hands due outbox rows to asynq, a batch of up to BatchSize rows of
+// one queue per task, and hands them again when they are not done some
+// time after (the task may have been lost with Redis), or, after a failed
+// attempt, once its backoff has passed. Any number of relays may run:
+// claims (see Outbox.Claims) keep two batches holding the same row from
+// performing it twice.
 type Relay struct {
 	Store          OutboxStore
 	Queue          Enqueuer
 	Logger         *slog.Logger
 	RedeliverAfter time.Duration
-	// Tasks, if set, lets a redelivery replace a task that asynq archived
-	// (gave up on) while its row is still not done: its id would otherwise
-	// make every later enqueue a no-op, and the side effect would never
-	// happen.
-	Tasks Tasks
+	// RetryBase is the delay before a failed side effect is tried again;
+	// each failure doubles it, to at most an hour. Zero means 5 seconds.
+	RetryBase time.Duration
+	// BatchSize caps the rows of one task; zero means 100.
+	BatchSize int
 }
 
 // QueueFor returns the queue of a side effect: order processing and order
@@ -76,43 +76,62 @@ func QueueFor(kind string) string {
 	return QueueDefault
 }
 
-// TaskID is the asynq task id of an outbox row.
+// batchTimeout bounds one batch of a queue: a batch's emails are sent
+// concurrently, each within Outbox.SendTimeout; an export may take minutes.
+func batchTimeout(queue string) time.Duration {
+	if queue == QueueLow {
+		return 10 * time.Minute
+	}
+	return time.Minute
+}
+
+// TaskID is the asynq task id that versions before batching gave the task
+// of outbox row outboxID.
 func TaskID(outboxID int64) string { return "outbox:" + strconv.FormatInt(outboxID, 10) }
 
 // RelayOnce enqueues every due row and returns how many it handed over.
 func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
-	rows, err := r.Store.DueOutbox(ctx, r.RedeliverAfter, 500)
+	retryBase := r.RetryBase
+	if retryBase <= 0 {
+		retryBase = 5 * time.Second
+	}
+	size := r.BatchSize
+	if size <= 0 {
+		size = 100
+	}
+	rows, err := r.Store.DueOutbox(ctx, r.RedeliverAfter, retryBase, 500)
 	if err != nil || len(rows) == 0 {
 		return 0, err
 	}
-	ids := make([]int64, 0, len(rows))
+	byQueue := map[string][]int64{}
 	for _, row := range rows {
-		err := r.enqueue(ctx, row)
-		if errors.Is(err, asynq.ErrTaskIDConflict) && r.Tasks != nil {
-			queue, id := QueueFor(row.Kind), TaskID(row.ID)
-			if info, ierr := r.Tasks.GetTaskInfo(queue, id); ierr == nil && info.State == asynq.TaskStateArchived {
-				r.Logger.Warn("outbox row not done but its task was given up on; handing it over again", "outbox", row.ID, "last_err", info.LastErr)
-				if ierr := r.Tasks.DeleteTask(queue, id); ierr == nil {
-					err = r.enqueue(ctx, row)
-				}
-			}
-		}
-		if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-			// Redis is down: leave the rest for the next round.
-			if len(ids) > 0 {
-				_ = r.Store.MarkOutboxEnqueued(ctx, ids)
-			}
-			return len(ids), err
-		}
-		ids = append(ids, row.ID)
+		q := QueueFor(row.Kind)
+		byQueue[q] = append(byQueue[q], row.ID)
 	}
-	return len(ids), r.Store.MarkOutboxEnqueued(ctx, ids)
+	var handed []int64
+	for _, q := range []string{QueueCritical, QueueDefault, QueueLow} {
+		for ids := range slices.Chunk(byQueue[q], size) {
+			if err := r.enqueue(ctx, q, ids); err != nil {
+				// Redis is down: leave the rest for the next round.
+				if len(handed) > 0 {
+					_ = r.Store.MarkOutboxEnqueued(ctx, handed)
+				}
+				return len(handed), err
+			}
+			handed = append(handed, ids...)
+		}
+	}
+	return len(handed), r.Store.MarkOutboxEnqueued(ctx, handed)
 }
 
-func (r *Relay) enqueue(ctx context.Context, row mysql.OutboxRow) error {
-	payload, _ := json.Marshal(outboxTask{ID: row.ID})
+// enqueue hands a batch of rows of queue to asynq. Its task id is asynq's
+// own: a batch cannot be named after its rows (the same row may be handed
+// over again in another batch), so it is the claims, not the id, that
+// keep a row from being performed twice at once.
+func (r *Relay) enqueue(ctx context.Context, queue string, ids []int64) error {
+	payload, _ := json.Marshal(outboxTask{IDs: ids})
 	_, err := r.Queue.EnqueueContext(ctx, asynq.NewTask(TypeOutbox, payload),
-		asynq.TaskID(TaskID(row.ID)), asynq.Queue(QueueFor(row.Kind)), asynq.MaxRetry(25), asynq.Timeout(2*time.Minute))
+		asynq.Queue(queue), asynq.MaxRetry(5), asynq.Timeout(batchTimeout(queue)))
 	return err
 }
 
@@ -133,7 +152,8 @@ func (r *Relay) Run(ctx context.Context, interval time.Duration) {
 }
 
 type outboxTask struct {
-	ID int64 `json:"outbox_id"`
+	ID  int64   `json:"outbox_id,omitempty"`
+	IDs []int64 `json:"outbox_ids,omitempty"`
 }
 
 // Mailer sends an email and returns the provider's message id.
@@ -146,9 +166,10 @@ type Refunds interface {
 	PerformRefund(ctx context.Context, orgID, refundID int64) error
 }
 
-// Outbox performs side effects. It is idempotent: a row already done is
-// skipped, and an email's send is recorded (with SES's message id) in the
-// same statement that marks the row done.
+// Outbox performs side effects, a batch of outbox rows per task (see the
+// package documentation). It is idempotent: a row already done is skipped,
+// and an email's send is recorded (with SES's message id) in the statement
+// that marks its row done.
 type Outbox struct {
 	Store        OutboxStore
 	Mailer       Mailer
@@ -162,6 +183,29 @@ type Outbox struct {
 	// Webhooks delivers webhook events; nil records them as having no
 	// endpoint.
 	Webhooks Webhooks
+	// Claims keeps two batches that hold the same row from performing it
+	// at once. Nil is for a worker that runs alone (tests); admit worker
+	// sets it, since two workers and their relays may hand a row over
+	// twice.
+	Claims Claims
+	// Parallel bounds the side effects this worker performs at once, across
+	// its batches (rendering and sending emails, fanning webhooks out);
+	// zero means 16.
+	Parallel int
+	// SendTimeout bounds one email's hand-over to SES; zero means 20
+	// seconds.
+	SendTimeout time.Duration
+
+	once   sync.Once
+	slots  chan struct{}
+	events *recent[eventKey, *admit.Event]
+	orgs   *recent[int64, *admit.Organization]
+}
+
+// Claims records which batch performs an outbox row (redis.OutboxClaims).
+type Claims interface {
+	Claim(ctx context.Context, owner string, ids []int64, lease time.Duration) ([]int64, error)
+	Release(ctx context.Context, owner string, ids []int64) error
 }
 
 // Webhooks fans webhook events out to the endpoints that want them, makes
@@ -169,72 +213,40 @@ type Outbox struct {
 // failing endpoint (webhook.Deliverer).
 type Webhooks interface {
 	FanOut(ctx context.Context, row *mysql.OutboxRow) (string, error)
+	FanOutOrder(ctx context.Context, row *mysql.OutboxRow, o *admit.Order) (string, error)
 	Redeliver(ctx context.Context, orgID, deliveryID int64) (string, error)
 	FailingEmail(ctx context.Context, orgID, endpointID, deliveryID, userID int64) (to string, data email.WebhookFailingData, ok bool, err error)
 }
 
-// ProcessTask is the asynq handler of TypeOutbox tasks.
-func (h *Outbox) ProcessTask(ctx context.Context, task *asynq.Task) error {
-	var t outboxTask
-	if err := json.Unmarshal(task.Payload(), &t); err != nil || t.ID == 0 {
-		return fmt.Errorf("outbox task with a bad payload: %w", asynq.SkipRetry)
-	}
-	return h.Perform(ctx, t.ID)
+// outboxPayload is every field an outbox row's payload may carry.
+type outboxPayload struct {
+	OrderID      int64  `json:"order_id"`
+	RefundID     int64  `json:"refund_id"`
+	UserID       int64  `json:"user_id"`
+	InvitationID int64  `json:"invitation_id"`
+	EntryID      int64  `json:"entry_id"`
+	Path         string `json:"path"`
+	ExportID     int64  `json:"export_id"`
+	EndpointID   int64  `json:"endpoint_id"`
+	DeliveryID   int64  `json:"delivery_id"`
+	TicketID     int64  `json:"ticket_id"`
 }
 
-// Perform does the side effect of outbox row id once.
-func (h *Outbox) Perform(ctx context.Context, id int64) error {
-	row, err := h.Store.FindOutbox(ctx, id)
-	if admit.ErrorCode(err) == admit.ENOTFOUND {
-		// The relay saw the row, so it exists: not finding it is a read
-		// that reached a database node behind the one that committed it
-		// (seen when MySQL fails over). Try again a few times before
-		// deciding the task is bogus.
-		if n, _ := asynq.GetRetryCount(ctx); n < 5 {
-			return fmt.Errorf("outbox row %d not found (yet)", id)
-		}
-		return fmt.Errorf("outbox row %d: %w", id, asynq.SkipRetry)
-	} else if err != nil {
-		return err
+// isOrderEmail reports whether kind is an email about an order, which its
+// batch reads the order for.
+func isOrderEmail(kind string) bool {
+	switch kind {
+	case "email.order_confirmation", "email.order_refunded", "email.order_cancelled", "order.placed":
+		return true
 	}
-	if row.Done {
-		return nil
-	}
-	result, err := h.perform(ctx, row)
-	if err != nil {
-		if ferr := h.Store.FailOutbox(ctx, id, err.Error()); ferr != nil {
-			h.Logger.Error("recording a failed side effect", "outbox", id, "err", ferr)
-		}
-		return err
-	}
-	first, err := h.Store.CompleteOutbox(ctx, id, result)
-	if err != nil {
-		return err
-	}
-	if !first {
-		h.Logger.Warn("side effect was performed twice (two workers raced)", "outbox", id, "kind", row.Kind)
-	}
-	return nil
+	return false
 }
 
-func (h *Outbox) perform(ctx context.Context, row *mysql.OutboxRow) (string, error) {
-	var p struct {
-		OrderID      int64  `json:"order_id"`
-		RefundID     int64  `json:"refund_id"`
-		UserID       int64  `json:"user_id"`
-		InvitationID int64  `json:"invitation_id"`
-		EntryID      int64  `json:"entry_id"`
-		Path         string `json:"path"`
-		ExportID     int64  `json:"export_id"`
-		EndpointID   int64  `json:"endpoint_id"`
-		DeliveryID   int64  `json:"delivery_id"`
-	}
-	if err := json.Unmarshal(row.Payload, &p); err != nil {
-		return "", fmt.Errorf("outbox %d payload: %v: %w", row.ID, err, asynq.SkipRetry)
-	}
+// perform does the side effect of row, with what its batch read.
+func (h *Outbox) perform(ctx context.Context, row *mysql.OutboxRow, p outboxPayload, b *batch) (string, error) {
 	switch {
-	case row.Kind == "email.order_confirmation" || row.Kind == "email.order_refunded" || row.Kind == "email.order_cancelled" || row.Kind == "order.placed":
-		return h.orderEmail(ctx, row, p.OrderID, p.RefundID)
+	case isOrderEmail(row.Kind):
+		return h.orderEmail(ctx, row, p, b)
 	case row.Kind == "email.password_reset":
 		u, err := h.Store.FindUser(ctx, p.UserID)
 		if err != nil {
@@ -259,7 +271,7 @@ func (h *Outbox) perform(ctx context.Context, row *mysql.OutboxRow) (string, err
 		if err != nil {
 			return "", err
 		}
-		ev, err := h.Store.FindEvent(ctx, row.OrganizationID, offer.EventID)
+		ev, err := h.event(ctx, row.OrganizationID, offer.EventID)
 		if err != nil {
 			return "", err
 		}
@@ -277,6 +289,14 @@ func (h *Outbox) perform(ctx context.Context, row *mysql.OutboxRow) (string, err
 	case row.Kind == "webhook.redeliver" && h.Webhooks != nil:
 		return h.Webhooks.Redeliver(ctx, row.OrganizationID, p.DeliveryID)
 	case strings.HasPrefix(row.Kind, "webhook.") && h.Webhooks != nil:
+		if !row.Subscribed {
+			// Read with the row: most organizations have no endpoint,
+			// and their events cost nothing more.
+			return "no endpoint subscribed", nil
+		}
+		if o := b.order(row, p); o != nil && p.TicketID == 0 {
+			return h.Webhooks.FanOutOrder(ctx, row, o)
+		}
 		return h.Webhooks.FanOut(ctx, row)
 	case strings.HasPrefix(row.Kind, "webhook."):
 		return "no webhook endpoints", nil
@@ -286,20 +306,23 @@ func (h *Outbox) perform(ctx context.Context, row *mysql.OutboxRow) (string, err
 
 // orderEmail sends the confirmation, the refund notice, or for a pending
 // offline order the payment instructions.
-func (h *Outbox) orderEmail(ctx context.Context, row *mysql.OutboxRow, orderID, refundID int64) (string, error) {
-	o, err := h.Store.FindOrder(ctx, row.OrganizationID, orderID)
-	if err != nil {
-		return "", err
+func (h *Outbox) orderEmail(ctx context.Context, row *mysql.OutboxRow, p outboxPayload, b *batch) (string, error) {
+	o := b.order(row, p)
+	if o == nil {
+		return "", fmt.Errorf("order %d of organization %d not found", p.OrderID, row.OrganizationID)
 	}
-	ev, err := h.Store.FindEvent(ctx, row.OrganizationID, o.EventID)
-	if err != nil {
-		return "", err
+	switch {
+	case row.Kind == "order.placed" && (o.Status != admit.OrderPending || o.PaymentProvider != admit.PaymentOffline):
+		return "not an offline order", nil // free and card orders get their confirmation when paid
+	case row.Kind == "email.order_confirmation" && o.Status != admit.OrderPaid:
+		return "order no longer paid", nil
 	}
-	org, err := h.Store.FindOrganization(ctx, row.OrganizationID)
-	if err != nil {
-		return "", err
+	ev, org := b.events[eventKey{o.OrganizationID, o.EventID}], b.orgs[o.OrganizationID]
+	if ev == nil || org == nil {
+		return "", fmt.Errorf("event %d or organization %d of order %d not found", o.EventID, o.OrganizationID, o.ID)
 	}
-	data := email.OrderData{Organization: org.Name, Event: ev, When: When(ev), Order: o,
+	when := b.when[eventKey{o.OrganizationID, o.EventID}]
+	data := email.OrderData{Organization: org.Name, Event: ev, When: when, Order: o,
 		OrderURL: h.BaseURL + "/o/" + o.Reference + "?token=" + o.AccessToken,
 		Total:    admit.FormatAmount(o.Total, o.Currency), Instructions: h.Instructions}
 	data.TicketsURL = h.BaseURL + "/o/" + o.Reference + "/tickets?token=" + o.AccessToken
@@ -307,24 +330,18 @@ func (h *Outbox) orderEmail(ctx context.Context, row *mysql.OutboxRow, orderID, 
 	var attachments []email.Attachment
 	switch row.Kind {
 	case "order.placed":
-		if o.Status != admit.OrderPending || o.PaymentProvider != admit.PaymentOffline {
-			return "not an offline order", nil // free and card orders get their confirmation when paid
-		}
 		kind = "order_placed"
 	case "email.order_cancelled":
 		kind = "order_cancelled"
 	case "email.order_refunded":
 		kind = "order_refunded"
-		r, _, err := h.Store.FindRefund(ctx, row.OrganizationID, refundID)
+		r, _, err := h.Store.FindRefund(ctx, row.OrganizationID, p.RefundID)
 		if err != nil {
 			return "", err
 		}
 		data.Refund, data.RefundCount = admit.FormatAmount(r.Amount, o.Currency), r.Tickets
 	default:
-		if o.Status != admit.OrderPaid {
-			return "order no longer paid", nil
-		}
-		pdf, err := email.TicketsPDF(ev, o, data.When)
+		pdf, err := email.TicketsPDF(ev, o, when)
 		if err != nil {
 			return "", err
 		}
@@ -341,7 +358,8 @@ func (h *Outbox) send(ctx context.Context, row *mysql.OutboxRow, kind, to, reply
 }
 
 // sendAs sends with the sender's name set to senderName (the organizer),
-// keeping the configured sender address, so buyers see who writes.
+// keeping the configured sender address, so buyers see who writes. The
+// send has its own timeout: a slow answer from SES fails this email only.
 func (h *Outbox) sendAs(ctx context.Context, row *mysql.OutboxRow, senderName, kind, to, replyTo string, data any, attachments []email.Attachment) (string, error) {
 	subject, text, html, err := h.Emails.Render(kind, data)
 	if err != nil {
@@ -351,12 +369,14 @@ func (h *Outbox) sendAs(ctx context.Context, row *mysql.OutboxRow, senderName, k
 	if a, err := netmail.ParseAddress(h.MailFrom); err == nil && senderName != "" {
 		from = (&netmail.Address{Name: senderName, Address: a.Address}).String()
 	}
+	ctx, cancel := context.WithTimeout(ctx, h.SendTimeout)
+	defer cancel()
 	id, err := h.Mailer.Send(ctx, email.Message{From: from, To: to, ReplyTo: replyTo, Subject: subject, Text: text, HTML: html,
 		Attachments: attachments, Headers: map[string]string{"X-Admit-Outbox-Id": strconv.FormatInt(row.ID, 10)}})
-	if admit.ErrorCode(err) == admit.EINVALID {
-		return "", fmt.Errorf("%v: %w", err, asynq.SkipRetry)
+	if err != nil {
+		return "", err
 	}
-	return "ses:" + id, err
+	return "ses:" + id, nil
 }
 
 // When formats the event's dates in its time zone for emails.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -19,6 +20,7 @@ import (
 func TestSignupEmails(t *testing.T) {
 	f := mustFixture(t)
 	ctx := context.Background()
+	start := time.Now()
 	hash, _ := bcrypt.GenerateFromPassword([]byte("a long enough password"), bcrypt.MinCost)
 	existing := &admit.User{Email: "owner-" + f.tag + "@example.com", Name: "Owner", PasswordHash: string(hash)}
 	if err := f.db.CreateUser(ctx, existing); err != nil {
@@ -54,7 +56,7 @@ func TestSignupEmails(t *testing.T) {
 		}
 	}
 	sent := map[string]string{}
-	for _, e := range mustSent(t, f.tag) {
+	for _, e := range mustSent(t, f.tag, start) {
 		sent[e.Destination.To[0]] = e.Subject + "\n" + e.Body.Text
 	}
 	if got := sent[newcomer]; !strings.Contains(got, "http://admit.test/console/signup/confirm/") || !strings.Contains(got, "Newcomer") {

@@ -1,6 +1,43 @@
 // Package jobs runs admit's background work on asynq: the tasks that perform
 // the side effects recorded in the outbox. Handlers return errors like HTTP
 // handlers, honour their context, and are idempotent.
+//
+// # Side effects in batches
+//
+// At an on-sale every sold order leaves two or three outbox rows. The relay
+// hands due rows to asynq up to a hundred rows of one queue per task, and
+// a task reads its rows, the orders they name (with lines, tickets and
+// answers) with one query per table, takes events and organizations from
+// a cache of a second, performs the rows concurrently (Outbox.Parallel at
+// a time per worker, an email's send within its own timeout), and records
+// the done rows with one UPDATE, guarded by done_at IS NULL, and the failed
+// ones with another. A few statements per batch instead of about sixteen
+// per order.
+//
+// Why not asynq's task aggregation (Group, GroupAggregator): an
+// aggregation check moves at most GroupMaxSize tasks of a group per check,
+// and checks run once per GroupGracePeriod (at least a second), so a group
+// drains at a hundred tasks a second, too slow for a burst, and a lone
+// confirmation waits a second or more. Worse, aggregating deletes the
+// grouped tasks: their ids (the row ids, which made a second hand-over of
+// a waiting row a no-op) are gone, the aggregated task has a random id, and
+// its retries and archiving concern the whole group, so neither the relay's
+// redelivery nor a retry could tell which rows are still waiting.
+//
+// A batch task cannot be named after its rows either: a row handed over
+// again (its task lost with Redis, or not done within the redelivery
+// delay) lands in a different batch. So the ids no longer keep a row from
+// running twice at once; claims do. A batch claims its rows in Redis for
+// its time budget (Outbox.Claims) and skips those another batch holds, so
+// two relays handing the same rows over, or a redelivery while the first
+// batch still waits, perform each row once. A row's retries are the
+// database's business, as webhook deliveries' are: a failed row counts its
+// attempt and keeps its error, and the relay hands it over again after a
+// backoff that doubles with each failure (at most an hour); a poisoned row
+// fails alone and never holds up its batch. The invariants are unchanged:
+// every recorded side effect is performed at least once (a claim lost with
+// Redis can at worst let one happen twice, which its receiver deduplicates
+// by X-Admit-Outbox-Id or webhook-id), and "done" is recorded in MySQL.
 package jobs
 
 import (

@@ -20,16 +20,27 @@ type OutboxRow struct {
 	Attempts       int
 	Done           bool
 	Result         string
+	// Subscribed tells, for a webhook event read by FindOutboxRows,
+	// whether an enabled endpoint of the organization wants it.
+	Subscribed bool
 }
 
-// DueOutbox returns up to limit side effects that are not done and were
-// never handed to the queue, or were handed over more than redeliverAfter
-// ago (the task may have been lost with Redis).
-func (d *DB) DueOutbox(ctx context.Context, redeliverAfter time.Duration, limit int) (rows []OutboxRow, err error) {
+// DueOutbox returns up to limit side effects that are not done and are due:
+// never handed to the queue; handed over more than redeliverAfter ago and
+// not done (the task may have been lost with Redis); or, when the last
+// attempt failed, once its backoff has passed: retryBase after the first
+// failure, doubling with each, at most an hour. A poisoned row is thus
+// tried less and less often, and never holds up the others.
+func (d *DB) DueOutbox(ctx context.Context, redeliverAfter, retryBase time.Duration, limit int) (rows []OutboxRow, err error) {
 	defer wrap(&err, "DB.DueOutbox")
+	// Each branch bounds enqueued_at, so the outbox_pending index serves
+	// all three.
 	r, err := d.db.QueryContext(ctx, `SELECT id, COALESCE(organization_id, 0), kind FROM outbox
-		WHERE done_at IS NULL AND (enqueued_at IS NULL OR enqueued_at < NOW(6) - INTERVAL ? MICROSECOND)
-		ORDER BY id LIMIT ?`, redeliverAfter.Microseconds(), limit)
+		WHERE done_at IS NULL AND (enqueued_at IS NULL
+			OR (last_error = '' AND enqueued_at < NOW(6) - INTERVAL ? MICROSECOND)
+			OR (last_error <> '' AND enqueued_at < NOW(6) - INTERVAL ? MICROSECOND
+				AND enqueued_at < NOW(6) - INTERVAL LEAST(?, ? << LEAST(GREATEST(attempts, 1) - 1, 20)) MICROSECOND))
+		ORDER BY id LIMIT ?`, redeliverAfter.Microseconds(), retryBase.Microseconds(), time.Hour.Microseconds(), retryBase.Microseconds(), limit)
 	if err != nil {
 		return nil, err
 	}

@@ -1,5 +1,6 @@
 // Package redis holds what admit keeps in Redis: the inventory gate that
-// absorbs on-sale spikes, and the connection settings shared with asynq.
+// absorbs on-sale spikes, the worker's claims on outbox rows, and the
+// connection settings shared with asynq.
 // Redis is an accelerator, never the authority: every key here can be lost
 // in a failover and is rebuilt from MySQL.
 package redis

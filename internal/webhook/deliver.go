@@ -197,6 +197,24 @@ func (d *Deliverer) FanOut(ctx context.Context, row *mysql.OutboxRow) (string, e
 	} else if err != nil {
 		return "", err
 	}
+	return d.fanOut(ctx, row, eventType, data)
+}
+
+// FanOutOrder is FanOut for the event of a row whose payload names the
+// order o, which the caller read with a batch of rows (FindOutboxRows told
+// it that an endpoint is subscribed): the event carries o as it was read.
+func (d *Deliverer) FanOutOrder(ctx context.Context, row *mysql.OutboxRow, o *admit.Order) (string, error) {
+	eventType := strings.TrimPrefix(row.Kind, "webhook.")
+	if !KnownEventType(eventType) {
+		d.logger.Warn("webhook event of an unknown type", "outbox", row.ID, "kind", row.Kind)
+		return "unknown event type", nil
+	}
+	return d.fanOut(ctx, row, eventType, NewOrderJSON(o, d.baseURL))
+}
+
+// fanOut creates the deliveries of the event of row with data and hands
+// them to the queue.
+func (d *Deliverer) fanOut(ctx context.Context, row *mysql.OutboxRow, eventType string, data any) (string, error) {
 	body, err := Event{ID: MessageID(row.ID), Type: eventType, CreatedAt: row.CreatedAt.UTC(), Data: data}.Encode()
 	if err != nil {
 		return "", err
