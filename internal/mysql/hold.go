@@ -101,7 +101,12 @@ type queryer interface {
 }
 
 func holdItems(ctx context.Context, q queryer, holdID string) ([]admit.HoldItem, error) {
-	rows, err := q.QueryContext(ctx, `SELECT ticket_type_id, quantity, bucket FROM hold_items WHERE hold_id = ? ORDER BY ticket_type_id`, holdID)
+	return scanItems(ctx, q, `SELECT ticket_type_id, quantity, bucket FROM hold_items WHERE hold_id = ? ORDER BY ticket_type_id`, holdID)
+}
+
+// scanItems runs a query of (ticket type, quantity, bucket) rows.
+func scanItems(ctx context.Context, q queryer, query string, args ...any) ([]admit.HoldItem, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -148,20 +153,7 @@ func (d *DB) ReleaseExpiredHolds(ctx context.Context, limit int) (released []adm
 		if n, _ := res.RowsAffected(); int(n) != len(ids) {
 			return errors.New("ledger inconsistency: a locked expired hold could not be released")
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT ticket_type_id, quantity, bucket FROM hold_items WHERE hold_id IN (`+placeholders(len(ids))+`)`, ids...)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var it admit.HoldItem
-			if err := rows.Scan(&it.TicketTypeID, &it.Quantity, &it.Bucket); err != nil {
-				rows.Close()
-				return err
-			}
-			released = append(released, it)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		if released, err = scanItems(ctx, tx, `SELECT ticket_type_id, quantity, bucket FROM hold_items WHERE hold_id IN (`+placeholders(len(ids))+`)`, ids...); err != nil {
 			return err
 		}
 		return giveBack(ctx, tx, released)

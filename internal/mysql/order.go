@@ -124,19 +124,9 @@ func (d *DB) cancelOrder(ctx context.Context, orgID, orderID int64, onlyExpired 
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT ticket_type_id, quantity, bucket FROM order_lines WHERE order_id = ? ORDER BY ticket_type_id`, orderID)
-		if err != nil {
+		if released, err = scanItems(ctx, tx, `SELECT ticket_type_id, quantity, bucket FROM order_lines WHERE order_id = ? ORDER BY ticket_type_id`, orderID); err != nil {
 			return err
 		}
-		for rows.Next() {
-			var it admit.HoldItem
-			if err := rows.Scan(&it.TicketTypeID, &it.Quantity, &it.Bucket); err != nil {
-				rows.Close()
-				return err
-			}
-			released = append(released, it)
-		}
-		rows.Close()
 		for _, it := range released {
 			if _, err := tx.ExecContext(ctx, `UPDATE ticket_type_buckets SET sold = sold - ? WHERE ticket_type_id = ? AND bucket = ?`,
 				it.Quantity, it.TicketTypeID, it.Bucket); err != nil {
