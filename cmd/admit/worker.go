@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"io"
 	"log/slog"
+	"net"
 	"sync/atomic"
 	"time"
 
