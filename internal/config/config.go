@@ -185,7 +185,7 @@ func settings() []setting {
 			set: func(c *Config, v string) (err error) { c.WebhookAllowPrivate, err = strconv.ParseBool(v); return err }},
 		{flag: "webhook-timeout", env: "ADMIT_WEBHOOK_TIMEOUT", def: "15s", usage: "how long one webhook delivery attempt may take, from connecting to the answer", commands: []string{"worker"},
 			set: func(c *Config, v string) (err error) { c.WebhookTimeout, err = positiveDuration(v); return err }},
-		{flag: "waiting-room-auto-rate", env: "ADMIT_WAITING_ROOM_AUTO_RATE", def: "200", usage: "visitors without a pass arriving at one event's tickets in one second above which its waiting room engages on its own, letting this many through per second; 0 disables (load tests)", commands: []string{"serve"},
+		{flag: "waiting-room-auto-rate", env: "ADMIT_WAITING_ROOM_AUTO_RATE", def: "1000", usage: "visitors without a pass arriving at one event's tickets in one second above which its waiting room engages on its own, letting this many through per second; 0 disables (load tests)", commands: []string{"serve"},
 			set: func(c *Config, v string) (err error) {
 				c.WaitingRoomAutoRate, err = atoiRange(v, 0, 1_000_000)
 				return err

@@ -133,16 +133,24 @@ func (d *DB) ReleaseHold(ctx context.Context, id string) (items []admit.HoldItem
 // ReleaseExpiredHolds releases up to limit holds whose time is over and
 // returns the capacity each ticket type got back, for the Redis gate. After
 // an on-sale thousands may expire at once: they are released together, in
-// one transaction of five statements. Holds another transaction has locked
+// one transaction of six statements. Holds another transaction has locked
 // (an order being placed, another server's sweeper) are skipped: they are
 // that transaction's.
 func (d *DB) ReleaseExpiredHolds(ctx context.Context, limit int) (released []admit.HoldItem, err error) {
 	defer wrap(&err, "DB.ReleaseExpiredHolds")
 	err = d.inTx(ctx, func(tx *sql.Tx) error {
 		released = nil
-		var ids []any
+		// The candidates are read without locks; then only they are
+		// locked, by primary key. A locking scan of the expiry index
+		// would lock its way through the live holds of an on-sale and
+		// stall the checkouts inserting next to them.
+		var candidates, ids []any
 		if err := scanIDs(ctx, tx, `SELECT 0, id FROM holds WHERE status = 'active' AND expires_at <= NOW(6)
-			ORDER BY expires_at LIMIT ? FOR UPDATE SKIP LOCKED`, []any{limit}, func(_ int64, id string) { ids = append(ids, id) }); err != nil || len(ids) == 0 {
+			ORDER BY expires_at LIMIT ?`, []any{limit}, func(_ int64, id string) { candidates = append(candidates, id) }); err != nil || len(candidates) == 0 {
+			return err
+		}
+		if err := scanIDs(ctx, tx, `SELECT 0, id FROM holds WHERE id IN (`+placeholders(len(candidates))+`)
+			AND status = 'active' AND expires_at <= NOW(6) FOR UPDATE SKIP LOCKED`, candidates, func(_ int64, id string) { ids = append(ids, id) }); err != nil || len(ids) == 0 {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE holds SET status = 'released', released_at = NOW(6) WHERE id IN (`+placeholders(len(ids))+`)
@@ -173,7 +181,7 @@ func giveBack(ctx context.Context, tx *sql.Tx, items []admit.HoldItem) error {
 	takes := sumTakes(items)
 	c := bucketCase(takes)
 	res, err := tx.ExecContext(ctx, `UPDATE ticket_type_buckets SET reserved = reserved - `+c.amount+`
-		WHERE (ticket_type_id, bucket) IN (`+c.rows+`) AND reserved >= `+c.amount, append(append(append([]any{}, c.amountArgs...), c.rowArgs...), c.amountArgs...)...)
+		WHERE (`+c.rows+`) AND reserved >= `+c.amount, append(append(append([]any{}, c.amountArgs...), c.rowArgs...), c.amountArgs...)...)
 	if err != nil {
 		return err
 	}

@@ -324,7 +324,7 @@ func takeFromBuckets(ctx context.Context, tx *sql.Tx, orgID, eventID int64, take
 	c := bucketCase(takes)
 	args := append(append(append(append([]any{}, c.amountArgs...), orgID, eventID), c.rowArgs...), c.amountArgs...)
 	res, err := tx.ExecContext(ctx, `UPDATE ticket_type_buckets SET reserved = reserved + `+c.amount+`
-		WHERE organization_id = ? AND event_id = ? AND (ticket_type_id, bucket) IN (`+c.rows+`)
+		WHERE organization_id = ? AND event_id = ? AND (`+c.rows+`)
 		AND reserved + sold + `+c.amount+` <= quantity`, args...)
 	if err != nil {
 		return 0, err
@@ -334,7 +334,8 @@ func takeFromBuckets(ctx context.Context, tx *sql.Tx, orgID, eventID int64, take
 }
 
 // bucketAmounts is one statement's per-bucket amounts: amount is a CASE
-// giving each bucket row its own quantity, rows the list of the rows' keys.
+// giving each bucket row its own quantity, rows the condition that picks
+// exactly those rows by their primary key.
 type bucketAmounts struct {
 	amount, rows        string
 	amountArgs, rowArgs []any
@@ -352,7 +353,10 @@ func bucketCase(takes []bucketTake) bucketAmounts {
 		c.rowArgs = append(c.rowArgs, t.ticketTypeID, t.bucket)
 	}
 	c.amount = `CASE` + when.String() + ` END`
-	c.rows = strings.TrimSuffix(strings.Repeat("(?, ?),", len(takes)), ",")
+	// An OR of equalities, not a row constructor: MariaDB reads "(a, b) IN
+	// ((x, y))" of one row by scanning (and locking) every bucket of every
+	// ticket type, which serializes all checkouts of the server.
+	c.rows = strings.TrimSuffix(strings.Repeat("(ticket_type_id = ? AND bucket = ?) OR ", len(takes)), " OR ")
 	return c
 }
 

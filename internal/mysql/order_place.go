@@ -571,7 +571,7 @@ func moveToSold(ctx context.Context, tx *sql.Tx, placing []*orderRequest) error 
 	c := bucketCase(takes)
 	args := append(append(append(append([]any{}, c.amountArgs...), c.amountArgs...), c.rowArgs...), c.amountArgs...)
 	res, err := tx.ExecContext(ctx, `UPDATE ticket_type_buckets SET reserved = reserved - `+c.amount+`, sold = sold + `+c.amount+`
-		WHERE (ticket_type_id, bucket) IN (`+c.rows+`) AND reserved >= `+c.amount, args...)
+		WHERE (`+c.rows+`) AND reserved >= `+c.amount, args...)
 	if err != nil {
 		return err
 	}
