@@ -133,7 +133,7 @@ func (d *DB) ReleaseHold(ctx context.Context, id string) (items []admit.HoldItem
 // ReleaseExpiredHolds releases up to limit holds whose time is over and
 // returns the capacity each ticket type got back, for the Redis gate. After
 // an on-sale thousands may expire at once: they are released together, in
-// one transaction of six statements. Holds another transaction has locked
+// five statements in one transaction. Holds another transaction has locked
 // (an order being placed, another server's sweeper) are skipped: they are
 // that transaction's.
 func (d *DB) ReleaseExpiredHolds(ctx context.Context, limit int) (released []admit.HoldItem, err error) {
