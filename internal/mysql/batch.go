@@ -175,11 +175,10 @@ func (d *DB) runBatch(ctx context.Context, stats *batchStats, attempt func(tx *s
 		if err == nil {
 			return nil
 		}
-		var miss *bucketMiss
 		switch {
 		case atCommit && !serverAnswered(err):
 			unsure = true
-		case errors.As(err, &miss):
+		case errors.Is(err, errCareful):
 			try-- // the attempt turned careful: not a failure
 		case !transient(err) && !isDuplicate(err):
 			return err
@@ -187,7 +186,7 @@ func (d *DB) runBatch(ctx context.Context, stats *batchStats, attempt func(tx *s
 		if try >= batchAttempts || ctx.Err() != nil {
 			return err
 		}
-		if !errors.As(err, &miss) {
+		if !errors.Is(err, errCareful) {
 			time.Sleep(time.Duration(try*try) * 5 * time.Millisecond)
 		}
 	}

@@ -206,67 +206,22 @@ func rebalance(ctx context.Context, tx *sql.Tx, orgID, eventID, ticketTypeID int
 	return nil
 }
 
-// bucketMiss is take's answer when the picked bucket has too few left: the
-// transaction is rolled back and tried again taking that ticket type
-// carefully. (It cannot lock the other buckets where it stands: it holds
-// the picked bucket's lock, and taking the others would break the one lock
-// order, bucket by bucket upwards, that keeps rebalancing holds from
-// deadlocking each other.)
-type bucketMiss struct{ ticketTypeID int64 }
+// errCareful is a batch's quick attempt giving up (a picked bucket had too
+// few left, or a hold changed before it was converted): the transaction is
+// rolled back and run again carefully. (It cannot lock the other buckets
+// where it stands: it holds the picked bucket's lock, and taking the others
+// would break the one lock order, bucket by bucket upwards, that keeps
+// rebalancing holds from deadlocking each other.)
+var errCareful = errors.New("the quick attempt gave up: run again carefully")
 
-func (m *bucketMiss) Error() string {
-	return "bucket of ticket type " + strconv.FormatInt(m.ticketTypeID, 10) + " has too few left"
-}
-
-// takeWithRetry runs the transaction attempt, which takes ticket types
-// quickly (one random bucket) unless careful says otherwise, and runs it
-// again for each ticket type whose quick take missed, carefully.
-func (d *DB) takeWithRetry(ctx context.Context, attempt func(tx *sql.Tx, careful func(ticketTypeID int64) bool) error) error {
-	careful := map[int64]bool{}
-	for {
-		err := d.inTx(ctx, func(tx *sql.Tx) error {
-			return attempt(tx, func(id int64) bool { return careful[id] })
-		})
-		var miss *bucketMiss
-		if !errors.As(err, &miss) || careful[miss.ticketTypeID] {
-			return err
-		}
-		careful[miss.ticketTypeID] = true
-	}
-}
-
-// take reserves it.Quantity tickets of it.TicketTypeID for hold h. Quickly:
-// one guarded UPDATE of bucket it.Bucket, or a *bucketMiss. Carefully: lock
-// all of the type's buckets, answer sold out if together they have too few,
-// else spread what is free over them again with it.Bucket (or another if
-// the type has fewer buckets) getting what the hold needs, and take from it,
-// setting it.Bucket and the hold item's bucket to the one taken from. The
-// hold item row must exist already.
-func take(ctx context.Context, tx *sql.Tx, h *admit.Hold, it *admit.HoldItem, careful bool) error {
-	if !careful {
-		res, err := tx.ExecContext(ctx, `UPDATE ticket_type_buckets SET reserved = reserved + ?
-			WHERE ticket_type_id = ? AND bucket = ? AND organization_id = ? AND event_id = ? AND reserved + sold + ? <= quantity`,
-			it.Quantity, it.TicketTypeID, it.Bucket, h.OrganizationID, h.EventID, it.Quantity)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 1 {
-			return err
-		}
-		// Before starting over: if the buckets together, as last
-		// committed, have too few, the answer is sold out now. (A
-		// release committing meanwhile is missed, as the Redis gate
-		// may miss it; "sold out" is never wrong the other way.)
-		var free int
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(quantity - reserved - sold), 0) FROM ticket_type_buckets
-			WHERE ticket_type_id = ? AND organization_id = ? AND event_id = ?`, it.TicketTypeID, h.OrganizationID, h.EventID).Scan(&free); err != nil {
-			return err
-		}
-		if free < it.Quantity {
-			return soldOut(ctx, tx, h.OrganizationID, it.TicketTypeID, max(free, 0))
-		}
-		return &bucketMiss{it.TicketTypeID}
-	}
+// take reserves it.Quantity tickets of it.TicketTypeID for hold h, in tx,
+// for a hold taken alone (a waiting-list offer; buyers' holds are batched,
+// hold_batch.go): lock all of the type's buckets, answer sold out if
+// together they have too few, else spread what is free over them again
+// with it.Bucket (or another if the type has fewer buckets) getting what
+// the hold needs, and take from it, setting it.Bucket and the hold item's
+// bucket to the one taken from. The hold item row must exist already.
+func take(ctx context.Context, tx *sql.Tx, h *admit.Hold, it *admit.HoldItem) error {
 	bs, err := lockBuckets(ctx, tx, h.OrganizationID, h.EventID, it.TicketTypeID)
 	if err != nil {
 		return err

@@ -17,12 +17,11 @@ type HoldLimits struct {
 	PerIP     int
 }
 
-// insertHold records the hold and then takes capacity for items with one
-// guarded UPDATE of a bucket per ticket type (in id order; the types careful
-// names by locking and rebalancing their buckets first), in tx. The bucket
-// rows are what every concurrent hold contends for, so they are updated
-// last: their locks are held only from the UPDATE to the commit.
-func insertHold(ctx context.Context, tx *sql.Tx, h *admit.Hold, items []admit.HoldItem, ttl time.Duration, now time.Time, careful func(ticketTypeID int64) bool) error {
+// insertHold records a hold taken alone (a waiting-list offer) and then
+// takes capacity for items, ticket type by ticket type in id order, in tx.
+// The bucket rows are what every concurrent hold contends for, so they are
+// updated last: their locks are held only from the UPDATE to the commit.
+func insertHold(ctx context.Context, tx *sql.Tx, h *admit.Hold, items []admit.HoldItem, ttl time.Duration, now time.Time) error {
 	h.ExpiresAt = now.Add(ttl)
 	h.ExpiresIn = ttl
 	h.Status = admit.HoldActive
@@ -43,7 +42,7 @@ func insertHold(ctx context.Context, tx *sql.Tx, h *admit.Hold, items []admit.Ho
 		return err
 	}
 	for i := range items {
-		if err := take(ctx, tx, h, &items[i], careful(items[i].TicketTypeID)); err != nil {
+		if err := take(ctx, tx, h, &items[i]); err != nil {
 			return err
 		}
 	}

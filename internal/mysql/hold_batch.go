@@ -84,8 +84,7 @@ func (d *DB) runHoldBatch(ctx context.Context, batch []*batchMember[*holdRequest
 			m.req.err = nil
 		}
 		err := takeHolds(ctx, tx, batch, careful)
-		var miss *bucketMiss
-		if errors.As(err, &miss) && !careful {
+		if errors.Is(err, errCareful) && !careful {
 			careful = true
 		}
 		return err
@@ -149,7 +148,7 @@ func takeHolds(ctx context.Context, tx *sql.Tx, batch []*batchMember[*holdReques
 		if careful {
 			return errors.New("ledger inconsistency: a locked bucket refused what it was given")
 		}
-		return &bucketMiss{}
+		return errCareful
 	}
 	return nil
 }

@@ -131,9 +131,8 @@ func (d *DB) runOrderBatch(ctx context.Context, batch []*batchMember[*orderReque
 	careful := false
 	err := d.runBatch(ctx, &d.orders.stats, func(tx *sql.Tx) error {
 		err := placeOrders(ctx, tx, batch, careful)
-		if errors.Is(err, errHoldChanged) {
+		if errors.Is(err, errCareful) {
 			careful = true
-			return &bucketMiss{}
 		}
 		return err
 	}, func(ctx context.Context) (bool, error) {
@@ -161,10 +160,6 @@ func (d *DB) runOrderBatch(ctx context.Context, batch []*batchMember[*orderReque
 		}
 	}
 }
-
-// errHoldChanged: a hold read without a lock changed before it was
-// converted.
-var errHoldChanged = errors.New("a hold changed while its order was placed")
 
 // ordersExist reports whether the batch's transaction committed after all.
 func ordersExist(ctx context.Context, db *sql.DB, batch []*batchMember[*orderRequest]) (bool, error) {
@@ -391,7 +386,7 @@ func newOrder(ctx context.Context, tx *sql.Tx, r *orderRequest, ho *heldOrder) e
 
 // convertHolds flips the placing holds from active to converted with one
 // guarded statement. Quickly, a hold that expired or was converted since it
-// was read makes the count short: errHoldChanged, and the attempt is run
+// was read makes the count short: errCareful, and the attempt is run
 // again carefully. Carefully, the holds are locked and were read live.
 func convertHolds(ctx context.Context, tx *sql.Tx, placing []*orderRequest, careful bool) error {
 	args := make([]any, len(placing))
@@ -413,7 +408,7 @@ func convertHolds(ctx context.Context, tx *sql.Tx, placing []*orderRequest, care
 	case int(n) == len(placing):
 		return nil
 	case !careful:
-		return errHoldChanged
+		return errCareful
 	}
 	return errors.New("ledger inconsistency: a locked hold could not be converted")
 }

@@ -112,7 +112,7 @@ func (d *DB) OfferWaitlist(ctx context.Context, orgID, entryID int64, ttl time.D
 			Items: []admit.HoldItem{{TicketTypeID: e.TicketTypeID, Quantity: e.Quantity}}}
 		// Offers are few: take carefully straight away (a quick take that
 		// misses would have to start the whole offer over).
-		if err := insertHold(ctx, tx, hold, hold.Items, ttl, now, func(int64) bool { return true }); err != nil {
+		if err := insertHold(ctx, tx, hold, hold.Items, ttl, now); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE waitlist_entries SET hold_id = ?, offered_at = ? WHERE id = ?`, hold.ID, now, e.ID); err != nil {
