@@ -64,7 +64,7 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	limits := fs.Bool("limits", false, "measure this machine's ceilings in the same run")
 	jsonPath := fs.String("json", "", "write the report as JSON to this file")
 	svgPath := fs.String("svg", "", "write a plot of throughput and latency over time to this SVG file")
-	appMetrics := fs.String("app-metrics", "", "comma-separated /metrics URLs of every app server behind -url, whose MySQL statements are the HTTP run's app share (default: -url + /metrics, right for one app server; behind a load balancer name each server)")
+	appMetrics := fs.String("app-metrics", "http://127.0.0.1:9190/metrics", "comma-separated /metrics URLs (ADMIT_OPS_ADDR) of every app server behind -url, whose MySQL statements are the HTTP run's app share (empty: not measured)")
 	workerMetrics := fs.String("worker-metrics", "http://127.0.0.1:9191/metrics", "comma-separated /metrics URLs of the workers (ADMIT_WORKER_OPS_ADDR), whose MySQL statements are the worker share (empty: not measured)")
 	emailTimeout := fs.Duration("email-timeout", 2*time.Minute, "after each run, wait this long at most for its confirmation emails and other side effects to be done, so the figures include the worker's part (0: do not wait)")
 	// Connection settings are the server's: its flags, passed on to the
@@ -86,9 +86,9 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 		return errors.New("-email-timeout must be 0 (do not wait) or a positive duration")
 	}
 	baseURL := strings.TrimRight(*url, "/")
-	appURLs := config.SplitList(*appMetrics)
-	if len(appURLs) == 0 && baseURL != "" {
-		appURLs = []string{baseURL + "/metrics"}
+	var appURLs []string
+	if baseURL != "" {
+		appURLs = config.SplitList(*appMetrics)
 	}
 	workerURLs := config.SplitList(*workerMetrics)
 	for _, u := range append(slices.Clone(appURLs), workerURLs...) {

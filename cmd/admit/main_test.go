@@ -52,6 +52,14 @@ func mustRun(tb testing.TB, getenv func(string) string, args ...string) string {
 // base URL and a function that stops it and returns run's error.
 func mustServe(tb testing.TB, getenv func(string) string) (baseURL string, stop func() error) {
 	tb.Helper()
+	baseURL, _, stop = mustServeOps(tb, getenv)
+	return baseURL, stop
+}
+
+// mustServeOps is mustServe that also returns the operators' URL, which is
+// empty unless getenv sets ADMIT_OPS_ADDR.
+func mustServeOps(tb testing.TB, getenv func(string) string) (baseURL, opsURL string, stop func() error) {
+	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
@@ -62,6 +70,9 @@ func mustServe(tb testing.TB, getenv func(string) string) (baseURL string, stop 
 	}()
 	lines := bufio.NewScanner(pr)
 	for lines.Scan() {
+		if _, rest, ok := strings.Cut(lines.Text(), "for operators on "); ok {
+			opsURL = rest
+		}
 		if _, rest, ok := strings.Cut(lines.Text(), "listening on "); ok {
 			baseURL, _, _ = strings.Cut(rest, " ")
 			break
@@ -79,7 +90,7 @@ func mustServe(tb testing.TB, getenv func(string) string) (baseURL string, stop 
 		return err
 	}
 	tb.Cleanup(func() { stop() })
-	return baseURL, stop
+	return baseURL, opsURL, stop
 }
 
 func mustGet(tb testing.TB, url string) (*http.Response, string) {
@@ -99,7 +110,7 @@ func mustGet(tb testing.TB, url string) (*http.Response, string) {
 var csrfToken = regexp.MustCompile(`name="_csrf" value="[^"]*"`)
 
 func TestServeDemoEventPage(t *testing.T) {
-	getenv := testEnv(t, mysqltest.MustDSN(t), nil)
+	getenv := testEnv(t, mysqltest.MustDSN(t), map[string]string{"ADMIT_OPS_ADDR": "127.0.0.1:0"})
 	mustRun(t, getenv, "migrate", "up")
 	out := mustRun(t, getenv, "demo")
 	if !strings.Contains(out, "organizer@demo.admit.localhost") {
@@ -107,7 +118,7 @@ func TestServeDemoEventPage(t *testing.T) {
 	}
 	// The demo is idempotent: a second run only prints the login again.
 	mustRun(t, getenv, "demo")
-	base, stop := mustServe(t, getenv)
+	base, ops, stop := mustServeOps(t, getenv)
 
 	resp, body := mustGet(t, base+"/e/demo/gophersummit")
 	if resp.StatusCode != http.StatusOK {
@@ -154,7 +165,7 @@ func TestServeDemoEventPage(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"ok"`) {
 		t.Errorf("/readyz: %d %s", resp.StatusCode, body)
 	}
-	_, body = mustGet(t, base+"/metrics")
+	_, body = mustGet(t, ops+"/metrics")
 	for _, want := range []string{
 		`admit_http_requests_total{method="GET",route="/e/:org/:event",status="200"} 2`,
 		`admit_http_requests_total{method="GET",route="/e/:org/:event",status="404"} 1`,

@@ -105,7 +105,8 @@ func (p *tcpProxy) up(tb testing.TB) {
 }
 
 // TestReadyzNamesDownComponent stops MySQL and memcached (as seen from the
-// server) and checks /readyz says which, then recovers without a restart.
+// server) and checks the operators' /readyz says which, then recovers
+// without a restart. The public /readyz turns 503 too, naming nothing.
 func TestReadyzNamesDownComponent(t *testing.T) {
 	dsn := mysqltest.MustDSN(t)
 	cfg, err := gomysql.ParseDSN(dsn)
@@ -115,12 +116,12 @@ func TestReadyzNamesDownComponent(t *testing.T) {
 	mysqlProxy := mustProxy(t, cfg.Addr)
 	cacheProxy := mustProxy(t, "127.0.0.1:11311")
 	cfg.Addr = mysqlProxy.addr
-	getenv := testEnv(t, cfg.FormatDSN(), map[string]string{"ADMIT_MEMCACHED": cacheProxy.addr})
+	getenv := testEnv(t, cfg.FormatDSN(), map[string]string{"ADMIT_MEMCACHED": cacheProxy.addr, "ADMIT_OPS_ADDR": "127.0.0.1:0"})
 	mustRun(t, getenv, "migrate", "up")
-	base, _ := mustServe(t, getenv)
+	base, ops, _ := mustServeOps(t, getenv)
 
 	ready := func() (int, string) {
-		resp, err := http.Get(base + "/readyz")
+		resp, err := http.Get(ops + "/readyz")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,6 +151,9 @@ func TestReadyzNamesDownComponent(t *testing.T) {
 	waitFor("mysql down", func(st int, body string) bool {
 		return st == http.StatusServiceUnavailable && strings.Contains(body, `"mysql"`) && !strings.Contains(body, `"memcached"`)
 	})
+	if resp, body := mustGet(t, base+"/readyz"); resp.StatusCode != http.StatusServiceUnavailable || body != `{"status":"unavailable"}`+"\n" {
+		t.Errorf("public /readyz with MySQL down: %d %q, want 503 naming no component", resp.StatusCode, body)
+	}
 	mysqlProxy.up(t)
 	waitFor("mysql back", func(st int, _ string) bool { return st == http.StatusOK })
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"strings"
 	"time"
@@ -136,7 +137,35 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	maintenanceCtx, stopMaintenance := context.WithCancel(ctx)
 	defer stopMaintenance()
 	go co.RunMaintenance(maintenanceCtx, time.Second, 5*time.Second)
+	stopOps, err := serveOps(ctx, env, logger, srv, cfg.OpsAddr)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	logger.Info("serving", "addr", addr, "base_url", cfg.BaseURL, "version", version)
 	fmt.Fprintf(env.stdout, "admit serve: listening on http://%s (public URL %s)\n", addr, strings.TrimRight(cfg.BaseURL, "/"))
-	return srv.Serve(ctx, ln, cfg.ShutdownTimeout)
+	err = srv.Serve(ctx, ln, cfg.ShutdownTimeout)
+	if opsErr := stopOps(); err == nil {
+		err = opsErr
+	}
+	return err
+}
+
+// serveOps starts the operators' listener (ADMIT_OPS_ADDR), if one is set.
+// It outlives ctx until stop is called after the public server has
+// drained, so a probe sees the server draining rather than gone.
+func serveOps(ctx context.Context, env *environment, logger *slog.Logger, srv *server.Server, addr string) (stop func() error, err error) {
+	if addr == "" {
+		return func() error { return nil }, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen on %s (ADMIT_OPS_ADDR): %v", addr, err)
+	}
+	opsCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan error, 1)
+	go func() { done <- srv.ServeOps(opsCtx, ln) }()
+	logger.Info("serving ops endpoints", "addr", ln.Addr().String())
+	fmt.Fprintf(env.stdout, "admit serve: /healthz, /readyz and /metrics for operators on http://%s\n", ln.Addr())
+	return func() error { cancel(); return <-done }, nil
 }

@@ -126,7 +126,7 @@ func serveWorker(ctx context.Context, cfg *config.Config, db *mysql.DB, refunds 
 	}})
 	opsCtx, stopOps := context.WithCancel(context.WithoutCancel(ctx))
 	opsDone := make(chan error, 1)
-	go func() { opsDone <- ops.Serve(opsCtx, ln, cfg.ShutdownTimeout) }()
+	go func() { opsDone <- ops.ServeOps(opsCtx, ln) }()
 	logger.Info("serving ops endpoints", "addr", ln.Addr().String())
 	fmt.Fprintf(stdout, "admit worker: /healthz, /readyz and /metrics on http://%s\n", ln.Addr())
 	err = w.Run(ctx)

@@ -37,6 +37,7 @@ type Config struct {
 	RetryBase            time.Duration
 	WorkerConcurrency    int
 	WorkerOpsAddr        string // empty: the worker serves no /healthz, /readyz, /metrics
+	OpsAddr              string // empty: admit serve serves no /metrics and no readiness details
 	MailFrom             string
 	SecretKey            string
 	LogFormat            string // auto, json or text
@@ -131,17 +132,9 @@ func settings() []setting {
 		{flag: "worker-concurrency", env: "ADMIT_WORKER_CONCURRENCY", def: "20", usage: "tasks one worker runs at once, and side effects (emails, webhook fan-outs) it performs at once", commands: []string{"worker"},
 			set: func(c *Config, v string) (err error) { c.WorkerConcurrency, err = atoiRange(v, 1, 1000); return err }},
 		{flag: "ops-addr", env: "ADMIT_WORKER_OPS_ADDR", def: "", usage: "address the worker serves /healthz, /readyz and /metrics on (empty: none; every worker on a host needs its own; keep it off the public internet)", commands: []string{"worker"},
-			set: func(c *Config, v string) error {
-				if v == "" {
-					c.WorkerOpsAddr = ""
-					return nil
-				}
-				if _, _, err := net.SplitHostPort(v); err != nil {
-					return errors.New("must be host:port, such as 127.0.0.1:9191")
-				}
-				c.WorkerOpsAddr = v
-				return nil
-			}},
+			set: func(c *Config, v string) (err error) { c.WorkerOpsAddr, err = opsAddr(v); return err }},
+		{flag: "ops-addr", env: "ADMIT_OPS_ADDR", def: "", usage: "address the server answers operators on: /metrics, and /readyz naming what is down (empty: none; the public address keeps /healthz and a bare /readyz; keep it off the public internet)", commands: []string{"serve"},
+			set: func(c *Config, v string) (err error) { c.OpsAddr, err = opsAddr(v); return err }},
 		{flag: "mail-from", env: "ADMIT_MAIL_FROM", def: "Admit <tickets@admit.localhost>", usage: "default sender of emails", commands: []string{"worker"},
 			set: func(c *Config, v string) error { c.MailFrom = v; return nil }},
 		{flag: "secret-key", env: "ADMIT_SECRET_KEY", def: "", usage: "secret for signing sessions, CSRF tokens and links (at least 32 characters; required in production)", secret: true, commands: []string{"serve", "worker"},
@@ -240,7 +233,9 @@ func Parse(cmd, summary string, args []string, getenv func(string) string, out i
 	c := &Config{}
 	for _, s := range settings() {
 		v := s.def
-		if p, ok := values[s.flag]; ok {
+		// Two commands may give one flag name to different settings (each
+		// command's -ops-addr); only the command's own takes the value.
+		if p, ok := values[s.flag]; ok && s.appliesTo(cmd) {
 			v = *p
 		}
 		if err := s.set(c, v); err != nil {
@@ -329,4 +324,15 @@ func positiveDuration(v string) (time.Duration, error) {
 		return 0, errors.New("must be a positive duration such as 5s or 2m")
 	}
 	return d, nil
+}
+
+// opsAddr checks an operators' listen address: empty (none) or host:port.
+func opsAddr(v string) (string, error) {
+	if v == "" {
+		return "", nil
+	}
+	if _, _, err := net.SplitHostPort(v); err != nil {
+		return "", errors.New("must be host:port, such as 127.0.0.1:9191")
+	}
+	return v, nil
 }

@@ -55,15 +55,18 @@ type Server struct {
 	html     HTMLErrorFunc
 	draining atomic.Bool
 	metrics  *metrics
+	registry *prometheus.Registry
 }
 
-// New returns a server with the shared middleware and the operational
-// endpoints (/healthz, /readyz, /metrics) registered.
+// New returns a server with the shared middleware and the public health
+// endpoints: /healthz, and /readyz saying only ready or not, since a load
+// balancer needs no more. Metrics and what is down are for operators, on
+// the listener Ops serves.
 func New(o Options) *Server {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	s := &Server{echo: e, logger: o.Logger, checks: o.Checks, html: o.HTMLError, metrics: newMetrics(o.Registry)}
+	s := &Server{echo: e, logger: o.Logger, checks: o.Checks, html: o.HTMLError, metrics: newMetrics(o.Registry), registry: o.Registry}
 	if s.html == nil {
 		s.html = func(c echo.Context, status int, message string) error {
 			return c.String(status, message)
@@ -87,9 +90,23 @@ func New(o Options) *Server {
 	e.Use(middleware.BodyLimit(limit))
 
 	e.GET("/healthz", s.healthz)
-	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{})))
+	e.GET("/readyz", func(c echo.Context) error { return s.readyz(c, false) })
 	return s
+}
+
+// Ops returns the operators' endpoints: /healthz, /readyz naming each
+// component that is down and why, and /metrics. Serve it with ServeOps on
+// an address of its own, kept off the public internet: the figures and
+// errors say how the service is built and how busy it is.
+func (s *Server) Ops() http.Handler {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.Use(s.recoverPanic)
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", func(c echo.Context) error { return s.readyz(c, true) })
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
+	return e
 }
 
 // Echo returns the echo instance for surfaces to register their routes.
@@ -98,8 +115,21 @@ func (s *Server) Echo() *echo.Echo { return s.echo }
 // Serve serves on ln until ctx is done, then stops accepting, reports not
 // ready, and waits up to shutdownTimeout for in-flight requests.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, shutdownTimeout time.Duration) error {
+	return s.serve(ctx, ln, s.echo, shutdownTimeout, func() {
+		s.draining.Store(true)
+		s.logger.Info("shutting down: draining in-flight requests", "timeout", shutdownTimeout.String())
+	})
+}
+
+// ServeOps serves Ops on ln until ctx is done. Give it a context that ends
+// after Serve has returned, so probes see the server draining, not gone.
+func (s *Server) ServeOps(ctx context.Context, ln net.Listener) error {
+	return s.serve(ctx, ln, s.Ops(), time.Second, func() {})
+}
+
+func (s *Server) serve(ctx context.Context, ln net.Listener, h http.Handler, shutdownTimeout time.Duration, draining func()) error {
 	srv := &http.Server{
-		Handler:           s.echo,
+		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -115,8 +145,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, shutdownTimeout tim
 		return err
 	case <-ctx.Done():
 	}
-	s.draining.Store(true)
-	s.logger.Info("shutting down: draining in-flight requests", "timeout", shutdownTimeout.String())
+	draining()
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
@@ -134,7 +163,9 @@ func (s *Server) healthz(c echo.Context) error {
 
 // readyz checks every dependency in parallel with a short deadline, so a
 // load balancer stops sending traffic to a server that cannot serve it.
-func (s *Server) readyz(c echo.Context) error {
+// With details (the operators' listener) it names each component that is
+// down and its error; the public answer is only the status.
+func (s *Server) readyz(c echo.Context, details bool) error {
 	if s.draining.Load() {
 		return c.JSON(http.StatusServiceUnavailable, map[string]any{"status": "draining"})
 	}
@@ -152,14 +183,15 @@ func (s *Server) readyz(c echo.Context) error {
 	for range s.checks {
 		r := <-results
 		if r.err != nil {
-			// The details go to the log; the body only names the component,
-			// since /readyz may be reachable from outside.
 			LoggerFrom(c.Request().Context()).Warn("readiness check failed", "component", r.name, "err", r.err)
-			down[r.name] = "unreachable"
+			down[r.name] = r.err.Error()
 		}
 	}
-	if len(down) > 0 {
+	if len(down) > 0 && details {
 		return c.JSON(http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "down": down})
+	}
+	if len(down) > 0 {
+		return c.JSON(http.StatusServiceUnavailable, map[string]any{"status": "unavailable"})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"status": "ok"})
 }

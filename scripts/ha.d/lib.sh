@@ -27,7 +27,7 @@ TOXIPROXY_BIN="$BIN_DIR/toxiproxy-server"
 
 # Addresses: one loopback address per "host". Others depend on these.
 LB1=127.0.0.11 LB2=127.0.0.12 LB_HTTP_PORT=18080 LB_MYSQL_PORT=13307 LB_STATS_PORT=18404 LB_PEER_PORT=18405
-APP1=127.0.0.21 APP2=127.0.0.22 APP_PORT=18081 WORKER_OPS_PORT=9191
+APP1=127.0.0.21 APP2=127.0.0.22 APP_PORT=18081 OPS_PORT=9190 WORKER_OPS_PORT=9191
 DB1=127.0.0.31 DB2=127.0.0.32 GARBD=127.0.0.33 DB_PORT=13306 DB_CHECK_PORT=9200
 REDIS1=127.0.0.41 REDIS2=127.0.0.42 REDIS3=127.0.0.43 REDIS_PORT=16379 SENTINEL_PORT=26379
 MC1=127.0.0.51 MC2=127.0.0.52 MC_PORT=11311
@@ -320,7 +320,10 @@ start_admit() {
     set +a
     export ARGV0="admit-$c"
     case $c in
-      app*) launch "$c" "$(log_of "$c")" "$bin" serve -http-addr "$host:$APP_PORT" ;;
+      app*)
+        export ADMIT_OPS_ADDR="$host:$OPS_PORT"
+        launch "$c" "$(log_of "$c")" "$bin" serve -http-addr "$host:$APP_PORT"
+        ;;
       # From the environment, not a flag: a release older than the setting
       # ignores it rather than refusing to start.
       worker*)
