@@ -23,7 +23,8 @@ type Page struct {
 // MaxPageLimit is the largest page the list queries return.
 const MaxPageLimit = 200
 
-func (p Page) limit() int {
+// Size is the page size to query: Limit, or 50 when it is unset or out of range.
+func (p Page) Size() int {
 	if p.Limit <= 0 || p.Limit > MaxPageLimit {
 		return 50
 	}
@@ -47,7 +48,7 @@ func (d *DB) ListEventsPage(ctx context.Context, orgID int64, p Page) (events []
 		where += ` AND updated_at >= ?`
 		args = append(args, p.ChangedSince.UTC())
 	}
-	rows, err := d.db.QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE `+where+` ORDER BY id LIMIT ?`, append(args, p.limit()+1)...)
+	rows, err := d.db.QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE `+where+` ORDER BY id LIMIT ?`, append(args, p.Size()+1)...)
 	if err != nil {
 		return nil, false, err
 	}
@@ -62,7 +63,7 @@ func (d *DB) ListEventsPage(ctx context.Context, orgID int64, p Page) (events []
 	if err := rows.Err(); err != nil {
 		return nil, false, err
 	}
-	events, hasMore = more(events, p.limit())
+	events, hasMore = more(events, p.Size())
 	return events, hasMore, nil
 }
 
@@ -122,11 +123,11 @@ func (d *DB) ListOrdersPage(ctx context.Context, orgID int64, q OrderQuery) (ord
 		where += ` AND updated_at >= ?`
 		args = append(args, q.ChangedSince.UTC())
 	}
-	orders, err = d.orderRecords(ctx, orgID, where+` ORDER BY id LIMIT ?`, append(args, q.limit()+1), q.WithLines, q.WithTickets)
+	orders, err = d.orderRecords(ctx, orgID, where+` ORDER BY id LIMIT ?`, append(args, q.Size()+1), q.WithLines, q.WithTickets)
 	if err != nil {
 		return nil, false, err
 	}
-	orders, hasMore = more(orders, q.limit())
+	orders, hasMore = more(orders, q.Size())
 	return orders, hasMore, nil
 }
 
@@ -279,11 +280,11 @@ func (d *DB) ListTicketsPage(ctx context.Context, orgID, eventID int64, p Page) 
 		where += ` AND t.updated_at >= ?`
 		args = append(args, p.ChangedSince.UTC())
 	}
-	tickets, err = d.ticketRecords(ctx, orgID, where+` ORDER BY t.id LIMIT ?`, append(args, p.limit()+1))
+	tickets, err = d.ticketRecords(ctx, orgID, where+` ORDER BY t.id LIMIT ?`, append(args, p.Size()+1))
 	if err != nil {
 		return nil, false, err
 	}
-	tickets, hasMore = more(tickets, p.limit())
+	tickets, hasMore = more(tickets, p.Size())
 	return tickets, hasMore, nil
 }
 
@@ -345,7 +346,7 @@ func (d *DB) ListCheckInListTickets(ctx context.Context, orgID, listID int64, p 
 		LEFT JOIN checkins c ON c.list_id = l.id AND c.active_ticket = t.id
 		LEFT JOIN (SELECT ticket_id, MAX(COALESCE(undone_at, created_at)) AS changed_at FROM checkins
 			WHERE list_id = ? AND organization_id = ? GROUP BY ticket_id) lc ON lc.ticket_id = t.id
-		WHERE `+where+` ORDER BY t.id LIMIT ?`, append(append([]any{listID, orgID}, args...), p.limit()+1)...)
+		WHERE `+where+` ORDER BY t.id LIMIT ?`, append(append([]any{listID, orgID}, args...), p.Size()+1)...)
 	if err != nil {
 		return nil, false, err
 	}
@@ -364,7 +365,7 @@ func (d *DB) ListCheckInListTickets(ctx context.Context, orgID, listID int64, p 
 	if err := rows.Err(); err != nil {
 		return nil, false, err
 	}
-	list, hasMore = more(list, p.limit())
+	list, hasMore = more(list, p.Size())
 	return list, hasMore, nil
 }
 
@@ -378,14 +379,14 @@ func (d *DB) ListCheckInsPage(ctx context.Context, orgID, listID int64, p Page) 
 		where += ` AND (c.created_at >= ? OR c.undone_at >= ?)`
 		args = append(args, p.ChangedSince.UTC(), p.ChangedSince.UTC())
 	}
-	rows, err := d.db.QueryContext(ctx, checkInSelect+` WHERE `+where+` ORDER BY c.id LIMIT ?`, append(args, p.limit()+1)...)
+	rows, err := d.db.QueryContext(ctx, checkInSelect+` WHERE `+where+` ORDER BY c.id LIMIT ?`, append(args, p.Size()+1)...)
 	if err != nil {
 		return nil, false, err
 	}
 	if list, err = scanCheckIns(rows); err != nil {
 		return nil, false, err
 	}
-	list, hasMore = more(list, p.limit())
+	list, hasMore = more(list, p.Size())
 	return list, hasMore, nil
 }
 
@@ -394,7 +395,7 @@ func (d *DB) ListCheckInsPage(ctx context.Context, orgID, listID int64, p Page) 
 func (d *DB) ListDiscountCodesPage(ctx context.Context, orgID, eventID int64, p Page) (list []*admit.DiscountCode, hasMore bool, err error) {
 	defer wrap(&err, "DB.ListDiscountCodesPage(%d, %d)", orgID, eventID)
 	rows, err := d.db.QueryContext(ctx, `SELECT `+discountColumns+` FROM discount_codes
-		WHERE organization_id = ? AND event_id = ? AND id > ? ORDER BY id LIMIT ?`, orgID, eventID, p.After, p.limit()+1)
+		WHERE organization_id = ? AND event_id = ? AND id > ? ORDER BY id LIMIT ?`, orgID, eventID, p.After, p.Size()+1)
 	if err != nil {
 		return nil, false, err
 	}
@@ -410,7 +411,7 @@ func (d *DB) ListDiscountCodesPage(ctx context.Context, orgID, eventID int64, p 
 	if err := rows.Err(); err != nil {
 		return nil, false, err
 	}
-	list, hasMore = more(list, p.limit())
+	list, hasMore = more(list, p.Size())
 	if len(list) == 0 {
 		return list, hasMore, nil
 	}
