@@ -14,7 +14,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 )
 
 // cspRecorder is the page script that notes each violation of the
@@ -94,9 +93,9 @@ func TestBrowserPagesKeepTheContentSecurityPolicy(t *testing.T) {
 	ctx := context.Background()
 	standard := s.types["Standard"]
 	for _, err := range []error{
-		s.db.CreateCheckInList(ctx, &mysql.CheckInList{OrganizationID: s.org.ID, EventID: s.event.ID, Name: "Main door",
+		s.db.CreateCheckInList(ctx, &admit.CheckInList{OrganizationID: s.org.ID, EventID: s.event.ID, Name: "Main door",
 			TicketTypeIDs: []int64{s.types["Community"].ID, standard.ID}}),
-		s.db.CreateWebhookEndpoint(ctx, &mysql.WebhookEndpoint{OrganizationID: s.org.ID, URL: "http://127.0.0.1:9/hook",
+		s.db.CreateWebhookEndpoint(ctx, &admit.WebhookEndpoint{OrganizationID: s.org.ID, URL: "http://127.0.0.1:9/hook",
 			EventTypes: []string{"order.paid"}, Enabled: true, Secret: "whsec_" + admit.NewToken(24)}),
 		s.db.CreateQuestion(ctx, &admit.Question{OrganizationID: s.org.ID, EventID: s.event.ID, Label: "T-shirt size",
 			Kind: admit.QuestionChoice, Options: []string{"S", "M", "L"}}),

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/api"
 	"github.com/admithq/admit/internal/checkout"
 	"github.com/admithq/admit/internal/config"
@@ -63,7 +64,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		stripe = payment.NewStripe(payment.StripeOptions{SecretKey: cfg.StripeSecretKey, WebhookSecret: cfg.StripeWebhook, APIBase: cfg.StripeAPIBase})
 		providers = append(providers, stripe)
 	}
-	limits := mysql.HoldLimits{PerClient: cfg.HoldsPerClient, PerIP: 10 * cfg.HoldsPerClient}
+	limits := admit.HoldLimits{PerClient: cfg.HoldsPerClient, PerIP: 10 * cfg.HoldsPerClient}
 	var autoRoom checkout.AutoRoom // a nil *redis.AutoRoom would not be a nil interface
 	if cfg.WaitingRoomAutoRate > 0 {
 		autoRoom = redis.NewAutoRoom(d.redis, cfg.RedisPrefix, cfg.WaitingRoomAutoRate, cfg.WaitingRoomAutoFor)

@@ -180,3 +180,18 @@ func (s EventStatus) CanBecome(to EventStatus) bool {
 	}
 	return false
 }
+
+// EventSummary is the dashboard's figures for one event.
+type EventSummary struct {
+	Orders      int
+	PaidOrders  int
+	OrdersToday int
+	Revenue     int64 // paid orders, minor units
+	TicketsSold int
+}
+
+// DaySales is the number of tickets sold on one day (UTC).
+type DaySales struct {
+	Day     time.Time
+	Tickets int
+}

@@ -153,3 +153,12 @@ const (
 	TicketValid   TicketStatus = "valid"
 	TicketVoid    TicketStatus = "void"
 )
+
+// OrderFilter narrows ListOrders.
+type OrderFilter struct {
+	EventID int64
+	Status  OrderStatus // empty: any
+	Query   string      // reference, buyer name or email
+	Limit   int
+	Offset  int
+}

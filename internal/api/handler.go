@@ -18,7 +18,6 @@ import (
 
 	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/checkout"
-	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/payment"
 	"github.com/admithq/admit/internal/server"
 )
@@ -31,9 +30,9 @@ type Store interface {
 	ListTicketTypes(ctx context.Context, orgID, eventID int64, withHidden bool) ([]*admit.TicketType, error)
 	FindHold(ctx context.Context, id string) (*admit.Hold, error)
 	FindOrderForBuyer(ctx context.Context, reference, token string) (*admit.Order, error)
-	BeginIdempotent(ctx context.Context, k mysql.IdempotencyKey, hash []byte) (*mysql.StoredResponse, error)
-	FinishIdempotent(ctx context.Context, k mysql.IdempotencyKey, status int, body []byte) error
-	AbandonIdempotent(ctx context.Context, k mysql.IdempotencyKey) error
+	BeginIdempotent(ctx context.Context, k admit.IdempotencyKey, hash []byte) (*admit.StoredResponse, error)
+	FinishIdempotent(ctx context.Context, k admit.IdempotencyKey, status int, body []byte) error
+	AbandonIdempotent(ctx context.Context, k admit.IdempotencyKey) error
 }
 
 // StripeWebhooks verifies Stripe's signed webhook payloads.

@@ -13,7 +13,6 @@ import (
 
 	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/checkout"
-	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/server"
 )
 
@@ -120,7 +119,7 @@ func (h *Handler) orderCreate(c echo.Context) error {
 		}
 		return h.orderResponse(&checkout.Placed{Order: o, Existing: existing})
 	}
-	res, err := h.checkout.PlaceOrderKeyed(ctx, holdID, request, &mysql.OrderKey{Scope: keyScope(holdID), Key: key, Hash: sum[:], Render: render}, authorize)
+	res, err := h.checkout.PlaceOrderKeyed(ctx, holdID, request, &admit.OrderKey{Scope: keyScope(holdID), Key: key, Hash: sum[:], Render: render}, authorize)
 	switch {
 	case res != nil && res.Replayed:
 		c.Response().Header().Set("Idempotent-Replayed", "true")
@@ -143,7 +142,7 @@ func (h *Handler) orderCreateClaimed(c echo.Context, holdID string, req admit.Or
 	if err != nil {
 		return err
 	}
-	k := mysql.IdempotencyKey{OrganizationID: hd.OrganizationID, Scope: keyScope(holdID), Key: key}
+	k := admit.IdempotencyKey{OrganizationID: hd.OrganizationID, Scope: keyScope(holdID), Key: key}
 	stored, err := h.store.BeginIdempotent(ctx, k, hash)
 	if err != nil {
 		return err

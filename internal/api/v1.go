@@ -21,7 +21,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/redis"
 	"github.com/admithq/admit/internal/server"
 	"github.com/admithq/admit/internal/webhook"
@@ -30,29 +29,29 @@ import (
 // V1Store is what the integrators' API needs from storage. Every method
 // takes the token's organization: tenant isolation lives in the queries.
 type V1Store interface {
-	AuthenticateAPIToken(ctx context.Context, secret string) (*mysql.APIToken, error)
+	AuthenticateAPIToken(ctx context.Context, secret string) (*admit.APIToken, error)
 	AddAudit(ctx context.Context, orgID, userID int64, action, object, detail string) error
 
 	FindEvent(ctx context.Context, orgID, id int64) (*admit.Event, error)
-	ListEventsPage(ctx context.Context, orgID int64, p mysql.Page) ([]*admit.Event, bool, error)
+	ListEventsPage(ctx context.Context, orgID int64, p admit.Page) ([]*admit.Event, bool, error)
 	ListTicketTypes(ctx context.Context, orgID, eventID int64, withHidden bool) ([]*admit.TicketType, error)
 	FindTicketTypeByID(ctx context.Context, orgID, id int64) (*admit.TicketType, error)
 
-	ListOrdersPage(ctx context.Context, orgID int64, q mysql.OrderQuery) ([]*mysql.OrderRecord, bool, error)
-	FindOrderRecord(ctx context.Context, orgID, id int64, withLines, withTickets bool) (*mysql.OrderRecord, error)
+	ListOrdersPage(ctx context.Context, orgID int64, q admit.OrderQuery) ([]*admit.OrderRecord, bool, error)
+	FindOrderRecord(ctx context.Context, orgID, id int64, withLines, withTickets bool) (*admit.OrderRecord, error)
 
-	ListTicketsPage(ctx context.Context, orgID, eventID int64, p mysql.Page) ([]mysql.TicketRecord, bool, error)
-	FindTicketRecord(ctx context.Context, orgID, id int64) (*mysql.TicketRecord, error)
+	ListTicketsPage(ctx context.Context, orgID, eventID int64, p admit.Page) ([]admit.TicketRecord, bool, error)
+	FindTicketRecord(ctx context.Context, orgID, id int64) (*admit.TicketRecord, error)
 	RenameAttendee(ctx context.Context, orgID, orderID, ticketID int64, a admit.Attendee) error
 
-	ListCheckInLists(ctx context.Context, orgID, eventID int64) ([]*mysql.CheckInList, error)
-	FindCheckInList(ctx context.Context, orgID, id int64) (*mysql.CheckInList, error)
-	ListCheckInListTickets(ctx context.Context, orgID, listID int64, p mysql.Page) ([]mysql.ListTicket, bool, error)
-	ListCheckInsPage(ctx context.Context, orgID, listID int64, p mysql.Page) ([]*mysql.CheckIn, bool, error)
-	CheckIn(ctx context.Context, orgID, listID int64, code string, userID int64) (*mysql.CheckInResult, error)
-	UndoCheckIn(ctx context.Context, orgID, listID, checkInID, userID int64) (*mysql.CheckIn, bool, error)
+	ListCheckInLists(ctx context.Context, orgID, eventID int64) ([]*admit.CheckInList, error)
+	FindCheckInList(ctx context.Context, orgID, id int64) (*admit.CheckInList, error)
+	ListCheckInListTickets(ctx context.Context, orgID, listID int64, p admit.Page) ([]admit.ListTicket, bool, error)
+	ListCheckInsPage(ctx context.Context, orgID, listID int64, p admit.Page) ([]*admit.CheckIn, bool, error)
+	CheckIn(ctx context.Context, orgID, listID int64, code string, userID int64) (*admit.CheckInResult, error)
+	UndoCheckIn(ctx context.Context, orgID, listID, checkInID, userID int64) (*admit.CheckIn, bool, error)
 
-	ListDiscountCodesPage(ctx context.Context, orgID, eventID int64, p mysql.Page) ([]*admit.DiscountCode, bool, error)
+	ListDiscountCodesPage(ctx context.Context, orgID, eventID int64, p admit.Page) ([]*admit.DiscountCode, bool, error)
 	CreateDiscountCode(ctx context.Context, dc *admit.DiscountCode) error
 	ListQuestions(ctx context.Context, orgID, eventID int64) ([]*admit.Question, error)
 
@@ -87,13 +86,13 @@ func (h *Handler) registerV1(e *echo.Echo) {
 		return
 	}
 	e.GET(v1Prefix+"/openapi.json", h.v1OpenAPI)
-	read, write, checkIn := mysql.ScopeRead, mysql.ScopeWrite, mysql.ScopeCheckIn
+	read, write, checkIn := admit.ScopeRead, admit.ScopeWrite, admit.ScopeCheckIn
 	for _, r := range []struct {
 		method, path string
 		handler      echo.HandlerFunc
 		scopes       []string // any one of them will do
 	}{
-		{"GET", "/me", h.v1Me, mysql.APIScopes},
+		{"GET", "/me", h.v1Me, admit.APIScopes},
 
 		{"GET", "/events", h.v1EventsList, []string{read}},
 		{"GET", "/events/:event", h.v1EventShow, []string{read}},
@@ -145,7 +144,7 @@ func (h *Handler) registerV1(e *echo.Echo) {
 const tokenKey = "api_v1_token"
 
 // v1Token returns the request's token, set by v1Authenticate.
-func v1Token(c echo.Context) *mysql.APIToken { return c.Get(tokenKey).(*mysql.APIToken) }
+func v1Token(c echo.Context) *admit.APIToken { return c.Get(tokenKey).(*admit.APIToken) }
 
 // v1Authenticate looks the bearer token up on every request (no cache, so a
 // revoked token stops at once). A missing or unknown token is 401; repeated
@@ -245,7 +244,7 @@ func (h *Handler) v1Idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		ctx := req.Context()
 		tok := v1Token(c)
 		sum := sha256.Sum256(append([]byte(req.Method+" "+req.URL.RequestURI()+"\n"+req.Header.Get(echo.HeaderContentType)+"\n"), body...))
-		k := mysql.IdempotencyKey{OrganizationID: tok.OrganizationID, Scope: "api:" + strconv.FormatInt(tok.ID, 10), Key: key}
+		k := admit.IdempotencyKey{OrganizationID: tok.OrganizationID, Scope: "api:" + strconv.FormatInt(tok.ID, 10), Key: key}
 		stored, err := h.store.BeginIdempotent(ctx, k, sum[:])
 		if admit.ErrorCode(err) == admit.ECONFLICT {
 			c.Response().Header().Set("Retry-After", "1")
@@ -333,12 +332,12 @@ func v1ID(c echo.Context, param, what string) (int64, error) {
 }
 
 // v1Page reads limit, cursor and (if the list supports it) changed_since.
-func v1Page(c echo.Context, changedSince bool) (mysql.Page, error) {
-	p := mysql.Page{Limit: 50}
+func v1Page(c echo.Context, changedSince bool) (admit.Page, error) {
+	p := admit.Page{Limit: 50}
 	if v := c.QueryParam("limit"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > mysql.MaxPageLimit {
-			return p, admit.FieldError("limit", fmt.Sprintf("limit must be a whole number from 1 to %d.", mysql.MaxPageLimit))
+		if err != nil || n < 1 || n > admit.MaxPageLimit {
+			return p, admit.FieldError("limit", fmt.Sprintf("limit must be a whole number from 1 to %d.", admit.MaxPageLimit))
 		}
 		p.Limit = n
 	}
@@ -405,7 +404,7 @@ func newV1List[T any](data []T, hasMore bool, id func(T) int64) v1List[T] {
 // pageInMemory pages a short list read whole (ticket types, questions,
 // check-in lists of one event) exactly as the keyset queries page long
 // ones: by id, after the cursor.
-func pageInMemory[T any](list []T, p mysql.Page, id func(T) int64) ([]T, bool) {
+func pageInMemory[T any](list []T, p admit.Page, id func(T) int64) ([]T, bool) {
 	slices.SortFunc(list, func(a, b T) int { return cmp.Compare(id(a), id(b)) })
 	start := 0
 	for start < len(list) && id(list[start]) <= p.After {

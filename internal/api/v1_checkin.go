@@ -7,7 +7,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 )
 
 type v1CheckInList struct {
@@ -20,7 +19,7 @@ type v1CheckInList struct {
 	CreatedAt     time.Time `json:"created_at"`
 }
 
-func newV1CheckInList(l *mysql.CheckInList) v1CheckInList {
+func newV1CheckInList(l *admit.CheckInList) v1CheckInList {
 	out := v1CheckInList{ID: l.ID, EventID: l.EventID, Name: l.Name, TicketTypeIDs: append([]int64{}, l.TicketTypeIDs...),
 		CheckedIn: l.Progress.CheckedIn, Admitted: l.Progress.Admitted, CreatedAt: utc(l.CreatedAt)}
 	return out
@@ -40,7 +39,7 @@ func (h *Handler) v1CheckInListsList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page, hasMore := pageInMemory(lists, p, func(l *mysql.CheckInList) int64 { return l.ID })
+	page, hasMore := pageInMemory(lists, p, func(l *admit.CheckInList) int64 { return l.ID })
 	out := make([]v1CheckInList, 0, len(page))
 	for _, l := range page {
 		out = append(out, newV1CheckInList(l))
@@ -48,7 +47,7 @@ func (h *Handler) v1CheckInListsList(c echo.Context) error {
 	return c.JSON(http.StatusOK, newV1List(out, hasMore, func(l v1CheckInList) int64 { return l.ID }))
 }
 
-func (h *Handler) v1FindCheckInList(c echo.Context) (*mysql.CheckInList, error) {
+func (h *Handler) v1FindCheckInList(c echo.Context) (*admit.CheckInList, error) {
 	id, err := v1ID(c, "list", "Check-in list")
 	if err != nil {
 		return nil, err
@@ -81,7 +80,7 @@ type v1ListTicket struct {
 	ChangedAt      time.Time  `json:"changed_at"`
 }
 
-func newV1ListTicket(t *mysql.ListTicket) v1ListTicket {
+func newV1ListTicket(t *admit.ListTicket) v1ListTicket {
 	out := v1ListTicket{ID: t.TicketID, Code: t.Code, AttendeeName: t.AttendeeName, AttendeeEmail: t.AttendeeEmail,
 		TicketTypeID: t.TicketTypeID, TicketType: t.TicketType, Status: string(t.TicketStatus), OrderReference: t.OrderReference,
 		OrderStatus: string(t.OrderStatus), Admits: t.TicketStatus == admit.TicketValid && t.OrderStatus == admit.OrderPaid,
@@ -129,7 +128,7 @@ type v1CheckIn struct {
 	UndoneAt     *time.Time `json:"undone_at"`
 }
 
-func newV1CheckIn(ci *mysql.CheckIn) v1CheckIn {
+func newV1CheckIn(ci *admit.CheckIn) v1CheckIn {
 	return v1CheckIn{ID: ci.ID, ListID: ci.ListID, TicketID: ci.TicketID, Code: ci.Code, AttendeeName: ci.AttendeeName,
 		TicketType: ci.TicketType, CheckedInBy: ci.By, CreatedAt: utc(ci.At), UndoneAt: timePtr(ci.UndoneAt)}
 }
@@ -187,7 +186,7 @@ func (h *Handler) v1CheckInCreate(c echo.Context) error {
 	}
 	out := v1CheckInResult{Outcome: string(r.Outcome)}
 	if r.TicketID != 0 {
-		t := newV1ListTicket(&mysql.ListTicket{TicketID: r.TicketID, Code: r.Code, AttendeeName: r.AttendeeName, AttendeeEmail: r.AttendeeEmail,
+		t := newV1ListTicket(&admit.ListTicket{TicketID: r.TicketID, Code: r.Code, AttendeeName: r.AttendeeName, AttendeeEmail: r.AttendeeEmail,
 			TicketTypeID: r.TicketTypeID, TicketType: r.TicketType, TicketStatus: r.TicketStatus, OrderReference: r.OrderReference,
 			OrderStatus: r.OrderStatus, ChangedAt: time.Now()})
 		if r.CheckIn != nil && r.CheckIn.Active() {
@@ -202,22 +201,22 @@ func (h *Handler) v1CheckInCreate(c echo.Context) error {
 	}
 	var message string
 	switch r.Outcome {
-	case mysql.CheckInOK:
+	case admit.CheckInOK:
 		h.v1Audit(c, "checkin.created", r.Code, l.Name)
 		return c.JSON(http.StatusCreated, out)
-	case mysql.CheckInUnknown:
+	case admit.CheckInUnknown:
 		return &admit.Error{Code: admit.ENOTFOUND, Message: "No ticket of this event has this code.", Detail: out}
-	case mysql.CheckInAlready:
+	case admit.CheckInAlready:
 		message = "Already checked in on this list"
 		if r.CheckIn != nil {
 			message += " at " + utc(r.CheckIn.At).Format(time.RFC3339)
 		}
 		message += "."
-	case mysql.CheckInVoid:
+	case admit.CheckInVoid:
 		message = "This ticket is void (cancelled or refunded)."
-	case mysql.CheckInPending:
+	case admit.CheckInPending:
 		message = "This ticket's order is not paid."
-	case mysql.CheckInWrongList:
+	case admit.CheckInWrongList:
 		message = "This list does not admit " + r.TicketType + " tickets."
 	default:
 		message = "This ticket cannot be checked in."

@@ -13,13 +13,12 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 )
 
 // v1ExportStore is what the export routes need from storage.
 type v1ExportStore interface {
-	CreateExport(ctx context.Context, e *mysql.Export) (bool, error)
-	FindExport(ctx context.Context, orgID, id int64) (*mysql.Export, error)
+	CreateExport(ctx context.Context, e *admit.Export) (bool, error)
+	FindExport(ctx context.Context, orgID, id int64) (*admit.Export, error)
 }
 
 // ExportFiles opens the stored files of exports (jobs.ExportStorage).
@@ -43,15 +42,15 @@ type v1Export struct {
 	Expired    bool       `json:"expired"`
 }
 
-func newV1Export(e *mysql.Export) v1Export {
+func newV1Export(e *admit.Export) v1Export {
 	out := v1Export{ID: e.ID, EventID: e.EventID, Kind: e.Kind, Format: e.Format, Status: string(e.Status), Rows: e.Rows,
 		CreatedAt: utc(e.CreatedAt), FinishedAt: timePtr(e.FinishedAt), ExpiresAt: timePtr(e.ExpiresAt),
-		Expired: e.Status == mysql.ExportDone && e.Expired}
-	if e.Status == mysql.ExportDone {
+		Expired: e.Status == admit.ExportDone && e.Expired}
+	if e.Status == admit.ExportDone {
 		size, name := e.Size, e.FileName
 		out.Size, out.FileName = &size, &name
 	}
-	if e.Status == mysql.ExportFailed && e.Error != "" {
+	if e.Status == admit.ExportFailed && e.Error != "" {
 		msg := e.Error
 		out.Error = &msg
 	}
@@ -76,12 +75,12 @@ func (h *Handler) v1ExportCreate(c echo.Context) error {
 		p.Add("event_id", "Send the id of one of your events.")
 	}
 	switch req.Kind {
-	case mysql.ExportOrders, mysql.ExportAttendees, mysql.ExportCheckIns:
+	case admit.ExportOrders, admit.ExportAttendees, admit.ExportCheckIns:
 	default:
 		p.Add("kind", "kind must be orders, attendees or checkins.")
 	}
 	switch req.Format {
-	case mysql.ExportCSV, mysql.ExportXLSX:
+	case admit.ExportCSV, admit.ExportXLSX:
 	default:
 		p.Add("format", "format must be csv or xlsx.")
 	}
@@ -90,7 +89,7 @@ func (h *Handler) v1ExportCreate(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	orgID := v1Token(c).OrganizationID
-	ex := &mysql.Export{OrganizationID: orgID, EventID: req.EventID, Kind: req.Kind, Format: req.Format}
+	ex := &admit.Export{OrganizationID: orgID, EventID: req.EventID, Kind: req.Kind, Format: req.Format}
 	existing, err := h.v1.Store.CreateExport(ctx, ex)
 	var invalid *admit.Error
 	if errors.As(err, &invalid) && invalid.Code == admit.EINVALID && invalid.Field == "event" {
@@ -111,7 +110,7 @@ func (h *Handler) v1ExportCreate(c echo.Context) error {
 	return c.JSON(status, newV1Export(found))
 }
 
-func (h *Handler) v1FindExport(c echo.Context) (*mysql.Export, error) {
+func (h *Handler) v1FindExport(c echo.Context) (*admit.Export, error) {
 	id, err := v1ID(c, "export", "Export")
 	if err != nil {
 		return nil, err
@@ -137,7 +136,7 @@ func (h *Handler) v1ExportDownload(c echo.Context) error {
 		return err
 	}
 	switch {
-	case ex.Status != mysql.ExportDone:
+	case ex.Status != admit.ExportDone:
 		return admit.Errorf(admit.ECONFLICT, "This export is not ready yet.")
 	case ex.Expired:
 		return admit.Errorf(admit.EEXPIRED, "This download link has expired. Request the export again for current data.")
@@ -154,7 +153,7 @@ func (h *Handler) v1ExportDownload(c echo.Context) error {
 	defer file.Close()
 	h.v1Audit(c, "export.downloaded", "export:"+strconv.FormatInt(ex.ID, 10), ex.FileName)
 	contentType := "text/csv; charset=utf-8"
-	if ex.Format == mysql.ExportXLSX {
+	if ex.Format == admit.ExportXLSX {
 		contentType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 	}
 	header := c.Response().Header()

@@ -11,7 +11,6 @@ import (
 
 	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/checkout"
-	"github.com/admithq/admit/internal/mysql"
 )
 
 type v1Person struct {
@@ -47,7 +46,7 @@ type v1OrderLine struct {
 
 // newV1Order renders the order; lines and tickets appear when they were
 // asked for (expand), so a list stays small unless the client wants more.
-func newV1Order(o *mysql.OrderRecord, lines, tickets bool) v1Order {
+func newV1Order(o *admit.OrderRecord, lines, tickets bool) v1Order {
 	out := v1Order{ID: o.ID, Reference: o.Reference, EventID: o.EventID, Status: string(o.Status),
 		Buyer: v1Person{Name: o.BuyerName, Email: o.BuyerEmail}, Total: o.Total, RefundedTotal: o.RefundedTotal,
 		DiscountTotal: o.DiscountTotal, Currency: o.Currency, PaymentMethod: o.PaymentProvider, CreatedAt: utc(o.CreatedAt),
@@ -94,7 +93,7 @@ func (h *Handler) v1OrdersList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	q := mysql.OrderQuery{Page: p}
+	q := admit.OrderQuery{Page: p}
 	if q.WithLines, q.WithTickets, err = v1Expand(c); err != nil {
 		return err
 	}
@@ -338,7 +337,7 @@ func (h *Handler) v1OrderRefund(c echo.Context) error {
 	} else {
 		var p admit.Problems
 		for i, tid := range ids {
-			if !slices.ContainsFunc(o.TicketRecords, func(t mysql.TicketRecord) bool { return t.ID == tid }) {
+			if !slices.ContainsFunc(o.TicketRecords, func(t admit.TicketRecord) bool { return t.ID == tid }) {
 				p.Add("ticket_ids["+itoa(i)+"]", "No such ticket in this order.")
 			}
 		}

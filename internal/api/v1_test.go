@@ -34,10 +34,10 @@ type v1Tenant struct {
 	event *admit.Event
 	free  *admit.TicketType // free, 10
 	paid  *admit.TicketType // 50.00 EUR, 3
-	list  *mysql.CheckInList
+	list  *admit.CheckInList
 	// tokens by scope set: "all", "read", "write", "checkin"
 	secrets map[string]string
-	tokens  map[string]*mysql.APIToken
+	tokens  map[string]*admit.APIToken
 }
 
 type v1Fixture struct {
@@ -77,7 +77,7 @@ func mustV1Fixture(tb testing.TB, opts ...func(*api.V1Options)) *v1Fixture {
 func (f *v1Fixture) mustTenant(tb testing.TB, slug string) v1Tenant {
 	tb.Helper()
 	ctx := context.Background()
-	t := v1Tenant{org: &admit.Organization{Slug: slug, Name: strings.ToUpper(slug)}, secrets: map[string]string{}, tokens: map[string]*mysql.APIToken{}}
+	t := v1Tenant{org: &admit.Organization{Slug: slug, Name: strings.ToUpper(slug)}, secrets: map[string]string{}, tokens: map[string]*admit.APIToken{}}
 	t.owner = &admit.User{Email: slug + "@example.com", Name: slug, PasswordHash: "x"}
 	if err := f.db.SignUp(ctx, t.org, t.owner); err != nil {
 		tb.Fatal(err)
@@ -96,17 +96,17 @@ func (f *v1Fixture) mustTenant(tb testing.TB, slug string) v1Tenant {
 	}
 	t.free = mkType("Free", 0, 10)
 	t.paid = mkType("Paid", 5000, 3)
-	t.list = &mysql.CheckInList{OrganizationID: t.org.ID, EventID: t.event.ID, Name: "Main entrance", TicketTypeIDs: []int64{t.free.ID, t.paid.ID}}
+	t.list = &admit.CheckInList{OrganizationID: t.org.ID, EventID: t.event.ID, Name: "Main entrance", TicketTypeIDs: []int64{t.free.ID, t.paid.ID}}
 	if err := f.db.CreateCheckInList(ctx, t.list); err != nil {
 		tb.Fatal(err)
 	}
 	for name, scopes := range map[string][]string{
-		"all":     {mysql.ScopeRead, mysql.ScopeWrite, mysql.ScopeCheckIn},
-		"read":    {mysql.ScopeRead},
-		"write":   {mysql.ScopeWrite},
-		"checkin": {mysql.ScopeCheckIn},
+		"all":     {admit.ScopeRead, admit.ScopeWrite, admit.ScopeCheckIn},
+		"read":    {admit.ScopeRead},
+		"write":   {admit.ScopeWrite},
+		"checkin": {admit.ScopeCheckIn},
 	} {
-		tok := &mysql.APIToken{OrganizationID: t.org.ID, Name: slug + " " + name, Scopes: scopes}
+		tok := &admit.APIToken{OrganizationID: t.org.ID, Name: slug + " " + name, Scopes: scopes}
 		secret, err := f.db.CreateAPIToken(ctx, tok, t.owner.ID)
 		if err != nil {
 			tb.Fatal(err)

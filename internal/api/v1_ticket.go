@@ -9,7 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 )
 
 type v1Ticket struct {
@@ -35,7 +34,7 @@ type v1Answer struct {
 	Value      string `json:"value"`
 }
 
-func newV1Ticket(t *mysql.TicketRecord) v1Ticket {
+func newV1Ticket(t *admit.TicketRecord) v1Ticket {
 	out := v1Ticket{ID: t.ID, OrderID: t.OrderID, OrderReference: t.OrderReference, OrderStatus: string(t.OrderStatus), EventID: t.EventID,
 		TicketTypeID: t.TicketTypeID, TicketType: t.TicketType, Code: t.Code, AttendeeName: t.AttendeeName, AttendeeEmail: t.AttendeeEmail,
 		Status: string(t.Status), Answers: []v1Answer{}, CreatedAt: utc(t.CreatedAt), UpdatedAt: utc(t.UpdatedAt)}
@@ -67,7 +66,7 @@ func (h *Handler) v1TicketsList(c echo.Context) error {
 	return c.JSON(http.StatusOK, newV1List(out, hasMore, func(t v1Ticket) int64 { return t.ID }))
 }
 
-func (h *Handler) v1FindTicket(c echo.Context) (*mysql.TicketRecord, error) {
+func (h *Handler) v1FindTicket(c echo.Context) (*admit.TicketRecord, error) {
 	id, err := v1ID(c, "ticket", "Ticket")
 	if err != nil {
 		return nil, err

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/admithq/admit/internal/mysql"
+	"github.com/admithq/admit/internal/admit"
 	client "github.com/admithq/admit/pkg/admit"
 )
 
@@ -199,7 +199,7 @@ func TestV1CheckIn(t *testing.T) {
 
 func (f *v1Fixture) mustList(tb testing.TB, t v1Tenant, name string, types ...int64) int64 {
 	tb.Helper()
-	l := &mysql.CheckInList{OrganizationID: t.org.ID, EventID: t.event.ID, Name: name, TicketTypeIDs: types}
+	l := &admit.CheckInList{OrganizationID: t.org.ID, EventID: t.event.ID, Name: name, TicketTypeIDs: types}
 	if err := f.db.CreateCheckInList(context.Background(), l); err != nil {
 		tb.Fatal(err)
 	}

@@ -9,12 +9,11 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 )
 
 // v1WaitlistStore is what the waiting-list routes need from storage.
 type v1WaitlistStore interface {
-	ListWaitlist(ctx context.Context, orgID, eventID int64) ([]mysql.WaitlistEntry, error)
+	ListWaitlist(ctx context.Context, orgID, eventID int64) ([]admit.WaitlistEntry, error)
 }
 
 type v1WaitlistEntry struct {
@@ -30,7 +29,7 @@ type v1WaitlistEntry struct {
 	OfferEndsAt  *time.Time `json:"offer_ends_at"`
 }
 
-func newV1WaitlistEntry(e *mysql.WaitlistEntry) v1WaitlistEntry {
+func newV1WaitlistEntry(e *admit.WaitlistEntry) v1WaitlistEntry {
 	out := v1WaitlistEntry{ID: e.ID, EventID: e.EventID, TicketTypeID: e.TicketTypeID, TicketType: e.TicketType, Name: e.Name,
 		Email: e.Email, Quantity: e.Quantity, OfferedAt: timePtr(e.OfferedAt), OfferEndsAt: timePtr(e.OfferEnds)}
 	if e.OfferState != "" {
@@ -56,7 +55,7 @@ func (h *Handler) v1WaitlistList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page, hasMore := pageInMemory(list, p, func(w mysql.WaitlistEntry) int64 { return w.ID })
+	page, hasMore := pageInMemory(list, p, func(w admit.WaitlistEntry) int64 { return w.ID })
 	out := make([]v1WaitlistEntry, 0, len(page))
 	for i := range page {
 		out = append(out, newV1WaitlistEntry(&page[i]))

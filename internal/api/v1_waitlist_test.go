@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 	client "github.com/admithq/admit/pkg/admit"
 )
 
@@ -14,7 +13,7 @@ import (
 func (f *v1Fixture) mustWaitlistEntry(tb testing.TB, t v1Tenant, tt *admit.TicketType, email string) int64 {
 	tb.Helper()
 	ctx := context.Background()
-	e := &mysql.WaitlistEntry{OrganizationID: t.org.ID, EventID: t.event.ID, TicketTypeID: tt.ID, Name: "Waiting " + email, Email: email}
+	e := &admit.WaitlistEntry{OrganizationID: t.org.ID, EventID: t.event.ID, TicketTypeID: tt.ID, Name: "Waiting " + email, Email: email}
 	if err := f.db.JoinWaitlist(ctx, e); err != nil {
 		tb.Fatal(err)
 	}

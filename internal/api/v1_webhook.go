@@ -12,19 +12,18 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/webhook"
 )
 
 // v1WebhookStore is what the webhook endpoint routes need from storage.
 type v1WebhookStore interface {
-	CreateWebhookEndpoint(ctx context.Context, e *mysql.WebhookEndpoint) error
-	UpdateWebhookEndpoint(ctx context.Context, e *mysql.WebhookEndpoint) error
+	CreateWebhookEndpoint(ctx context.Context, e *admit.WebhookEndpoint) error
+	UpdateWebhookEndpoint(ctx context.Context, e *admit.WebhookEndpoint) error
 	DeleteWebhookEndpoint(ctx context.Context, orgID, id int64) error
-	FindWebhookEndpoint(ctx context.Context, orgID, id int64) (*mysql.WebhookEndpoint, error)
-	ListWebhookEndpoints(ctx context.Context, orgID int64) ([]*mysql.WebhookEndpoint, error)
-	ListWebhookDeliveries(ctx context.Context, orgID, endpointID, before int64, limit int) ([]*mysql.WebhookDelivery, error)
-	FindWebhookDelivery(ctx context.Context, orgID, endpointID, id int64) (*mysql.WebhookDelivery, *mysql.WebhookEndpoint, error)
+	FindWebhookEndpoint(ctx context.Context, orgID, id int64) (*admit.WebhookEndpoint, error)
+	ListWebhookEndpoints(ctx context.Context, orgID int64) ([]*admit.WebhookEndpoint, error)
+	ListWebhookDeliveries(ctx context.Context, orgID, endpointID, before int64, limit int) ([]*admit.WebhookDelivery, error)
+	FindWebhookDelivery(ctx context.Context, orgID, endpointID, id int64) (*admit.WebhookDelivery, *admit.WebhookEndpoint, error)
 	QueueWebhookRedelivery(ctx context.Context, orgID, endpointID, deliveryID int64) error
 }
 
@@ -42,7 +41,7 @@ type v1WebhookEndpoint struct {
 	UpdatedAt      time.Time `json:"updated_at"`
 }
 
-func newV1WebhookEndpoint(e *mysql.WebhookEndpoint) v1WebhookEndpoint {
+func newV1WebhookEndpoint(e *admit.WebhookEndpoint) v1WebhookEndpoint {
 	out := v1WebhookEndpoint{ID: e.ID, URL: e.URL, Description: e.Description, EventTypes: append([]string{}, e.EventTypes...),
 		Enabled: e.Enabled, CreatedAt: utc(e.CreatedAt), UpdatedAt: utc(e.UpdatedAt)}
 	if e.DisabledReason != "" {
@@ -66,10 +65,10 @@ type v1WebhookDelivery struct {
 	FinishedAt    *time.Time `json:"finished_at"`
 }
 
-func newV1WebhookDelivery(w *mysql.WebhookDelivery) v1WebhookDelivery {
+func newV1WebhookDelivery(w *admit.WebhookDelivery) v1WebhookDelivery {
 	out := v1WebhookDelivery{ID: w.ID, EndpointID: w.EndpointID, MessageID: w.MessageID, EventType: w.EventType, Status: string(w.Status),
 		Attempts: w.Attempts, CreatedAt: utc(w.CreatedAt), FinishedAt: timePtr(w.FinishedAt)}
-	if w.Status == mysql.WebhookPending {
+	if w.Status == admit.WebhookPending {
 		out.NextAttemptAt = timePtr(w.NextAttemptAt)
 	}
 	if w.LastStatus != 0 {
@@ -95,7 +94,7 @@ type v1WebhookEndpointRequest struct {
 // apply checks the request as the console checks its form (the URL's form
 // and address, as delivery will; known event types; a short description)
 // and sets what it holds on e.
-func (r *v1WebhookEndpointRequest) apply(ctx context.Context, policy webhook.URLPolicy, e *mysql.WebhookEndpoint) error {
+func (r *v1WebhookEndpointRequest) apply(ctx context.Context, policy webhook.URLPolicy, e *admit.WebhookEndpoint) error {
 	var p admit.Problems
 	if r.URL != nil {
 		u := strings.TrimSpace(*r.URL)
@@ -149,7 +148,7 @@ func (h *Handler) v1WebhookEndpointsList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page, hasMore := pageInMemory(list, p, func(e *mysql.WebhookEndpoint) int64 { return e.ID })
+	page, hasMore := pageInMemory(list, p, func(e *admit.WebhookEndpoint) int64 { return e.ID })
 	out := make([]v1WebhookEndpoint, 0, len(page))
 	for _, e := range page {
 		out = append(out, newV1WebhookEndpoint(e))
@@ -170,7 +169,7 @@ func (h *Handler) v1WebhookEndpointCreate(c echo.Context) error {
 	if req.EventTypes == nil {
 		req.EventTypes = &[]string{}
 	}
-	e := &mysql.WebhookEndpoint{OrganizationID: v1Token(c).OrganizationID, Enabled: true, Secret: webhook.NewSecret()}
+	e := &admit.WebhookEndpoint{OrganizationID: v1Token(c).OrganizationID, Enabled: true, Secret: webhook.NewSecret()}
 	ctx := c.Request().Context()
 	if err := req.apply(ctx, h.v1.WebhookURLs, e); err != nil {
 		return err
@@ -190,7 +189,7 @@ func (h *Handler) v1WebhookEndpointCreate(c echo.Context) error {
 
 func v1WebhookObject(id int64) string { return "webhook_endpoint:" + strconv.FormatInt(id, 10) }
 
-func (h *Handler) v1FindWebhookEndpoint(c echo.Context) (*mysql.WebhookEndpoint, error) {
+func (h *Handler) v1FindWebhookEndpoint(c echo.Context) (*admit.WebhookEndpoint, error) {
 	id, err := v1ID(c, "endpoint", "Webhook endpoint")
 	if err != nil {
 		return nil, err

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/payment"
 	"github.com/admithq/admit/internal/redis"
 )
@@ -26,23 +25,23 @@ type Ledger interface {
 	CachedTicketTypes(ctx context.Context, orgID, eventID int64) ([]*admit.TicketType, error)
 	CachedQuestions(ctx context.Context, orgID, eventID int64) ([]*admit.Question, error)
 	FindEvent(ctx context.Context, orgID, id int64) (*admit.Event, error)
-	CreateHold(ctx context.Context, h *admit.Hold, ttl time.Duration, limits mysql.HoldLimits) error
+	CreateHold(ctx context.Context, h *admit.Hold, ttl time.Duration, limits admit.HoldLimits) error
 	FindHold(ctx context.Context, id string) (*admit.Hold, error)
 	ReleaseHold(ctx context.Context, id string) ([]admit.HoldItem, error)
 	ReleaseExpiredHolds(ctx context.Context, limit int) ([]admit.HoldItem, error)
 	Availability(ctx context.Context, ticketTypeIDs []int64) (map[int64]int, error)
 	OnSaleAvailability(ctx context.Context) (map[int64]int, error)
-	PlaceOrderKeyed(ctx context.Context, p mysql.PlaceOrder) (*mysql.PlacedOrder, error)
+	PlaceOrderKeyed(ctx context.Context, p admit.PlaceOrder) (*admit.PlacedOrder, error)
 	SetPaymentRef(ctx context.Context, orgID, orderID int64, ref string) error
 	MarkOrderPaid(ctx context.Context, orgID, orderID int64, paymentRef string) (*admit.Order, bool, error)
 	FindOrder(ctx context.Context, orgID, id int64) (*admit.Order, error)
 	CancelOrder(ctx context.Context, orgID, orderID int64) ([]admit.HoldItem, error)
 	CancelExpiredOrders(ctx context.Context, limit int) ([]admit.HoldItem, error)
 	DeleteOldIdempotencyKeys(ctx context.Context) (int64, error)
-	RefundTickets(ctx context.Context, orgID, orderID int64, ticketIDs []int64, byUser int64) (*mysql.Refund, error)
+	RefundTickets(ctx context.Context, orgID, orderID int64, ticketIDs []int64, byUser int64) (*admit.Refund, error)
 	FindDiscountCode(ctx context.Context, orgID, eventID int64, code string) (*admit.DiscountCode, error)
-	OfferWaitlist(ctx context.Context, orgID, entryID int64, ttl time.Duration) (*mysql.WaitlistEntry, *admit.Hold, error)
-	FindRefund(ctx context.Context, orgID, id int64) (*mysql.Refund, string, error)
+	OfferWaitlist(ctx context.Context, orgID, entryID int64, ttl time.Duration) (*admit.WaitlistEntry, *admit.Hold, error)
+	FindRefund(ctx context.Context, orgID, id int64) (*admit.Refund, string, error)
 	SetRefundProviderRef(ctx context.Context, orgID, id int64, ref string) error
 }
 
@@ -65,7 +64,7 @@ type Options struct {
 	Ledger    Ledger
 	Gate      Gate // nil: every request goes to the ledger
 	Providers []payment.Provider
-	Limits    mysql.HoldLimits
+	Limits    admit.HoldLimits
 	BaseURL   string
 	Logger    *slog.Logger
 	// StripePendingFor is how long an order waits on a hosted payment page
@@ -83,7 +82,7 @@ type Checkout struct {
 	ledger    Ledger
 	gate      Gate
 	providers map[string]payment.Provider
-	limits    mysql.HoldLimits
+	limits    admit.HoldLimits
 	baseURL   string
 	logger    *slog.Logger
 	pending   time.Duration
@@ -346,7 +345,7 @@ type Keyed struct {
 	// Response is what was stored for the key: this request's response,
 	// or with Replayed the first request's. Nil if nothing was stored (a
 	// failure the client may retry).
-	Response *mysql.StoredResponse
+	Response *admit.StoredResponse
 	Replayed bool
 }
 
@@ -355,12 +354,12 @@ type Keyed struct {
 // and a repeat gets the stored response. Orders paid on a hosted page are
 // not for this: their response is known only once the provider answered.
 // With authorize, a hold it refuses is not found (before any replay).
-func (c *Checkout) PlaceOrderKeyed(ctx context.Context, holdID string, req admit.OrderRequest, key *mysql.OrderKey, authorize func(*admit.Hold) bool) (*Keyed, error) {
+func (c *Checkout) PlaceOrderKeyed(ctx context.Context, holdID string, req admit.OrderRequest, key *admit.OrderKey, authorize func(*admit.Hold) bool) (*Keyed, error) {
 	pendingFor := time.Duration(0)
 	if req.PaymentMethod == admit.PaymentStripe {
 		pendingFor = c.pending
 	}
-	res, err := c.ledger.PlaceOrderKeyed(ctx, mysql.PlaceOrder{HoldID: holdID, Request: req, PendingFor: pendingFor, Key: key, Authorize: authorize,
+	res, err := c.ledger.PlaceOrderKeyed(ctx, admit.PlaceOrder{HoldID: holdID, Request: req, PendingFor: pendingFor, Key: key, Authorize: authorize,
 		Check: func(h *admit.Hold, req *admit.OrderRequest) error { return c.checkRequest(ctx, h, req) }})
 	out := &Keyed{}
 	if res != nil {
@@ -610,7 +609,7 @@ func (c *Checkout) CancelOrder(ctx context.Context, orgID, orderID int64) error 
 // money back with the refund's id as idempotency key. If the provider call
 // fails now, the outbox row written with the refund makes the worker retry
 // it; the key makes a retry harmless.
-func (c *Checkout) RefundTickets(ctx context.Context, orgID, orderID int64, ticketIDs []int64, byUser int64) (*mysql.Refund, error) {
+func (c *Checkout) RefundTickets(ctx context.Context, orgID, orderID int64, ticketIDs []int64, byUser int64) (*admit.Refund, error) {
 	r, err := c.ledger.RefundTickets(ctx, orgID, orderID, ticketIDs, byUser)
 	if err != nil {
 		return nil, err

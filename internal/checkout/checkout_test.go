@@ -51,7 +51,7 @@ type fixture struct {
 
 // mustFixture creates an organization with a published event whose ticket
 // types have the given quantities and prices.
-func mustFixture(tb testing.TB, limits mysql.HoldLimits, specs ...admit.TicketType) *fixture {
+func mustFixture(tb testing.TB, limits admit.HoldLimits, specs ...admit.TicketType) *fixture {
 	tb.Helper()
 	ctx := context.Background()
 	f := &fixture{db: mysqltest.MustOpen(tb), rdb: mustRedis(tb)}
@@ -222,7 +222,7 @@ func TestConcurrentBuyersNeverOversell(t *testing.T) {
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			f := mustFixture(t, mysql.HoldLimits{},
+			f := mustFixture(t, admit.HoldLimits{},
 				admit.TicketType{Name: "Free", Price: 0, Quantity: 50},
 				admit.TicketType{Name: "Paid", Price: 2500, Quantity: 50})
 			ctx := context.Background()
@@ -301,7 +301,7 @@ func TestConcurrentBuyersNeverOversell(t *testing.T) {
 // "sold out". Lowering the quantity to what is taken works; below it is
 // refused with the field named.
 func TestLastTicketsAreAllSold(t *testing.T) {
-	f := mustFixture(t, mysql.HoldLimits{}, admit.TicketType{Name: "Hot", Price: 0, Quantity: 40})
+	f := mustFixture(t, admit.HoldLimits{}, admit.TicketType{Name: "Hot", Price: 0, Quantity: 40})
 	ctx := context.Background()
 	tt := f.types[0]
 	if err := f.db.SplitTicketType(ctx, tt.OrganizationID, tt.EventID, tt.ID, 8); err != nil {
@@ -384,7 +384,7 @@ func TestLastTicketsAreAllSold(t *testing.T) {
 // address) cannot hold the whole inventory, and that the cap frees up as
 // holds are cancelled.
 func TestHoldsPerBuyerAreCapped(t *testing.T) {
-	f := mustFixture(t, mysql.HoldLimits{PerClient: 2, PerIP: 3}, admit.TicketType{Name: "GA", Quantity: 100})
+	f := mustFixture(t, admit.HoldLimits{PerClient: 2, PerIP: 3}, admit.TicketType{Name: "GA", Quantity: 100})
 	ctx := context.Background()
 	one := []admit.HoldItem{{TicketTypeID: f.types[0].ID, Quantity: 1}}
 	session := checkout.Client{Key: "buyer-a", IP: "192.0.2.1"}
@@ -417,7 +417,7 @@ func TestHoldsPerBuyerAreCapped(t *testing.T) {
 		t.Errorf("reserved %d, in holds %d, want 3", s.reserved, s.heldInHolds)
 	}
 	// With the cap disabled (load tests), one address may hold many.
-	g := mustFixture(t, mysql.HoldLimits{}, admit.TicketType{Name: "GA", Quantity: 100})
+	g := mustFixture(t, admit.HoldLimits{}, admit.TicketType{Name: "GA", Quantity: 100})
 	for range 10 {
 		if _, err := g.co.Hold(ctx, g.event, []admit.HoldItem{{TicketTypeID: g.types[0].ID, Quantity: 1}}, session); err != nil {
 			t.Fatalf("uncapped: %v", err)
@@ -429,7 +429,7 @@ func TestHoldsPerBuyerAreCapped(t *testing.T) {
 // order) concurrently on one hot ticket type against the real MySQL and
 // Redis: go test -run '^$' -bench HoldAndOrder ./internal/checkout/
 func BenchmarkHoldAndOrder(b *testing.B) {
-	f := mustFixture(b, mysql.HoldLimits{}, admit.TicketType{Name: "GA", Quantity: 10_000_000, MaxPerOrder: 10}, admit.TicketType{Name: "Other", Quantity: 1})
+	f := mustFixture(b, admit.HoldLimits{}, admit.TicketType{Name: "GA", Quantity: 10_000_000, MaxPerOrder: 10}, admit.TicketType{Name: "Other", Quantity: 1})
 	ctx := context.Background()
 	b.SetParallelism(32)
 	var holdNanos, orderNanos atomic.Int64

@@ -9,13 +9,12 @@ import (
 
 	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/checkout"
-	"github.com/admithq/admit/internal/mysql"
 )
 
 // TestDiscountCodeUsesAreLimited: 20 buyers race to use a code limited to 5
 // uses; exactly 5 orders get the discount.
 func TestDiscountCodeUsesAreLimited(t *testing.T) {
-	f := mustFixture(t, mysql.HoldLimits{}, admit.TicketType{Name: "GA", Price: 10000, Quantity: 100})
+	f := mustFixture(t, admit.HoldLimits{}, admit.TicketType{Name: "GA", Price: 10000, Quantity: 100})
 	ctx := context.Background()
 	dc := &admit.DiscountCode{OrganizationID: f.event.OrganizationID, EventID: f.event.ID, Code: "half", Kind: admit.DiscountPercent, Value: 5000, MaxUses: 5}
 	if err := f.db.CreateDiscountCode(ctx, dc); err != nil {
@@ -61,7 +60,7 @@ func TestDiscountCodeUsesAreLimited(t *testing.T) {
 // TestDiscountCodeUnlocksHiddenType: a hidden ticket type can only be held
 // with the code that names it, and the code's discount applies to it.
 func TestDiscountCodeUnlocksHiddenType(t *testing.T) {
-	f := mustFixture(t, mysql.HoldLimits{}, admit.TicketType{Name: "Public", Price: 5000, Quantity: 10}, admit.TicketType{Name: "Speaker", Price: 2000, Quantity: 10, Hidden: true})
+	f := mustFixture(t, admit.HoldLimits{}, admit.TicketType{Name: "Public", Price: 5000, Quantity: 10}, admit.TicketType{Name: "Speaker", Price: 2000, Quantity: 10, Hidden: true})
 	ctx := context.Background()
 	speaker := []admit.HoldItem{{TicketTypeID: f.types[1].ID, Quantity: 1}}
 	if _, err := f.co.Hold(ctx, f.event, speaker, checkout.Client{}); admit.ErrorCode(err) != admit.EINVALID {
@@ -96,7 +95,7 @@ func TestDiscountCodeUnlocksHiddenType(t *testing.T) {
 // TestQuestionsAreAskedPerTicket: required answers and valid choices are
 // enforced per ticket type, and answers are stored with the tickets.
 func TestQuestionsAreAskedPerTicket(t *testing.T) {
-	f := mustFixture(t, mysql.HoldLimits{}, admit.TicketType{Name: "GA", Quantity: 10}, admit.TicketType{Name: "VIP", Quantity: 10})
+	f := mustFixture(t, admit.HoldLimits{}, admit.TicketType{Name: "GA", Quantity: 10}, admit.TicketType{Name: "VIP", Quantity: 10})
 	ctx := context.Background()
 	size := &admit.Question{OrganizationID: f.event.OrganizationID, EventID: f.event.ID, Label: "T-shirt size", Kind: admit.QuestionChoice,
 		Options: []string{"S", "M", "L"}, Required: true}

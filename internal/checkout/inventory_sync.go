@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/admithq/admit/internal/mysql"
+	"github.com/admithq/admit/internal/admit"
 )
 
 // SyncTicketType sets the gate's counter for the ticket type to the
@@ -31,7 +31,7 @@ func (c *Checkout) SyncTicketType(ctx context.Context, ticketTypeID int64) error
 
 // OfferWaitlist sets a ticket aside for a person on the waiting list for
 // ttl, then brings the gate's counter in line with the ledger.
-func (c *Checkout) OfferWaitlist(ctx context.Context, orgID, entryID int64, ttl time.Duration) (*mysql.WaitlistEntry, error) {
+func (c *Checkout) OfferWaitlist(ctx context.Context, orgID, entryID int64, ttl time.Duration) (*admit.WaitlistEntry, error) {
 	e, _, err := c.ledger.OfferWaitlist(ctx, orgID, entryID, ttl)
 	if err != nil {
 		return nil, err

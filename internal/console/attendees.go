@@ -9,11 +9,10 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 )
 
 type attendeeRow struct {
-	mysql.AttendeeTicket
+	admit.AttendeeTicket
 	OrderURL  string
 	CheckedIn string
 }
@@ -50,7 +49,7 @@ func (h *Handler) attendeesList(c echo.Context) error {
 		n = 1
 	}
 	list, total, err := h.store.ListAttendees(c.Request().Context(), m.org.ID, ev.ID,
-		mysql.AttendeeFilter{Query: page.Query, Limit: attendeesPerPage, Offset: (n - 1) * attendeesPerPage})
+		admit.AttendeeFilter{Query: page.Query, Limit: attendeesPerPage, Offset: (n - 1) * attendeesPerPage})
 	if err != nil {
 		return err
 	}

@@ -3,14 +3,13 @@ package console
 import (
 	"net/http"
 
+	"github.com/admithq/admit/internal/admit"
 	"github.com/labstack/echo/v4"
-
-	"github.com/admithq/admit/internal/mysql"
 )
 
 type auditPage struct {
 	Base    basePage
-	Entries []mysql.AuditEntry
+	Entries []admit.AuditEntry
 }
 
 // auditList shows who did what in the organization, newest first.

@@ -7,7 +7,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 )
 
 // checkInPages are the page templates of check-in.
@@ -15,16 +14,16 @@ var checkInPages = []string{"checkin_choose", "checkin", "checkin_lists", "check
 
 // CheckInStore is what check-in needs from storage.
 type CheckInStore interface {
-	CheckIn(ctx context.Context, orgID, listID int64, code string, userID int64) (*mysql.CheckInResult, error)
-	UndoCheckIn(ctx context.Context, orgID, listID, checkInID, userID int64) (*mysql.CheckIn, bool, error)
-	ListCheckIns(ctx context.Context, orgID, listID int64, limit int) ([]*mysql.CheckIn, error)
-	ListCheckInLists(ctx context.Context, orgID, eventID int64) ([]*mysql.CheckInList, error)
-	FindCheckInList(ctx context.Context, orgID, id int64) (*mysql.CheckInList, error)
-	CreateCheckInList(ctx context.Context, l *mysql.CheckInList) error
-	UpdateCheckInList(ctx context.Context, l *mysql.CheckInList) error
+	CheckIn(ctx context.Context, orgID, listID int64, code string, userID int64) (*admit.CheckInResult, error)
+	UndoCheckIn(ctx context.Context, orgID, listID, checkInID, userID int64) (*admit.CheckIn, bool, error)
+	ListCheckIns(ctx context.Context, orgID, listID int64, limit int) ([]*admit.CheckIn, error)
+	ListCheckInLists(ctx context.Context, orgID, eventID int64) ([]*admit.CheckInList, error)
+	FindCheckInList(ctx context.Context, orgID, id int64) (*admit.CheckInList, error)
+	CreateCheckInList(ctx context.Context, l *admit.CheckInList) error
+	UpdateCheckInList(ctx context.Context, l *admit.CheckInList) error
 	DeleteCheckInList(ctx context.Context, orgID, id int64, withCheckIns bool) (int, error)
-	CountEventCheckIns(ctx context.Context, orgID, eventID int64) (mysql.CheckInCount, error)
-	ListAttendees(ctx context.Context, orgID, eventID int64, f mysql.AttendeeFilter) ([]mysql.AttendeeTicket, int, error)
+	CountEventCheckIns(ctx context.Context, orgID, eventID int64) (admit.CheckInCount, error)
+	ListAttendees(ctx context.Context, orgID, eventID int64, f admit.AttendeeFilter) ([]admit.AttendeeTicket, int, error)
 }
 
 // registerCheckIn adds the check-in routes: staff pages to the group every
@@ -64,7 +63,7 @@ func (h *Handler) loadEventForCheckIn(c echo.Context) (*admit.Event, error) {
 
 // loadCheckInList finds the organization's check-in list named in the URL
 // and its event. Under /events/:event the list must be of that event.
-func (h *Handler) loadCheckInList(c echo.Context) (*mysql.CheckInList, *admit.Event, error) {
+func (h *Handler) loadCheckInList(c echo.Context) (*admit.CheckInList, *admit.Event, error) {
 	m := currentMember(c)
 	ctx := c.Request().Context()
 	id, err := checkInParamID(c, "list", "Check-in list")

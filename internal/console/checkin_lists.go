@@ -10,7 +10,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 )
 
 // checkInListForm is the name and ticket types of a check-in list as
@@ -45,7 +44,7 @@ func parseCheckInListForm(c echo.Context) (checkInListForm, error) {
 }
 
 type checkInListRow struct {
-	List  *mysql.CheckInList
+	List  *admit.CheckInList
 	Types string
 }
 
@@ -117,7 +116,7 @@ func (h *Handler) checkInListCreate(c echo.Context) error {
 		return err
 	}
 	m := currentMember(c)
-	l := &mysql.CheckInList{OrganizationID: m.org.ID, EventID: ev.ID, Name: f.Name, TicketTypeIDs: f.TicketTypeIDs}
+	l := &admit.CheckInList{OrganizationID: m.org.ID, EventID: ev.ID, Name: f.Name, TicketTypeIDs: f.TicketTypeIDs}
 	if err := h.store.CreateCheckInList(c.Request().Context(), l); err != nil {
 		if p := checkInFormProblems(err); p != nil {
 			return h.renderCheckInLists(c, http.StatusUnprocessableEntity, ev, &f, p)
@@ -147,7 +146,7 @@ func checkInFormProblems(err error) admit.Problems {
 type checkInListPage struct {
 	Base     basePage
 	Event    *admit.Event
-	List     *mysql.CheckInList
+	List     *admit.CheckInList
 	Types    []*admit.TicketType
 	Form     checkInListForm
 	Problems admit.Problems
@@ -163,7 +162,7 @@ func (h *Handler) checkInListEdit(c echo.Context) error {
 	return h.renderCheckInList(c, http.StatusOK, l, ev, checkInListForm{Name: l.Name, TicketTypeIDs: l.TicketTypeIDs}, nil)
 }
 
-func (h *Handler) renderCheckInList(c echo.Context, status int, l *mysql.CheckInList, ev *admit.Event, f checkInListForm, problems admit.Problems) error {
+func (h *Handler) renderCheckInList(c echo.Context, status int, l *admit.CheckInList, ev *admit.Event, f checkInListForm, problems admit.Problems) error {
 	m := currentMember(c)
 	types, err := h.store.ListTicketTypes(c.Request().Context(), m.org.ID, ev.ID, true)
 	if err != nil {
@@ -185,7 +184,7 @@ func (h *Handler) checkInListUpdate(c echo.Context) error {
 	}
 	m := currentMember(c)
 	before := l.Name
-	updated := &mysql.CheckInList{ID: l.ID, OrganizationID: m.org.ID, EventID: ev.ID, Name: f.Name, TicketTypeIDs: f.TicketTypeIDs}
+	updated := &admit.CheckInList{ID: l.ID, OrganizationID: m.org.ID, EventID: ev.ID, Name: f.Name, TicketTypeIDs: f.TicketTypeIDs}
 	if err := h.store.UpdateCheckInList(c.Request().Context(), updated); err != nil {
 		if p := checkInFormProblems(err); p != nil {
 			return h.renderCheckInList(c, http.StatusUnprocessableEntity, l, ev, f, p)

@@ -9,13 +9,12 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 )
 
 type checkInEventGroup struct {
 	EventID   int64
 	EventName string
-	Lists     []*mysql.CheckInList
+	Lists     []*admit.CheckInList
 }
 
 type checkInChoosePage struct {
@@ -51,14 +50,14 @@ type checkInVerdict struct {
 	Details  []string
 	// Undo is the check-in that may be undone from the result: the one just
 	// made, or the one in force that refused this scan.
-	Undo     *mysql.CheckIn
+	Undo     *admit.CheckIn
 	OrderURL string
 }
 
 type checkInPage struct {
 	Base     basePage
 	Event    *admit.Event
-	List     *mysql.CheckInList
+	List     *admit.CheckInList
 	Result   *checkInVerdict
 	Recent   []checkInRow
 	Manage   string // the list management page, for owners and admins
@@ -66,7 +65,7 @@ type checkInPage struct {
 }
 
 type checkInRow struct {
-	*mysql.CheckIn
+	*admit.CheckIn
 	When       string
 	UndoneWhen string
 }
@@ -98,7 +97,7 @@ func (h *Handler) checkInSubmit(c echo.Context) error {
 		return err
 	}
 	status := http.StatusUnprocessableEntity
-	if r.Outcome == mysql.CheckInOK {
+	if r.Outcome == admit.CheckInOK {
 		status = http.StatusOK
 		l.Progress.CheckedIn++
 		h.audit(c, "checkin.created", r.Code, l.Name)
@@ -106,7 +105,7 @@ func (h *Handler) checkInSubmit(c echo.Context) error {
 	return h.renderCheckIn(c, status, l, ev, verdictFor(r, l, ev, m.org.Slug))
 }
 
-func (h *Handler) renderCheckIn(c echo.Context, status int, l *mysql.CheckInList, ev *admit.Event, v *checkInVerdict) error {
+func (h *Handler) renderCheckIn(c echo.Context, status int, l *admit.CheckInList, ev *admit.Event, v *checkInVerdict) error {
 	m := currentMember(c)
 	recent, err := h.store.ListCheckIns(c.Request().Context(), m.org.ID, l.ID, recentCheckIns)
 	if err != nil {
@@ -130,7 +129,7 @@ func (h *Handler) renderCheckIn(c echo.Context, status int, l *mysql.CheckInList
 }
 
 // verdictFor words the result of a scan for the door.
-func verdictFor(r *mysql.CheckInResult, l *mysql.CheckInList, ev *admit.Event, orgSlug string) *checkInVerdict {
+func verdictFor(r *admit.CheckInResult, l *admit.CheckInList, ev *admit.Event, orgSlug string) *checkInVerdict {
 	v := &checkInVerdict{Outcome: string(r.Outcome)}
 	name := r.AttendeeName
 	if name == "" {
@@ -141,7 +140,7 @@ func verdictFor(r *mysql.CheckInResult, l *mysql.CheckInList, ev *admit.Event, o
 		v.OrderURL = fmt.Sprintf("/console/%s/orders/%d", orgSlug, r.OrderID)
 	}
 	switch r.Outcome {
-	case mysql.CheckInOK:
+	case admit.CheckInOK:
 		v.OK = true
 		v.Headline = "Checked in: " + who
 		v.Undo = r.CheckIn
@@ -149,7 +148,7 @@ func verdictFor(r *mysql.CheckInResult, l *mysql.CheckInList, ev *admit.Event, o
 			v.Details = append(v.Details, r.AttendeeEmail)
 		}
 		v.Details = append(v.Details, "Order "+r.OrderReference)
-	case mysql.CheckInAlready:
+	case admit.CheckInAlready:
 		v.Headline = "Already checked in"
 		v.Details = append(v.Details, who)
 		if ci := r.CheckIn; ci != nil {
@@ -161,7 +160,7 @@ func verdictFor(r *mysql.CheckInResult, l *mysql.CheckInList, ev *admit.Event, o
 			v.Details = append(v.Details, fmt.Sprintf("Checked in on %s by %s at %s (%s).", l.Name, by,
 				ci.At.In(ev.Location()).Format("15:04 on 2 Jan"), checkInAgo(time.Since(ci.At))))
 		}
-	case mysql.CheckInVoid:
+	case admit.CheckInVoid:
 		v.Headline = "Void ticket — do not admit"
 		v.Details = append(v.Details, who)
 		if r.OrderStatus == admit.OrderCancelled || r.OrderStatus == admit.OrderRefunded {
@@ -169,10 +168,10 @@ func verdictFor(r *mysql.CheckInResult, l *mysql.CheckInList, ev *admit.Event, o
 		} else {
 			v.Details = append(v.Details, "This ticket was voided (order "+r.OrderReference+").")
 		}
-	case mysql.CheckInPending:
+	case admit.CheckInPending:
 		v.Headline = "Not paid — do not admit"
 		v.Details = append(v.Details, who, "Order "+r.OrderReference+" is awaiting payment; its tickets are not valid until it is paid.")
-	case mysql.CheckInWrongList:
+	case admit.CheckInWrongList:
 		v.Headline = "Not valid on this list"
 		v.Details = append(v.Details, who, fmt.Sprintf("%s tickets are not admitted on “%s”.", r.TicketType, l.Name))
 	default:

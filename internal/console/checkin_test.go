@@ -14,7 +14,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 )
 
 // checkInGA returns the id of the tenant's "GA" ticket type.
@@ -60,9 +59,9 @@ func (f *fixture) checkInTicket(tb testing.TB, orgID, eventID, typeID int64, ord
 }
 
 // checkInList creates a check-in list through storage.
-func (f *fixture) checkInList(tb testing.TB, t tenant, eventID int64, name string, types ...int64) *mysql.CheckInList {
+func (f *fixture) checkInList(tb testing.TB, t tenant, eventID int64, name string, types ...int64) *admit.CheckInList {
 	tb.Helper()
-	l := &mysql.CheckInList{OrganizationID: t.org.ID, EventID: eventID, Name: name, TicketTypeIDs: types}
+	l := &admit.CheckInList{OrganizationID: t.org.ID, EventID: eventID, Name: name, TicketTypeIDs: types}
 	if err := f.db.CreateCheckInList(context.Background(), l); err != nil {
 		tb.Fatal(err)
 	}
@@ -276,7 +275,7 @@ func TestCheckInConcurrent(t *testing.T) {
 	for i := range 20 {
 		users = append(users, f.mustUser(t, f.a.org, fmt.Sprintf("door%d@example.com", i), admit.RoleCheckIn).ID)
 	}
-	burst := func() (ok []*mysql.CheckInResult, already int) {
+	burst := func() (ok []*admit.CheckInResult, already int) {
 		var mu sync.Mutex
 		var wg sync.WaitGroup
 		start := make(chan struct{})
@@ -291,9 +290,9 @@ func TestCheckInConcurrent(t *testing.T) {
 				switch {
 				case err != nil:
 					t.Errorf("check-in by user %d: %v", u, err)
-				case r.Outcome == mysql.CheckInOK:
+				case r.Outcome == admit.CheckInOK:
 					ok = append(ok, r)
-				case r.Outcome == mysql.CheckInAlready && r.CheckIn != nil:
+				case r.Outcome == admit.CheckInAlready && r.CheckIn != nil:
 					already++
 				default:
 					t.Errorf("check-in by user %d: outcome %s", u, r.Outcome)
@@ -372,7 +371,7 @@ func TestCheckInTenantIsolation(t *testing.T) {
 	alphaList := f.checkInList(t, f.a, f.a.event.ID, "Alpha door", f.checkInGA(t, f.a))
 	betaList := f.checkInList(t, f.b, f.b.event.ID, "Beta door", f.checkInGA(t, f.b))
 	r, err := f.db.CheckIn(ctx, f.a.org.ID, alphaList.ID, code, f.a.owner.ID)
-	if err != nil || r.Outcome != mysql.CheckInOK {
+	if err != nil || r.Outcome != admit.CheckInOK {
 		t.Fatalf("alpha's check-in: %v %v", r, err)
 	}
 	alphaCheckIn := r.CheckIn.ID
@@ -426,7 +425,7 @@ func TestCheckInTenantIsolation(t *testing.T) {
 	if _, err := f.db.CheckIn(ctx, bb.org.ID, alphaList.ID, code, bb.owner.ID); admit.ErrorCode(err) != admit.ENOTFOUND {
 		t.Errorf("CheckIn on another organization's list: %v", err)
 	}
-	err = f.db.CreateCheckInList(ctx, &mysql.CheckInList{OrganizationID: bb.org.ID, EventID: bb.event.ID, Name: "Sneaky", TicketTypeIDs: []int64{f.checkInGA(t, a)}})
+	err = f.db.CreateCheckInList(ctx, &admit.CheckInList{OrganizationID: bb.org.ID, EventID: bb.event.ID, Name: "Sneaky", TicketTypeIDs: []int64{f.checkInGA(t, a)}})
 	if admit.ErrorCode(err) != admit.EINVALID {
 		t.Errorf("a list admitting another organization's ticket type: %v", err)
 	}
@@ -518,7 +517,7 @@ func TestCheckInListManagement(t *testing.T) {
 		t.Fatalf("rename: %d %s", st, loc)
 	}
 	code := f.checkInPaidCode(t, f.a)
-	if r, err := f.db.CheckIn(context.Background(), f.a.org.ID, got[0].ID, code, f.a.owner.ID); err != nil || r.Outcome != mysql.CheckInOK {
+	if r, err := f.db.CheckIn(context.Background(), f.a.org.ID, got[0].ID, code, f.a.owner.ID); err != nil || r.Outcome != admit.CheckInOK {
 		t.Fatalf("check-in: %v %v", r, err)
 	}
 	if st, loc := b.post(edit+"/delete", nil); st != http.StatusSeeOther || loc != edit {

@@ -10,7 +10,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 )
 
 type typeRow struct {
@@ -25,11 +24,11 @@ type eventPage struct {
 	Event     *admit.Event
 	When      string
 	Types     []typeRow
-	Summary   mysql.EventSummary
+	Summary   admit.EventSummary
 	Revenue   string
 	Chart     template.HTML
 	PublicURL string
-	CheckIns  mysql.CheckInCount
+	CheckIns  admit.CheckInCount
 	Room      roomView
 }
 
@@ -85,7 +84,7 @@ func formatWhenRange(ev *admit.Event) string {
 
 // salesChart draws tickets sold per day as a server-rendered SVG bar chart:
 // no JavaScript, and it prints.
-func salesChart(days []mysql.DaySales) template.HTML {
+func salesChart(days []admit.DaySales) template.HTML {
 	const width, height, pad = 600, 160, 20
 	most := 1
 	for _, d := range days {

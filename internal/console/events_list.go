@@ -6,12 +6,11 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 )
 
 type orgsPage struct {
 	Base          basePage
-	Organizations []mysql.OrganizationRole
+	Organizations []admit.OrganizationRole
 }
 
 // orgsShow lists the user's organizations, or goes straight to the only one.

@@ -13,14 +13,13 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 )
 
 // ExportStore is what the exports pages need from storage.
 type ExportStore interface {
-	CreateExport(ctx context.Context, e *mysql.Export) (bool, error)
-	ListExports(ctx context.Context, orgID int64, limit int) ([]*mysql.Export, error)
-	FindExport(ctx context.Context, orgID, id int64) (*mysql.Export, error)
+	CreateExport(ctx context.Context, e *admit.Export) (bool, error)
+	ListExports(ctx context.Context, orgID int64, limit int) ([]*admit.Export, error)
+	FindExport(ctx context.Context, orgID, id int64) (*admit.Export, error)
 }
 
 // ExportFiles opens the stored files of exports (jobs.ExportStorage).
@@ -37,9 +36,9 @@ func (h *Handler) registerExports(admin *echo.Group) {
 type choice struct{ Value, Label string }
 
 var (
-	exportKinds = []choice{{mysql.ExportAttendees, "Attendees"}, {mysql.ExportOrders, "Orders"},
-		{mysql.ExportCheckIns, "Check-ins"}}
-	exportFormats = []choice{{mysql.ExportXLSX, "Excel (.xlsx)"}, {mysql.ExportCSV, "CSV"}}
+	exportKinds = []choice{{admit.ExportAttendees, "Attendees"}, {admit.ExportOrders, "Orders"},
+		{admit.ExportCheckIns, "Check-ins"}}
+	exportFormats = []choice{{admit.ExportXLSX, "Excel (.xlsx)"}, {admit.ExportCSV, "CSV"}}
 )
 
 func label(choices []choice, value string) string {
@@ -57,7 +56,7 @@ type exportForm struct {
 }
 
 type exportRow struct {
-	Export      *mysql.Export
+	Export      *admit.Export
 	Kind        string
 	Format      string
 	Requested   string
@@ -82,7 +81,7 @@ type exportsPage struct {
 // exportsShow lists the organization's exports, newest first, with a form
 // to request one.
 func (h *Handler) exportsShow(c echo.Context) error {
-	form := exportForm{Kind: mysql.ExportAttendees, Format: mysql.ExportXLSX}
+	form := exportForm{Kind: admit.ExportAttendees, Format: admit.ExportXLSX}
 	form.EventID, _ = strconv.ParseInt(c.QueryParam("event"), 10, 64)
 	return h.renderExports(c, http.StatusOK, form, nil)
 }
@@ -102,8 +101,8 @@ func (h *Handler) renderExports(c echo.Context, status int, form exportForm, pro
 		Form: form, Problems: problems}
 	for _, ex := range list {
 		row := exportRow{Export: ex, Kind: label(exportKinds, ex.Kind), Format: label(exportFormats, ex.Format),
-			Requested: ex.CreatedAt.UTC().Format("2 Jan 15:04"), Expired: ex.Status == mysql.ExportDone && ex.Expired}
-		if ex.Status == mysql.ExportDone {
+			Requested: ex.CreatedAt.UTC().Format("2 Jan 15:04"), Expired: ex.Status == admit.ExportDone && ex.Expired}
+		if ex.Status == admit.ExportDone {
 			row.Size = formatSize(ex.Size)
 			if !ex.Expired {
 				row.DownloadURL = fmt.Sprintf("/console/%s/exports/%d/download", m.org.Slug, ex.ID)
@@ -126,7 +125,7 @@ func (h *Handler) exportCreate(c echo.Context) error {
 	m := currentMember(c)
 	form := exportForm{Kind: c.FormValue("kind"), Format: c.FormValue("format")}
 	form.EventID, _ = strconv.ParseInt(c.FormValue("event"), 10, 64)
-	ex := &mysql.Export{OrganizationID: m.org.ID, EventID: form.EventID, Kind: form.Kind, Format: form.Format, RequestedBy: m.user.ID}
+	ex := &admit.Export{OrganizationID: m.org.ID, EventID: form.EventID, Kind: form.Kind, Format: form.Format, RequestedBy: m.user.ID}
 	existing, err := h.store.CreateExport(c.Request().Context(), ex)
 	var de *admit.Error
 	if admit.ErrorCode(err) == admit.EINVALID && errors.As(err, &de) {
@@ -157,7 +156,7 @@ func (h *Handler) exportDownload(c echo.Context) error {
 		return err
 	}
 	switch {
-	case ex.Status != mysql.ExportDone:
+	case ex.Status != admit.ExportDone:
 		return admit.Errorf(admit.ECONFLICT, "This export is not ready yet.")
 	case ex.Expired:
 		return admit.Errorf(admit.EEXPIRED, "This download link has expired. Request the export again for current data.")
@@ -173,7 +172,7 @@ func (h *Handler) exportDownload(c echo.Context) error {
 	defer file.Close()
 	h.audit(c, "export.downloaded", fmt.Sprintf("export:%d", ex.ID), ex.FileName)
 	contentType := "text/csv; charset=utf-8"
-	if ex.Format == mysql.ExportXLSX {
+	if ex.Format == admit.ExportXLSX {
 		contentType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 	}
 	header := c.Response().Header()

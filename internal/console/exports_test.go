@@ -21,7 +21,6 @@ import (
 	"github.com/admithq/admit/internal/checkout"
 	"github.com/admithq/admit/internal/console"
 	"github.com/admithq/admit/internal/jobs"
-	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/mysqltest"
 	"github.com/admithq/admit/internal/payment"
 	"github.com/admithq/admit/internal/redis"
@@ -78,7 +77,7 @@ func mustOpsFixture(tb testing.TB, queues ...asynq.RedisConnOpt) *opsFixture {
 }
 
 // exports returns the organization's exports, newest first.
-func (f *opsFixture) exports(tb testing.TB, org *admit.Organization) []*mysql.Export {
+func (f *opsFixture) exports(tb testing.TB, org *admit.Organization) []*admit.Export {
 	tb.Helper()
 	list, err := f.db.ListExports(context.Background(), org.ID, 100)
 	if err != nil {
@@ -137,7 +136,7 @@ func TestExportsRequestAndDownload(t *testing.T) {
 		t.Fatalf("requesting it again: %d", st)
 	}
 	list := f.exports(t, f.a.org)
-	if len(list) != 1 || list[0].Status != mysql.ExportQueued || list[0].Kind != "orders" || list[0].Format != "csv" || list[0].EventID != f.a.event.ID {
+	if len(list) != 1 || list[0].Status != admit.ExportQueued || list[0].Kind != "orders" || list[0].Format != "csv" || list[0].EventID != f.a.event.ID {
 		t.Fatalf("exports after two identical requests: %+v", list)
 	}
 	ex := list[0]
@@ -238,7 +237,7 @@ func TestExportsCSRF(t *testing.T) {
 // through either organization's URLs, and is not listed.
 func TestExportsTenantIsolation(t *testing.T) {
 	f := mustOpsFixture(t)
-	ex := &mysql.Export{OrganizationID: f.a.org.ID, EventID: f.a.event.ID, Kind: "attendees", Format: "xlsx", RequestedBy: f.a.owner.ID}
+	ex := &admit.Export{OrganizationID: f.a.org.ID, EventID: f.a.event.ID, Kind: "attendees", Format: "xlsx", RequestedBy: f.a.owner.ID}
 	if _, err := f.db.CreateExport(context.Background(), ex); err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +281,7 @@ func TestExportsTenantIsolation(t *testing.T) {
 // pages and actions.
 func TestExportsRoles(t *testing.T) {
 	f := mustOpsFixture(t)
-	ex := &mysql.Export{OrganizationID: f.a.org.ID, EventID: f.a.event.ID, Kind: "orders", Format: "csv"}
+	ex := &admit.Export{OrganizationID: f.a.org.ID, EventID: f.a.event.ID, Kind: "orders", Format: "csv"}
 	if _, err := f.db.CreateExport(context.Background(), ex); err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +319,7 @@ func TestExportsRoles(t *testing.T) {
 // after; the page says so instead of linking it.
 func TestExportsExpiry(t *testing.T) {
 	f := mustOpsFixture(t)
-	ex := &mysql.Export{OrganizationID: f.a.org.ID, EventID: f.a.event.ID, Kind: "orders", Format: "csv"}
+	ex := &admit.Export{OrganizationID: f.a.org.ID, EventID: f.a.event.ID, Kind: "orders", Format: "csv"}
 	if _, err := f.db.CreateExport(context.Background(), ex); err != nil {
 		t.Fatal(err)
 	}

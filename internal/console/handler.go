@@ -16,7 +16,6 @@ import (
 
 	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/checkout"
-	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/redis"
 	"github.com/admithq/admit/internal/server"
 	"github.com/admithq/admit/internal/web"
@@ -34,32 +33,32 @@ type Store interface {
 	OpsStore
 	TokenStore
 	WebhookStore
-	RequestSignup(ctx context.Context, s *mysql.Signup, passwordHash, token, path string) error
-	FindSignup(ctx context.Context, token string) (*mysql.Signup, error)
+	RequestSignup(ctx context.Context, s *admit.Signup, passwordHash, token, path string) error
+	FindSignup(ctx context.Context, token string) (*admit.Signup, error)
 	ConfirmSignup(ctx context.Context, token string) (*admit.Organization, *admit.User, error)
 	FindUser(ctx context.Context, id int64) (*admit.User, error)
 	FindUserByEmail(ctx context.Context, email string) (*admit.User, error)
-	FindMembership(ctx context.Context, orgSlug string, userID int64) (*mysql.OrganizationRole, error)
-	ListMemberships(ctx context.Context, userID int64) ([]mysql.OrganizationRole, error)
+	FindMembership(ctx context.Context, orgSlug string, userID int64) (*admit.OrganizationRole, error)
+	ListMemberships(ctx context.Context, userID int64) ([]admit.OrganizationRole, error)
 	ListEvents(ctx context.Context, orgID int64) ([]*admit.Event, error)
 	FindEvent(ctx context.Context, orgID, id int64) (*admit.Event, error)
 	ListTicketTypes(ctx context.Context, orgID, eventID int64, withHidden bool) ([]*admit.TicketType, error)
-	SummarizeEvent(ctx context.Context, orgID, eventID int64) (mysql.EventSummary, error)
-	SalesByDay(ctx context.Context, orgID, eventID int64, days int) ([]mysql.DaySales, error)
-	ListOrders(ctx context.Context, orgID int64, f mysql.OrderFilter) ([]*admit.Order, int, error)
+	SummarizeEvent(ctx context.Context, orgID, eventID int64) (admit.EventSummary, error)
+	SalesByDay(ctx context.Context, orgID, eventID int64, days int) ([]admit.DaySales, error)
+	ListOrders(ctx context.Context, orgID int64, f admit.OrderFilter) ([]*admit.Order, int, error)
 	FindOrder(ctx context.Context, orgID, id int64) (*admit.Order, error)
 	QueueConfirmation(ctx context.Context, orgID, orderID int64) error
 	RenameAttendee(ctx context.Context, orgID, orderID, ticketID int64, a admit.Attendee) error
-	ListRefunds(ctx context.Context, orgID, orderID int64) ([]mysql.Refund, error)
+	ListRefunds(ctx context.Context, orgID, orderID int64) ([]admit.Refund, error)
 	CreateDiscountCode(ctx context.Context, dc *admit.DiscountCode) error
 	ListDiscountCodes(ctx context.Context, orgID, eventID int64) ([]*admit.DiscountCode, error)
 	DeleteDiscountCode(ctx context.Context, orgID, id int64) error
 	CreateQuestion(ctx context.Context, q *admit.Question) error
 	ListQuestions(ctx context.Context, orgID, eventID int64) ([]*admit.Question, error)
 	DeleteQuestion(ctx context.Context, orgID, id int64) error
-	ListWaitlist(ctx context.Context, orgID, eventID int64) ([]mysql.WaitlistEntry, error)
+	ListWaitlist(ctx context.Context, orgID, eventID int64) ([]admit.WaitlistEntry, error)
 	AddAudit(ctx context.Context, orgID, userID int64, action, object, detail string) error
-	ListAudit(ctx context.Context, orgID int64, limit int) ([]mysql.AuditEntry, error)
+	ListAudit(ctx context.Context, orgID int64, limit int) ([]admit.AuditEntry, error)
 }
 
 // Options are the console's dependencies.

@@ -11,13 +11,12 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 )
 
 type invitationPage struct {
 	Base       basePage
 	Token      string
-	Invitation *mysql.Invitation
+	Invitation *admit.Invitation
 	RoleLabel  string
 	// HasAccount: the invited address has an account, so its owner logs in
 	// and accepts; otherwise the page creates the account.

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 )
 
 // mustInvite invites email to alpha with role through the owner's browser
@@ -240,7 +239,7 @@ func TestInvitationRevokedExpiredReplaced(t *testing.T) {
 func TestInvitationNeverDemotes(t *testing.T) {
 	f := mustFixture(t)
 	ctx := context.Background()
-	inv := &mysql.Invitation{OrganizationID: f.a.org.ID, Email: f.b.owner.Email, Role: admit.RoleCheckIn, InvitedBy: f.a.owner.ID}
+	inv := &admit.Invitation{OrganizationID: f.a.org.ID, Email: f.b.owner.Email, Role: admit.RoleCheckIn, InvitedBy: f.a.owner.ID}
 	if err := f.db.CreateInvitation(ctx, inv, "late-token", "/console/invitations/late-token"); err != nil {
 		t.Fatal(err)
 	}

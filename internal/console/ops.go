@@ -14,14 +14,13 @@ import (
 
 	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/jobs"
-	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/server"
 )
 
 // OpsStore is what the operations page needs from storage.
 type OpsStore interface {
-	OrganizationOutboxStats(ctx context.Context, orgID int64) (mysql.OutboxStats, error)
-	OrganizationOutboxRows(ctx context.Context, orgID int64, ids []int64) (map[int64]mysql.OutboxRow, error)
+	OrganizationOutboxStats(ctx context.Context, orgID int64) (admit.OutboxStats, error)
+	OrganizationOutboxRows(ctx context.Context, orgID int64, ids []int64) (map[int64]admit.OutboxRow, error)
 }
 
 func (h *Handler) registerOps(admin *echo.Group) {
@@ -46,7 +45,7 @@ type queueRow struct {
 
 type opsPage struct {
 	Base        basePage
-	Outbox      mysql.OutboxStats
+	Outbox      admit.OutboxStats
 	OldestAge   string
 	Queues      []queueRow
 	QueuesError string

@@ -8,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 )
 
 type orderRow struct {
@@ -63,7 +62,7 @@ func (h *Handler) ordersList(c echo.Context) error {
 	for _, ev := range events {
 		names[ev.ID] = ev.Name
 	}
-	orders, total, err := h.store.ListOrders(ctx, m.org.ID, mysql.OrderFilter{EventID: page.EventID, Status: admit.OrderStatus(page.Status),
+	orders, total, err := h.store.ListOrders(ctx, m.org.ID, admit.OrderFilter{EventID: page.EventID, Status: admit.OrderStatus(page.Status),
 		Query: page.Query, Limit: ordersPerPage, Offset: (page.Page - 1) * ordersPerPage})
 	if err != nil {
 		return err

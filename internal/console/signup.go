@@ -11,7 +11,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 )
 
 type signupForm struct {
@@ -89,7 +88,7 @@ func (h *Handler) signupSubmit(c echo.Context) error {
 		return err
 	}
 	token := admit.NewToken(32)
-	s := &mysql.Signup{Email: f.Email, Name: f.Name, OrgName: f.OrgName, OrgSlug: f.OrgSlug}
+	s := &admit.Signup{Email: f.Email, Name: f.Name, OrgName: f.OrgName, OrgSlug: f.OrgSlug}
 	if err := h.store.RequestSignup(ctx, s, string(hash), token, "/console/signup/confirm/"+token); err != nil {
 		var de *admit.Error
 		if errors.As(err, &de) && de.Code == admit.EINVALID {
@@ -104,7 +103,7 @@ func (h *Handler) signupSubmit(c echo.Context) error {
 type signupConfirmPage struct {
 	Base     basePage
 	Token    string
-	Signup   *mysql.Signup
+	Signup   *admit.Signup
 	Problems admit.Problems
 }
 

@@ -7,7 +7,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/server"
 )
 
@@ -17,18 +16,18 @@ var teamPages = []string{"team", "invitation", "password_forgot", "password_rese
 // TeamStore is what accounts and teams need from storage.
 type TeamStore interface {
 	RequestPasswordReset(ctx context.Context, email, token, path string) (userID int64, err error)
-	FindPasswordReset(ctx context.Context, token string) (*mysql.PasswordReset, error)
+	FindPasswordReset(ctx context.Context, token string) (*admit.PasswordReset, error)
 	ResetPassword(ctx context.Context, token, hash string, changedAt time.Time) (userID int64, err error)
 	ChangePassword(ctx context.Context, userID int64, hash string, changedAt time.Time) error
 	PasswordChangedAt(ctx context.Context, userID int64) (time.Time, error)
-	ListMembers(ctx context.Context, orgID int64) ([]mysql.Member, error)
-	ListInvitations(ctx context.Context, orgID int64) ([]*mysql.Invitation, error)
-	CreateInvitation(ctx context.Context, inv *mysql.Invitation, token, path string) error
-	RevokeInvitation(ctx context.Context, orgID, id, byUserID int64) (*mysql.Invitation, error)
-	FindInvitation(ctx context.Context, token string) (*mysql.Invitation, error)
-	AcceptInvitation(ctx context.Context, token string, u *admit.User) (inv *mysql.Invitation, joined bool, err error)
-	ChangeMemberRole(ctx context.Context, orgID, userID int64, role admit.Role, byUserID int64) (*mysql.Member, error)
-	RemoveMember(ctx context.Context, orgID, userID, byUserID int64) (*mysql.Member, error)
+	ListMembers(ctx context.Context, orgID int64) ([]admit.Member, error)
+	ListInvitations(ctx context.Context, orgID int64) ([]*admit.Invitation, error)
+	CreateInvitation(ctx context.Context, inv *admit.Invitation, token, path string) error
+	RevokeInvitation(ctx context.Context, orgID, id, byUserID int64) (*admit.Invitation, error)
+	FindInvitation(ctx context.Context, token string) (*admit.Invitation, error)
+	AcceptInvitation(ctx context.Context, token string, u *admit.User) (inv *admit.Invitation, joined bool, err error)
+	ChangeMemberRole(ctx context.Context, orgID, userID int64, role admit.Role, byUserID int64) (*admit.Member, error)
+	RemoveMember(ctx context.Context, orgID, userID, byUserID int64) (*admit.Member, error)
 }
 
 // registerTeam adds the account and team routes: public ones (password

@@ -10,7 +10,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 )
 
 // teamInvite invites someone by email with a role: the invitation and its
@@ -42,7 +41,7 @@ func (h *Handler) teamInvite(c echo.Context) error {
 		return h.renderTeam(c, http.StatusTooManyRequests, page, 0, "")
 	}
 	token := admit.NewToken(32)
-	inv := &mysql.Invitation{OrganizationID: m.org.ID, Email: page.Form.Email, Role: role, InvitedBy: m.user.ID}
+	inv := &admit.Invitation{OrganizationID: m.org.ID, Email: page.Form.Email, Role: role, InvitedBy: m.user.ID}
 	if err := h.store.CreateInvitation(ctx, inv, token, "/console/invitations/"+token); err != nil {
 		var de *admit.Error
 		if errors.As(err, &de) && de.Code == admit.EINVALID {

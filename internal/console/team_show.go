@@ -6,7 +6,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 )
 
 type teamPage struct {
@@ -19,7 +18,7 @@ type teamPage struct {
 }
 
 type memberRow struct {
-	mysql.Member
+	admit.Member
 	RoleLabel string
 	Since     string
 	Self      bool
@@ -27,7 +26,7 @@ type memberRow struct {
 }
 
 type invitationRow struct {
-	*mysql.Invitation
+	*admit.Invitation
 	RoleLabel string
 	Expires   string
 }

@@ -14,7 +14,6 @@ import (
 	"testing"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 )
 
 // outboxRow is one queued side effect as a test reads it back.
@@ -421,7 +420,7 @@ func TestTeamTenantIsolation(t *testing.T) {
 func TestTeamStoreScoped(t *testing.T) {
 	f := mustFixture(t)
 	ctx := context.Background()
-	inv := &mysql.Invitation{OrganizationID: f.a.org.ID, Email: "z@example.com", Role: admit.RoleAdmin, InvitedBy: f.a.owner.ID}
+	inv := &admit.Invitation{OrganizationID: f.a.org.ID, Email: "z@example.com", Role: admit.RoleAdmin, InvitedBy: f.a.owner.ID}
 	if err := f.db.CreateInvitation(ctx, inv, "token", "/console/invitations/token"); err != nil {
 		t.Fatal(err)
 	}

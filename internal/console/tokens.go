@@ -9,16 +9,15 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/web"
 	"github.com/admithq/admit/templates"
 )
 
 // TokenStore is what the API token pages need from storage.
 type TokenStore interface {
-	CreateAPIToken(ctx context.Context, t *mysql.APIToken, byUser int64) (string, error)
-	ListAPITokens(ctx context.Context, orgID int64) ([]*mysql.APIToken, error)
-	RevokeAPIToken(ctx context.Context, orgID, id, byUser int64) (*mysql.APIToken, bool, error)
+	CreateAPIToken(ctx context.Context, t *admit.APIToken, byUser int64) (string, error)
+	ListAPITokens(ctx context.Context, orgID int64) ([]*admit.APIToken, error)
+	RevokeAPIToken(ctx context.Context, orgID, id, byUser int64) (*admit.APIToken, bool, error)
 }
 
 // tokenPages serves the organization's API tokens to owners and admins.
@@ -46,13 +45,13 @@ type scopeOption struct {
 }
 
 var scopeOptions = []scopeOption{
-	{mysql.ScopeRead, "Read", "events, ticket types, orders, tickets, check-in lists, discount codes, questions"},
-	{mysql.ScopeWrite, "Write", "create comps and imports, cancel, mark paid, refund, change attendees, void tickets, add discount codes"},
-	{mysql.ScopeCheckIn, "Check-in", "read check-in lists and their tickets, check tickets in, undo check-ins"},
+	{admit.ScopeRead, "Read", "events, ticket types, orders, tickets, check-in lists, discount codes, questions"},
+	{admit.ScopeWrite, "Write", "create comps and imports, cancel, mark paid, refund, change attendees, void tickets, add discount codes"},
+	{admit.ScopeCheckIn, "Check-in", "read check-in lists and their tickets, check tickets in, undo check-ins"},
 }
 
 type tokenRow struct {
-	*mysql.APIToken
+	*admit.APIToken
 	Created  string
 	LastUsed string
 	Revoked  string
@@ -77,7 +76,7 @@ type tokenForm struct {
 }
 
 func (t *tokenPages) show(c echo.Context) error {
-	return t.render(c, http.StatusOK, tokensPage{Form: tokenForm{Scopes: map[string]bool{mysql.ScopeRead: true}}})
+	return t.render(c, http.StatusOK, tokensPage{Form: tokenForm{Scopes: map[string]bool{admit.ScopeRead: true}}})
 }
 
 func (t *tokenPages) render(c echo.Context, status int, page tokensPage) error {
@@ -113,7 +112,7 @@ func (t *tokenPages) render(c echo.Context, status int, page tokensPage) error {
 func (t *tokenPages) create(c echo.Context) error {
 	m := currentMember(c)
 	form := tokenForm{Name: c.FormValue("name"), Scopes: map[string]bool{}}
-	tok := &mysql.APIToken{OrganizationID: m.org.ID, Name: form.Name}
+	tok := &admit.APIToken{OrganizationID: m.org.ID, Name: form.Name}
 	for _, s := range c.Request().PostForm["scopes"] {
 		form.Scopes[s] = true
 		tok.Scopes = append(tok.Scopes, s)
@@ -126,7 +125,7 @@ func (t *tokenPages) create(c echo.Context) error {
 		}
 		return t.render(c, http.StatusUnprocessableEntity, tokensPage{Form: form, Problems: p})
 	}
-	return t.render(c, http.StatusCreated, tokensPage{Form: tokenForm{Scopes: map[string]bool{mysql.ScopeRead: true}},
+	return t.render(c, http.StatusCreated, tokensPage{Form: tokenForm{Scopes: map[string]bool{admit.ScopeRead: true}},
 		Secret: secret, NewToken: tok.Name})
 }
 

@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 )
 
 // mustTokenFixture is the console fixture on Redis database 12.
@@ -145,7 +144,7 @@ func TestTokensBadInput(t *testing.T) {
 func TestTokensRolesAndTenants(t *testing.T) {
 	f := mustTokenFixture(t)
 	ctx := context.Background()
-	tok := &mysql.APIToken{OrganizationID: f.a.org.ID, Name: "Door scanners", Scopes: []string{mysql.ScopeCheckIn}}
+	tok := &admit.APIToken{OrganizationID: f.a.org.ID, Name: "Door scanners", Scopes: []string{admit.ScopeCheckIn}}
 	secret, err := f.db.CreateAPIToken(ctx, tok, f.a.owner.ID)
 	if err != nil {
 		t.Fatal(err)

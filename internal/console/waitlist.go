@@ -8,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 )
 
 type waitlistPage struct {
@@ -18,7 +17,7 @@ type waitlistPage struct {
 }
 
 type waitlistRow struct {
-	Entry     mysql.WaitlistEntry
+	Entry     admit.WaitlistEntry
 	Joined    string
 	OfferEnds string
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/admithq/admit/internal/mysql"
+	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/mysqltest"
 )
 
@@ -22,7 +22,7 @@ func TestWaitlistOffer(t *testing.T) {
 	// Sold out.
 	_, taken, sold := mysqltest.Ledger(t, f.db, typeID)
 	mysqltest.SetLedger(t, f.db, typeID, taken+sold, taken, sold)
-	entry := &mysql.WaitlistEntry{OrganizationID: f.a.org.ID, EventID: f.a.event.ID, TicketTypeID: typeID, Name: "Wanda <b>", Email: "wanda@example.com"}
+	entry := &admit.WaitlistEntry{OrganizationID: f.a.org.ID, EventID: f.a.event.ID, TicketTypeID: typeID, Name: "Wanda <b>", Email: "wanda@example.com"}
 	for range 2 { // joining twice keeps one entry
 		if err := f.db.JoinWaitlist(ctx, entry); err != nil {
 			t.Fatal(err)

@@ -14,21 +14,20 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/webhook"
 )
 
 // WebhookStore is what the webhook pages need from storage.
 type WebhookStore interface {
-	CreateWebhookEndpoint(ctx context.Context, e *mysql.WebhookEndpoint) error
-	UpdateWebhookEndpoint(ctx context.Context, e *mysql.WebhookEndpoint) error
+	CreateWebhookEndpoint(ctx context.Context, e *admit.WebhookEndpoint) error
+	UpdateWebhookEndpoint(ctx context.Context, e *admit.WebhookEndpoint) error
 	RotateWebhookSecret(ctx context.Context, orgID, id int64, secret string, keepOld time.Duration) error
 	DeleteWebhookEndpoint(ctx context.Context, orgID, id int64) error
-	FindWebhookEndpoint(ctx context.Context, orgID, id int64) (*mysql.WebhookEndpoint, error)
-	ListWebhookEndpoints(ctx context.Context, orgID int64) ([]*mysql.WebhookEndpoint, error)
-	ListWebhookDeliveries(ctx context.Context, orgID, endpointID, before int64, limit int) ([]*mysql.WebhookDelivery, error)
-	FindWebhookDelivery(ctx context.Context, orgID, endpointID, id int64) (*mysql.WebhookDelivery, *mysql.WebhookEndpoint, error)
-	ListWebhookAttempts(ctx context.Context, orgID, deliveryID int64) ([]mysql.WebhookAttempt, error)
+	FindWebhookEndpoint(ctx context.Context, orgID, id int64) (*admit.WebhookEndpoint, error)
+	ListWebhookEndpoints(ctx context.Context, orgID int64) ([]*admit.WebhookEndpoint, error)
+	ListWebhookDeliveries(ctx context.Context, orgID, endpointID, before int64, limit int) ([]*admit.WebhookDelivery, error)
+	FindWebhookDelivery(ctx context.Context, orgID, endpointID, id int64) (*admit.WebhookDelivery, *admit.WebhookEndpoint, error)
+	ListWebhookAttempts(ctx context.Context, orgID, deliveryID int64) ([]admit.WebhookAttempt, error)
 	QueueWebhookRedelivery(ctx context.Context, orgID, endpointID, deliveryID int64) error
 }
 
@@ -53,7 +52,7 @@ type webhookForm struct {
 	Enabled     bool
 }
 
-func formOf(e *mysql.WebhookEndpoint) webhookForm {
+func formOf(e *admit.WebhookEndpoint) webhookForm {
 	f := webhookForm{URL: e.URL, Description: e.Description, EventTypes: map[string]bool{}, Enabled: e.Enabled}
 	for _, t := range e.EventTypes {
 		f.EventTypes[t] = true
@@ -95,7 +94,7 @@ func (h *Handler) readWebhookForm(c echo.Context) (webhookForm, []string, admit.
 }
 
 type webhookRow struct {
-	Endpoint *mysql.WebhookEndpoint
+	Endpoint *admit.WebhookEndpoint
 	Events   string
 }
 
@@ -121,7 +120,7 @@ func (h *Handler) renderWebhooks(c echo.Context, status int, form webhookForm, p
 		return err
 	}
 	page := webhooksPage{Base: h.base(c, "webhooks"), EventTypes: webhook.EventTypes, Form: form, Problems: problems,
-		Full: len(list) >= mysql.MaxWebhookEndpoints}
+		Full: len(list) >= admit.MaxWebhookEndpoints}
 	for _, e := range list {
 		page.Endpoints = append(page.Endpoints, webhookRow{Endpoint: e, Events: strings.Join(e.EventTypes, ", ")})
 	}
@@ -133,7 +132,7 @@ func (h *Handler) webhookCreate(c echo.Context) error {
 	m := currentMember(c)
 	form, types, p := h.readWebhookForm(c)
 	form.Enabled = true // a new endpoint starts enabled; the form has no checkbox
-	e := &mysql.WebhookEndpoint{OrganizationID: m.org.ID, URL: form.URL, Description: form.Description, EventTypes: types,
+	e := &admit.WebhookEndpoint{OrganizationID: m.org.ID, URL: form.URL, Description: form.Description, EventTypes: types,
 		Enabled: true, Secret: webhook.NewSecret()}
 	if len(p) == 0 {
 		if err := h.store.CreateWebhookEndpoint(c.Request().Context(), e); err != nil {
@@ -156,7 +155,7 @@ func webhookPath(m *member, id int64) string {
 	return "/console/" + m.org.Slug + "/webhooks/" + strconv.FormatInt(id, 10)
 }
 
-func (h *Handler) loadWebhookEndpoint(c echo.Context) (*mysql.WebhookEndpoint, error) {
+func (h *Handler) loadWebhookEndpoint(c echo.Context) (*admit.WebhookEndpoint, error) {
 	id, err := strconv.ParseInt(c.Param("endpoint"), 10, 64)
 	if err != nil {
 		return nil, admit.Errorf(admit.ENOTFOUND, "Webhook endpoint not found.")
@@ -165,14 +164,14 @@ func (h *Handler) loadWebhookEndpoint(c echo.Context) (*mysql.WebhookEndpoint, e
 }
 
 type deliveryRow struct {
-	Delivery *mysql.WebhookDelivery
+	Delivery *admit.WebhookDelivery
 	Created  string
 	Next     string
 	Result   string
 }
 
 type attemptRow struct {
-	Attempt  mysql.WebhookAttempt
+	Attempt  admit.WebhookAttempt
 	Started  string
 	Duration string
 	Body     string
@@ -180,7 +179,7 @@ type attemptRow struct {
 
 type webhookDeliveriesPage struct {
 	Base       basePage
-	Endpoint   *mysql.WebhookEndpoint
+	Endpoint   *admit.WebhookEndpoint
 	EventTypes []webhook.EventType
 	Form       webhookForm
 	Problems   admit.Problems
@@ -207,7 +206,7 @@ func (h *Handler) webhookShow(c echo.Context) error {
 	return h.renderWebhook(c, http.StatusOK, e, formOf(e), nil)
 }
 
-func (h *Handler) renderWebhook(c echo.Context, status int, e *mysql.WebhookEndpoint, form webhookForm, problems admit.Problems) error {
+func (h *Handler) renderWebhook(c echo.Context, status int, e *admit.WebhookEndpoint, form webhookForm, problems admit.Problems) error {
 	m := currentMember(c)
 	before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
 	const pageSize = 50
@@ -226,7 +225,7 @@ func (h *Handler) renderWebhook(c echo.Context, status int, e *mysql.WebhookEndp
 	return h.html(c, status, "webhook_deliveries", page)
 }
 
-func (h *Handler) webhookPage(c echo.Context, e *mysql.WebhookEndpoint) webhookDeliveriesPage {
+func (h *Handler) webhookPage(c echo.Context, e *admit.WebhookEndpoint) webhookDeliveriesPage {
 	page := webhookDeliveriesPage{Base: h.base(c, "webhooks"), Endpoint: e, EventTypes: webhook.EventTypes}
 	if e.PreviousSecret != "" {
 		page.PreviousUntil = e.PreviousSecretExpiresAt.UTC().Format("2 Jan 2006 15:04 UTC")
@@ -234,9 +233,9 @@ func (h *Handler) webhookPage(c echo.Context, e *mysql.WebhookEndpoint) webhookD
 	return page
 }
 
-func newDeliveryRow(w *mysql.WebhookDelivery) deliveryRow {
+func newDeliveryRow(w *admit.WebhookDelivery) deliveryRow {
 	r := deliveryRow{Delivery: w, Created: w.CreatedAt.UTC().Format("2 Jan 15:04:05")}
-	if w.Status == mysql.WebhookPending && !w.NextAttemptAt.IsZero() {
+	if w.Status == admit.WebhookPending && !w.NextAttemptAt.IsZero() {
 		r.Next = w.NextAttemptAt.UTC().Format("2 Jan 15:04:05")
 	}
 	switch {
@@ -306,7 +305,7 @@ func (h *Handler) webhookDelete(c echo.Context) error {
 	return h.redirectWithFlash(c, "/console/"+m.org.Slug+"/webhooks", "Endpoint deleted.")
 }
 
-func (h *Handler) loadWebhookDelivery(c echo.Context) (*mysql.WebhookDelivery, *mysql.WebhookEndpoint, error) {
+func (h *Handler) loadWebhookDelivery(c echo.Context) (*admit.WebhookDelivery, *admit.WebhookEndpoint, error) {
 	endpointID, err1 := strconv.ParseInt(c.Param("endpoint"), 10, 64)
 	id, err2 := strconv.ParseInt(c.Param("delivery"), 10, 64)
 	if err1 != nil || err2 != nil {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/webhook"
 )
 
@@ -21,10 +20,10 @@ const publicURL = "https://93.184.215.14/hooks/admit"
 
 // mustWebhook adds an endpoint to the tenant with one delivery whose one
 // attempt got a 500 with body, and returns both.
-func (f *fixture) mustWebhook(tb testing.TB, t tenant, body string) (*mysql.WebhookEndpoint, *mysql.WebhookDelivery) {
+func (f *fixture) mustWebhook(tb testing.TB, t tenant, body string) (*admit.WebhookEndpoint, *admit.WebhookDelivery) {
 	tb.Helper()
 	ctx := context.Background()
-	e := &mysql.WebhookEndpoint{OrganizationID: t.org.ID, URL: publicURL, EventTypes: []string{"order.paid"}, Enabled: true, Secret: webhook.NewSecret()}
+	e := &admit.WebhookEndpoint{OrganizationID: t.org.ID, URL: publicURL, EventTypes: []string{"order.paid"}, Enabled: true, Secret: webhook.NewSecret()}
 	if err := f.db.CreateWebhookEndpoint(ctx, e); err != nil {
 		tb.Fatal(err)
 	}
@@ -41,15 +40,15 @@ func (f *fixture) mustWebhook(tb testing.TB, t tenant, body string) (*mysql.Webh
 	if err != nil || !ok {
 		tb.Fatalf("claim: %v %v", ok, err)
 	}
-	a := mysql.WebhookAttempt{StartedAt: time.Now(), Duration: 42 * time.Millisecond, ResponseStatus: 500, ResponseBody: []byte(body)}
-	if err := f.db.FinishWebhookAttempt(ctx, w, a, mysql.WebhookRetry, time.Hour, ""); err != nil {
+	a := admit.WebhookAttempt{StartedAt: time.Now(), Duration: 42 * time.Millisecond, ResponseStatus: 500, ResponseBody: []byte(body)}
+	if err := f.db.FinishWebhookAttempt(ctx, w, a, admit.WebhookRetry, time.Hour, ""); err != nil {
 		tb.Fatal(err)
 	}
 	return e, w
 }
 
 // webhookRoutes are every webhook route naming an endpoint or a delivery.
-func webhookRoutes(org string, e *mysql.WebhookEndpoint, w *mysql.WebhookDelivery) (gets, posts []string) {
+func webhookRoutes(org string, e *admit.WebhookEndpoint, w *admit.WebhookDelivery) (gets, posts []string) {
 	base := fmt.Sprintf("/console/%s/webhooks/%d", org, e.ID)
 	delivery := fmt.Sprintf("%s/deliveries/%d", base, w.ID)
 	return []string{base, delivery}, []string{base, base + "/rotate", base + "/delete", delivery + "/redeliver"}

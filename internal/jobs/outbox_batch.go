@@ -14,7 +14,6 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 )
 
 // ProcessTask is the asynq handler of TypeOutbox tasks.
@@ -40,7 +39,7 @@ func (h *Outbox) Perform(ctx context.Context, id int64) error {
 
 // batch is what a batch of rows needs, read for all of them at once.
 type batch struct {
-	orders map[mysql.OrderRef]*admit.Order
+	orders map[admit.OrderRef]*admit.Order
 	events map[eventKey]*admit.Event
 	when   map[eventKey]string // the event's dates as emails word them
 	orgs   map[int64]*admit.Organization
@@ -49,8 +48,8 @@ type batch struct {
 type eventKey struct{ orgID, eventID int64 }
 
 // order returns the order the payload of row names, if the batch read it.
-func (b *batch) order(row *mysql.OutboxRow, p outboxPayload) *admit.Order {
-	return b.orders[mysql.OrderRef{OrganizationID: row.OrganizationID, ID: p.OrderID}]
+func (b *batch) order(row *admit.OutboxRow, p outboxPayload) *admit.Order {
+	return b.orders[admit.OrderRef{OrganizationID: row.OrganizationID, ID: p.OrderID}]
 }
 
 // defaultParallel is how many side effects a worker performs at once unless
@@ -110,7 +109,7 @@ func (h *Outbox) PerformBatch(ctx context.Context, ids []int64) error {
 	if err != nil {
 		return err
 	}
-	var pending []mysql.OutboxRow
+	var pending []admit.OutboxRow
 	found := map[int64]bool{}
 	for _, row := range rows {
 		found[row.ID] = true
@@ -146,12 +145,12 @@ func (h *Outbox) PerformBatch(ctx context.Context, ids []int64) error {
 
 // performRows reads what the rows need and performs each, concurrently, and
 // returns what each came to.
-func (h *Outbox) performRows(ctx context.Context, rows []mysql.OutboxRow) ([]mysql.OutboxResult, error) {
+func (h *Outbox) performRows(ctx context.Context, rows []admit.OutboxRow) ([]admit.OutboxResult, error) {
 	if len(rows) == 0 {
 		return nil, nil
 	}
 	payloads := make([]outboxPayload, len(rows))
-	results := make([]mysql.OutboxResult, len(rows))
+	results := make([]admit.OutboxResult, len(rows))
 	for i, row := range rows {
 		results[i].ID = row.ID
 		if err := json.Unmarshal(row.Payload, &payloads[i]); err != nil {
@@ -197,7 +196,7 @@ start:
 		}()
 	}
 	wg.Wait()
-	var out []mysql.OutboxResult
+	var out []admit.OutboxResult
 	for i, r := range results {
 		if attempted[i] {
 			out = append(out, r)
@@ -209,8 +208,8 @@ start:
 // read loads what the rows need: their orders (with lines, tickets and
 // answers only where an email or a webhook shows them), and the events and
 // organizations of the orders that send an email.
-func (h *Outbox) read(ctx context.Context, rows []mysql.OutboxRow, payloads []outboxPayload) (*batch, error) {
-	b := &batch{orders: map[mysql.OrderRef]*admit.Order{}, events: map[eventKey]*admit.Event{}, when: map[eventKey]string{},
+func (h *Outbox) read(ctx context.Context, rows []admit.OutboxRow, payloads []outboxPayload) (*batch, error) {
+	b := &batch{orders: map[admit.OrderRef]*admit.Order{}, events: map[eventKey]*admit.Event{}, when: map[eventKey]string{},
 		orgs: map[int64]*admit.Organization{}}
 	needsOrder := func(i int) bool {
 		row, p := rows[i], payloads[i]
@@ -224,10 +223,10 @@ func (h *Outbox) read(ctx context.Context, rows []mysql.OutboxRow, payloads []ou
 		// endpoint that wants it.
 		return h.Webhooks != nil && row.Subscribed && strings.HasPrefix(row.Kind, "webhook.") && row.Kind != "webhook.redeliver" && p.TicketID == 0
 	}
-	var keys []mysql.OrderRef
+	var keys []admit.OrderRef
 	for i := range rows {
 		if needsOrder(i) {
-			keys = append(keys, mysql.OrderRef{OrganizationID: rows[i].OrganizationID, ID: payloads[i].OrderID})
+			keys = append(keys, admit.OrderRef{OrganizationID: rows[i].OrganizationID, ID: payloads[i].OrderID})
 		}
 	}
 	if len(keys) == 0 {
@@ -241,7 +240,7 @@ func (h *Outbox) read(ctx context.Context, rows []mysql.OutboxRow, payloads []ou
 	detailed := map[int64]bool{}
 	var details []*admit.Order
 	for i, row := range rows {
-		o := orders[mysql.OrderRef{OrganizationID: row.OrganizationID, ID: payloads[i].OrderID}]
+		o := orders[admit.OrderRef{OrganizationID: row.OrganizationID, ID: payloads[i].OrderID}]
 		if o == nil || !needsOrder(i) {
 			continue
 		}
@@ -292,7 +291,7 @@ func (h *Outbox) read(ctx context.Context, rows []mysql.OutboxRow, payloads []ou
 }
 
 // record stores what the rows came to and logs the failures.
-func (h *Outbox) record(ctx context.Context, results []mysql.OutboxResult) error {
+func (h *Outbox) record(ctx context.Context, results []admit.OutboxResult) error {
 	if len(results) == 0 {
 		return nil
 	}

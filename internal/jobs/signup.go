@@ -8,15 +8,15 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/email"
-	"github.com/admithq/admit/internal/mysql"
 )
 
 // signupEmail sends the email a sign-up asked for: the link that creates
 // the organization (email.signup_confirm), or, when the address has an
 // account already, a note saying so with the ways in (email.signup_exists).
 // The payload carries all it needs, because a sign-up has no account yet.
-func (h *Outbox) signupEmail(ctx context.Context, row *mysql.OutboxRow) (string, error) {
+func (h *Outbox) signupEmail(ctx context.Context, row *admit.OutboxRow) (string, error) {
 	var p struct {
 		Email string `json:"email"`
 		Name  string `json:"name"`

@@ -11,7 +11,6 @@ import (
 	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/email"
 	"github.com/admithq/admit/internal/jobs"
-	"github.com/admithq/admit/internal/mysql"
 )
 
 // TestSignupEmails: a sign-up with a new address is emailed the link that
@@ -27,7 +26,7 @@ func TestSignupEmails(t *testing.T) {
 		t.Fatal(err)
 	}
 	newcomer := "new-" + f.tag + "@example.com"
-	for _, s := range []*mysql.Signup{
+	for _, s := range []*admit.Signup{
 		{Email: newcomer, Name: "Newcomer", OrgName: "New Org", OrgSlug: "new-org-" + f.tag},
 		{Email: existing.Email, Name: "Impostor", OrgName: "Other Org", OrgSlug: "other-org-" + f.tag},
 	} {

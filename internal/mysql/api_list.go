@@ -5,31 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/admithq/admit/internal/admit"
 )
-
-// Page selects one page of a keyset-paginated list: rows with an id above
-// After, in id order, at most Limit of them. Unlike an offset, a keyset
-// page never skips or repeats a row when rows are added meanwhile.
-type Page struct {
-	After int64
-	Limit int
-	// ChangedSince keeps only rows changed at or after it; zero keeps all.
-	ChangedSince time.Time
-}
-
-// MaxPageLimit is the largest page the list queries return.
-const MaxPageLimit = 200
-
-// Size is the page size to query: Limit, or 50 when it is unset or out of range.
-func (p Page) Size() int {
-	if p.Limit <= 0 || p.Limit > MaxPageLimit {
-		return 50
-	}
-	return p.Limit
-}
 
 // more trims a list read with limit+1 rows to limit, reporting whether
 // there was another row: the caller then offers a next page.
@@ -41,7 +19,7 @@ func more[T any](list []T, limit int) ([]T, bool) {
 }
 
 // ListEventsPage returns a page of the organization's events, every status.
-func (d *DB) ListEventsPage(ctx context.Context, orgID int64, p Page) (events []*admit.Event, hasMore bool, err error) {
+func (d *DB) ListEventsPage(ctx context.Context, orgID int64, p admit.Page) (events []*admit.Event, hasMore bool, err error) {
 	defer wrap(&err, "DB.ListEventsPage(%d)", orgID)
 	where, args := `organization_id = ? AND id > ?`, []any{orgID, p.After}
 	if !p.ChangedSince.IsZero() {
@@ -78,37 +56,8 @@ func (d *DB) FindTicketTypeByID(ctx context.Context, orgID, id int64) (t *admit.
 	return t, err
 }
 
-// TicketRecord is a ticket with its order, event and the time it last
-// changed, as integrations list them.
-type TicketRecord struct {
-	admit.Ticket
-	EventID        int64
-	OrderReference string
-	OrderStatus    admit.OrderStatus
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-}
-
-// OrderRecord is an order with the time it last changed and, when asked
-// for, its lines (in Order.Lines) and tickets.
-type OrderRecord struct {
-	*admit.Order
-	UpdatedAt time.Time
-	// TicketRecords holds the order's tickets when they were asked for.
-	TicketRecords []TicketRecord
-}
-
-// OrderQuery selects a page of orders.
-type OrderQuery struct {
-	Page
-	EventID int64             // 0: every event
-	Status  admit.OrderStatus // empty: every status
-	// WithLines and WithTickets load each order's lines and tickets.
-	WithLines, WithTickets bool
-}
-
 // ListOrdersPage returns a page of the organization's orders.
-func (d *DB) ListOrdersPage(ctx context.Context, orgID int64, q OrderQuery) (orders []*OrderRecord, hasMore bool, err error) {
+func (d *DB) ListOrdersPage(ctx context.Context, orgID int64, q admit.OrderQuery) (orders []*admit.OrderRecord, hasMore bool, err error) {
 	defer wrap(&err, "DB.ListOrdersPage(%d)", orgID)
 	where, args := `organization_id = ? AND id > ?`, []any{orgID, q.After}
 	if q.EventID != 0 {
@@ -133,7 +82,7 @@ func (d *DB) ListOrdersPage(ctx context.Context, orgID int64, q OrderQuery) (ord
 
 // FindOrderRecord returns the organization's order id, with its lines and
 // tickets if asked for, or ENOTFOUND.
-func (d *DB) FindOrderRecord(ctx context.Context, orgID, id int64, withLines, withTickets bool) (o *OrderRecord, err error) {
+func (d *DB) FindOrderRecord(ctx context.Context, orgID, id int64, withLines, withTickets bool) (o *admit.OrderRecord, err error) {
 	defer wrap(&err, "DB.FindOrderRecord(%d, %d)", orgID, id)
 	list, err := d.orderRecords(ctx, orgID, `organization_id = ? AND id = ?`, []any{orgID, id}, withLines, withTickets)
 	if err != nil {
@@ -147,15 +96,15 @@ func (d *DB) FindOrderRecord(ctx context.Context, orgID, id int64, withLines, wi
 
 // orderRecords reads the orders matching where and loads their details for
 // all of them at once: three queries whatever the page size.
-func (d *DB) orderRecords(ctx context.Context, orgID int64, where string, args []any, withLines, withTickets bool) ([]*OrderRecord, error) {
+func (d *DB) orderRecords(ctx context.Context, orgID int64, where string, args []any, withLines, withTickets bool) ([]*admit.OrderRecord, error) {
 	rows, err := d.db.QueryContext(ctx, `SELECT `+orderColumns+`, updated_at FROM orders WHERE `+where, args...)
 	if err != nil {
 		return nil, err
 	}
-	var list []*OrderRecord
-	byID := map[int64]*OrderRecord{}
+	var list []*admit.OrderRecord
+	byID := map[int64]*admit.OrderRecord{}
 	for rows.Next() {
-		o := &OrderRecord{Order: &admit.Order{}}
+		o := &admit.OrderRecord{Order: &admit.Order{}}
 		var status string
 		var paid, expires sql.NullTime
 		if err := rows.Scan(&o.ID, &o.OrganizationID, &o.EventID, &o.HoldID, &o.Reference, &o.AccessToken, &status,
@@ -175,7 +124,7 @@ func (d *DB) orderRecords(ctx context.Context, orgID int64, where string, args [
 	if len(list) == 0 {
 		return nil, nil
 	}
-	ids, marks := idList(list, func(o *OrderRecord) int64 { return o.ID })
+	ids, marks := idList(list, func(o *admit.OrderRecord) int64 { return o.ID })
 	if withLines {
 		rows, err := d.db.QueryContext(ctx, `SELECT ol.order_id, ol.ticket_type_id, tt.name, ol.quantity, ol.unit_price
 			FROM order_lines ol JOIN ticket_types tt ON tt.id = ol.ticket_type_id
@@ -226,14 +175,14 @@ const ticketRecordSelect = `SELECT t.id, t.order_id, t.ticket_type_id, tt.name, 
 
 // ticketRecords reads the tickets matching where (on the ticket alias t and
 // the order alias o) with their answers.
-func (d *DB) ticketRecords(ctx context.Context, orgID int64, where string, args []any) ([]TicketRecord, error) {
+func (d *DB) ticketRecords(ctx context.Context, orgID int64, where string, args []any) ([]admit.TicketRecord, error) {
 	rows, err := d.db.QueryContext(ctx, ticketRecordSelect+` WHERE o.organization_id = t.organization_id AND `+where, args...)
 	if err != nil {
 		return nil, err
 	}
-	var list []TicketRecord
+	var list []admit.TicketRecord
 	for rows.Next() {
-		var t TicketRecord
+		var t admit.TicketRecord
 		var status, orderStatus string
 		if err := rows.Scan(&t.ID, &t.OrderID, &t.TicketTypeID, &t.TicketType, &t.Code, &t.AttendeeName, &t.AttendeeEmail, &status,
 			&t.EventID, &t.OrderReference, &orderStatus, &t.CreatedAt, &t.UpdatedAt); err != nil {
@@ -247,7 +196,7 @@ func (d *DB) ticketRecords(ctx context.Context, orgID int64, where string, args 
 	if err := rows.Err(); err != nil || len(list) == 0 {
 		return list, err
 	}
-	ids, marks := idList(list, func(t TicketRecord) int64 { return t.ID })
+	ids, marks := idList(list, func(t admit.TicketRecord) int64 { return t.ID })
 	byID := map[int64]int{}
 	for i, t := range list {
 		byID[t.ID] = i
@@ -273,7 +222,7 @@ func (d *DB) ticketRecords(ctx context.Context, orgID int64, where string, args 
 
 // ListTicketsPage returns a page of the tickets of the organization's
 // event, every status.
-func (d *DB) ListTicketsPage(ctx context.Context, orgID, eventID int64, p Page) (tickets []TicketRecord, hasMore bool, err error) {
+func (d *DB) ListTicketsPage(ctx context.Context, orgID, eventID int64, p admit.Page) (tickets []admit.TicketRecord, hasMore bool, err error) {
 	defer wrap(&err, "DB.ListTicketsPage(%d, %d)", orgID, eventID)
 	where, args := `t.organization_id = ? AND o.event_id = ? AND t.id > ?`, []any{orgID, eventID, p.After}
 	if !p.ChangedSince.IsZero() {
@@ -289,7 +238,7 @@ func (d *DB) ListTicketsPage(ctx context.Context, orgID, eventID int64, p Page) 
 }
 
 // FindTicketRecord returns the organization's ticket id, or ENOTFOUND.
-func (d *DB) FindTicketRecord(ctx context.Context, orgID, id int64) (t *TicketRecord, err error) {
+func (d *DB) FindTicketRecord(ctx context.Context, orgID, id int64) (t *admit.TicketRecord, err error) {
 	defer wrap(&err, "DB.FindTicketRecord(%d, %d)", orgID, id)
 	list, err := d.ticketRecords(ctx, orgID, `t.organization_id = ? AND t.id = ?`, []any{orgID, id})
 	if err != nil {
@@ -301,33 +250,12 @@ func (d *DB) FindTicketRecord(ctx context.Context, orgID, id int64) (t *TicketRe
 	return &list[0], nil
 }
 
-// ListTicket is a ticket as a scanner keeps it for one check-in list: what
-// it needs to admit or refuse the ticket offline.
-type ListTicket struct {
-	TicketID       int64
-	Code           string
-	AttendeeName   string
-	AttendeeEmail  string
-	TicketTypeID   int64
-	TicketType     string
-	TicketStatus   admit.TicketStatus
-	OrderReference string
-	OrderStatus    admit.OrderStatus
-	// CheckInID and CheckedInAt are the check-in in force on the list, zero
-	// if none.
-	CheckInID   int64
-	CheckedInAt time.Time
-	// ChangedAt is the latest change to the ticket, its order or its
-	// check-ins on the list.
-	ChangedAt time.Time
-}
-
 // ListCheckInListTickets returns a page of the tickets the organization's
 // check-in list admits by ticket type, every status (so a scanner can
 // refuse a void ticket with the reason), with their check-in on the list.
 // With p.ChangedSince, only tickets whose ticket, order or check-ins on
 // this list changed since: a scanner's incremental sync.
-func (d *DB) ListCheckInListTickets(ctx context.Context, orgID, listID int64, p Page) (list []ListTicket, hasMore bool, err error) {
+func (d *DB) ListCheckInListTickets(ctx context.Context, orgID, listID int64, p admit.Page) (list []admit.ListTicket, hasMore bool, err error) {
 	defer wrap(&err, "DB.ListCheckInListTickets(%d, %d)", orgID, listID)
 	changed := `GREATEST(t.updated_at, o.updated_at, COALESCE(lc.changed_at, t.updated_at))`
 	where, args := `l.id = ? AND l.organization_id = ? AND o.organization_id = l.organization_id AND o.event_id = l.event_id AND t.id > ?`,
@@ -352,7 +280,7 @@ func (d *DB) ListCheckInListTickets(ctx context.Context, orgID, listID int64, p 
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var t ListTicket
+		var t admit.ListTicket
 		var status, orderStatus string
 		var at sql.NullTime
 		if err := rows.Scan(&t.TicketID, &t.Code, &t.AttendeeName, &t.AttendeeEmail, &t.TicketTypeID, &t.TicketType, &status,
@@ -372,7 +300,7 @@ func (d *DB) ListCheckInListTickets(ctx context.Context, orgID, listID int64, p 
 // ListCheckInsPage returns a page of the check-ins of the organization's
 // list, undone ones included, oldest first. With p.ChangedSince, only those
 // made or undone since.
-func (d *DB) ListCheckInsPage(ctx context.Context, orgID, listID int64, p Page) (list []*CheckIn, hasMore bool, err error) {
+func (d *DB) ListCheckInsPage(ctx context.Context, orgID, listID int64, p admit.Page) (list []*admit.CheckIn, hasMore bool, err error) {
 	defer wrap(&err, "DB.ListCheckInsPage(%d, %d)", orgID, listID)
 	where, args := `c.organization_id = ? AND c.list_id = ? AND c.id > ?`, []any{orgID, listID, p.After}
 	if !p.ChangedSince.IsZero() {
@@ -392,7 +320,7 @@ func (d *DB) ListCheckInsPage(ctx context.Context, orgID, listID int64, p Page) 
 
 // ListDiscountCodesPage returns a page of the discount codes of the
 // organization's event.
-func (d *DB) ListDiscountCodesPage(ctx context.Context, orgID, eventID int64, p Page) (list []*admit.DiscountCode, hasMore bool, err error) {
+func (d *DB) ListDiscountCodesPage(ctx context.Context, orgID, eventID int64, p admit.Page) (list []*admit.DiscountCode, hasMore bool, err error) {
 	defer wrap(&err, "DB.ListDiscountCodesPage(%d, %d)", orgID, eventID)
 	rows, err := d.db.QueryContext(ctx, `SELECT `+discountColumns+` FROM discount_codes
 		WHERE organization_id = ? AND event_id = ? AND id > ? ORDER BY id LIMIT ?`, orgID, eventID, p.After, p.Size()+1)

@@ -4,47 +4,20 @@ import (
 	"context"
 	"database/sql"
 	"strings"
-	"time"
 
 	"github.com/admithq/admit/internal/admit"
 )
 
-// AttendeeTicket is one ticket of an event with its attendee, its order and
-// whether it is checked in.
-type AttendeeTicket struct {
-	TicketID       int64
-	Code           string
-	AttendeeName   string
-	AttendeeEmail  string
-	TicketType     string
-	TicketStatus   admit.TicketStatus
-	OrderID        int64
-	OrderReference string
-	OrderStatus    admit.OrderStatus
-	BuyerName      string
-	// CheckedInAt is the latest check-in in force on any of the event's
-	// lists, zero if none; CheckedInOn names those lists.
-	CheckedInAt time.Time
-	CheckedInOn string
-}
-
-// AttendeeFilter narrows ListAttendees.
-type AttendeeFilter struct {
-	Query  string // attendee name or email (part of), ticket code or order reference
-	Limit  int
-	Offset int
-}
-
 // ListAttendees returns one page of the tickets of the organization's
 // event, every status, by attendee name, and the number that match.
-func (d *DB) ListAttendees(ctx context.Context, orgID, eventID int64, f AttendeeFilter) (list []AttendeeTicket, total int, err error) {
+func (d *DB) ListAttendees(ctx context.Context, orgID, eventID int64, f admit.AttendeeFilter) (list []admit.AttendeeTicket, total int, err error) {
 	defer wrap(&err, "DB.ListAttendees(%d, %d)", orgID, eventID)
 	where := `o.organization_id = ? AND o.event_id = ? AND t.organization_id = ?`
 	args := []any{orgID, eventID, orgID}
 	if q := strings.TrimSpace(f.Query); q != "" {
 		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q) + "%"
 		where += ` AND (t.attendee_name LIKE ? OR t.attendee_email LIKE ? OR t.code = ? OR o.reference = ?)`
-		args = append(args, like, like, NormalizeTicketCode(q), strings.ToUpper(q))
+		args = append(args, like, like, admit.NormalizeTicketCode(q), strings.ToUpper(q))
 	}
 	if err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM tickets t JOIN orders o ON o.id = t.order_id WHERE `+where, args...).
 		Scan(&total); err != nil {
@@ -66,7 +39,7 @@ func (d *DB) ListAttendees(ctx context.Context, orgID, eventID int64, f Attendee
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var a AttendeeTicket
+		var a admit.AttendeeTicket
 		var ticketStatus, orderStatus string
 		var at sql.NullTime
 		if err := rows.Scan(&a.TicketID, &a.Code, &a.AttendeeName, &a.AttendeeEmail, &a.TicketType, &ticketStatus,

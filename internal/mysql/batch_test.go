@@ -78,7 +78,7 @@ func TestHoldBatchServesBuyersInArrivalOrder(t *testing.T) {
 		hold(ev, "e", item(ga, 1)),               // the last GA
 		hold(ev, "f", item(ga, 1)),               // sold out
 	}
-	errs := db.HoldsInOneBatch(ctx, holds, time.Minute, mysql.HoldLimits{})
+	errs := db.HoldsInOneBatch(ctx, holds, time.Minute, admit.HoldLimits{})
 	want := []struct {
 		code      string
 		short     int64
@@ -121,7 +121,7 @@ func TestHoldBatchCapsEachBuyer(t *testing.T) {
 	db := mysqltest.MustOpen(t)
 	ctx := context.Background()
 	_, ev, ga := mustEventOrg(t, db, "capped")
-	limits := mysql.HoldLimits{PerClient: 2}
+	limits := admit.HoldLimits{PerClient: 2}
 	if err := db.CreateHold(ctx, hold(ev, "greedy", item(ga, 1)), time.Minute, limits); err != nil {
 		t.Fatal(err)
 	}
@@ -148,13 +148,13 @@ func TestOrderBatchOneKeyOneOrder(t *testing.T) {
 	free := mustFreeType(t, db, ev, "Free", 10)
 	h1, h2, h3 := hold(ev, "1", item(free, 1)), hold(ev, "2", item(free, 1)), hold(ev, "3", item(free, 1))
 	for _, h := range []*admit.Hold{h1, h2, h3} {
-		if err := db.CreateHold(ctx, h, time.Minute, mysql.HoldLimits{}); err != nil {
+		if err := db.CreateHold(ctx, h, time.Minute, admit.HoldLimits{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	renders := 0
-	key := func(k, body string) *mysql.OrderKey {
-		return &mysql.OrderKey{Scope: "checkout", Key: k, Hash: []byte(fmt.Sprintf("%-32s", body)),
+	key := func(k, body string) *admit.OrderKey {
+		return &admit.OrderKey{Scope: "checkout", Key: k, Hash: []byte(fmt.Sprintf("%-32s", body)),
 			Render: func(o *admit.Order, existing bool, err error) (int, []byte) {
 				renders++
 				if err != nil {
@@ -164,7 +164,7 @@ func TestOrderBatchOneKeyOneOrder(t *testing.T) {
 			}}
 	}
 	req := admit.OrderRequest{BuyerName: "Ada", BuyerEmail: "ada@example.com", Attendees: []admit.Attendee{{Name: "Ada"}}}
-	placed, errs := db.OrdersInOneBatch(ctx, []mysql.PlaceOrder{
+	placed, errs := db.OrdersInOneBatch(ctx, []admit.PlaceOrder{
 		{HoldID: h1.ID, Request: req, Key: key("k1", "one")},
 		{HoldID: h1.ID, Request: req, Key: key("k1", "one")},   // the same request again
 		{HoldID: h2.ID, Request: req, Key: key("k1", "other")}, // the key with another request
@@ -199,7 +199,7 @@ func TestOrderBatchOneKeyOneOrder(t *testing.T) {
 	}
 	// A repeat in a later batch replays; the refused request can still
 	// be made with a key of its own.
-	placed, errs = db.OrdersInOneBatch(ctx, []mysql.PlaceOrder{
+	placed, errs = db.OrdersInOneBatch(ctx, []admit.PlaceOrder{
 		{HoldID: h1.ID, Request: req, Key: key("k1", "one")},
 		{HoldID: h2.ID, Request: req, Key: key("k2", "two")},
 	})
@@ -224,7 +224,7 @@ func TestOrderBatchMixesOutcomes(t *testing.T) {
 	free := mustFreeType(t, db, ev, "Free", 10)
 	ok, expired, invalid, paid := hold(ev, "ok", item(free, 2)), hold(ev, "late", item(free, 1)), hold(ev, "bad", item(free, 1)), hold(ev, "paid", item(ga, 1))
 	for _, h := range []*admit.Hold{ok, expired, invalid, paid} {
-		if err := db.CreateHold(ctx, h, time.Minute, mysql.HoldLimits{}); err != nil {
+		if err := db.CreateHold(ctx, h, time.Minute, admit.HoldLimits{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -233,7 +233,7 @@ func TestOrderBatchMixesOutcomes(t *testing.T) {
 	}
 	two := []admit.Attendee{{Name: "Ada"}, {Name: "Grace"}}
 	check := func(h *admit.Hold, r *admit.OrderRequest) error { return r.Validate(h.Quantity()) }
-	placed, errs := db.OrdersInOneBatch(ctx, []mysql.PlaceOrder{
+	placed, errs := db.OrdersInOneBatch(ctx, []admit.PlaceOrder{
 		{HoldID: ok.ID, Request: admit.OrderRequest{BuyerName: "Ada", BuyerEmail: "ada@example.com", Attendees: two}, Check: check},
 		{HoldID: expired.ID, Request: admit.OrderRequest{BuyerName: "Bo", BuyerEmail: "bo@example.com"}, Check: check},
 		{HoldID: invalid.ID, Request: admit.OrderRequest{BuyerName: "", BuyerEmail: "not an address"}, Check: check},
@@ -390,11 +390,11 @@ func TestBatchCommitCutMidway(t *testing.T) {
 				holds = append(holds, hold(ev, fmt.Sprint(mode, i), item(free, 1+i%2)))
 			}
 			cutter.armed.Store(mode)
-			errs := db.HoldsInOneBatch(ctx, holds, time.Minute, mysql.HoldLimits{})
+			errs := db.HoldsInOneBatch(ctx, holds, time.Minute, admit.HoldLimits{})
 			if cutter.cuts.Load() == 0 {
 				t.Fatal("the proxy cut nothing")
 			}
-			var reqs []mysql.PlaceOrder
+			var reqs []admit.PlaceOrder
 			for i, h := range holds {
 				var exists int
 				direct.SQL().QueryRow(`SELECT COUNT(*) FROM holds WHERE id = ?`, h.ID).Scan(&exists)
@@ -412,7 +412,7 @@ func TestBatchCommitCutMidway(t *testing.T) {
 					for j := range attendees {
 						attendees[j].Name = "A"
 					}
-					reqs = append(reqs, mysql.PlaceOrder{HoldID: h.ID, Request: admit.OrderRequest{BuyerName: "B", BuyerEmail: "b@example.com", Attendees: attendees}})
+					reqs = append(reqs, admit.PlaceOrder{HoldID: h.ID, Request: admit.OrderRequest{BuyerName: "B", BuyerEmail: "b@example.com", Attendees: attendees}})
 				}
 			}
 			mustLedgerMatches(t, direct, free)
@@ -452,7 +452,7 @@ func TestConcurrentHoldsAndOrdersBatch(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			h := hold(ev, fmt.Sprint(i), item(free, 1+i%2))
-			if err := db.CreateHold(ctx, h, time.Minute, mysql.HoldLimits{}); err != nil {
+			if err := db.CreateHold(ctx, h, time.Minute, admit.HoldLimits{}); err != nil {
 				if admit.ErrorCode(err) != admit.ESOLDOUT {
 					t.Errorf("hold: %v", err)
 				}
@@ -462,7 +462,7 @@ func TestConcurrentHoldsAndOrdersBatch(t *testing.T) {
 			for j := range attendees {
 				attendees[j].Name = "A"
 			}
-			o, _, err := db.PlaceOrder(ctx, mysql.PlaceOrder{HoldID: h.ID, Request: admit.OrderRequest{BuyerName: "B", BuyerEmail: "b@example.com", Attendees: attendees}})
+			o, _, err := db.PlaceOrder(ctx, admit.PlaceOrder{HoldID: h.ID, Request: admit.OrderRequest{BuyerName: "B", BuyerEmail: "b@example.com", Attendees: attendees}})
 			if err != nil {
 				t.Errorf("order: %v", err)
 				return
@@ -499,14 +499,14 @@ func TestSweepersReleaseExpiredHoldsOnce(t *testing.T) {
 		holds = append(holds, hold(ev, fmt.Sprint(i), item(a, 1+i%3), item(b, 1)))
 	}
 	for i := 0; i < len(holds); i += 50 {
-		for _, err := range db.HoldsInOneBatch(ctx, holds[i:i+50], time.Minute, mysql.HoldLimits{}) {
+		for _, err := range db.HoldsInOneBatch(ctx, holds[i:i+50], time.Minute, admit.HoldLimits{}) {
 			if err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
 	live := hold(ev, "live", item(a, 2))
-	if err := db.CreateHold(ctx, live, time.Hour, mysql.HoldLimits{}); err != nil {
+	if err := db.CreateHold(ctx, live, time.Hour, admit.HoldLimits{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.SQL().Exec(`UPDATE holds SET expires_at = NOW(6) - INTERVAL 1 SECOND WHERE id <> ?`, live.ID); err != nil {

@@ -6,119 +6,11 @@ import (
 	"errors"
 	"sort"
 	"strings"
-	"time"
-	"unicode/utf8"
 
 	gomysql "github.com/go-sql-driver/mysql"
 
 	"github.com/admithq/admit/internal/admit"
 )
-
-// CheckInList is one door (or day, or area) of an event: the ticket types it
-// admits, each ticket at most once at a time.
-type CheckInList struct {
-	ID             int64
-	OrganizationID int64
-	EventID        int64
-	EventName      string
-	Name           string
-	TicketTypeIDs  []int64
-	CreatedAt      time.Time
-	Progress       CheckInCount
-}
-
-// Validate reports the list's field problems: a name and at least one
-// ticket type.
-func (l *CheckInList) Validate() error {
-	var p admit.Problems
-	l.Name = strings.TrimSpace(l.Name)
-	switch {
-	case l.Name == "":
-		p.Add("name", "Name the list, such as “Main entrance”.")
-	case utf8.RuneCountInString(l.Name) > 200:
-		p.Add("name", "At most 200 characters.")
-	}
-	if len(l.TicketTypeIDs) == 0 {
-		p.Add("ticket_types", "Choose at least one ticket type this list admits.")
-	}
-	return p.Err()
-}
-
-// CheckInCount is how many valid tickets have been checked in, out of those
-// admitted.
-type CheckInCount struct {
-	CheckedIn int
-	Admitted  int
-}
-
-// Percent is the share checked in, 0 to 100.
-func (n CheckInCount) Percent() int {
-	if n.Admitted == 0 {
-		return 0
-	}
-	return min(100, 100*n.CheckedIn/n.Admitted)
-}
-
-// CheckInOutcome is what a scan of a ticket code came to.
-type CheckInOutcome string
-
-// Check-in outcomes. Only CheckInOK records anything; every other outcome
-// is a refusal the door staff must act on.
-const (
-	CheckInOK        CheckInOutcome = "ok"
-	CheckInAlready   CheckInOutcome = "already_checked_in"
-	CheckInVoid      CheckInOutcome = "void"
-	CheckInPending   CheckInOutcome = "pending"
-	CheckInWrongList CheckInOutcome = "wrong_list"
-	CheckInUnknown   CheckInOutcome = "unknown"
-)
-
-// CheckIn is one check-in of a ticket on a list, in force unless undone.
-type CheckIn struct {
-	ID           int64
-	ListID       int64
-	TicketID     int64
-	Code         string
-	AttendeeName string
-	TicketType   string
-	By           string // the staff member's name, or email
-	At           time.Time
-	UndoneAt     time.Time // zero while in force
-	UndoneBy     string
-}
-
-// Active reports whether the check-in is in force.
-func (c *CheckIn) Active() bool { return c.UndoneAt.IsZero() }
-
-// CheckInResult is the answer to a scan: the outcome, the ticket if the code
-// is one of this event's, and the check-in made (CheckInOK) or already in
-// force (CheckInAlready).
-type CheckInResult struct {
-	Outcome        CheckInOutcome
-	Code           string
-	TicketID       int64
-	TicketTypeID   int64
-	TicketType     string
-	TicketStatus   admit.TicketStatus
-	AttendeeName   string
-	AttendeeEmail  string
-	OrderID        int64
-	OrderReference string
-	OrderStatus    admit.OrderStatus
-	CheckIn        *CheckIn
-}
-
-// NormalizeTicketCode turns what staff typed or a scanner sent into the form
-// codes are stored in: lower case, without spaces or hyphens.
-func NormalizeTicketCode(code string) string {
-	return strings.Map(func(r rune) rune {
-		switch r {
-		case ' ', '\t', '\r', '\n', '-':
-			return -1
-		}
-		return r
-	}, strings.ToLower(code))
-}
 
 // maxTicketCode is the width of tickets.code: anything longer is no code.
 const maxTicketCode = 32
@@ -129,11 +21,11 @@ const maxTicketCode = 32
 // is an outcome, not an error, and records nothing. Two staff scanning the
 // same ticket at the same instant get one CheckInOK and one CheckInAlready:
 // the INSERT is guarded by the unique key on the list's active tickets.
-func (d *DB) CheckIn(ctx context.Context, orgID, listID int64, code string, userID int64) (r *CheckInResult, err error) {
+func (d *DB) CheckIn(ctx context.Context, orgID, listID int64, code string, userID int64) (r *admit.CheckInResult, err error) {
 	defer wrap(&err, "DB.CheckIn(%d, %d)", orgID, listID)
-	code = NormalizeTicketCode(code)
+	code = admit.NormalizeTicketCode(code)
 	err = d.inTx(ctx, func(tx *sql.Tx) error {
-		r = &CheckInResult{Code: code}
+		r = &admit.CheckInResult{Code: code}
 		var eventID int64
 		err := tx.QueryRowContext(ctx, `SELECT event_id FROM checkin_lists WHERE id = ? AND organization_id = ?`, listID, orgID).Scan(&eventID)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -142,7 +34,7 @@ func (d *DB) CheckIn(ctx context.Context, orgID, listID int64, code string, user
 			return err
 		}
 		if code == "" || len(code) > maxTicketCode {
-			r.Outcome = CheckInUnknown
+			r.Outcome = admit.CheckInUnknown
 			return nil
 		}
 		// The shared locks keep the ticket and its order from being voided or
@@ -155,7 +47,7 @@ func (d *DB) CheckIn(ctx context.Context, orgID, listID int64, code string, user
 			code, orgID, orgID, eventID).
 			Scan(&r.TicketID, &r.TicketTypeID, &r.AttendeeName, &r.AttendeeEmail, &ticketStatus, &r.OrderID, &r.OrderReference, &orderStatus)
 		if errors.Is(err, sql.ErrNoRows) {
-			r.Outcome = CheckInUnknown
+			r.Outcome = admit.CheckInUnknown
 			return nil
 		} else if err != nil {
 			return err
@@ -166,10 +58,10 @@ func (d *DB) CheckIn(ctx context.Context, orgID, listID int64, code string, user
 		}
 		switch {
 		case r.TicketStatus == admit.TicketVoid || r.OrderStatus == admit.OrderCancelled || r.OrderStatus == admit.OrderRefunded:
-			r.Outcome = CheckInVoid
+			r.Outcome = admit.CheckInVoid
 			return nil
 		case r.TicketStatus != admit.TicketValid || r.OrderStatus != admit.OrderPaid:
-			r.Outcome = CheckInPending
+			r.Outcome = admit.CheckInPending
 			return nil
 		}
 		var admitted bool
@@ -178,7 +70,7 @@ func (d *DB) CheckIn(ctx context.Context, orgID, listID int64, code string, user
 			return err
 		}
 		if !admitted {
-			r.Outcome = CheckInWrongList
+			r.Outcome = admit.CheckInWrongList
 			return nil
 		}
 		// A check-in in force may be undone between the refused INSERT and
@@ -187,7 +79,7 @@ func (d *DB) CheckIn(ctx context.Context, orgID, listID int64, code string, user
 			res, err := tx.ExecContext(ctx, `INSERT INTO checkins (organization_id, list_id, ticket_id, checked_in_by) VALUES (?, ?, ?, NULLIF(?, 0))`,
 				orgID, listID, r.TicketID, userID)
 			if isDuplicate(err) {
-				r.Outcome = CheckInAlready
+				r.Outcome = admit.CheckInAlready
 				r.CheckIn, err = findCheckInWhere(ctx, tx, `c.list_id = ? AND c.active_ticket = ?`, listID, r.TicketID)
 				if admit.ErrorCode(err) == admit.ENOTFOUND {
 					continue
@@ -200,7 +92,7 @@ func (d *DB) CheckIn(ctx context.Context, orgID, listID int64, code string, user
 			if err != nil {
 				return err
 			}
-			r.Outcome = CheckInOK
+			r.Outcome = admit.CheckInOK
 			r.CheckIn, err = findCheckInWhere(ctx, tx, `c.id = ?`, id)
 			return err
 		}
@@ -217,7 +109,7 @@ var errListNotFound = admit.Errorf(admit.ENOTFOUND, "Check-in list not found.")
 // findCheckInWhere reads one check-in with a locking read: a plain read in
 // a transaction sees its snapshot, which may predate the check-in another
 // transaction just committed.
-func findCheckInWhere(ctx context.Context, tx *sql.Tx, where string, args ...any) (*CheckIn, error) {
+func findCheckInWhere(ctx context.Context, tx *sql.Tx, where string, args ...any) (*admit.CheckIn, error) {
 	rows, err := tx.QueryContext(ctx, checkInSelect+` WHERE `+where+` LOCK IN SHARE MODE`, args...)
 	if err != nil {
 		return nil, err
@@ -237,11 +129,11 @@ const checkInSelect = `SELECT c.id, c.list_id, c.ticket_id, t.code, t.attendee_n
 	FROM checkins c JOIN tickets t ON t.id = c.ticket_id JOIN ticket_types tt ON tt.id = t.ticket_type_id
 	LEFT JOIN users u ON u.id = c.checked_in_by LEFT JOIN users v ON v.id = c.undone_by`
 
-func scanCheckIns(rows *sql.Rows) ([]*CheckIn, error) {
+func scanCheckIns(rows *sql.Rows) ([]*admit.CheckIn, error) {
 	defer rows.Close()
-	var list []*CheckIn
+	var list []*admit.CheckIn
 	for rows.Next() {
-		c := &CheckIn{}
+		c := &admit.CheckIn{}
 		var undone sql.NullTime
 		if err := rows.Scan(&c.ID, &c.ListID, &c.TicketID, &c.Code, &c.AttendeeName, &c.TicketType, &c.By, &c.At, &undone, &c.UndoneBy); err != nil {
 			return nil, err
@@ -255,7 +147,7 @@ func scanCheckIns(rows *sql.Rows) ([]*CheckIn, error) {
 // UndoCheckIn marks the check-in of the organization's list undone by the
 // user, so the ticket can be checked in again. Only the check-in in force
 // is undone: repeating the undo changes nothing and reports changed false.
-func (d *DB) UndoCheckIn(ctx context.Context, orgID, listID, checkInID, userID int64) (c *CheckIn, changed bool, err error) {
+func (d *DB) UndoCheckIn(ctx context.Context, orgID, listID, checkInID, userID int64) (c *admit.CheckIn, changed bool, err error) {
 	defer wrap(&err, "DB.UndoCheckIn(%d, %d, %d)", orgID, listID, checkInID)
 	err = d.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE checkins SET undone_at = NOW(6), undone_by = NULLIF(?, 0)
@@ -279,7 +171,7 @@ func (d *DB) UndoCheckIn(ctx context.Context, orgID, listID, checkInID, userID i
 
 // ListCheckIns returns the latest check-ins of the organization's list,
 // newest first, undone ones included.
-func (d *DB) ListCheckIns(ctx context.Context, orgID, listID int64, limit int) (list []*CheckIn, err error) {
+func (d *DB) ListCheckIns(ctx context.Context, orgID, listID int64, limit int) (list []*admit.CheckIn, err error) {
 	defer wrap(&err, "DB.ListCheckIns(%d, %d)", orgID, listID)
 	rows, err := d.db.QueryContext(ctx, checkInSelect+` WHERE c.organization_id = ? AND c.list_id = ? ORDER BY c.id DESC LIMIT ?`,
 		orgID, listID, limit)
@@ -292,7 +184,7 @@ func (d *DB) ListCheckIns(ctx context.Context, orgID, listID int64, limit int) (
 // ListCheckInLists returns the check-in lists of the organization's event
 // with their progress, by name; eventID 0 lists those of every event that
 // is not archived, the latest-starting event first.
-func (d *DB) ListCheckInLists(ctx context.Context, orgID, eventID int64) (lists []*CheckInList, err error) {
+func (d *DB) ListCheckInLists(ctx context.Context, orgID, eventID int64) (lists []*admit.CheckInList, err error) {
 	defer wrap(&err, "DB.ListCheckInLists(%d, %d)", orgID, eventID)
 	where, args := `l.organization_id = ? AND e.status <> 'archived'`, []any{orgID}
 	if eventID != 0 {
@@ -304,9 +196,9 @@ func (d *DB) ListCheckInLists(ctx context.Context, orgID, eventID int64) (lists 
 	if err != nil {
 		return nil, err
 	}
-	byID := map[int64]*CheckInList{}
+	byID := map[int64]*admit.CheckInList{}
 	for rows.Next() {
-		l := &CheckInList{}
+		l := &admit.CheckInList{}
 		if err := rows.Scan(&l.ID, &l.OrganizationID, &l.EventID, &l.EventName, &l.Name, &l.CreatedAt); err != nil {
 			rows.Close()
 			return nil, err
@@ -329,9 +221,9 @@ func (d *DB) ListCheckInLists(ctx context.Context, orgID, eventID int64) (lists 
 
 // FindCheckInList returns the organization's check-in list with its ticket
 // types and progress, or ENOTFOUND.
-func (d *DB) FindCheckInList(ctx context.Context, orgID, id int64) (l *CheckInList, err error) {
+func (d *DB) FindCheckInList(ctx context.Context, orgID, id int64) (l *admit.CheckInList, err error) {
 	defer wrap(&err, "DB.FindCheckInList(%d, %d)", orgID, id)
-	l = &CheckInList{}
+	l = &admit.CheckInList{}
 	err = d.db.QueryRowContext(ctx, `SELECT l.id, l.organization_id, l.event_id, e.name, l.name, l.created_at
 		FROM checkin_lists l JOIN events e ON e.id = l.event_id AND e.organization_id = l.organization_id
 		WHERE l.organization_id = ? AND l.id = ?`, orgID, id).
@@ -341,7 +233,7 @@ func (d *DB) FindCheckInList(ctx context.Context, orgID, id int64) (l *CheckInLi
 	} else if err != nil {
 		return nil, err
 	}
-	if err := loadListDetails(ctx, d.db, orgID, l.EventID, map[int64]*CheckInList{l.ID: l}); err != nil {
+	if err := loadListDetails(ctx, d.db, orgID, l.EventID, map[int64]*admit.CheckInList{l.ID: l}); err != nil {
 		return nil, err
 	}
 	return l, nil
@@ -351,12 +243,12 @@ func (d *DB) FindCheckInList(ctx context.Context, orgID, id int64) (l *CheckInLi
 // of the organization (and of eventID unless it is 0), in three queries
 // whatever their number. Progress counts only valid tickets of types the
 // list admits now, so checked in never exceeds admitted.
-func loadListDetails(ctx context.Context, q queryer, orgID, eventID int64, lists map[int64]*CheckInList) error {
+func loadListDetails(ctx context.Context, q queryer, orgID, eventID int64, lists map[int64]*admit.CheckInList) error {
 	scope, args := `l.organization_id = ?`, []any{orgID}
 	if eventID != 0 {
 		scope, args = `l.organization_id = ? AND l.event_id = ?`, []any{orgID, eventID}
 	}
-	each := func(query string, fn func(l *CheckInList, n int64)) error {
+	each := func(query string, fn func(l *admit.CheckInList, n int64)) error {
 		rows, err := q.QueryContext(ctx, query, args...)
 		if err != nil {
 			return err
@@ -376,14 +268,14 @@ func loadListDetails(ctx context.Context, q queryer, orgID, eventID int64, lists
 	err := each(`SELECT lt.list_id, lt.ticket_type_id FROM checkin_list_ticket_types lt
 		JOIN checkin_lists l ON l.id = lt.list_id JOIN ticket_types tt ON tt.id = lt.ticket_type_id
 		WHERE `+scope+` ORDER BY lt.list_id, tt.position, tt.id`,
-		func(l *CheckInList, id int64) { l.TicketTypeIDs = append(l.TicketTypeIDs, id) })
+		func(l *admit.CheckInList, id int64) { l.TicketTypeIDs = append(l.TicketTypeIDs, id) })
 	if err != nil {
 		return err
 	}
 	err = each(`SELECT lt.list_id, COUNT(*) FROM checkin_list_ticket_types lt
 		JOIN checkin_lists l ON l.id = lt.list_id JOIN tickets t ON t.ticket_type_id = lt.ticket_type_id
 		WHERE `+scope+` AND t.organization_id = l.organization_id AND t.status = 'valid' GROUP BY lt.list_id`,
-		func(l *CheckInList, n int64) { l.Progress.Admitted = int(n) })
+		func(l *admit.CheckInList, n int64) { l.Progress.Admitted = int(n) })
 	if err != nil {
 		return err
 	}
@@ -391,12 +283,12 @@ func loadListDetails(ctx context.Context, q queryer, orgID, eventID int64, lists
 		JOIN checkin_lists l ON l.id = c.list_id JOIN tickets t ON t.id = c.ticket_id
 		JOIN checkin_list_ticket_types lt ON lt.list_id = c.list_id AND lt.ticket_type_id = t.ticket_type_id
 		WHERE `+scope+` AND c.organization_id = l.organization_id AND c.undone_at IS NULL AND t.status = 'valid' GROUP BY c.list_id`,
-		func(l *CheckInList, n int64) { l.Progress.CheckedIn = int(n) })
+		func(l *admit.CheckInList, n int64) { l.Progress.CheckedIn = int(n) })
 }
 
 // CreateCheckInList validates l and creates it for its event of its
 // organization with its ticket types; it sets l.ID.
-func (d *DB) CreateCheckInList(ctx context.Context, l *CheckInList) (err error) {
+func (d *DB) CreateCheckInList(ctx context.Context, l *admit.CheckInList) (err error) {
 	defer wrap(&err, "DB.CreateCheckInList(%d, %d)", l.OrganizationID, l.EventID)
 	if err := l.Validate(); err != nil {
 		return err
@@ -424,7 +316,7 @@ var errListNameTaken = admit.FieldError("name", "Another check-in list of this e
 
 // setListTicketTypes links the list to its ticket types; every one must be
 // of the list's event and organization.
-func setListTicketTypes(ctx context.Context, tx *sql.Tx, l *CheckInList) error {
+func setListTicketTypes(ctx context.Context, tx *sql.Tx, l *admit.CheckInList) error {
 	ids := uniqueIDs(l.TicketTypeIDs)
 	if len(ids) == 0 {
 		return admit.FieldError("ticket_types", "Choose at least one ticket type this list admits.")
@@ -463,7 +355,7 @@ func uniqueIDs(ids []int64) []int64 {
 
 // UpdateCheckInList validates l and saves its name and ticket types; the
 // list must be the organization's and belong to l.EventID.
-func (d *DB) UpdateCheckInList(ctx context.Context, l *CheckInList) (err error) {
+func (d *DB) UpdateCheckInList(ctx context.Context, l *admit.CheckInList) (err error) {
 	defer wrap(&err, "DB.UpdateCheckInList(%d, %d)", l.OrganizationID, l.ID)
 	if err := l.Validate(); err != nil {
 		return err
@@ -530,7 +422,7 @@ func isReferenced(err error) bool {
 
 // CountEventCheckIns returns the organization's event's valid tickets and
 // how many of them are checked in on at least one of its lists.
-func (d *DB) CountEventCheckIns(ctx context.Context, orgID, eventID int64) (n CheckInCount, err error) {
+func (d *DB) CountEventCheckIns(ctx context.Context, orgID, eventID int64) (n admit.CheckInCount, err error) {
 	defer wrap(&err, "DB.CountEventCheckIns(%d, %d)", orgID, eventID)
 	err = d.db.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(EXISTS (SELECT 1 FROM checkins c
 			WHERE c.ticket_id = t.id AND c.organization_id = t.organization_id AND c.undone_at IS NULL)), 0)

@@ -113,17 +113,8 @@ func (d *DB) ListEvents(ctx context.Context, orgID int64) (events []*admit.Event
 	return events, rows.Err()
 }
 
-// EventSummary is the dashboard's figures for one event.
-type EventSummary struct {
-	Orders      int
-	PaidOrders  int
-	OrdersToday int
-	Revenue     int64 // paid orders, minor units
-	TicketsSold int
-}
-
 // SummarizeEvent returns the event's order figures.
-func (d *DB) SummarizeEvent(ctx context.Context, orgID, eventID int64) (s EventSummary, err error) {
+func (d *DB) SummarizeEvent(ctx context.Context, orgID, eventID int64) (s admit.EventSummary, err error) {
 	defer wrap(&err, "DB.SummarizeEvent(%d, %d)", orgID, eventID)
 	err = d.db.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(status = 'paid'), 0),
 		COALESCE(SUM(created_at >= UTC_DATE()), 0), COALESCE(SUM(IF(status = 'paid', total, 0)), 0)
@@ -136,15 +127,9 @@ func (d *DB) SummarizeEvent(ctx context.Context, orgID, eventID int64) (s EventS
 	return s, err
 }
 
-// DaySales is the number of tickets sold on one day (UTC).
-type DaySales struct {
-	Day     time.Time
-	Tickets int
-}
-
 // SalesByDay returns tickets of paid orders per day for the last days days,
 // oldest first, with zero days included.
-func (d *DB) SalesByDay(ctx context.Context, orgID, eventID int64, days int) (out []DaySales, err error) {
+func (d *DB) SalesByDay(ctx context.Context, orgID, eventID int64, days int) (out []admit.DaySales, err error) {
 	defer wrap(&err, "DB.SalesByDay(%d, %d)", orgID, eventID)
 	rows, err := d.db.QueryContext(ctx, `SELECT DATE(o.paid_at), SUM(ol.quantity) FROM orders o JOIN order_lines ol ON ol.order_id = o.id
 		WHERE o.organization_id = ? AND o.event_id = ? AND o.status = 'paid' AND o.paid_at >= UTC_DATE() - INTERVAL ? DAY
@@ -165,7 +150,7 @@ func (d *DB) SalesByDay(ctx context.Context, orgID, eventID int64, days int) (ou
 	today := time.Now().UTC().Truncate(24 * time.Hour)
 	for i := days - 1; i >= 0; i-- {
 		day := today.AddDate(0, 0, -i)
-		out = append(out, DaySales{Day: day, Tickets: byDay[day.Format("2006-01-02")]})
+		out = append(out, admit.DaySales{Day: day, Tickets: byDay[day.Format("2006-01-02")]})
 	}
 	return out, rows.Err()
 }

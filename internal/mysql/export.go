@@ -10,77 +10,16 @@ import (
 	"github.com/admithq/admit/internal/admit"
 )
 
-// Export kinds and formats, as stored in exports.kind and exports.format.
-const (
-	ExportOrders    = "orders"
-	ExportAttendees = "attendees"
-	ExportCheckIns  = "checkins"
-
-	ExportCSV  = "csv"
-	ExportXLSX = "xlsx"
-)
-
-// ExportStatus is where an export is in its life: queued, running, done or
-// failed.
-type ExportStatus string
-
-// The statuses of an export.
-const (
-	ExportQueued  ExportStatus = "queued"
-	ExportRunning ExportStatus = "running"
-	ExportDone    ExportStatus = "done"
-	ExportFailed  ExportStatus = "failed"
-)
-
-// Export is one requested export of an event's data and, once built, its
-// stored file.
-type Export struct {
-	ID             int64
-	OrganizationID int64
-	EventID        int64
-	EventName      string
-	Kind           string
-	Format         string
-	Status         ExportStatus
-	// Attempt counts the claims; a builder writes only while the attempt is
-	// its own.
-	Attempt         int
-	Rows            int // written so far, or in the file once done
-	FileKey         string
-	FileName        string
-	Size            int64
-	Error           string
-	RequestedBy     int64
-	RequestedByName string
-	CreatedAt       time.Time
-	StartedAt       time.Time
-	FinishedAt      time.Time
-	ExpiresAt       time.Time
-	// Expired reports, by MySQL's clock, that the download link has expired.
-	Expired bool
-}
-
-// Pending reports whether the export is still to be built or being built.
-func (e *Export) Pending() bool { return e.Status == ExportQueued || e.Status == ExportRunning }
-
-// ExportFile is what a finished build stored.
-type ExportFile struct {
-	Key  string
-	Name string
-	Rows int
-	Size int64
-}
-
 // CreateExport records a request for an export of the organization's event
 // and, in the same transaction, the outbox row that has the worker build it.
 // The same export (event, kind, format) already queued or running is
 // returned instead with existing true: a double submit builds one file.
-func (d *DB) CreateExport(ctx context.Context, e *Export) (existing bool, err error) {
+func (d *DB) CreateExport(ctx context.Context, e *admit.Export) (existing bool, err error) {
 	defer wrap(&err, "DB.CreateExport(%d, %d)", e.OrganizationID, e.EventID)
 	switch {
-	case e.Kind != ExportOrders && e.Kind != ExportAttendees && e.Kind != ExportCheckIns:
+	case e.Kind != admit.ExportOrders && e.Kind != admit.ExportAttendees && e.Kind != admit.ExportCheckIns:
 		return false, admit.FieldError("kind", "Choose what to export.")
-	case e.Format != ExportCSV && e.Format != ExportXLSX:
+	case e.Format != admit.ExportCSV && e.Format != admit.ExportXLSX:
 		return false, admit.FieldError("format", "Choose CSV or Excel.")
 	}
 	err = d.inTx(ctx, func(tx *sql.Tx) error {
@@ -111,7 +50,7 @@ func (d *DB) CreateExport(ctx context.Context, e *Export) (existing bool, err er
 		if e.ID, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		e.Status = ExportQueued
+		e.Status = admit.ExportQueued
 		return insertOutbox(ctx, tx, e.OrganizationID, "export.build", map[string]any{"export_id": e.ID})
 	})
 	return existing, err
@@ -123,18 +62,18 @@ const exportColumns = `x.id, x.organization_id, x.event_id, ev.name, x.kind, x.f
 
 const exportFrom = ` FROM exports x JOIN events ev ON ev.id = x.event_id LEFT JOIN users u ON u.id = x.requested_by `
 
-func scanExport(rows *sql.Rows) (*Export, error) {
-	e := &Export{}
+func scanExport(rows *sql.Rows) (*admit.Export, error) {
+	e := &admit.Export{}
 	var status string
 	var started, finished, expires sql.NullTime
 	err := rows.Scan(&e.ID, &e.OrganizationID, &e.EventID, &e.EventName, &e.Kind, &e.Format, &status, &e.Attempt, &e.Rows,
 		&e.FileKey, &e.FileName, &e.Size, &e.Error, &e.RequestedBy, &e.RequestedByName,
 		&e.CreatedAt, &started, &finished, &expires, &e.Expired)
-	e.Status, e.StartedAt, e.FinishedAt, e.ExpiresAt = ExportStatus(status), started.Time, finished.Time, expires.Time
+	e.Status, e.StartedAt, e.FinishedAt, e.ExpiresAt = admit.ExportStatus(status), started.Time, finished.Time, expires.Time
 	return e, err
 }
 
-func findExport(ctx context.Context, q queryer, orgID, id int64) (*Export, error) {
+func findExport(ctx context.Context, q queryer, orgID, id int64) (*admit.Export, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+exportColumns+exportFrom+`WHERE x.organization_id = ? AND x.id = ?`, orgID, id)
 	if err != nil {
 		return nil, err
@@ -150,13 +89,13 @@ func findExport(ctx context.Context, q queryer, orgID, id int64) (*Export, error
 }
 
 // FindExport returns the organization's export with id, or ENOTFOUND.
-func (d *DB) FindExport(ctx context.Context, orgID, id int64) (e *Export, err error) {
+func (d *DB) FindExport(ctx context.Context, orgID, id int64) (e *admit.Export, err error) {
 	defer wrap(&err, "DB.FindExport(%d, %d)", orgID, id)
 	return findExport(ctx, d.db, orgID, id)
 }
 
 // ListExports returns the organization's latest exports, newest first.
-func (d *DB) ListExports(ctx context.Context, orgID int64, limit int) (list []*Export, err error) {
+func (d *DB) ListExports(ctx context.Context, orgID int64, limit int) (list []*admit.Export, err error) {
 	defer wrap(&err, "DB.ListExports(%d)", orgID)
 	rows, err := d.db.QueryContext(ctx, `SELECT `+exportColumns+exportFrom+`WHERE x.organization_id = ? ORDER BY x.id DESC LIMIT ?`, orgID, limit)
 	if err != nil {
@@ -178,7 +117,7 @@ func (d *DB) ListExports(ctx context.Context, orgID int64, limit int) (list []*E
 // staleAfter (it died), becomes running with a new attempt number, and
 // claimed is true. A done export, or one another builder is working on, is
 // returned unchanged with claimed false.
-func (d *DB) ClaimExport(ctx context.Context, orgID, id int64, staleAfter time.Duration) (e *Export, claimed bool, err error) {
+func (d *DB) ClaimExport(ctx context.Context, orgID, id int64, staleAfter time.Duration) (e *admit.Export, claimed bool, err error) {
 	defer wrap(&err, "DB.ClaimExport(%d, %d)", orgID, id)
 	err = d.inTx(ctx, func(tx *sql.Tx) error {
 		claimed = false
@@ -227,7 +166,7 @@ func (d *DB) ExportProgress(ctx context.Context, orgID, id int64, attempt, rows 
 
 // CompleteExport records the stored file of attempt; the download link works
 // for keepFor. It reports false if a newer attempt took the export over.
-func (d *DB) CompleteExport(ctx context.Context, orgID, id int64, attempt int, f ExportFile, keepFor time.Duration) (done bool, err error) {
+func (d *DB) CompleteExport(ctx context.Context, orgID, id int64, attempt int, f admit.ExportFile, keepFor time.Duration) (done bool, err error) {
 	defer wrap(&err, "DB.CompleteExport(%d, %d)", orgID, id)
 	res, err := d.db.ExecContext(ctx, `UPDATE exports SET status = 'done', rows_written = ?, size_bytes = ?, file_key = ?, file_name = ?,
 		updated_at = NOW(6), finished_at = NOW(6), expires_at = NOW(6) + INTERVAL ? MICROSECOND
@@ -248,29 +187,10 @@ func (d *DB) FailExport(ctx context.Context, orgID, id int64, attempt int, cause
 	return err
 }
 
-// ExportOrder is one order as exported.
-type ExportOrder struct {
-	ID              int64
-	Reference       string
-	Status          admit.OrderStatus
-	BuyerName       string
-	BuyerEmail      string
-	Lines           []admit.OrderLine
-	Total           int64
-	DiscountTotal   int64
-	RefundedTotal   int64
-	Currency        string
-	DiscountCode    string
-	PaymentProvider string
-	PaymentRef      string
-	CreatedAt       time.Time
-	PaidAt          time.Time
-}
-
 // ExportOrders returns up to limit orders of the organization's event with
 // an id above afterID, in id order: one page of a keyset scan, so an export
 // of any size holds one page at a time.
-func (d *DB) ExportOrders(ctx context.Context, orgID, eventID, afterID int64, limit int) (list []ExportOrder, err error) {
+func (d *DB) ExportOrders(ctx context.Context, orgID, eventID, afterID int64, limit int) (list []admit.ExportOrder, err error) {
 	defer wrap(&err, "DB.ExportOrders(%d, %d, %d)", orgID, eventID, afterID)
 	rows, err := d.db.QueryContext(ctx, `SELECT o.id, o.reference, o.status, o.buyer_name, o.buyer_email, o.total, o.discount_total,
 		o.refunded_total, o.currency, COALESCE(dc.code, ''), o.payment_provider, o.payment_ref, o.created_at, o.paid_at
@@ -282,7 +202,7 @@ func (d *DB) ExportOrders(ctx context.Context, orgID, eventID, afterID int64, li
 	defer rows.Close()
 	index := map[int64]int{}
 	for rows.Next() {
-		var o ExportOrder
+		var o admit.ExportOrder
 		var status string
 		var paid sql.NullTime
 		if err := rows.Scan(&o.ID, &o.Reference, &status, &o.BuyerName, &o.BuyerEmail, &o.Total, &o.DiscountTotal, &o.RefundedTotal,
@@ -322,27 +242,9 @@ func (d *DB) ExportOrders(ctx context.Context, orgID, eventID, afterID int64, li
 	return list, lines.Err()
 }
 
-// ExportAttendee is one ticket as exported, with its attendee, order,
-// answers and latest check-in in force.
-type ExportAttendee struct {
-	TicketID       int64
-	Code           string
-	TicketType     string
-	AttendeeName   string
-	AttendeeEmail  string
-	TicketStatus   admit.TicketStatus
-	OrderReference string
-	OrderStatus    admit.OrderStatus
-	BuyerName      string
-	BuyerEmail     string
-	CheckedInAt    time.Time
-	// Answers maps question ids to the attendee's answers.
-	Answers map[int64]string
-}
-
 // ExportAttendees returns up to limit tickets (every status) of the
 // organization's event with an id above afterID, in id order.
-func (d *DB) ExportAttendees(ctx context.Context, orgID, eventID, afterID int64, limit int) (list []ExportAttendee, err error) {
+func (d *DB) ExportAttendees(ctx context.Context, orgID, eventID, afterID int64, limit int) (list []admit.ExportAttendee, err error) {
 	defer wrap(&err, "DB.ExportAttendees(%d, %d, %d)", orgID, eventID, afterID)
 	rows, err := d.db.QueryContext(ctx, `SELECT t.id, t.code, tt.name, t.attendee_name, t.attendee_email, t.status,
 		o.reference, o.status, o.buyer_name, o.buyer_email
@@ -355,7 +257,7 @@ func (d *DB) ExportAttendees(ctx context.Context, orgID, eventID, afterID int64,
 	defer rows.Close()
 	index := map[int64]int{}
 	for rows.Next() {
-		var a ExportAttendee
+		var a admit.ExportAttendee
 		var ticketStatus, orderStatus string
 		if err := rows.Scan(&a.TicketID, &a.Code, &a.TicketType, &a.AttendeeName, &a.AttendeeEmail, &ticketStatus,
 			&a.OrderReference, &orderStatus, &a.BuyerName, &a.BuyerEmail); err != nil {
@@ -414,22 +316,9 @@ func (d *DB) ExportAttendees(ctx context.Context, orgID, eventID, afterID int64,
 	return list, checkins.Err()
 }
 
-// ExportCheckIn is one check-in as exported, undone ones included.
-type ExportCheckIn struct {
-	ID             int64
-	CreatedAt      time.Time
-	List           string
-	Code           string
-	TicketType     string
-	AttendeeName   string
-	OrderReference string
-	CheckedInBy    string // the staff member's name, or email if unnamed
-	UndoneAt       time.Time
-}
-
 // ExportCheckIns returns up to limit check-ins on the lists of the
 // organization's event with an id above afterID, in id order.
-func (d *DB) ExportCheckIns(ctx context.Context, orgID, eventID, afterID int64, limit int) (list []ExportCheckIn, err error) {
+func (d *DB) ExportCheckIns(ctx context.Context, orgID, eventID, afterID int64, limit int) (list []admit.ExportCheckIn, err error) {
 	defer wrap(&err, "DB.ExportCheckIns(%d, %d, %d)", orgID, eventID, afterID)
 	rows, err := d.db.QueryContext(ctx, `SELECT c.id, c.created_at, l.name, t.code, tt.name, t.attendee_name, o.reference,
 		COALESCE(NULLIF(u.name, ''), u.email, ''), c.undone_at
@@ -443,7 +332,7 @@ func (d *DB) ExportCheckIns(ctx context.Context, orgID, eventID, afterID int64, 
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var c ExportCheckIn
+		var c admit.ExportCheckIn
 		var undone sql.NullTime
 		if err := rows.Scan(&c.ID, &c.CreatedAt, &c.List, &c.Code, &c.TicketType, &c.AttendeeName, &c.OrderReference,
 			&c.CheckedInBy, &undone); err != nil {
@@ -467,7 +356,7 @@ func inList[T any](items []T, id func(T) int64) (string, []any) {
 // OrganizationOutboxStats returns the figures of the organization's undone
 // side effects: what its operations page shows. (OutboxStats covers every
 // organization, for the operators' metrics.)
-func (d *DB) OrganizationOutboxStats(ctx context.Context, orgID int64) (s OutboxStats, err error) {
+func (d *DB) OrganizationOutboxStats(ctx context.Context, orgID int64) (s admit.OutboxStats, err error) {
 	defer wrap(&err, "DB.OrganizationOutboxStats(%d)", orgID)
 	var oldest sql.NullInt64
 	err = d.db.QueryRowContext(ctx, `SELECT COUNT(*), TIMESTAMPDIFF(MICROSECOND, MIN(created_at), NOW(6)), COALESCE(SUM(last_error <> ''), 0)
@@ -478,9 +367,9 @@ func (d *DB) OrganizationOutboxStats(ctx context.Context, orgID int64) (s Outbox
 
 // OrganizationOutboxRows returns those of the outbox rows ids that belong to
 // the organization, keyed by id, without their payloads.
-func (d *DB) OrganizationOutboxRows(ctx context.Context, orgID int64, ids []int64) (found map[int64]OutboxRow, err error) {
+func (d *DB) OrganizationOutboxRows(ctx context.Context, orgID int64, ids []int64) (found map[int64]admit.OutboxRow, err error) {
 	defer wrap(&err, "DB.OrganizationOutboxRows(%d)", orgID)
-	found = map[int64]OutboxRow{}
+	found = map[int64]admit.OutboxRow{}
 	if len(ids) == 0 {
 		return found, nil
 	}
@@ -492,7 +381,7 @@ func (d *DB) OrganizationOutboxRows(ctx context.Context, orgID int64, ids []int6
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var r OutboxRow
+		var r admit.OutboxRow
 		if err := rows.Scan(&r.ID, &r.OrganizationID, &r.Kind, &r.CreatedAt, &r.Attempts, &r.Done); err != nil {
 			return nil, err
 		}

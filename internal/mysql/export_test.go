@@ -9,7 +9,7 @@ import (
 
 // HoldsInOneBatch takes the holds in one batch, in this order, as when they
 // arrive together for one event, and returns each one's answer.
-func (d *DB) HoldsInOneBatch(ctx context.Context, holds []*admit.Hold, ttl time.Duration, limits HoldLimits) []error {
+func (d *DB) HoldsInOneBatch(ctx context.Context, holds []*admit.Hold, ttl time.Duration, limits admit.HoldLimits) []error {
 	batch := make([]*batchMember[*holdRequest], len(holds))
 	for i, h := range holds {
 		batch[i] = &batchMember[*holdRequest]{req: newHoldRequest(h, ttl, limits)}
@@ -24,13 +24,13 @@ func (d *DB) HoldsInOneBatch(ctx context.Context, holds []*admit.Hold, ttl time.
 
 // OrdersInOneBatch places the orders in one batch, in this order, and
 // returns each one's answer.
-func (d *DB) OrdersInOneBatch(ctx context.Context, ps []PlaceOrder) ([]*PlacedOrder, []error) {
+func (d *DB) OrdersInOneBatch(ctx context.Context, ps []admit.PlaceOrder) ([]*admit.PlacedOrder, []error) {
 	batch := make([]*batchMember[*orderRequest], len(ps))
 	for i, p := range ps {
 		batch[i] = &batchMember[*orderRequest]{req: &orderRequest{p: p}}
 	}
 	d.runOrderBatch(ctx, batch)
-	placed := make([]*PlacedOrder, len(batch))
+	placed := make([]*admit.PlacedOrder, len(batch))
 	errs := make([]error, len(batch))
 	for i, m := range batch {
 		placed[i], errs[i] = m.req.outcome(m.err)

@@ -10,13 +10,6 @@ import (
 	"github.com/admithq/admit/internal/admit"
 )
 
-// HoldLimits caps how many live holds one buyer may have for an event, by
-// session and by address; zero disables a cap.
-type HoldLimits struct {
-	PerClient int
-	PerIP     int
-}
-
 // insertHold records a hold taken alone (a waiting-list offer) and then
 // takes capacity for items, ticket type by ticket type in id order, in tx.
 // The bucket rows are what every concurrent hold contends for, so they are

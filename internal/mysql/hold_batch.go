@@ -17,7 +17,7 @@ type holdRequest struct {
 	hold   *admit.Hold
 	items  []admit.HoldItem // by ticket type id
 	ttl    time.Duration
-	limits HoldLimits
+	limits admit.HoldLimits
 	// err is this buyer's own answer (sold out, too many holds), set by
 	// the batch; the batch's own failure is the member's err instead.
 	err error
@@ -38,14 +38,14 @@ const holdLanesPerEvent = 2
 // MySQL's clock. On success h.ID, h.ExpiresAt and h.ExpiresIn are set; if a
 // type has too few tickets left the error is ESOLDOUT with an
 // admit.Shortage detail, exactly as if the hold had been taken alone.
-func (d *DB) CreateHold(ctx context.Context, h *admit.Hold, ttl time.Duration, limits HoldLimits) (err error) {
+func (d *DB) CreateHold(ctx context.Context, h *admit.Hold, ttl time.Duration, limits admit.HoldLimits) (err error) {
 	defer wrap(&err, "DB.CreateHold(%d, %d)", h.OrganizationID, h.EventID)
 	r := newHoldRequest(h, ttl, limits)
 	m := &batchMember[*holdRequest]{req: r}
 	return r.outcome(d.holds.submit(ctx, h.EventID*holdLanesPerEvent+rand.Int64N(holdLanesPerEvent), m))
 }
 
-func newHoldRequest(h *admit.Hold, ttl time.Duration, limits HoldLimits) *holdRequest {
+func newHoldRequest(h *admit.Hold, ttl time.Duration, limits admit.HoldLimits) *holdRequest {
 	items := append([]admit.HoldItem(nil), h.Items...)
 	sort.Slice(items, func(i, j int) bool { return items[i].TicketTypeID < items[j].TicketTypeID })
 	h.ID = admit.NewToken(16)
@@ -403,10 +403,10 @@ func checkHoldLimitsBatch(ctx context.Context, tx *sql.Tx, batch []*batchMember[
 	for _, c := range []struct {
 		column string
 		value  func(*holdRequest) string
-		limit  func(HoldLimits) int
+		limit  func(admit.HoldLimits) int
 	}{
-		{"client_key", func(r *holdRequest) string { return r.hold.ClientKey }, func(l HoldLimits) int { return l.PerClient }},
-		{"client_ip", func(r *holdRequest) string { return r.hold.ClientIP }, func(l HoldLimits) int { return l.PerIP }},
+		{"client_key", func(r *holdRequest) string { return r.hold.ClientKey }, func(l admit.HoldLimits) int { return l.PerClient }},
+		{"client_ip", func(r *holdRequest) string { return r.hold.ClientIP }, func(l admit.HoldLimits) int { return l.PerIP }},
 	} {
 		var values []any
 		seen := map[string]bool{}

@@ -9,21 +9,6 @@ import (
 	"github.com/admithq/admit/internal/admit"
 )
 
-// StoredResponse is the first response to an idempotent request, replayed
-// for its repeats.
-type StoredResponse struct {
-	Status int
-	Body   []byte
-}
-
-// IdempotencyKey names one idempotent request: unique per organization,
-// scope (which surface or token) and the client's key.
-type IdempotencyKey struct {
-	OrganizationID int64
-	Scope          string
-	Key            string
-}
-
 // abandonedAfter is how long a claimed key may stay without a response
 // before a repeat may take it over (its first request died mid-way).
 // Past the server's 30 s write timeout no answer can reach the client; a
@@ -37,7 +22,7 @@ const abandonedAfterSeconds = 30
 // if k was used with a different request; ECONFLICT if the first request is
 // still running. With (nil, nil) the caller owns k and must Finish or Abandon
 // it.
-func (d *DB) BeginIdempotent(ctx context.Context, k IdempotencyKey, hash []byte) (stored *StoredResponse, err error) {
+func (d *DB) BeginIdempotent(ctx context.Context, k admit.IdempotencyKey, hash []byte) (stored *admit.StoredResponse, err error) {
 	defer wrap(&err, "DB.BeginIdempotent")
 	_, err = d.db.ExecContext(ctx, `INSERT INTO idempotency_keys (organization_id, scope, idempotency_key, request_hash) VALUES (?, ?, ?, ?)`,
 		k.OrganizationID, k.Scope, k.Key, hash)
@@ -65,7 +50,7 @@ func (d *DB) BeginIdempotent(ctx context.Context, k IdempotencyKey, hash []byte)
 			Message: "This Idempotency-Key was already used with a different request."}
 	}
 	if status.Valid {
-		return &StoredResponse{Status: int(status.Int64), Body: body}, nil
+		return &admit.StoredResponse{Status: int(status.Int64), Body: body}, nil
 	}
 	if abandoned {
 		res, err := d.db.ExecContext(ctx, `UPDATE idempotency_keys SET created_at = NOW(6)
@@ -82,7 +67,7 @@ func (d *DB) BeginIdempotent(ctx context.Context, k IdempotencyKey, hash []byte)
 }
 
 // FinishIdempotent stores the response for k's repeats.
-func (d *DB) FinishIdempotent(ctx context.Context, k IdempotencyKey, status int, body []byte) (err error) {
+func (d *DB) FinishIdempotent(ctx context.Context, k admit.IdempotencyKey, status int, body []byte) (err error) {
 	defer wrap(&err, "DB.FinishIdempotent")
 	// The request's change is made: storing its answer rides out a
 	// failover, so the client gets that answer and its retries replay it.
@@ -95,7 +80,7 @@ func (d *DB) FinishIdempotent(ctx context.Context, k IdempotencyKey, status int,
 
 // AbandonIdempotent releases k after a failure the client may retry (a 5xx):
 // nothing is stored, so a repeat runs again.
-func (d *DB) AbandonIdempotent(ctx context.Context, k IdempotencyKey) (err error) {
+func (d *DB) AbandonIdempotent(ctx context.Context, k admit.IdempotencyKey) (err error) {
 	defer wrap(&err, "DB.AbandonIdempotent")
 	// The failure was often MySQL failing over: releasing the key waits it
 	// out, so the client's retry is not refused as "in progress".
@@ -153,7 +138,7 @@ func resolveKeys(ctx context.Context, tx *sql.Tx, batch []*batchMember[*orderReq
 	}
 	type stored struct {
 		hash     []byte
-		response *StoredResponse
+		response *admit.StoredResponse
 	}
 	found := map[keyOf]stored{}
 	rows, err := tx.QueryContext(ctx, `SELECT organization_id, scope, idempotency_key, request_hash, response_status, response_body
@@ -171,7 +156,7 @@ func resolveKeys(ctx context.Context, tx *sql.Tx, batch []*batchMember[*orderReq
 			return err
 		}
 		if status.Valid {
-			s.response = &StoredResponse{Status: int(status.Int64), Body: body}
+			s.response = &admit.StoredResponse{Status: int(status.Int64), Body: body}
 		}
 		found[k] = s
 	}
@@ -223,7 +208,7 @@ func storeResponses(ctx context.Context, tx *sql.Tx, batch []*batchMember[*order
 		if status >= 500 {
 			continue
 		}
-		r.response = &StoredResponse{Status: status, Body: body}
+		r.response = &admit.StoredResponse{Status: status, Body: body}
 		args = append(args, r.orgID, r.p.Key.Scope, r.p.Key.Key, r.p.Key.Hash, status, body)
 		n++
 	}

@@ -53,18 +53,12 @@ func (d *DB) FindUser(ctx context.Context, id int64) (u *admit.User, err error) 
 	return u, err
 }
 
-// OrganizationRole is one organization a user belongs to, with their role.
-type OrganizationRole struct {
-	Organization admit.Organization
-	Role         admit.Role
-}
-
 // FindMembership returns the organization with slug and the user's role in
 // it; an organization the user is not a member of is ENOTFOUND, exactly like
 // one that does not exist.
-func (d *DB) FindMembership(ctx context.Context, orgSlug string, userID int64) (m *OrganizationRole, err error) {
+func (d *DB) FindMembership(ctx context.Context, orgSlug string, userID int64) (m *admit.OrganizationRole, err error) {
 	defer wrap(&err, "DB.FindMembership(%q, %d)", orgSlug, userID)
-	m = &OrganizationRole{}
+	m = &admit.OrganizationRole{}
 	var role string
 	err = d.db.QueryRowContext(ctx, `SELECT o.id, o.slug, o.name, o.created_at, m.role FROM organizations o
 		JOIN memberships m ON m.organization_id = o.id WHERE o.slug = ? AND m.user_id = ?`, orgSlug, userID).
@@ -77,7 +71,7 @@ func (d *DB) FindMembership(ctx context.Context, orgSlug string, userID int64) (
 }
 
 // ListMemberships returns the organizations of the user.
-func (d *DB) ListMemberships(ctx context.Context, userID int64) (list []OrganizationRole, err error) {
+func (d *DB) ListMemberships(ctx context.Context, userID int64) (list []admit.OrganizationRole, err error) {
 	defer wrap(&err, "DB.ListMemberships(%d)", userID)
 	rows, err := d.db.QueryContext(ctx, `SELECT o.id, o.slug, o.name, o.created_at, m.role FROM organizations o
 		JOIN memberships m ON m.organization_id = o.id WHERE m.user_id = ? ORDER BY o.name`, userID)
@@ -86,7 +80,7 @@ func (d *DB) ListMemberships(ctx context.Context, userID int64) (list []Organiza
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var m OrganizationRole
+		var m admit.OrganizationRole
 		var role string
 		if err := rows.Scan(&m.Organization.ID, &m.Organization.Slug, &m.Organization.Name, &m.Organization.CreatedAt, &role); err != nil {
 			return nil, err
@@ -95,16 +89,6 @@ func (d *DB) ListMemberships(ctx context.Context, userID int64) (list []Organiza
 		list = append(list, m)
 	}
 	return list, rows.Err()
-}
-
-// AuditEntry is one line of an organization's audit log.
-type AuditEntry struct {
-	ID        int64
-	UserEmail string
-	Action    string
-	Object    string
-	Detail    string
-	CreatedAt sql.NullTime
 }
 
 // AddAudit records that the user did action on object in the organization.
@@ -122,7 +106,7 @@ func insertAudit(ctx context.Context, tx *sql.Tx, orgID, userID int64, action, o
 }
 
 // ListAudit returns the organization's latest audit entries, newest first.
-func (d *DB) ListAudit(ctx context.Context, orgID int64, limit int) (entries []AuditEntry, err error) {
+func (d *DB) ListAudit(ctx context.Context, orgID int64, limit int) (entries []admit.AuditEntry, err error) {
 	defer wrap(&err, "DB.ListAudit(%d)", orgID)
 	rows, err := d.db.QueryContext(ctx, `SELECT a.id, COALESCE(u.email, ''), a.action, a.object, a.detail, a.created_at
 		FROM audit_log a LEFT JOIN users u ON u.id = a.user_id WHERE a.organization_id = ? ORDER BY a.id DESC LIMIT ?`, orgID, limit)
@@ -131,10 +115,12 @@ func (d *DB) ListAudit(ctx context.Context, orgID int64, limit int) (entries []A
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var e AuditEntry
-		if err := rows.Scan(&e.ID, &e.UserEmail, &e.Action, &e.Object, &e.Detail, &e.CreatedAt); err != nil {
+		var e admit.AuditEntry
+		var at sql.NullTime
+		if err := rows.Scan(&e.ID, &e.UserEmail, &e.Action, &e.Object, &e.Detail, &at); err != nil {
 			return nil, err
 		}
+		e.CreatedAt = at.Time
 		entries = append(entries, e)
 	}
 	return entries, rows.Err()

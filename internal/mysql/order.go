@@ -309,18 +309,9 @@ func insertOutbox(ctx context.Context, tx *sql.Tx, orgID int64, kind string, pay
 	return err
 }
 
-// OrderFilter narrows ListOrders.
-type OrderFilter struct {
-	EventID int64
-	Status  admit.OrderStatus // empty: any
-	Query   string            // reference, buyer name or email
-	Limit   int
-	Offset  int
-}
-
 // ListOrders returns one page of the organization's orders, newest first,
 // without lines or tickets, and the number of matching orders.
-func (d *DB) ListOrders(ctx context.Context, orgID int64, f OrderFilter) (orders []*admit.Order, total int, err error) {
+func (d *DB) ListOrders(ctx context.Context, orgID int64, f admit.OrderFilter) (orders []*admit.Order, total int, err error) {
 	defer wrap(&err, "DB.ListOrders(%d)", orgID)
 	where := `organization_id = ?`
 	args := []any{orgID}

@@ -13,62 +13,16 @@ import (
 	"github.com/admithq/admit/internal/admit"
 )
 
-// PlaceOrder is what turns a hold into an order.
-type PlaceOrder struct {
-	HoldID  string
-	Request admit.OrderRequest
-	// PendingFor is how long a pending order waits for its payment before it
-	// is cancelled; zero waits for ever (offline payment).
-	PendingFor time.Duration
-	// Authorize, if set, says whether the request may act on the hold
-	// (admit.Hold.AnswersTo); if not, the hold is not found. It runs
-	// before anything else, a replayed response included.
-	Authorize func(h *admit.Hold) bool
-	// Check, if set, validates the request against the hold as the
-	// transaction reads it, before anything is written, and may normalize
-	// it; its error refuses this order only. It runs inside the batch's
-	// transaction: it must not wait on anything but memory.
-	Check func(h *admit.Hold, req *admit.OrderRequest) error
-	// Key, if set, makes the request idempotent in the same transaction
-	// as the order: its response is stored with it, so a repeat gets it.
-	Key *OrderKey
-}
-
-// OrderKey is an Idempotency-Key sent with an order, and how to render the
-// response that is stored for its repeats.
-type OrderKey struct {
-	Scope string
-	Key   string
-	Hash  []byte // of the request: the same key with another request is refused
-	// Render returns the response the client is given for the outcome:
-	// the order (existing: it was placed before, from the same hold) or
-	// the error that refused it. A response of 500 or more is not stored,
-	// so a repeat runs again.
-	Render func(o *admit.Order, existing bool, err error) (status int, body []byte)
-}
-
-// PlacedOrder is PlaceOrderKeyed's outcome.
-type PlacedOrder struct {
-	Order *admit.Order
-	// Existing is true when the hold had already become this order (a
-	// double submit).
-	Existing bool
-	// Response is what was stored for the key: this request's own
-	// response, or, with Replayed, the first request's.
-	Response *StoredResponse
-	Replayed bool
-}
-
 // orderRequest is one order placement waiting in a lane.
 type orderRequest struct {
-	p PlaceOrder
+	p admit.PlaceOrder
 	// Set by each attempt of the batch:
 	req      admit.OrderRequest // p.Request as Check left it
 	hold     *admit.Hold
 	err      error // this buyer's own answer (expired, invalid...)
 	order    *admit.Order
 	existing bool
-	response *StoredResponse
+	response *admit.StoredResponse
 	replayed bool
 	sameHold *orderRequest // an earlier member for the same hold
 	sameKey  *orderRequest // an earlier member with the same key
@@ -83,7 +37,7 @@ const orderLanes = 2
 // PlaceOrder turns a live hold into an order (see PlaceOrderKeyed). A hold
 // that was already converted returns its existing order with existing
 // true: a double submit gets the first order, never a second.
-func (d *DB) PlaceOrder(ctx context.Context, p PlaceOrder) (o *admit.Order, existing bool, err error) {
+func (d *DB) PlaceOrder(ctx context.Context, p admit.PlaceOrder) (o *admit.Order, existing bool, err error) {
 	placed, err := d.PlaceOrderKeyed(ctx, p)
 	if err != nil {
 		return nil, false, err
@@ -97,7 +51,7 @@ func (d *DB) PlaceOrder(ctx context.Context, p PlaceOrder) (o *admit.Order, exis
 // issued and its side effects in the outbox. It joins the placements that
 // this server runs at the same moment in one transaction (batch.go), as if
 // each had run alone.
-func (d *DB) PlaceOrderKeyed(ctx context.Context, p PlaceOrder) (placed *PlacedOrder, err error) {
+func (d *DB) PlaceOrderKeyed(ctx context.Context, p admit.PlaceOrder) (placed *admit.PlacedOrder, err error) {
 	defer wrap(&err, "DB.PlaceOrder")
 	r := &orderRequest{p: p}
 	h := fnv.New32a()
@@ -107,20 +61,20 @@ func (d *DB) PlaceOrderKeyed(ctx context.Context, p PlaceOrder) (placed *PlacedO
 
 // outcome is the placement's answer once its batch ran (or failed:
 // batchErr).
-func (r *orderRequest) outcome(batchErr error) (*PlacedOrder, error) {
+func (r *orderRequest) outcome(batchErr error) (*admit.PlacedOrder, error) {
 	if batchErr != nil {
 		return nil, batchErr
 	}
 	if r.replayed {
-		return &PlacedOrder{Response: r.response, Replayed: true}, nil
+		return &admit.PlacedOrder{Response: r.response, Replayed: true}, nil
 	}
 	if r.err != nil {
 		if r.response != nil {
-			return &PlacedOrder{Response: r.response}, r.err
+			return &admit.PlacedOrder{Response: r.response}, r.err
 		}
 		return nil, r.err
 	}
-	return &PlacedOrder{Order: r.order, Existing: r.existing, Response: r.response}, nil
+	return &admit.PlacedOrder{Order: r.order, Existing: r.existing, Response: r.response}, nil
 }
 
 // runOrderBatch places the batch's orders in one transaction. Quickly, the

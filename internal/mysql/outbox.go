@@ -10,28 +10,13 @@ import (
 	"github.com/admithq/admit/internal/admit"
 )
 
-// OutboxRow is one recorded side effect.
-type OutboxRow struct {
-	ID             int64
-	OrganizationID int64
-	Kind           string
-	Payload        []byte
-	CreatedAt      time.Time
-	Attempts       int
-	Done           bool
-	Result         string
-	// Subscribed tells, for a webhook event read by FindOutboxRows,
-	// whether an enabled endpoint of the organization wants it.
-	Subscribed bool
-}
-
 // DueOutbox returns up to limit side effects that are not done and are due:
 // never handed to the queue; handed over more than redeliverAfter ago and
 // not done (the task may have been lost with Redis); or, when the last
 // attempt failed, once its backoff has passed: retryBase after the first
 // failure, doubling with each, at most an hour. A poisoned row is thus
 // tried less and less often, and never holds up the others.
-func (d *DB) DueOutbox(ctx context.Context, redeliverAfter, retryBase time.Duration, limit int) (rows []OutboxRow, err error) {
+func (d *DB) DueOutbox(ctx context.Context, redeliverAfter, retryBase time.Duration, limit int) (rows []admit.OutboxRow, err error) {
 	defer wrap(&err, "DB.DueOutbox")
 	// Each branch bounds enqueued_at, so the outbox_pending index serves
 	// all three.
@@ -46,7 +31,7 @@ func (d *DB) DueOutbox(ctx context.Context, redeliverAfter, retryBase time.Durat
 	}
 	defer r.Close()
 	for r.Next() {
-		var row OutboxRow
+		var row admit.OutboxRow
 		if err := r.Scan(&row.ID, &row.OrganizationID, &row.Kind); err != nil {
 			return nil, err
 		}
@@ -71,9 +56,9 @@ func (d *DB) MarkOutboxEnqueued(ctx context.Context, ids []int64) (err error) {
 }
 
 // FindOutbox returns the side effect with id, or ENOTFOUND.
-func (d *DB) FindOutbox(ctx context.Context, id int64) (row *OutboxRow, err error) {
+func (d *DB) FindOutbox(ctx context.Context, id int64) (row *admit.OutboxRow, err error) {
 	defer wrap(&err, "DB.FindOutbox(%d)", id)
-	row = &OutboxRow{ID: id}
+	row = &admit.OutboxRow{ID: id}
 	var done sql.NullTime
 	err = d.db.QueryRowContext(ctx, `SELECT COALESCE(organization_id, 0), kind, payload, created_at, attempts, done_at, result FROM outbox WHERE id = ?`, id).
 		Scan(&row.OrganizationID, &row.Kind, &row.Payload, &row.CreatedAt, &row.Attempts, &done, &row.Result)
@@ -111,15 +96,8 @@ func (d *DB) FailOutbox(ctx context.Context, id int64, cause string) (err error)
 	return err
 }
 
-// OutboxStats is what operators watch: how much is waiting and for how long.
-type OutboxStats struct {
-	Pending      int
-	OldestAge    time.Duration
-	FailingCount int // pending rows whose last attempt failed
-}
-
 // OutboxStats returns the figures of undone side effects.
-func (d *DB) OutboxStats(ctx context.Context) (s OutboxStats, err error) {
+func (d *DB) OutboxStats(ctx context.Context) (s admit.OutboxStats, err error) {
 	defer wrap(&err, "DB.OutboxStats")
 	var oldest sql.NullInt64
 	err = d.db.QueryRowContext(ctx, `SELECT COUNT(*), TIMESTAMPDIFF(MICROSECOND, MIN(created_at), NOW(6)), COALESCE(SUM(last_error <> ''), 0)
@@ -128,16 +106,11 @@ func (d *DB) OutboxStats(ctx context.Context) (s OutboxStats, err error) {
 	return s, err
 }
 
-// InvitationEmail is what the invitation email needs.
-type InvitationEmail struct {
-	Email, Organization, Role, InvitedBy string
-}
-
 // FindInvitationEmail returns the invitation of the organization for its
 // email, or ENOTFOUND (revoked invitations are deleted or expired).
-func (d *DB) FindInvitationEmail(ctx context.Context, orgID, id int64) (e *InvitationEmail, err error) {
+func (d *DB) FindInvitationEmail(ctx context.Context, orgID, id int64) (e *admit.InvitationEmail, err error) {
 	defer wrap(&err, "DB.FindInvitationEmail(%d, %d)", orgID, id)
-	e = &InvitationEmail{}
+	e = &admit.InvitationEmail{}
 	err = d.db.QueryRowContext(ctx, `SELECT i.email, o.name, i.role, COALESCE(u.name, '') FROM invitations i
 		JOIN organizations o ON o.id = i.organization_id LEFT JOIN users u ON u.id = i.invited_by
 		WHERE i.organization_id = ? AND i.id = ?`, orgID, id).Scan(&e.Email, &e.Organization, &e.Role, &e.InvitedBy)

@@ -16,7 +16,7 @@ import (
 // order, with their payloads. For a webhook event, Subscribed tells whether
 // an enabled endpoint of its organization wanted it when the row was read:
 // the fan-out of an organization without endpoints costs no other query.
-func (d *DB) FindOutboxRows(ctx context.Context, ids []int64) (rows []OutboxRow, err error) {
+func (d *DB) FindOutboxRows(ctx context.Context, ids []int64) (rows []admit.OutboxRow, err error) {
 	defer wrap(&err, "DB.FindOutboxRows(%d rows)", len(ids))
 	if len(ids) == 0 {
 		return nil, nil
@@ -33,7 +33,7 @@ func (d *DB) FindOutboxRows(ctx context.Context, ids []int64) (rows []OutboxRow,
 	}
 	defer r.Close()
 	for r.Next() {
-		var row OutboxRow
+		var row admit.OutboxRow
 		if err := r.Scan(&row.ID, &row.OrganizationID, &row.Kind, &row.Payload, &row.CreatedAt, &row.Attempts, &row.Done, &row.Result,
 			&row.Subscribed); err != nil {
 			return nil, err
@@ -43,27 +43,22 @@ func (d *DB) FindOutboxRows(ctx context.Context, ids []int64) (rows []OutboxRow,
 	return rows, r.Err()
 }
 
-// OrderRef names an order of an organization.
-type OrderRef struct {
-	OrganizationID, ID int64
-}
-
 // FindOrders returns the orders among keys that exist in their
 // organization, without their lines and tickets (LoadOrderDetails adds
 // them), in one query.
-func (d *DB) FindOrders(ctx context.Context, keys []OrderRef) (orders map[OrderRef]*admit.Order, err error) {
+func (d *DB) FindOrders(ctx context.Context, keys []admit.OrderRef) (orders map[admit.OrderRef]*admit.Order, err error) {
 	defer wrap(&err, "DB.FindOrders(%d orders)", len(keys))
-	orders = map[OrderRef]*admit.Order{}
+	orders = map[admit.OrderRef]*admit.Order{}
 	if len(keys) == 0 {
 		return orders, nil
 	}
 	orgs := map[int64]bool{}
-	want := map[OrderRef]bool{}
+	want := map[admit.OrderRef]bool{}
 	for _, k := range keys {
 		orgs[k.OrganizationID] = true
 		want[k] = true
 	}
-	ids, idMarks := idList(keys, func(k OrderRef) int64 { return k.ID })
+	ids, idMarks := idList(keys, func(k admit.OrderRef) int64 { return k.ID })
 	orgArgs, orgMarks := idList(mapKeys(orgs), func(id int64) int64 { return id })
 	rows, err := d.db.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE organization_id IN (`+orgMarks+`) AND id IN (`+idMarks+`)`,
 		append(orgArgs, ids...)...)
@@ -83,7 +78,7 @@ func (d *DB) FindOrders(ctx context.Context, keys []OrderRef) (orders map[OrderR
 		o.Status, o.PaidAt, o.ExpiresAt = admit.OrderStatus(status), paid.Time, expires.Time
 		// Two organizations asked for in one batch must not see each
 		// other's orders by naming their ids.
-		if key := (OrderRef{o.OrganizationID, o.ID}); want[key] {
+		if key := (admit.OrderRef{OrganizationID: o.OrganizationID, ID: o.ID}); want[key] {
 			orders[key] = o
 		}
 	}
@@ -183,14 +178,6 @@ func (d *DB) LoadOrderDetails(ctx context.Context, orders []*admit.Order) (err e
 	return rows.Err()
 }
 
-// OutboxResult is what performing one side effect came to: done with what
-// it produced, or failed (Err set) with why.
-type OutboxResult struct {
-	ID     int64
-	Result string
-	Err    string
-}
-
 // RecordOutboxResults records what a batch of side effects came to, with one
 // statement for the done ones and one for the failed ones: a failed row
 // counts an attempt and keeps its error, and is due again after its backoff
@@ -200,9 +187,9 @@ type OutboxResult struct {
 //
 // The effects have happened: recording them rides out a failover rather
 // than leave the rows to be done again.
-func (d *DB) RecordOutboxResults(ctx context.Context, results []OutboxResult) (recorded int, err error) {
+func (d *DB) RecordOutboxResults(ctx context.Context, results []admit.OutboxResult) (recorded int, err error) {
 	defer wrap(&err, "DB.RecordOutboxResults(%d rows)", len(results))
-	var done, failed []OutboxResult
+	var done, failed []admit.OutboxResult
 	for _, r := range results {
 		if r.Err == "" {
 			done = append(done, r)
@@ -211,8 +198,8 @@ func (d *DB) RecordOutboxResults(ctx context.Context, results []OutboxResult) (r
 		}
 	}
 	if len(done) > 0 {
-		ids, marks := idList(done, func(r OutboxResult) int64 { return r.ID })
-		cases, args := caseByID(done, func(r OutboxResult) string { return truncate(r.Result, 255) })
+		ids, marks := idList(done, func(r admit.OutboxResult) int64 { return r.ID })
+		cases, args := caseByID(done, func(r admit.OutboxResult) string { return truncate(r.Result, 255) })
 		err = settle(ctx, func(ctx context.Context) error {
 			res, err := d.db.ExecContext(ctx, `UPDATE outbox SET done_at = NOW(6), result = `+cases+`, attempts = attempts + 1, last_error = ''
 				WHERE id IN (`+marks+`) AND done_at IS NULL`, append(args, ids...)...)
@@ -230,8 +217,8 @@ func (d *DB) RecordOutboxResults(ctx context.Context, results []OutboxResult) (r
 		}
 	}
 	if len(failed) > 0 {
-		ids, marks := idList(failed, func(r OutboxResult) int64 { return r.ID })
-		cases, args := caseByID(failed, func(r OutboxResult) string { return truncate(r.Err, 1000) })
+		ids, marks := idList(failed, func(r admit.OutboxResult) int64 { return r.ID })
+		cases, args := caseByID(failed, func(r admit.OutboxResult) string { return truncate(r.Err, 1000) })
 		// enqueued_at becomes the attempt's time: the backoff counts from
 		// the failure.
 		err = settle(ctx, func(ctx context.Context) error {
@@ -245,7 +232,7 @@ func (d *DB) RecordOutboxResults(ctx context.Context, results []OutboxResult) (r
 
 // caseByID returns a CASE expression giving each result's row its value,
 // with its arguments.
-func caseByID(results []OutboxResult, value func(OutboxResult) string) (string, []any) {
+func caseByID(results []admit.OutboxResult, value func(admit.OutboxResult) string) (string, []any) {
 	var b strings.Builder
 	args := make([]any, 0, 2*len(results))
 	b.WriteString("CASE id")

@@ -70,12 +70,12 @@ func TestOutboxBatchReadsOrdersAsFindOrder(t *testing.T) {
 	ordersA := mustBatchOrders(t, db, a, evA, 3)
 	ordersB := mustBatchOrders(t, db, b, evB, 1)
 
-	keys := []mysql.OrderRef{{OrganizationID: b.ID, ID: ordersB[0].ID}, {OrganizationID: a.ID, ID: ordersB[0].ID + 1000}}
+	keys := []admit.OrderRef{{OrganizationID: b.ID, ID: ordersB[0].ID}, {OrganizationID: a.ID, ID: ordersB[0].ID + 1000}}
 	for _, o := range ordersA {
-		keys = append(keys, mysql.OrderRef{OrganizationID: a.ID, ID: o.ID})
+		keys = append(keys, admit.OrderRef{OrganizationID: a.ID, ID: o.ID})
 	}
 	// Alpha naming beta's order must not read it.
-	keys = append(keys, mysql.OrderRef{OrganizationID: a.ID, ID: ordersB[0].ID})
+	keys = append(keys, admit.OrderRef{OrganizationID: a.ID, ID: ordersB[0].ID})
 	got, err := db.FindOrders(ctx, keys)
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +83,7 @@ func TestOutboxBatchReadsOrdersAsFindOrder(t *testing.T) {
 	if len(got) != 4 {
 		t.Fatalf("%d orders read, want the 3 of alpha and the 1 of beta", len(got))
 	}
-	if o := got[mysql.OrderRef{OrganizationID: b.ID, ID: ordersB[0].ID}]; o == nil {
+	if o := got[admit.OrderRef{OrganizationID: b.ID, ID: ordersB[0].ID}]; o == nil {
 		t.Fatal("beta's order was not read")
 	}
 	var list []*admit.Order
@@ -101,7 +101,7 @@ func TestOutboxBatchReadsOrdersAsFindOrder(t *testing.T) {
 		if len(one.Tickets) != 3 || len(one.Tickets[0].Answers) != 2 || len(one.Lines) != 2 {
 			t.Fatalf("fixture: order %d has %d tickets, %d lines", one.ID, len(one.Tickets), len(one.Lines))
 		}
-		if diff := cmp.Diff(one, got[mysql.OrderRef{OrganizationID: want.OrganizationID, ID: want.ID}]); diff != "" {
+		if diff := cmp.Diff(one, got[admit.OrderRef{OrganizationID: want.OrganizationID, ID: want.ID}]); diff != "" {
 			t.Errorf("order %d read in a batch differs from FindOrder (-FindOrder +batch):\n%s", want.ID, diff)
 		}
 	}
@@ -116,7 +116,7 @@ func TestFindOutboxRowsSubscribed(t *testing.T) {
 	a, _, _ := mustEventOrg(t, db, "alpha")
 	b, _, _ := mustEventOrg(t, db, "beta")
 	c, _, _ := mustEventOrg(t, db, "gamma")
-	for _, e := range []*mysql.WebhookEndpoint{
+	for _, e := range []*admit.WebhookEndpoint{
 		{OrganizationID: a.ID, URL: "https://93.184.215.14/a", EventTypes: []string{"order.refunded", "order.paid"}, Enabled: true, Secret: "whsec_a"},
 		{OrganizationID: b.ID, URL: "https://93.184.215.14/b", EventTypes: []string{"order.paid"}, Enabled: true, Secret: "whsec_b"},
 	} {
@@ -186,12 +186,12 @@ func TestRecordOutboxResults(t *testing.T) {
 		id, _ := res.LastInsertId()
 		ids = append(ids, id)
 	}
-	n, err := db.RecordOutboxResults(ctx, []mysql.OutboxResult{{ID: ids[0], Result: "ses:one"}, {ID: ids[1], Result: "ses:two"},
+	n, err := db.RecordOutboxResults(ctx, []admit.OutboxResult{{ID: ids[0], Result: "ses:one"}, {ID: ids[1], Result: "ses:two"},
 		{ID: ids[2], Err: "SES said no"}})
 	if err != nil || n != 2 {
 		t.Fatalf("recorded %d done, %v; want 2", n, err)
 	}
-	n, err = db.RecordOutboxResults(ctx, []mysql.OutboxResult{{ID: ids[0], Result: "ses:again"}, {ID: ids[1], Err: "late failure"}})
+	n, err = db.RecordOutboxResults(ctx, []admit.OutboxResult{{ID: ids[0], Result: "ses:again"}, {ID: ids[1], Err: "late failure"}})
 	if err != nil || n != 0 {
 		t.Fatalf("recording done rows again: %d recorded, %v; want 0", n, err)
 	}
@@ -234,7 +234,7 @@ func TestRecordOutboxResults(t *testing.T) {
 		t.Fatalf("due once the first backoff (400ms) passed: %v, want the failed row", d)
 	}
 	// A second failure doubles the backoff to 800ms.
-	if _, err := db.RecordOutboxResults(ctx, []mysql.OutboxResult{{ID: ids[2], Err: "SES said no again"}}); err != nil {
+	if _, err := db.RecordOutboxResults(ctx, []admit.OutboxResult{{ID: ids[2], Err: "SES said no again"}}); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(500 * time.Millisecond)

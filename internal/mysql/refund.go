@@ -9,18 +9,6 @@ import (
 	"github.com/admithq/admit/internal/admit"
 )
 
-// Refund is one refund of some or all tickets of a paid order.
-type Refund struct {
-	ID          int64
-	OrderID     int64
-	Amount      int64
-	Tickets     int
-	Provider    string
-	ProviderRef string
-	// Released is the capacity the refund returned, per ticket type.
-	Released []admit.HoldItem
-}
-
 // RefundTickets voids the given valid tickets of a paid order of the
 // organization, returns their capacity, and records the refund with its
 // side effects (the provider refund, the order.refunded webhook, the
@@ -28,7 +16,7 @@ type Refund struct {
 // by a guarded UPDATE, so refunding the same ticket twice (a double click,
 // two organizers) refunds it once; with nothing left to refund the error is
 // ECONFLICT. When every ticket is void the order becomes refunded.
-func (d *DB) RefundTickets(ctx context.Context, orgID, orderID int64, ticketIDs []int64, byUser int64) (r *Refund, err error) {
+func (d *DB) RefundTickets(ctx context.Context, orgID, orderID int64, ticketIDs []int64, byUser int64) (r *admit.Refund, err error) {
 	defer wrap(&err, "DB.RefundTickets(%d, %d)", orgID, orderID)
 	if len(ticketIDs) == 0 {
 		return nil, admit.FieldError("tickets", "Choose at least one ticket to refund.")
@@ -36,7 +24,7 @@ func (d *DB) RefundTickets(ctx context.Context, orgID, orderID int64, ticketIDs 
 	ids := append([]int64(nil), ticketIDs...)
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	err = d.inTx(ctx, func(tx *sql.Tx) error {
-		r = &Refund{OrderID: orderID}
+		r = &admit.Refund{OrderID: orderID}
 		var status string
 		err := tx.QueryRowContext(ctx, `SELECT status, payment_provider FROM orders WHERE id = ? AND organization_id = ? FOR UPDATE`, orderID, orgID).
 			Scan(&status, &r.Provider)
@@ -122,9 +110,9 @@ func (d *DB) RefundTickets(ctx context.Context, orgID, orderID int64, ticketIDs 
 
 // FindRefund returns the refund with the payment it refunds, for the
 // provider call.
-func (d *DB) FindRefund(ctx context.Context, orgID, id int64) (r *Refund, paymentRef string, err error) {
+func (d *DB) FindRefund(ctx context.Context, orgID, id int64) (r *admit.Refund, paymentRef string, err error) {
 	defer wrap(&err, "DB.FindRefund(%d, %d)", orgID, id)
-	r = &Refund{ID: id}
+	r = &admit.Refund{ID: id}
 	err = d.db.QueryRowContext(ctx, `SELECT r.order_id, r.amount, r.tickets, r.provider, r.provider_ref, o.payment_ref
 		FROM refunds r JOIN orders o ON o.id = r.order_id WHERE r.id = ? AND r.organization_id = ?`, id, orgID).
 		Scan(&r.OrderID, &r.Amount, &r.Tickets, &r.Provider, &r.ProviderRef, &paymentRef)
@@ -143,7 +131,7 @@ func (d *DB) SetRefundProviderRef(ctx context.Context, orgID, id int64, ref stri
 
 // ListRefunds returns the refunds of an order of the organization, oldest
 // first.
-func (d *DB) ListRefunds(ctx context.Context, orgID, orderID int64) (list []Refund, err error) {
+func (d *DB) ListRefunds(ctx context.Context, orgID, orderID int64) (list []admit.Refund, err error) {
 	defer wrap(&err, "DB.ListRefunds(%d, %d)", orgID, orderID)
 	rows, err := d.db.QueryContext(ctx, `SELECT id, order_id, amount, tickets, provider, provider_ref FROM refunds
 		WHERE organization_id = ? AND order_id = ? ORDER BY id`, orgID, orderID)
@@ -152,7 +140,7 @@ func (d *DB) ListRefunds(ctx context.Context, orgID, orderID int64) (list []Refu
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var r Refund
+		var r admit.Refund
 		if err := rows.Scan(&r.ID, &r.OrderID, &r.Amount, &r.Tickets, &r.Provider, &r.ProviderRef); err != nil {
 			return nil, err
 		}

@@ -11,6 +11,7 @@ import (
 
 	gomysql "github.com/go-sql-driver/mysql"
 
+	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/mysqltest"
 )
@@ -95,7 +96,7 @@ func TestRecordingRidesOutAnOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	outboxID, _ := res.LastInsertId()
-	key := mysql.IdempotencyKey{OrganizationID: 1, Scope: "test", Key: "k1"}
+	key := admit.IdempotencyKey{OrganizationID: 1, Scope: "test", Key: "k1"}
 	hash := sha256.Sum256([]byte("request"))
 	if stored, err := db.BeginIdempotent(ctx, key, hash[:]); err != nil || stored != nil {
 		t.Fatalf("claiming the key: %v, %v", stored, err)

@@ -9,17 +9,6 @@ import (
 	"github.com/admithq/admit/internal/admit"
 )
 
-// Signup is a sign-up waiting for its email link: the organization and the
-// owner it will create.
-type Signup struct {
-	Email, Name      string
-	OrgName, OrgSlug string
-	ExpiresAt        time.Time
-}
-
-// SignupLifetime is how long a sign-up link works.
-const SignupLifetime = 24 * time.Hour
-
 // RequestSignup stores s with the owner's password hash and the link's
 // token, valid for SignupLifetime by MySQL's clock, and queues the email
 // carrying path, in one transaction. If s.Email already has an account,
@@ -27,7 +16,7 @@ const SignupLifetime = 24 * time.Hour
 // so; the caller answers both cases alike, so the form does not reveal who
 // has an account. A taken organization address is EINVALID on org_slug
 // (event pages show it anyway).
-func (d *DB) RequestSignup(ctx context.Context, s *Signup, passwordHash, token, path string) (err error) {
+func (d *DB) RequestSignup(ctx context.Context, s *admit.Signup, passwordHash, token, path string) (err error) {
 	defer wrap(&err, "DB.RequestSignup(%q)", s.OrgSlug)
 	return d.inTx(ctx, func(tx *sql.Tx) error {
 		// Sign-ups whose link ended a day ago hold a password hash nobody
@@ -50,7 +39,7 @@ func (d *DB) RequestSignup(ctx context.Context, s *Signup, passwordHash, token, 
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO signups (token_hash, email, name, org_name, org_slug, password_hash, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?, NOW(6) + INTERVAL ? SECOND)`, hashToken(token), s.Email, s.Name, s.OrgName, s.OrgSlug, passwordHash,
-			int(SignupLifetime/time.Second)); err != nil {
+			int(admit.SignupLifetime/time.Second)); err != nil {
 			return err
 		}
 		return insertAccountOutbox(ctx, tx, "email.signup_confirm", map[string]any{"email": s.Email, "name": s.Name, "path": path})
@@ -59,14 +48,14 @@ func (d *DB) RequestSignup(ctx context.Context, s *Signup, passwordHash, token, 
 
 // FindSignup returns the sign-up with token if its link still works: an
 // unknown token is ENOTFOUND, a used or expired one EEXPIRED.
-func (d *DB) FindSignup(ctx context.Context, token string) (s *Signup, err error) {
+func (d *DB) FindSignup(ctx context.Context, token string) (s *admit.Signup, err error) {
 	defer wrap(&err, "DB.FindSignup")
 	s, _, _, err = findSignup(ctx, d.db, token, false)
 	return s, err
 }
 
-func findSignup(ctx context.Context, q queryRower, token string, forUpdate bool) (s *Signup, id int64, passwordHash string, err error) {
-	s = &Signup{}
+func findSignup(ctx context.Context, q queryRower, token string, forUpdate bool) (s *admit.Signup, id int64, passwordHash string, err error) {
+	s = &admit.Signup{}
 	var used, expired bool
 	query := `SELECT id, email, name, org_name, org_slug, password_hash, expires_at, used_at IS NOT NULL, expires_at <= NOW(6)
 		FROM signups WHERE token_hash = ?`

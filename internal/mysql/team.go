@@ -12,37 +12,6 @@ import (
 	"github.com/admithq/admit/internal/admit"
 )
 
-// Member is one member of an organization, as the team page lists them.
-type Member struct {
-	UserID int64
-	Name   string
-	Email  string
-	Role   admit.Role
-	Since  time.Time
-}
-
-// Invitation asks someone, by email, to join an organization with a role.
-type Invitation struct {
-	ID             int64
-	OrganizationID int64
-	// Organization is filled by FindInvitation, for the acceptance page.
-	Organization admit.Organization
-	Email        string
-	Role         admit.Role
-	InvitedBy    int64
-	// InvitedByEmail is filled by ListInvitations.
-	InvitedByEmail string
-	CreatedAt      time.Time
-	ExpiresAt      time.Time
-}
-
-// PasswordReset is a usable password reset link.
-type PasswordReset struct {
-	UserID    int64
-	Email     string
-	ExpiresAt time.Time
-}
-
 // hashToken is what the tables store instead of a token: a copy of the
 // database does not hand out working links.
 func hashToken(token string) []byte {
@@ -95,7 +64,7 @@ func (d *DB) RequestPasswordReset(ctx context.Context, email, token, path string
 
 // FindPasswordReset returns the reset link with token if it can still be
 // used: an unknown token is ENOTFOUND, a used or expired one EEXPIRED.
-func (d *DB) FindPasswordReset(ctx context.Context, token string) (r *PasswordReset, err error) {
+func (d *DB) FindPasswordReset(ctx context.Context, token string) (r *admit.PasswordReset, err error) {
 	defer wrap(&err, "DB.FindPasswordReset")
 	return findPasswordReset(ctx, d.db, token)
 }
@@ -104,8 +73,8 @@ type queryRower interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func findPasswordReset(ctx context.Context, q queryRower, token string) (*PasswordReset, error) {
-	r := &PasswordReset{}
+func findPasswordReset(ctx context.Context, q queryRower, token string) (*admit.PasswordReset, error) {
+	r := &admit.PasswordReset{}
 	var used, expired bool
 	err := q.QueryRowContext(ctx, `SELECT r.user_id, u.email, r.expires_at, r.used_at IS NOT NULL, r.expires_at <= NOW(6)
 		FROM password_resets r JOIN users u ON u.id = r.user_id WHERE r.token_hash = ?`, hashToken(token)).
@@ -202,7 +171,7 @@ func (d *DB) PasswordChangedAt(ctx context.Context, userID int64) (t time.Time, 
 }
 
 // ListMembers returns the members of the organization, owners first.
-func (d *DB) ListMembers(ctx context.Context, orgID int64) (members []Member, err error) {
+func (d *DB) ListMembers(ctx context.Context, orgID int64) (members []admit.Member, err error) {
 	defer wrap(&err, "DB.ListMembers(%d)", orgID)
 	rows, err := d.db.QueryContext(ctx, `SELECT u.id, u.name, u.email, m.role, m.created_at
 		FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.organization_id = ? ORDER BY m.role, u.name, u.id`, orgID)
@@ -211,7 +180,7 @@ func (d *DB) ListMembers(ctx context.Context, orgID int64) (members []Member, er
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var m Member
+		var m admit.Member
 		var role string
 		if err := rows.Scan(&m.UserID, &m.Name, &m.Email, &role, &m.Since); err != nil {
 			return nil, err
@@ -224,7 +193,7 @@ func (d *DB) ListMembers(ctx context.Context, orgID int64) (members []Member, er
 
 // ListInvitations returns the organization's pending invitations, newest
 // first.
-func (d *DB) ListInvitations(ctx context.Context, orgID int64) (list []*Invitation, err error) {
+func (d *DB) ListInvitations(ctx context.Context, orgID int64) (list []*admit.Invitation, err error) {
 	defer wrap(&err, "DB.ListInvitations(%d)", orgID)
 	rows, err := d.db.QueryContext(ctx, `SELECT i.id, i.organization_id, i.email, i.role, COALESCE(i.invited_by, 0), COALESCE(u.email, ''),
 		i.created_at, i.expires_at FROM invitations i LEFT JOIN users u ON u.id = i.invited_by
@@ -235,7 +204,7 @@ func (d *DB) ListInvitations(ctx context.Context, orgID int64) (list []*Invitati
 	}
 	defer rows.Close()
 	for rows.Next() {
-		inv := &Invitation{}
+		inv := &admit.Invitation{}
 		var role string
 		if err := rows.Scan(&inv.ID, &inv.OrganizationID, &inv.Email, &role, &inv.InvitedBy, &inv.InvitedByEmail,
 			&inv.CreatedAt, &inv.ExpiresAt); err != nil {
@@ -252,7 +221,7 @@ func (d *DB) ListInvitations(ctx context.Context, orgID int64) (list []*Invitati
 // transaction. It replaces a pending invitation to the same address, so
 // only the latest link works; inviting a member is EINVALID on the email
 // field.
-func (d *DB) CreateInvitation(ctx context.Context, inv *Invitation, token, path string) (err error) {
+func (d *DB) CreateInvitation(ctx context.Context, inv *admit.Invitation, token, path string) (err error) {
 	defer wrap(&err, "DB.CreateInvitation(%d)", inv.OrganizationID)
 	return d.inTx(ctx, func(tx *sql.Tx) error {
 		var member int
@@ -289,10 +258,10 @@ func (d *DB) CreateInvitation(ctx context.Context, inv *Invitation, token, path 
 // RevokeInvitation withdraws the organization's pending invitation id, so
 // its link stops working. An invitation of another organization is
 // ENOTFOUND; one already accepted or revoked is ECONFLICT.
-func (d *DB) RevokeInvitation(ctx context.Context, orgID, id, byUserID int64) (inv *Invitation, err error) {
+func (d *DB) RevokeInvitation(ctx context.Context, orgID, id, byUserID int64) (inv *admit.Invitation, err error) {
 	defer wrap(&err, "DB.RevokeInvitation(%d, %d)", orgID, id)
 	err = d.inTx(ctx, func(tx *sql.Tx) error {
-		inv = &Invitation{}
+		inv = &admit.Invitation{}
 		var role string
 		err := tx.QueryRowContext(ctx, `SELECT id, organization_id, email, role FROM invitations WHERE id = ? AND organization_id = ?`, id, orgID).
 			Scan(&inv.ID, &inv.OrganizationID, &inv.Email, &role)
@@ -320,13 +289,13 @@ func (d *DB) RevokeInvitation(ctx context.Context, orgID, id, byUserID int64) (i
 // FindInvitation returns the invitation with token and its organization if
 // it can still be accepted: an unknown token is ENOTFOUND; an accepted,
 // withdrawn or expired one EEXPIRED.
-func (d *DB) FindInvitation(ctx context.Context, token string) (inv *Invitation, err error) {
+func (d *DB) FindInvitation(ctx context.Context, token string) (inv *admit.Invitation, err error) {
 	defer wrap(&err, "DB.FindInvitation")
 	return findInvitationByToken(ctx, d.db, token)
 }
 
-func findInvitationByToken(ctx context.Context, q queryRower, token string) (*Invitation, error) {
-	inv := &Invitation{}
+func findInvitationByToken(ctx context.Context, q queryRower, token string) (*admit.Invitation, error) {
+	inv := &admit.Invitation{}
 	var role string
 	var accepted, revoked, expired bool
 	err := q.QueryRowContext(ctx, `SELECT i.id, i.organization_id, o.slug, o.name, i.email, i.role, COALESCE(i.invited_by, 0),
@@ -356,7 +325,7 @@ func findInvitationByToken(ctx context.Context, q queryRower, token string) (*In
 // invited address, created in the same transaction; an existing u must
 // have the invited address (EFORBIDDEN otherwise). Someone who is already a
 // member keeps their role (joined is false): an invitation never demotes.
-func (d *DB) AcceptInvitation(ctx context.Context, token string, u *admit.User) (inv *Invitation, joined bool, err error) {
+func (d *DB) AcceptInvitation(ctx context.Context, token string, u *admit.User) (inv *admit.Invitation, joined bool, err error) {
 	defer wrap(&err, "DB.AcceptInvitation")
 	err = d.inTx(ctx, func(tx *sql.Tx) error {
 		joined = false
@@ -438,8 +407,8 @@ func owners(roles map[int64]admit.Role) int {
 	return n
 }
 
-func findMember(ctx context.Context, tx *sql.Tx, orgID, userID int64) (*Member, error) {
-	m := &Member{}
+func findMember(ctx context.Context, tx *sql.Tx, orgID, userID int64) (*admit.Member, error) {
+	m := &admit.Member{}
 	var role string
 	err := tx.QueryRowContext(ctx, `SELECT u.id, u.name, u.email, m.role, m.created_at FROM memberships m JOIN users u ON u.id = m.user_id
 		WHERE m.organization_id = ? AND m.user_id = ?`, orgID, userID).Scan(&m.UserID, &m.Name, &m.Email, &role, &m.Since)
@@ -455,7 +424,7 @@ func findMember(ctx context.Context, tx *sql.Tx, orgID, userID int64) (*Member, 
 // only the scopes the new role allows (ScopesForRole), in the same
 // transaction. A user who is not a member is ENOTFOUND; demoting the last
 // owner is ECONFLICT, also when several changes race.
-func (d *DB) ChangeMemberRole(ctx context.Context, orgID, userID int64, role admit.Role, byUserID int64) (m *Member, err error) {
+func (d *DB) ChangeMemberRole(ctx context.Context, orgID, userID int64, role admit.Role, byUserID int64) (m *admit.Member, err error) {
 	defer wrap(&err, "DB.ChangeMemberRole(%d, %d)", orgID, userID)
 	err = d.inTx(ctx, func(tx *sql.Tx) error {
 		roles, err := lockMembers(ctx, tx, orgID)
@@ -482,7 +451,7 @@ func (d *DB) ChangeMemberRole(ctx context.Context, orgID, userID int64, role adm
 		if err := insertAudit(ctx, tx, orgID, byUserID, "member.role_changed", m.Email, string(current)+" → "+string(role)); err != nil {
 			return err
 		}
-		return limitMemberTokens(ctx, tx, orgID, userID, m.Email, ScopesForRole(role), byUserID, "role lowered to "+string(role))
+		return limitMemberTokens(ctx, tx, orgID, userID, m.Email, admit.ScopesForRole(role), byUserID, "role lowered to "+string(role))
 	})
 	return m, err
 }
@@ -491,7 +460,7 @@ func (d *DB) ChangeMemberRole(ctx context.Context, orgID, userID int64, role adm
 // there is refused, and the API tokens they made there are revoked in the
 // same transaction. A user who is not a member is ENOTFOUND; removing the
 // last owner is ECONFLICT, also when several removals race.
-func (d *DB) RemoveMember(ctx context.Context, orgID, userID, byUserID int64) (m *Member, err error) {
+func (d *DB) RemoveMember(ctx context.Context, orgID, userID, byUserID int64) (m *admit.Member, err error) {
 	defer wrap(&err, "DB.RemoveMember(%d, %d)", orgID, userID)
 	err = d.inTx(ctx, func(tx *sql.Tx) error {
 		roles, err := lockMembers(ctx, tx, orgID)

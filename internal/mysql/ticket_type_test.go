@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/mysqltest"
 )
 
@@ -34,7 +33,7 @@ func TestTicketTypeQuantityGuard(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				h := &admit.Hold{OrganizationID: org.ID, EventID: ev.ID, Items: []admit.HoldItem{{TicketTypeID: tt.ID, Quantity: 1}}}
-				held <- db.CreateHold(ctx, h, time.Minute, mysql.HoldLimits{}) == nil
+				held <- db.CreateHold(ctx, h, time.Minute, admit.HoldLimits{}) == nil
 			}()
 		}
 		wg.Wait()

@@ -4,100 +4,29 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"slices"
 	"strings"
-	"time"
-	"unicode/utf8"
 
 	"github.com/admithq/admit/internal/admit"
 )
 
-// API token scopes: what an integration may do with a token.
-const (
-	ScopeRead    = "read"    // read events, orders, tickets, check-in lists, codes, questions
-	ScopeWrite   = "write"   // create and change orders, tickets and discount codes
-	ScopeCheckIn = "checkin" // read check-in lists, check tickets in and undo check-ins
-)
-
-// APIScopes lists every scope in the order they are shown.
-var APIScopes = []string{ScopeRead, ScopeWrite, ScopeCheckIn}
-
-// APITokenPrefix starts every API token, so a leaked one is recognisable by
-// secret scanners and by people.
-const APITokenPrefix = "adm_"
-
 // apiTokenLength is the length of a token: the prefix and 32 random bytes
 // in unpadded base32.
-const apiTokenLength = len(APITokenPrefix) + (32*8+4)/5
+const apiTokenLength = len(admit.APITokenPrefix) + (32*8+4)/5
 
 // apiTokenTouchEverySeconds is how stale last_used_at may get: refreshing
 // it on every request would turn each read into a write.
 const apiTokenTouchEverySeconds = 30
 
-// APIToken is a token an integration uses to act for one organization.
-type APIToken struct {
-	ID             int64
-	OrganizationID int64
-	// Organization is filled by AuthenticateAPIToken.
-	Organization admit.Organization
-	Name         string
-	// Prefix is the start of the secret, to tell tokens apart in lists.
-	Prefix     string
-	Scopes     []string
-	CreatedBy  string // the creator's email, filled by ListAPITokens
-	CreatedAt  time.Time
-	LastUsedAt time.Time // zero: never used
-	RevokedAt  time.Time // zero: in force
-}
-
-// Has reports whether the token was given scope.
-func (t *APIToken) Has(scope string) bool { return slices.Contains(t.Scopes, scope) }
-
-// Revoked reports whether the token no longer works.
-func (t *APIToken) Revoked() bool { return !t.RevokedAt.IsZero() }
-
-// Validate reports the token's field problems and puts its scopes in their
-// canonical order without repeats.
-func (t *APIToken) Validate() error {
-	var p admit.Problems
-	t.Name = strings.TrimSpace(t.Name)
-	switch {
-	case t.Name == "":
-		p.Add("name", "Name the token after the integration that uses it.")
-	case utf8.RuneCountInString(t.Name) > 200:
-		p.Add("name", "At most 200 characters.")
-	case strings.ContainsAny(t.Name, "\x00\r\n"):
-		p.Add("name", "One line of text.")
-	}
-	var scopes []string
-	for _, s := range APIScopes {
-		if slices.Contains(t.Scopes, s) {
-			scopes = append(scopes, s)
-		}
-	}
-	for _, s := range t.Scopes {
-		if !slices.Contains(APIScopes, s) {
-			p.Add("scopes", "Choose scopes from the list.")
-			break
-		}
-	}
-	if len(t.Scopes) == 0 {
-		p.Add("scopes", "Choose at least one scope.")
-	}
-	t.Scopes = scopes
-	return p.Err()
-}
-
 // CreateAPIToken validates t, stores it for its organization with its
 // creator and an audit entry, in one transaction, and returns the secret.
 // The secret is returned only here: the table keeps its SHA-256.
-func (d *DB) CreateAPIToken(ctx context.Context, t *APIToken, byUser int64) (secret string, err error) {
+func (d *DB) CreateAPIToken(ctx context.Context, t *admit.APIToken, byUser int64) (secret string, err error) {
 	defer wrap(&err, "DB.CreateAPIToken(%d)", t.OrganizationID)
 	if err := t.Validate(); err != nil {
 		return "", err
 	}
-	secret = APITokenPrefix + admit.NewToken(32)
-	t.Prefix = secret[:len(APITokenPrefix)+6]
+	secret = admit.APITokenPrefix + admit.NewToken(32)
+	t.Prefix = secret[:len(admit.APITokenPrefix)+6]
 	err = d.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (organization_id, name, token_hash, prefix, scopes, created_by)
 			VALUES (?, ?, ?, ?, ?, NULLIF(?, 0))`, t.OrganizationID, t.Name, hashToken(secret), t.Prefix, strings.Join(t.Scopes, ","), byUser)
@@ -120,8 +49,8 @@ func (d *DB) CreateAPIToken(ctx context.Context, t *APIToken, byUser int64) (sec
 
 const apiTokenColumns = `t.id, t.organization_id, t.name, t.prefix, t.scopes, t.created_at, t.last_used_at, t.revoked_at`
 
-func scanAPIToken(row interface{ Scan(...any) error }, extra ...any) (*APIToken, error) {
-	t := &APIToken{}
+func scanAPIToken(row interface{ Scan(...any) error }, extra ...any) (*admit.APIToken, error) {
+	t := &admit.APIToken{}
 	var scopes string
 	var used, revoked sql.NullTime
 	dest := append([]any{&t.ID, &t.OrganizationID, &t.Name, &t.Prefix, &scopes, &t.CreatedAt, &used, &revoked}, extra...)
@@ -137,7 +66,7 @@ func scanAPIToken(row interface{ Scan(...any) error }, extra ...any) (*APIToken,
 
 // ListAPITokens returns the organization's tokens, revoked ones included,
 // newest first.
-func (d *DB) ListAPITokens(ctx context.Context, orgID int64) (list []*APIToken, err error) {
+func (d *DB) ListAPITokens(ctx context.Context, orgID int64) (list []*admit.APIToken, err error) {
 	defer wrap(&err, "DB.ListAPITokens(%d)", orgID)
 	rows, err := d.db.QueryContext(ctx, `SELECT `+apiTokenColumns+`, COALESCE(u.email, '')
 		FROM api_tokens t LEFT JOIN users u ON u.id = t.created_by WHERE t.organization_id = ? ORDER BY t.id DESC`, orgID)
@@ -160,7 +89,7 @@ func (d *DB) ListAPITokens(ctx context.Context, orgID int64) (list []*APIToken, 
 // RevokeAPIToken stops the organization's token id from working, from the
 // next request on, and records who did it. Revoking a revoked token changes
 // nothing and reports changed false.
-func (d *DB) RevokeAPIToken(ctx context.Context, orgID, id, byUser int64) (t *APIToken, changed bool, err error) {
+func (d *DB) RevokeAPIToken(ctx context.Context, orgID, id, byUser int64) (t *admit.APIToken, changed bool, err error) {
 	defer wrap(&err, "DB.RevokeAPIToken(%d, %d)", orgID, id)
 	err = d.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = NOW(6), revoked_by = NULLIF(?, 0)
@@ -196,9 +125,9 @@ var errBadToken = admit.Errorf(admit.EUNAUTHORIZED, "The API token is not valid.
 // organization, if it is in force; anything else is EUNAUTHORIZED. It is
 // called on every request, so a revoked token stops working at once. The
 // token's last use is recorded, at most every half minute.
-func (d *DB) AuthenticateAPIToken(ctx context.Context, secret string) (t *APIToken, err error) {
+func (d *DB) AuthenticateAPIToken(ctx context.Context, secret string) (t *admit.APIToken, err error) {
 	defer wrap(&err, "DB.AuthenticateAPIToken")
-	if len(secret) != apiTokenLength || !strings.HasPrefix(secret, APITokenPrefix) {
+	if len(secret) != apiTokenLength || !strings.HasPrefix(secret, admit.APITokenPrefix) {
 		return nil, errBadToken
 	}
 	var touch bool

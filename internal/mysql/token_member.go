@@ -5,22 +5,7 @@ import (
 	"database/sql"
 	"slices"
 	"strings"
-
-	"github.com/admithq/admit/internal/admit"
 )
-
-// ScopesForRole lists the scopes a token may keep while its maker has
-// role: owners and admins may hold tokens with every scope; check-in staff
-// only what their console pages allow them, checking tickets in.
-func ScopesForRole(role admit.Role) []string {
-	switch role {
-	case admit.RoleOwner, admit.RoleAdmin:
-		return APIScopes
-	case admit.RoleCheckIn:
-		return []string{ScopeCheckIn}
-	}
-	return nil
-}
 
 // memberToken is a token in force that a member made, as the changes to
 // that member see it.

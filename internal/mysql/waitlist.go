@@ -9,27 +9,9 @@ import (
 	"github.com/admithq/admit/internal/admit"
 )
 
-// WaitlistEntry is one person waiting for a sold-out ticket type, with the
-// state of the offer made to them, if any.
-type WaitlistEntry struct {
-	ID             int64
-	OrganizationID int64
-	EventID        int64
-	TicketTypeID   int64
-	TicketType     string
-	Name           string
-	Email          string
-	Quantity       int
-	HoldID         string
-	OfferedAt      time.Time
-	// OfferState is "", "open", "accepted" or "expired".
-	OfferState string
-	OfferEnds  time.Time
-}
-
 // JoinWaitlist adds the person to the ticket type's waiting list; joining
 // twice with one email keeps the first entry.
-func (d *DB) JoinWaitlist(ctx context.Context, e *WaitlistEntry) (err error) {
+func (d *DB) JoinWaitlist(ctx context.Context, e *admit.WaitlistEntry) (err error) {
 	defer wrap(&err, "DB.JoinWaitlist(%d)", e.TicketTypeID)
 	res, err := d.db.ExecContext(ctx, `INSERT INTO waitlist_entries (organization_id, event_id, ticket_type_id, name, email, quantity)
 		SELECT organization_id, event_id, id, ?, ?, 1 FROM ticket_types
@@ -46,7 +28,7 @@ func (d *DB) JoinWaitlist(ctx context.Context, e *WaitlistEntry) (err error) {
 }
 
 // ListWaitlist returns the event's waiting list, first come first.
-func (d *DB) ListWaitlist(ctx context.Context, orgID, eventID int64) (list []WaitlistEntry, err error) {
+func (d *DB) ListWaitlist(ctx context.Context, orgID, eventID int64) (list []admit.WaitlistEntry, err error) {
 	defer wrap(&err, "DB.ListWaitlist(%d, %d)", orgID, eventID)
 	rows, err := d.db.QueryContext(ctx, `SELECT w.id, w.organization_id, w.event_id, w.ticket_type_id, tt.name, w.name, w.email, w.quantity,
 		COALESCE(w.hold_id, ''), w.offered_at, COALESCE(h.status, ''), COALESCE(h.expires_at > NOW(6), FALSE), h.expires_at
@@ -57,7 +39,7 @@ func (d *DB) ListWaitlist(ctx context.Context, orgID, eventID int64) (list []Wai
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var e WaitlistEntry
+		var e admit.WaitlistEntry
 		var offered, ends sql.NullTime
 		var holdStatus string
 		var live bool
@@ -85,10 +67,10 @@ func (d *DB) ListWaitlist(ctx context.Context, orgID, eventID int64) (list []Wai
 // offer email in the outbox, in one transaction. An entry with an open or
 // accepted offer gets no second one; without capacity the error is
 // ESOLDOUT.
-func (d *DB) OfferWaitlist(ctx context.Context, orgID, entryID int64, ttl time.Duration) (e *WaitlistEntry, hold *admit.Hold, err error) {
+func (d *DB) OfferWaitlist(ctx context.Context, orgID, entryID int64, ttl time.Duration) (e *admit.WaitlistEntry, hold *admit.Hold, err error) {
 	defer wrap(&err, "DB.OfferWaitlist(%d, %d)", orgID, entryID)
 	err = d.inTx(ctx, func(tx *sql.Tx) error {
-		e = &WaitlistEntry{}
+		e = &admit.WaitlistEntry{}
 		var holdStatus string
 		var live bool
 		err := tx.QueryRowContext(ctx, `SELECT w.id, w.event_id, w.ticket_type_id, w.email, w.quantity, COALESCE(w.hold_id, ''),
@@ -127,18 +109,10 @@ func (d *DB) OfferWaitlist(ctx context.Context, orgID, entryID int64, ttl time.D
 	return e, hold, nil
 }
 
-// WaitlistOfferEmail is what the offer email needs.
-type WaitlistOfferEmail struct {
-	Name, Email, Organization, TicketType string
-	EventID                               int64
-	HoldID                                string
-	ExpiresAt                             time.Time
-}
-
 // FindWaitlistOffer returns the entry's offer for its email.
-func (d *DB) FindWaitlistOffer(ctx context.Context, orgID, entryID int64) (o *WaitlistOfferEmail, err error) {
+func (d *DB) FindWaitlistOffer(ctx context.Context, orgID, entryID int64) (o *admit.WaitlistOfferEmail, err error) {
 	defer wrap(&err, "DB.FindWaitlistOffer(%d, %d)", orgID, entryID)
-	o = &WaitlistOfferEmail{}
+	o = &admit.WaitlistOfferEmail{}
 	err = d.db.QueryRowContext(ctx, `SELECT w.name, w.email, org.name, tt.name, w.event_id, h.id, h.expires_at
 		FROM waitlist_entries w JOIN organizations org ON org.id = w.organization_id JOIN ticket_types tt ON tt.id = w.ticket_type_id
 		JOIN holds h ON h.id = w.hold_id WHERE w.id = ? AND w.organization_id = ?`, entryID, orgID).

@@ -10,121 +10,7 @@ import (
 	"github.com/admithq/admit/internal/admit"
 )
 
-// MaxWebhookEndpoints is how many endpoints one organization may have.
-const MaxWebhookEndpoints = 20
-
-// WebhookEndpoint is one of an organization's webhook receivers.
-type WebhookEndpoint struct {
-	ID             int64
-	OrganizationID int64
-	URL            string
-	Description    string
-	EventTypes     []string
-	Enabled        bool
-	// DisabledReason says why admit disabled the endpoint (a 410 Gone);
-	// empty when the organizer did.
-	DisabledReason string
-	Secret         string
-	// PreviousSecret is the secret before the last rotation while it still
-	// signs deliveries (until PreviousSecretExpiresAt); empty otherwise.
-	PreviousSecret          string
-	PreviousSecretExpiresAt time.Time
-	CreatedAt               time.Time
-	UpdatedAt               time.Time
-}
-
-// Secrets returns the secrets that sign a delivery now: the current one,
-// and during a rotation the previous one.
-func (e *WebhookEndpoint) Secrets() []string {
-	if e.PreviousSecret != "" {
-		return []string{e.Secret, e.PreviousSecret}
-	}
-	return []string{e.Secret}
-}
-
-// WebhookDeliveryStatus is where a delivery is in its life.
-type WebhookDeliveryStatus string
-
-// Delivery statuses: pending while attempts remain, then succeeded or failed.
-const (
-	WebhookPending   WebhookDeliveryStatus = "pending"
-	WebhookSucceeded WebhookDeliveryStatus = "succeeded"
-	WebhookFailed    WebhookDeliveryStatus = "failed"
-)
-
-// WebhookDelivery is one event for one endpoint.
-type WebhookDelivery struct {
-	ID             int64
-	OrganizationID int64
-	EndpointID     int64
-	OutboxID       int64
-	// MessageID is the webhook-id header: the same on every attempt.
-	MessageID     string
-	EventType     string
-	Payload       []byte
-	Status        WebhookDeliveryStatus
-	Attempts      int // scheduled attempts made
-	NextAttemptAt time.Time
-	LastStatus    int
-	LastError     string
-	CreatedAt     time.Time
-	FinishedAt    time.Time
-}
-
-// WebhookAttempt is one HTTP request of a delivery, as the log shows it.
-type WebhookAttempt struct {
-	ID             int64
-	DeliveryID     int64
-	OrganizationID int64
-	Manual         bool
-	StartedAt      time.Time
-	Duration       time.Duration
-	ResponseStatus int    // 0: no response
-	ResponseBody   []byte // the first kilobyte
-	Error          string
-}
-
-// WebhookOutcome is what the scheduler decided after an attempt.
-type WebhookOutcome int
-
-// Outcomes of a scheduled attempt.
-const (
-	// WebhookDelivered ends the delivery: the receiver answered 2xx.
-	WebhookDelivered WebhookOutcome = iota
-	// WebhookRetry schedules the next attempt.
-	WebhookRetry
-	// WebhookGiveUp fails the delivery after its last attempt and tells
-	// the organization's owners and admins (at most once a day per endpoint).
-	WebhookGiveUp
-	// WebhookDisable fails the delivery and disables the endpoint (the
-	// receiver answered 410 Gone), and tells the owners and admins.
-	WebhookDisable
-)
-
-// WebhookDue is one delivery whose attempt is due, for the dispatcher.
-type WebhookDue struct {
-	ID       int64
-	Attempts int
-}
-
-// WebhookFailingNotice is what the "webhook deliveries are failing" email
-// needs.
-type WebhookFailingNotice struct {
-	To               string
-	Name             string
-	Organization     string
-	OrganizationSlug string
-	EndpointID       int64
-	URL              string
-	Enabled          bool
-	DisabledReason   string
-	EventType        string
-	MessageID        string
-	LastStatus       int
-	LastError        string
-}
-
-func validateWebhookEndpoint(e *WebhookEndpoint) error {
+func validateWebhookEndpoint(e *admit.WebhookEndpoint) error {
 	var p admit.Problems
 	switch {
 	case e.URL == "":
@@ -145,7 +31,7 @@ func validateWebhookEndpoint(e *WebhookEndpoint) error {
 
 // CreateWebhookEndpoint adds an endpoint to the organization. The caller
 // has checked the URL and made the secret.
-func (d *DB) CreateWebhookEndpoint(ctx context.Context, e *WebhookEndpoint) (err error) {
+func (d *DB) CreateWebhookEndpoint(ctx context.Context, e *admit.WebhookEndpoint) (err error) {
 	defer wrap(&err, "DB.CreateWebhookEndpoint(%d)", e.OrganizationID)
 	if err := validateWebhookEndpoint(e); err != nil {
 		return err
@@ -163,7 +49,7 @@ func (d *DB) CreateWebhookEndpoint(ctx context.Context, e *WebhookEndpoint) (err
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_endpoints WHERE organization_id = ?`, e.OrganizationID).Scan(&n); err != nil {
 			return err
 		}
-		if n >= MaxWebhookEndpoints {
+		if n >= admit.MaxWebhookEndpoints {
 			return admit.FieldError("url", "An organization may have at most 20 endpoints; delete one first.")
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO webhook_endpoints (organization_id, url, description, event_types, enabled, secret)
@@ -179,7 +65,7 @@ func (d *DB) CreateWebhookEndpoint(ctx context.Context, e *WebhookEndpoint) (err
 // UpdateWebhookEndpoint changes the URL, description, event types and
 // enabled state of the organization's endpoint. Enabling clears the reason
 // admit disabled it.
-func (d *DB) UpdateWebhookEndpoint(ctx context.Context, e *WebhookEndpoint) (err error) {
+func (d *DB) UpdateWebhookEndpoint(ctx context.Context, e *admit.WebhookEndpoint) (err error) {
 	defer wrap(&err, "DB.UpdateWebhookEndpoint(%d, %d)", e.OrganizationID, e.ID)
 	if err := validateWebhookEndpoint(e); err != nil {
 		return err
@@ -250,7 +136,7 @@ const webhookEndpointColumns = `e.id, e.organization_id, e.url, e.description, e
 
 // webhookEndpointFields scans the columns of webhookEndpointColumns; call
 // done after the scan.
-func webhookEndpointFields(e *WebhookEndpoint) (dest []any, done func()) {
+func webhookEndpointFields(e *admit.WebhookEndpoint) (dest []any, done func()) {
 	var types string
 	var expires sql.NullTime
 	dest = []any{&e.ID, &e.OrganizationID, &e.URL, &e.Description, &types, &e.Enabled, &e.DisabledReason, &e.Secret,
@@ -266,8 +152,8 @@ func webhookEndpointFields(e *WebhookEndpoint) (dest []any, done func()) {
 	}
 }
 
-func scanWebhookEndpoint(scan func(dest ...any) error) (*WebhookEndpoint, error) {
-	e := &WebhookEndpoint{}
+func scanWebhookEndpoint(scan func(dest ...any) error) (*admit.WebhookEndpoint, error) {
+	e := &admit.WebhookEndpoint{}
 	dest, done := webhookEndpointFields(e)
 	if err := scan(dest...); err != nil {
 		return nil, err
@@ -277,7 +163,7 @@ func scanWebhookEndpoint(scan func(dest ...any) error) (*WebhookEndpoint, error)
 }
 
 // FindWebhookEndpoint returns the organization's endpoint, or ENOTFOUND.
-func (d *DB) FindWebhookEndpoint(ctx context.Context, orgID, id int64) (e *WebhookEndpoint, err error) {
+func (d *DB) FindWebhookEndpoint(ctx context.Context, orgID, id int64) (e *admit.WebhookEndpoint, err error) {
 	defer wrap(&err, "DB.FindWebhookEndpoint(%d, %d)", orgID, id)
 	e, err = scanWebhookEndpoint(d.db.QueryRowContext(ctx, `SELECT `+webhookEndpointColumns+` FROM webhook_endpoints e
 		WHERE e.id = ? AND e.organization_id = ?`, id, orgID).Scan)
@@ -288,7 +174,7 @@ func (d *DB) FindWebhookEndpoint(ctx context.Context, orgID, id int64) (e *Webho
 }
 
 // ListWebhookEndpoints returns the organization's endpoints, oldest first.
-func (d *DB) ListWebhookEndpoints(ctx context.Context, orgID int64) (list []*WebhookEndpoint, err error) {
+func (d *DB) ListWebhookEndpoints(ctx context.Context, orgID int64) (list []*admit.WebhookEndpoint, err error) {
 	defer wrap(&err, "DB.ListWebhookEndpoints(%d)", orgID)
 	rows, err := d.db.QueryContext(ctx, `SELECT `+webhookEndpointColumns+` FROM webhook_endpoints e
 		WHERE e.organization_id = ? ORDER BY e.id`, orgID)
@@ -321,7 +207,7 @@ func (d *DB) HasWebhookSubscribers(ctx context.Context, orgID int64, eventType s
 // adds nothing (the unique key), except for endpoints subscribed since. It
 // returns the event's deliveries that are due and not yet handed to the
 // queue, for the caller to enqueue.
-func (d *DB) CreateWebhookDeliveries(ctx context.Context, orgID, outboxID int64, eventType, messageID string, payload []byte) (due []WebhookDue, err error) {
+func (d *DB) CreateWebhookDeliveries(ctx context.Context, orgID, outboxID int64, eventType, messageID string, payload []byte) (due []admit.WebhookDue, err error) {
 	defer wrap(&err, "DB.CreateWebhookDeliveries(%d, %d)", orgID, outboxID)
 	if _, err := d.db.ExecContext(ctx, `INSERT INTO webhook_deliveries (organization_id, endpoint_id, outbox_id, message_id, event_type, payload, next_attempt_at)
 		SELECT organization_id, id, ?, ?, ?, ?, NOW(6) FROM webhook_endpoints
@@ -336,7 +222,7 @@ func (d *DB) CreateWebhookDeliveries(ctx context.Context, orgID, outboxID int64,
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var w WebhookDue
+		var w admit.WebhookDue
 		if err := rows.Scan(&w.ID, &w.Attempts); err != nil {
 			return nil, err
 		}
@@ -349,7 +235,7 @@ func (d *DB) CreateWebhookDeliveries(ctx context.Context, orgID, outboxID int64,
 // is due, that no attempt is running for, and that were never handed to the
 // queue for this attempt or were handed over more than redeliverAfter ago
 // (the task may have been lost with Redis).
-func (d *DB) DueWebhookDeliveries(ctx context.Context, redeliverAfter time.Duration, limit int) (due []WebhookDue, err error) {
+func (d *DB) DueWebhookDeliveries(ctx context.Context, redeliverAfter time.Duration, limit int) (due []admit.WebhookDue, err error) {
 	defer wrap(&err, "DB.DueWebhookDeliveries")
 	rows, err := d.db.QueryContext(ctx, `SELECT id, attempts FROM webhook_deliveries
 		WHERE status = 'pending' AND next_attempt_at <= NOW(6)
@@ -361,7 +247,7 @@ func (d *DB) DueWebhookDeliveries(ctx context.Context, redeliverAfter time.Durat
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var w WebhookDue
+		var w admit.WebhookDue
 		if err := rows.Scan(&w.ID, &w.Attempts); err != nil {
 			return nil, err
 		}
@@ -387,13 +273,13 @@ const webhookDeliveryColumns = `d.id, d.organization_id, d.endpoint_id, d.outbox
 
 // webhookDeliveryFields scans the columns of webhookDeliveryColumns; call
 // done after the scan.
-func webhookDeliveryFields(w *WebhookDelivery) (dest []any, done func()) {
+func webhookDeliveryFields(w *admit.WebhookDelivery) (dest []any, done func()) {
 	var status string
 	var next, finished sql.NullTime
 	dest = []any{&w.ID, &w.OrganizationID, &w.EndpointID, &w.OutboxID, &w.MessageID, &w.EventType, &status, &w.Attempts,
 		&next, &w.LastStatus, &w.LastError, &w.CreatedAt, &finished}
 	return dest, func() {
-		w.Status, w.NextAttemptAt, w.FinishedAt = WebhookDeliveryStatus(status), next.Time, finished.Time
+		w.Status, w.NextAttemptAt, w.FinishedAt = admit.WebhookDeliveryStatus(status), next.Time, finished.Time
 	}
 }
 
@@ -402,7 +288,7 @@ func webhookDeliveryFields(w *WebhookDelivery) (dest []any, done func()) {
 // being attempted; it returns the delivery with its payload and endpoint,
 // or ok false when there is nothing to do (done already, not due, another
 // worker has it).
-func (d *DB) ClaimWebhookDelivery(ctx context.Context, id int64, attempts int, lease time.Duration) (w *WebhookDelivery, e *WebhookEndpoint, ok bool, err error) {
+func (d *DB) ClaimWebhookDelivery(ctx context.Context, id int64, attempts int, lease time.Duration) (w *admit.WebhookDelivery, e *admit.WebhookEndpoint, ok bool, err error) {
 	defer wrap(&err, "DB.ClaimWebhookDelivery(%d)", id)
 	res, err := d.db.ExecContext(ctx, `UPDATE webhook_deliveries SET lease_until = NOW(6) + INTERVAL ? MICROSECOND
 		WHERE id = ? AND status = 'pending' AND attempts = ? AND next_attempt_at <= NOW(6)
@@ -420,8 +306,8 @@ func (d *DB) ClaimWebhookDelivery(ctx context.Context, id int64, attempts int, l
 	return w, e, err == nil, err
 }
 
-func (d *DB) findWebhookDelivery(ctx context.Context, where string, args ...any) (*WebhookDelivery, *WebhookEndpoint, error) {
-	w, e := &WebhookDelivery{}, &WebhookEndpoint{}
+func (d *DB) findWebhookDelivery(ctx context.Context, where string, args ...any) (*admit.WebhookDelivery, *admit.WebhookEndpoint, error) {
+	w, e := &admit.WebhookDelivery{}, &admit.WebhookEndpoint{}
 	deliveryDest, deliveryDone := webhookDeliveryFields(w)
 	endpointDest, endpointDone := webhookEndpointFields(e)
 	dest := append(append(deliveryDest, &w.Payload), endpointDest...)
@@ -439,14 +325,14 @@ func (d *DB) findWebhookDelivery(ctx context.Context, where string, args ...any)
 
 // FindWebhookDelivery returns the delivery of the organization's endpoint
 // with its payload and endpoint, or ENOTFOUND.
-func (d *DB) FindWebhookDelivery(ctx context.Context, orgID, endpointID, id int64) (w *WebhookDelivery, e *WebhookEndpoint, err error) {
+func (d *DB) FindWebhookDelivery(ctx context.Context, orgID, endpointID, id int64) (w *admit.WebhookDelivery, e *admit.WebhookEndpoint, err error) {
 	defer wrap(&err, "DB.FindWebhookDelivery(%d, %d, %d)", orgID, endpointID, id)
 	return d.findWebhookDelivery(ctx, `d.id = ? AND d.endpoint_id = ? AND d.organization_id = ? AND e.organization_id = ?`, id, endpointID, orgID, orgID)
 }
 
 // FindWebhookDeliveryForRedelivery returns the organization's delivery
 // with its payload and endpoint, or ENOTFOUND.
-func (d *DB) FindWebhookDeliveryForRedelivery(ctx context.Context, orgID, id int64) (w *WebhookDelivery, e *WebhookEndpoint, err error) {
+func (d *DB) FindWebhookDeliveryForRedelivery(ctx context.Context, orgID, id int64) (w *admit.WebhookDelivery, e *admit.WebhookEndpoint, err error) {
 	defer wrap(&err, "DB.FindWebhookDeliveryForRedelivery(%d, %d)", orgID, id)
 	return d.findWebhookDelivery(ctx, `d.id = ? AND d.organization_id = ? AND e.organization_id = ?`, id, orgID, orgID)
 }
@@ -457,7 +343,7 @@ func (d *DB) FindWebhookDeliveryForRedelivery(ctx context.Context, orgID, id int
 // queues the owners' and admins' email. The change applies only while the
 // delivery is still at this attempt (a manual redelivery may have succeeded
 // meanwhile); the attempt is logged either way.
-func (d *DB) FinishWebhookAttempt(ctx context.Context, w *WebhookDelivery, a WebhookAttempt, outcome WebhookOutcome, retryIn time.Duration, reason string) (err error) {
+func (d *DB) FinishWebhookAttempt(ctx context.Context, w *admit.WebhookDelivery, a admit.WebhookAttempt, outcome admit.WebhookOutcome, retryIn time.Duration, reason string) (err error) {
 	defer wrap(&err, "DB.FinishWebhookAttempt(%d)", w.ID)
 	return d.inTx(ctx, func(tx *sql.Tx) error {
 		if err := insertWebhookAttempt(ctx, tx, w, a); err != nil {
@@ -465,9 +351,9 @@ func (d *DB) FinishWebhookAttempt(ctx context.Context, w *WebhookDelivery, a Web
 		}
 		status, next := "pending", sql.NullInt64{}
 		switch outcome {
-		case WebhookDelivered:
+		case admit.WebhookDelivered:
 			status = "succeeded"
-		case WebhookRetry:
+		case admit.WebhookRetry:
 			next = sql.NullInt64{Int64: retryIn.Microseconds(), Valid: true}
 		default:
 			status = "failed"
@@ -485,7 +371,7 @@ func (d *DB) FinishWebhookAttempt(ctx context.Context, w *WebhookDelivery, a Web
 			return err
 		}
 		switch outcome {
-		case WebhookDisable:
+		case admit.WebhookDisable:
 			res, err := tx.ExecContext(ctx, `UPDATE webhook_endpoints SET enabled = FALSE, disabled_reason = ?, updated_at = NOW(6)
 				WHERE id = ? AND enabled`, truncate(reason, 255), w.EndpointID)
 			if err != nil {
@@ -495,7 +381,7 @@ func (d *DB) FinishWebhookAttempt(ctx context.Context, w *WebhookDelivery, a Web
 				return err
 			}
 			return notifyWebhookFailing(ctx, tx, w)
-		case WebhookGiveUp:
+		case admit.WebhookGiveUp:
 			res, err := tx.ExecContext(ctx, `UPDATE webhook_endpoints SET failure_notified_at = NOW(6)
 				WHERE id = ? AND (failure_notified_at IS NULL OR failure_notified_at < NOW(6) - INTERVAL 1 DAY)`, w.EndpointID)
 			if err != nil {
@@ -512,7 +398,7 @@ func (d *DB) FinishWebhookAttempt(ctx context.Context, w *WebhookDelivery, a Web
 
 // notifyWebhookFailing queues the failing-webhook email for every owner and
 // admin of the delivery's organization.
-func notifyWebhookFailing(ctx context.Context, tx *sql.Tx, w *WebhookDelivery) error {
+func notifyWebhookFailing(ctx context.Context, tx *sql.Tx, w *admit.WebhookDelivery) error {
 	rows, err := tx.QueryContext(ctx, `SELECT user_id FROM memberships WHERE organization_id = ? AND role IN ('owner', 'admin') ORDER BY user_id`,
 		w.OrganizationID)
 	if err != nil {
@@ -540,7 +426,7 @@ func notifyWebhookFailing(ctx context.Context, tx *sql.Tx, w *WebhookDelivery) e
 	return nil
 }
 
-func insertWebhookAttempt(ctx context.Context, tx *sql.Tx, w *WebhookDelivery, a WebhookAttempt) error {
+func insertWebhookAttempt(ctx context.Context, tx *sql.Tx, w *admit.WebhookDelivery, a admit.WebhookAttempt) error {
 	body := a.ResponseBody
 	if len(body) > 1024 {
 		body = body[:1024]
@@ -556,7 +442,7 @@ func insertWebhookAttempt(ctx context.Context, tx *sql.Tx, w *WebhookDelivery, a
 
 // AbandonWebhookDelivery fails a claimed delivery without an attempt (its
 // endpoint was disabled meanwhile).
-func (d *DB) AbandonWebhookDelivery(ctx context.Context, w *WebhookDelivery, reason string) (err error) {
+func (d *DB) AbandonWebhookDelivery(ctx context.Context, w *admit.WebhookDelivery, reason string) (err error) {
 	defer wrap(&err, "DB.AbandonWebhookDelivery(%d)", w.ID)
 	_, err = d.db.ExecContext(ctx, `UPDATE webhook_deliveries SET status = 'failed', lease_until = NULL, next_attempt_at = NULL,
 		finished_at = NOW(6), last_error = ? WHERE id = ? AND status = 'pending' AND attempts = ?`, truncate(reason, 500), w.ID, w.Attempts)
@@ -567,7 +453,7 @@ func (d *DB) AbandonWebhookDelivery(ctx context.Context, w *WebhookDelivery, rea
 // One that got a 2xx marks the delivery succeeded; one that did not changes
 // nothing else: a pending delivery keeps its schedule, a failed one stays
 // failed.
-func (d *DB) RecordManualWebhookAttempt(ctx context.Context, w *WebhookDelivery, a WebhookAttempt, delivered bool) (err error) {
+func (d *DB) RecordManualWebhookAttempt(ctx context.Context, w *admit.WebhookDelivery, a admit.WebhookAttempt, delivered bool) (err error) {
 	defer wrap(&err, "DB.RecordManualWebhookAttempt(%d)", w.ID)
 	a.Manual = true
 	return d.inTx(ctx, func(tx *sql.Tx) error {
@@ -607,7 +493,7 @@ func (d *DB) QueueWebhookRedelivery(ctx context.Context, orgID, endpointID, deli
 // ListWebhookDeliveries returns up to limit deliveries of the
 // organization's endpoint, newest first, older than before when it is not
 // zero; without payloads.
-func (d *DB) ListWebhookDeliveries(ctx context.Context, orgID, endpointID, before int64, limit int) (list []*WebhookDelivery, err error) {
+func (d *DB) ListWebhookDeliveries(ctx context.Context, orgID, endpointID, before int64, limit int) (list []*admit.WebhookDelivery, err error) {
 	defer wrap(&err, "DB.ListWebhookDeliveries(%d, %d)", orgID, endpointID)
 	if limit <= 0 || limit > 200 {
 		limit = 50
@@ -624,7 +510,7 @@ func (d *DB) ListWebhookDeliveries(ctx context.Context, orgID, endpointID, befor
 	}
 	defer rows.Close()
 	for rows.Next() {
-		w := &WebhookDelivery{}
+		w := &admit.WebhookDelivery{}
 		dest, done := webhookDeliveryFields(w)
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
@@ -637,7 +523,7 @@ func (d *DB) ListWebhookDeliveries(ctx context.Context, orgID, endpointID, befor
 
 // ListWebhookAttempts returns the log of the organization's delivery,
 // oldest attempt first.
-func (d *DB) ListWebhookAttempts(ctx context.Context, orgID, deliveryID int64) (list []WebhookAttempt, err error) {
+func (d *DB) ListWebhookAttempts(ctx context.Context, orgID, deliveryID int64) (list []admit.WebhookAttempt, err error) {
 	defer wrap(&err, "DB.ListWebhookAttempts(%d, %d)", orgID, deliveryID)
 	rows, err := d.db.QueryContext(ctx, `SELECT id, delivery_id, organization_id, manual, started_at, duration_ms, response_status, response_body, error
 		FROM webhook_attempts WHERE organization_id = ? AND delivery_id = ? ORDER BY id`, orgID, deliveryID)
@@ -646,7 +532,7 @@ func (d *DB) ListWebhookAttempts(ctx context.Context, orgID, deliveryID int64) (
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var a WebhookAttempt
+		var a admit.WebhookAttempt
 		var ms int64
 		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.OrganizationID, &a.Manual, &a.StartedAt, &ms, &a.ResponseStatus, &a.ResponseBody, &a.Error); err != nil {
 			return nil, err
@@ -660,9 +546,9 @@ func (d *DB) ListWebhookAttempts(ctx context.Context, orgID, deliveryID int64) (
 // FindWebhookFailingNotice returns what the failing-webhook email to user
 // needs about the organization's endpoint and delivery, or ENOTFOUND (the
 // endpoint was deleted, or the user left the organization).
-func (d *DB) FindWebhookFailingNotice(ctx context.Context, orgID, endpointID, deliveryID, userID int64) (n *WebhookFailingNotice, err error) {
+func (d *DB) FindWebhookFailingNotice(ctx context.Context, orgID, endpointID, deliveryID, userID int64) (n *admit.WebhookFailingNotice, err error) {
 	defer wrap(&err, "DB.FindWebhookFailingNotice(%d, %d)", orgID, endpointID)
-	n = &WebhookFailingNotice{EndpointID: endpointID}
+	n = &admit.WebhookFailingNotice{EndpointID: endpointID}
 	err = d.db.QueryRowContext(ctx, `SELECT u.email, u.name, o.name, o.slug, e.url, e.enabled, e.disabled_reason,
 		COALESCE(d.event_type, ''), COALESCE(d.message_id, ''), COALESCE(d.last_status, 0), COALESCE(d.last_error, '')
 		FROM webhook_endpoints e JOIN organizations o ON o.id = e.organization_id

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 )
 
 // TestCheckoutPageAnswersToItsBuyer: the details page of a hold opens only
@@ -29,7 +28,7 @@ func TestCheckoutPageAnswersToItsBuyer(t *testing.T) {
 	pages := &admit.Hold{OrganizationID: f.event.OrganizationID, EventID: f.event.ID, ClientKey: cookie.Value, Items: item}
 	api := &admit.Hold{OrganizationID: f.event.OrganizationID, EventID: f.event.ID, Items: item}
 	for _, h := range []*admit.Hold{pages, api} {
-		if err := f.db.CreateHold(ctx, h, time.Minute, mysql.HoldLimits{}); err != nil {
+		if err := f.db.CreateHold(ctx, h, time.Minute, admit.HoldLimits{}); err != nil {
 			t.Fatal(err)
 		}
 	}

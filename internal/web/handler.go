@@ -14,7 +14,6 @@ import (
 
 	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/checkout"
-	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/templates"
 )
 
@@ -30,7 +29,7 @@ type Store interface {
 	FindOrderForBuyer(ctx context.Context, reference, token string) (*admit.Order, error)
 	RenameAttendee(ctx context.Context, orgID, orderID, ticketID int64, a admit.Attendee) error
 	FindDiscountCodeByID(ctx context.Context, orgID, id int64) (*admit.DiscountCode, error)
-	JoinWaitlist(ctx context.Context, e *mysql.WaitlistEntry) error
+	JoinWaitlist(ctx context.Context, e *admit.WaitlistEntry) error
 }
 
 // PageCache caches rendered pages; every failure is a miss.

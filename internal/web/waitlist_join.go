@@ -8,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 )
 
 // waitlistJoin puts the visitor on the waiting list of a sold-out ticket
@@ -34,7 +33,7 @@ func (h *Handler) waitlistJoin(c echo.Context) error {
 		}
 	}
 	if len(p) == 0 {
-		err := h.store.JoinWaitlist(ctx, &mysql.WaitlistEntry{OrganizationID: ev.OrganizationID, EventID: ev.ID, TicketTypeID: typeID, Name: name, Email: mail})
+		err := h.store.JoinWaitlist(ctx, &admit.WaitlistEntry{OrganizationID: ev.OrganizationID, EventID: ev.ID, TicketTypeID: typeID, Name: name, Email: mail})
 		if admit.ErrorCode(err) == admit.EINVALID {
 			p.Add("waitlist_ticket_type", admit.ErrorMessage(err))
 		} else if err != nil {

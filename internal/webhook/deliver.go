@@ -20,7 +20,6 @@ import (
 	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/email"
 	"github.com/admithq/admit/internal/jobs"
-	"github.com/admithq/admit/internal/mysql"
 )
 
 // TypeDeliver is the asynq task type of one scheduled delivery attempt.
@@ -42,15 +41,15 @@ const maxRetryAfter = 24 * time.Hour
 // Store is what deliveries need from storage.
 type Store interface {
 	HasWebhookSubscribers(ctx context.Context, orgID int64, eventType string) (bool, error)
-	CreateWebhookDeliveries(ctx context.Context, orgID, outboxID int64, eventType, messageID string, payload []byte) ([]mysql.WebhookDue, error)
-	DueWebhookDeliveries(ctx context.Context, redeliverAfter time.Duration, limit int) ([]mysql.WebhookDue, error)
+	CreateWebhookDeliveries(ctx context.Context, orgID, outboxID int64, eventType, messageID string, payload []byte) ([]admit.WebhookDue, error)
+	DueWebhookDeliveries(ctx context.Context, redeliverAfter time.Duration, limit int) ([]admit.WebhookDue, error)
 	MarkWebhookDeliveriesEnqueued(ctx context.Context, ids []int64) error
-	ClaimWebhookDelivery(ctx context.Context, id int64, attempts int, lease time.Duration) (*mysql.WebhookDelivery, *mysql.WebhookEndpoint, bool, error)
-	FinishWebhookAttempt(ctx context.Context, w *mysql.WebhookDelivery, a mysql.WebhookAttempt, outcome mysql.WebhookOutcome, retryIn time.Duration, reason string) error
-	AbandonWebhookDelivery(ctx context.Context, w *mysql.WebhookDelivery, reason string) error
-	RecordManualWebhookAttempt(ctx context.Context, w *mysql.WebhookDelivery, a mysql.WebhookAttempt, delivered bool) error
-	FindWebhookDeliveryForRedelivery(ctx context.Context, orgID, id int64) (*mysql.WebhookDelivery, *mysql.WebhookEndpoint, error)
-	FindWebhookFailingNotice(ctx context.Context, orgID, endpointID, deliveryID, userID int64) (*mysql.WebhookFailingNotice, error)
+	ClaimWebhookDelivery(ctx context.Context, id int64, attempts int, lease time.Duration) (*admit.WebhookDelivery, *admit.WebhookEndpoint, bool, error)
+	FinishWebhookAttempt(ctx context.Context, w *admit.WebhookDelivery, a admit.WebhookAttempt, outcome admit.WebhookOutcome, retryIn time.Duration, reason string) error
+	AbandonWebhookDelivery(ctx context.Context, w *admit.WebhookDelivery, reason string) error
+	RecordManualWebhookAttempt(ctx context.Context, w *admit.WebhookDelivery, a admit.WebhookAttempt, delivered bool) error
+	FindWebhookDeliveryForRedelivery(ctx context.Context, orgID, id int64) (*admit.WebhookDelivery, *admit.WebhookEndpoint, error)
+	FindWebhookFailingNotice(ctx context.Context, orgID, endpointID, deliveryID, userID int64) (*admit.WebhookFailingNotice, error)
 	FindOrderIDByTicket(ctx context.Context, orgID, ticketID int64) (int64, error)
 	FindOrder(ctx context.Context, orgID, id int64) (*admit.Order, error)
 	FindEvent(ctx context.Context, orgID, id int64) (*admit.Event, error)
@@ -158,7 +157,7 @@ func TaskID(deliveryID int64, attempts int) string {
 
 // enqueue hands due attempts to the queue and reports the ones handed over
 // (or already waiting there).
-func (d *Deliverer) enqueue(ctx context.Context, due []mysql.WebhookDue) ([]int64, error) {
+func (d *Deliverer) enqueue(ctx context.Context, due []admit.WebhookDue) ([]int64, error) {
 	var ids []int64
 	for _, w := range due {
 		payload, _ := json.Marshal(deliverTask{DeliveryID: w.ID, Attempts: w.Attempts})
@@ -178,7 +177,7 @@ func (d *Deliverer) enqueue(ctx context.Context, due []mysql.WebhookDue) ([]int6
 // them to the queue. Running it again for the same row creates nothing
 // twice; deliveries it could not hand over are handed over by the
 // dispatcher.
-func (d *Deliverer) FanOut(ctx context.Context, row *mysql.OutboxRow) (string, error) {
+func (d *Deliverer) FanOut(ctx context.Context, row *admit.OutboxRow) (string, error) {
 	eventType := strings.TrimPrefix(row.Kind, "webhook.")
 	if !KnownEventType(eventType) {
 		// A kind written by newer code than this worker's, or a typo: no
@@ -203,7 +202,7 @@ func (d *Deliverer) FanOut(ctx context.Context, row *mysql.OutboxRow) (string, e
 // FanOutOrder is FanOut for the event of a row whose payload names the
 // order o, which the caller read with a batch of rows (FindOutboxRows told
 // it that an endpoint is subscribed): the event carries o as it was read.
-func (d *Deliverer) FanOutOrder(ctx context.Context, row *mysql.OutboxRow, o *admit.Order) (string, error) {
+func (d *Deliverer) FanOutOrder(ctx context.Context, row *admit.OutboxRow, o *admit.Order) (string, error) {
 	eventType := strings.TrimPrefix(row.Kind, "webhook.")
 	if !KnownEventType(eventType) {
 		d.logger.Warn("webhook event of an unknown type", "outbox", row.ID, "kind", row.Kind)
@@ -214,7 +213,7 @@ func (d *Deliverer) FanOutOrder(ctx context.Context, row *mysql.OutboxRow, o *ad
 
 // fanOut creates the deliveries of the event of row with data and hands
 // them to the queue.
-func (d *Deliverer) fanOut(ctx context.Context, row *mysql.OutboxRow, eventType string, data any) (string, error) {
+func (d *Deliverer) fanOut(ctx context.Context, row *admit.OutboxRow, eventType string, data any) (string, error) {
 	body, err := Event{ID: MessageID(row.ID), Type: eventType, CreatedAt: row.CreatedAt.UTC(), Data: data}.Encode()
 	if err != nil {
 		return "", err
@@ -281,15 +280,15 @@ func (d *Deliverer) ProcessTask(ctx context.Context, task *asynq.Task) error {
 	}
 	a := d.attempt(ctx, e, w)
 	n := w.Attempts + 1
-	outcome, retryIn, reason := mysql.WebhookRetry, time.Duration(0), ""
+	outcome, retryIn, reason := admit.WebhookRetry, time.Duration(0), ""
 	switch {
 	case a.ResponseStatus >= 200 && a.ResponseStatus < 300:
-		outcome = mysql.WebhookDelivered
+		outcome = admit.WebhookDelivered
 	case a.ResponseStatus == http.StatusGone:
-		outcome = mysql.WebhookDisable
+		outcome = admit.WebhookDisable
 		reason = "The receiver answered 410 Gone on " + a.StartedAt.UTC().Format("2 Jan 2006 15:04 UTC") + "."
 	case n > len(d.schedule):
-		outcome = mysql.WebhookGiveUp
+		outcome = admit.WebhookGiveUp
 	default:
 		retryIn = jitter(d.schedule[n-1])
 		if a.retryAfter > retryIn {
@@ -334,15 +333,15 @@ func (d *Deliverer) Redeliver(ctx context.Context, orgID, deliveryID int64) (str
 }
 
 type attemptResult struct {
-	mysql.WebhookAttempt
+	admit.WebhookAttempt
 	retryAfter time.Duration
 }
 
 // attempt POSTs the delivery's payload to the endpoint, signed with each of
 // its current secrets, and returns what happened.
-func (d *Deliverer) attempt(ctx context.Context, e *mysql.WebhookEndpoint, w *mysql.WebhookDelivery) (r attemptResult) {
+func (d *Deliverer) attempt(ctx context.Context, e *admit.WebhookEndpoint, w *admit.WebhookDelivery) (r attemptResult) {
 	start := time.Now()
-	r = attemptResult{WebhookAttempt: mysql.WebhookAttempt{DeliveryID: w.ID, OrganizationID: w.OrganizationID, StartedAt: start}}
+	r = attemptResult{WebhookAttempt: admit.WebhookAttempt{DeliveryID: w.ID, OrganizationID: w.OrganizationID, StartedAt: start}}
 	defer func() { r.Duration = time.Since(start) }()
 	// The URL was checked when saved; policies change (production forbids
 	// http), so its form is checked again. The address is checked by the

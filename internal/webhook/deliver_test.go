@@ -16,7 +16,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/admithq/admit/internal/mysql"
+	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/webhook"
 	verify "github.com/admithq/admit/pkg/webhook"
 )
@@ -121,7 +121,7 @@ func TestWebhookDeliveryRetries(t *testing.T) {
 		if slow.ResponseStatus != 0 || !strings.Contains(slow.Error, "No answer within") || slow.Duration < timeout {
 			t.Errorf("delivery %d, slow answer: %d %q after %v", w.ID, slow.ResponseStatus, slow.Error, slow.Duration)
 		}
-		for _, a := range []mysql.WebhookAttempt{e1, e2} {
+		for _, a := range []admit.WebhookAttempt{e1, e2} {
 			if a.ResponseStatus != 500 || string(a.ResponseBody) != "database unavailable" {
 				t.Errorf("delivery %d: %d %q, want the 500 and its body", w.ID, a.ResponseStatus, a.ResponseBody)
 			}
@@ -301,7 +301,7 @@ func TestWebhookRotationAndRedelivery(t *testing.T) {
 	w := f.deliveries(t, ep)[0]
 	waitFor(t, 5*time.Second, "the delivery succeeded", func() bool {
 		got, _, _ := f.db.FindWebhookDelivery(ctx, f.org.ID, ep.ID, w.ID)
-		return got.Status == mysql.WebhookSucceeded
+		return got.Status == admit.WebhookSucceeded
 	})
 	if err := f.db.QueueWebhookRedelivery(ctx, f.org.ID, ep.ID, w.ID); err != nil {
 		t.Fatal(err)
@@ -402,7 +402,7 @@ func TestWebhookForbiddenAtDelivery(t *testing.T) {
 		"http://169.254.169.254/latest/meta-data/",
 		"http://" + name + ":" + port + "/",
 	}
-	var endpoints []*mysql.WebhookEndpoint
+	var endpoints []*admit.WebhookEndpoint
 	for _, u := range urls {
 		endpoints = append(endpoints, f.mustEndpoint(t, u, "order.paid"))
 	}

@@ -78,9 +78,9 @@ func mustFixture(tb testing.TB) *fixture {
 
 // mustEndpoint adds an endpoint straight to storage (the console's URL
 // check is not the point here) and returns it.
-func (f *fixture) mustEndpoint(tb testing.TB, url string, types ...string) *mysql.WebhookEndpoint {
+func (f *fixture) mustEndpoint(tb testing.TB, url string, types ...string) *admit.WebhookEndpoint {
 	tb.Helper()
-	e := &mysql.WebhookEndpoint{OrganizationID: f.org.ID, URL: url, EventTypes: types, Enabled: true, Secret: webhook.NewSecret()}
+	e := &admit.WebhookEndpoint{OrganizationID: f.org.ID, URL: url, EventTypes: types, Enabled: true, Secret: webhook.NewSecret()}
 	if err := f.db.CreateWebhookEndpoint(context.Background(), e); err != nil {
 		tb.Fatal(err)
 	}
@@ -234,7 +234,7 @@ func (f *fixture) count(tb testing.TB, query string, args ...any) int {
 	return n
 }
 
-func (f *fixture) deliveries(tb testing.TB, e *mysql.WebhookEndpoint) []*mysql.WebhookDelivery {
+func (f *fixture) deliveries(tb testing.TB, e *admit.WebhookEndpoint) []*admit.WebhookDelivery {
 	tb.Helper()
 	list, err := f.db.ListWebhookDeliveries(context.Background(), f.org.ID, e.ID, 0, 200)
 	if err != nil {
@@ -243,7 +243,7 @@ func (f *fixture) deliveries(tb testing.TB, e *mysql.WebhookEndpoint) []*mysql.W
 	return list
 }
 
-func (f *fixture) attempts(tb testing.TB, w *mysql.WebhookDelivery) []mysql.WebhookAttempt {
+func (f *fixture) attempts(tb testing.TB, w *admit.WebhookDelivery) []admit.WebhookAttempt {
 	tb.Helper()
 	list, err := f.db.ListWebhookAttempts(context.Background(), f.org.ID, w.ID)
 	if err != nil {

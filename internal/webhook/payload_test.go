@@ -15,7 +15,6 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/webhook"
 )
 
@@ -124,7 +123,7 @@ func TestWebhookFanOut(t *testing.T) {
 		ev.Data.OrderRef != o.Reference || ev.Data.Code != o.Tickets[0].Code {
 		t.Errorf("ticket.updated payload: %s", w.Payload)
 	}
-	if w.Status != mysql.WebhookPending || w.MessageID != ev.ID {
+	if w.Status != admit.WebhookPending || w.MessageID != ev.ID {
 		t.Errorf("delivery: %+v", w)
 	}
 	// The fan-out handed the delivery to the queue, once.
