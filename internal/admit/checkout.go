@@ -97,3 +97,14 @@ func ValidEmail(v string) bool {
 	a, err := mail.ParseAddress(v)
 	return err == nil && a.Address == v && strings.Contains(v[strings.LastIndex(v, "@"):], ".")
 }
+
+// GateResult is the gate's answer to a request for tickets.
+type GateResult struct {
+	Admitted bool
+	// Missing lists ticket types without a counter: the caller rebuilds them
+	// from MySQL and asks again.
+	Missing []int64
+	// Short is the ticket type that did not have enough, with Left remaining.
+	Short int64
+	Left  int
+}

@@ -41,3 +41,28 @@ func passMAC(secret []byte, eventID int64, visitor string, exp []byte) []byte {
 	m.Write(exp)
 	return m.Sum(nil)
 }
+
+// Place is where a visitor stands.
+type Place struct {
+	Rank     int64 // 0 is first in line
+	Admitted int64 // how many places have been let through
+	Size     int64 // how many are in the queue
+}
+
+// Through reports whether the visitor may pass.
+func (p Place) Through() bool { return p.Rank < p.Admitted }
+
+// Ahead is how many visitors wait before this one.
+func (p Place) Ahead() int64 { return max(p.Rank-p.Admitted, 0) }
+
+// Engagement is an event's waiting room engaged automatically: from Since
+// it lets visitors through at RatePerMinute, until Until unless arrivals
+// stay above the threshold, which keeps pushing Until on.
+type Engagement struct {
+	Since         time.Time
+	Until         time.Time
+	RatePerMinute int
+}
+
+// On reports whether the room is engaged at now.
+func (e Engagement) On(now time.Time) bool { return !e.Until.IsZero() && now.Before(e.Until) }

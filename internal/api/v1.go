@@ -21,7 +21,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/redis"
 	"github.com/admithq/admit/internal/server"
 	"github.com/admithq/admit/internal/webhook"
 )
@@ -60,11 +59,16 @@ type V1Store interface {
 	v1WebhookStore
 }
 
+// RateLimiter counts requests per key in a window (internal/redis.Limiter).
+type RateLimiter interface {
+	Allow(ctx context.Context, key string, limit int, window time.Duration) bool
+}
+
 // V1Options configure the integrators' REST API under /api/v1.
 type V1Options struct {
 	Store V1Store // nil: the API is not served
 	// Limiter counts each token's requests; nil: no rate limit.
-	Limiter *redis.Limiter
+	Limiter RateLimiter
 	// RateLimit requests per RateWindow are allowed per token: 600 a
 	// minute unless set.
 	RateLimit  int

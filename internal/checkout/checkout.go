@@ -17,7 +17,6 @@ import (
 
 	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/payment"
-	"github.com/admithq/admit/internal/redis"
 )
 
 // Ledger is what checkout needs from the MySQL storage.
@@ -47,7 +46,7 @@ type Ledger interface {
 
 // Gate is the Redis inventory gate (see internal/redis.Inventory).
 type Gate interface {
-	Take(ctx context.Context, items []admit.HoldItem) (redis.GateResult, error)
+	Take(ctx context.Context, items []admit.HoldItem) (admit.GateResult, error)
 	Return(ctx context.Context, items []admit.HoldItem) error
 	Init(ctx context.Context, ticketTypeID int64, available int) error
 	Set(ctx context.Context, ticketTypeID int64, available int) error
@@ -654,9 +653,9 @@ func PassCookie(eventID int64) string { return "admit_pass_" + strconv.FormatInt
 // arrive than the system admits (internal/redis.AutoRoom).
 type AutoRoom interface {
 	// Arrive counts a visitor without a pass and returns the room's state.
-	Arrive(ctx context.Context, eventID int64, now time.Time) redis.Engagement
+	Arrive(ctx context.Context, eventID int64, now time.Time) admit.Engagement
 	// Engaged returns the room's state without counting anyone.
-	Engaged(ctx context.Context, eventID int64, now time.Time) redis.Engagement
+	Engaged(ctx context.Context, eventID int64, now time.Time) admit.Engagement
 }
 
 // Admitted reports whether the visitor may see the event's tickets and hold

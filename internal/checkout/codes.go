@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/redis"
 )
 
 // CodeGuard stands in front of every path that takes a discount code (the
@@ -16,12 +15,19 @@ import (
 // it the hidden ticket types the code unlocks.
 type CodeGuard struct {
 	checkout *Checkout
-	limiter  *redis.Limiter // nil: no limit
+	limiter  FailureLimiter // nil: no limit
+}
+
+// FailureLimiter counts allowances of failed attempts
+// (internal/redis.Limiter).
+type FailureLimiter interface {
+	Blocked(ctx context.Context, counts ...admit.Failures) bool
+	Fail(ctx context.Context, counts ...admit.Failures)
 }
 
 // NewCodeGuard returns the guard for c's codes; a nil limiter limits
 // nothing (tests of other things).
-func NewCodeGuard(c *Checkout, limiter *redis.Limiter) *CodeGuard {
+func NewCodeGuard(c *Checkout, limiter FailureLimiter) *CodeGuard {
 	return &CodeGuard{checkout: c, limiter: limiter}
 }
 
@@ -36,13 +42,13 @@ const (
 // codeFailures are the allowances of wrong codes of client: per buyer
 // cookie, so moving between addresses does not help, and per address
 // (IPv6 by /64), so dropping the cookie does not either.
-func codeFailures(client Client) []redis.Failures {
-	var f []redis.Failures
+func codeFailures(client Client) []admit.Failures {
+	var f []admit.Failures
 	if client.Key != "" {
-		f = append(f, redis.Failures{Key: redis.FailureKey("code-buyer", client.Key), Max: codeFailuresPerBuyer, Window: codeFailureWindow})
+		f = append(f, admit.Failures{Key: admit.FailureKey("code-buyer", client.Key), Max: codeFailuresPerBuyer, Window: codeFailureWindow})
 	}
 	if client.IP != "" {
-		f = append(f, redis.Failures{Key: redis.FailureKey("code-address", client.IP), Max: codeFailuresPerAddress, Window: codeFailureWindow})
+		f = append(f, admit.Failures{Key: admit.FailureKey("code-address", client.IP), Max: codeFailuresPerAddress, Window: codeFailureWindow})
 	}
 	return f
 }
@@ -89,7 +95,7 @@ func (g *CodeGuard) HoldWithCode(ctx context.Context, ev *admit.Event, items []a
 // unlocks, limited and counted like HoldWithCode: an unknown code is
 // EINVALID on discount_code, a client out of tries ERATELIMITED.
 func (g *CodeGuard) FindCode(ctx context.Context, ev *admit.Event, client Client, code string) (*admit.DiscountCode, error) {
-	var failures []redis.Failures
+	var failures []admit.Failures
 	if g.limiter != nil {
 		failures = codeFailures(client)
 		if g.limiter.Blocked(ctx, failures...) {

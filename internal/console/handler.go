@@ -16,7 +16,6 @@ import (
 
 	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/checkout"
-	"github.com/admithq/admit/internal/redis"
 	"github.com/admithq/admit/internal/server"
 	"github.com/admithq/admit/internal/web"
 	"github.com/admithq/admit/internal/webhook"
@@ -61,11 +60,34 @@ type Store interface {
 	ListAudit(ctx context.Context, orgID int64, limit int) ([]admit.AuditEntry, error)
 }
 
+// Sessions keeps console sessions (internal/redis.Sessions).
+type Sessions interface {
+	Create(ctx context.Context, userID int64) (id string, err error)
+	Get(ctx context.Context, id string) (*admit.Session, error)
+	Delete(ctx context.Context, id string) error
+}
+
+// Limiter counts attempts per key (internal/redis.Limiter): a plain rate
+// (Allow, Reset) and allowances of failures (Blocked, Fail, Forgive).
+type Limiter interface {
+	Allow(ctx context.Context, key string, limit int, window time.Duration) bool
+	Reset(ctx context.Context, key string)
+	Blocked(ctx context.Context, counts ...admit.Failures) bool
+	Fail(ctx context.Context, counts ...admit.Failures)
+	Forgive(ctx context.Context, counts ...admit.Failures)
+}
+
+// Room reports on the on-sale waiting room (internal/redis.WaitingRoom).
+type Room interface {
+	Engagement(ctx context.Context, eventID int64) (admit.Engagement, error)
+	Stats(ctx context.Context, eventID int64, now, opens time.Time, ratePerMinute int) (admit.Place, error)
+}
+
 // Options are the console's dependencies.
 type Options struct {
 	Store    Store
-	Sessions *redis.Sessions
-	Limiter  *redis.Limiter
+	Sessions Sessions
+	Limiter  Limiter
 	Checkout *checkout.Checkout
 	Logger   *slog.Logger
 	// SecureCookies marks cookies Secure (production, behind TLS).
@@ -77,14 +99,14 @@ type Options struct {
 	// WebhookURLs says which webhook endpoint URLs may be saved.
 	WebhookURLs webhook.URLPolicy
 	// Room is the on-sale waiting room, for its figures.
-	Room *redis.WaitingRoom
+	Room Room
 }
 
 // Handler serves the console.
 type Handler struct {
 	store    Store
-	sessions *redis.Sessions
-	limiter  *redis.Limiter
+	sessions Sessions
+	limiter  Limiter
 	checkout *checkout.Checkout
 	logger   *slog.Logger
 	secure   bool
@@ -93,7 +115,7 @@ type Handler struct {
 	inspector   *asynq.Inspector
 	exportFiles ExportFiles
 	webhookURLs webhook.URLPolicy
-	room        *redis.WaitingRoom
+	room        Room
 }
 
 // pages lists every console page template.

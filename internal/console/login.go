@@ -9,7 +9,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/redis"
 )
 
 type loginPage struct {
@@ -32,11 +31,11 @@ func (h *Handler) loginShow(c echo.Context) error {
 // that guessing from one place stops without anyone being able to lock the
 // owner out from theirs, and per address alone, so that one place cannot
 // try a few passwords on many accounts. Successful logins never count.
-func loginFailures(email, address string) []redis.Failures {
+func loginFailures(email, address string) []admit.Failures {
 	address = admit.AddressKey(address)
-	return []redis.Failures{
-		{Key: redis.FailureKey("login", email, address), Max: 10, Window: 15 * time.Minute},
-		{Key: redis.FailureKey("login-address", address), Max: 50, Window: 15 * time.Minute},
+	return []admit.Failures{
+		{Key: admit.FailureKey("login", email, address), Max: 10, Window: 15 * time.Minute},
+		{Key: admit.FailureKey("login-address", address), Max: 50, Window: 15 * time.Minute},
 	}
 }
 

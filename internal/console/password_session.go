@@ -6,14 +6,13 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/redis"
 )
 
 // sessionOutdated reports whether the session started before its user's
 // last password change, and ends it if so: changing or resetting a
 // password logs out every other browser. The time of the change lives in
 // MySQL, so it holds even if Redis loses writes in a failover.
-func (h *Handler) sessionOutdated(ctx context.Context, id string, sess *redis.Session) (bool, error) {
+func (h *Handler) sessionOutdated(ctx context.Context, id string, sess *admit.Session) (bool, error) {
 	changed, err := h.store.PasswordChangedAt(ctx, sess.UserID)
 	if err != nil {
 		return false, err

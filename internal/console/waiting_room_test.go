@@ -52,7 +52,7 @@ func TestWaitingRoomShowsAutomaticEngagement(t *testing.T) {
 	}
 	auto := redis.NewAutoRoom(rdb, prefix, 2, time.Minute)
 	now := time.Now()
-	var e redis.Engagement
+	var e admit.Engagement
 	for i := range 5 {
 		e = auto.Arrive(ctx, f.a.event.ID, now.Add(time.Duration(i)*time.Millisecond))
 	}

@@ -2,34 +2,11 @@ package redis
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"strconv"
-	"time"
 
+	"github.com/admithq/admit/internal/admit"
 	goredis "github.com/redis/go-redis/v9"
 )
-
-// Failures is one allowance of failed attempts, such as wrong passwords
-// for one account from one address: at most Max failures of Key within
-// Window from the first.
-type Failures struct {
-	Key    string
-	Max    int
-	Window time.Duration
-}
-
-// FailureKey joins the parts of a failure key, hashing each so that
-// whatever a client typed (an email address, a guessed code) makes a short
-// key and never a second separator.
-func FailureKey(kind string, parts ...string) string {
-	key := kind
-	for _, p := range parts {
-		sum := sha256.Sum256([]byte(p))
-		key += ":" + hex.EncodeToString(sum[:12])
-	}
-	return key
-}
 
 func (l *Limiter) failureKey(key string) string { return l.prefix + "fail:" + key }
 
@@ -38,7 +15,7 @@ func (l *Limiter) failureKey(key string) string { return l.prefix + "fail:" + ke
 // cannot be read it reports false: the accelerator being down must not
 // stop logins or checkouts, and what it guards (bcrypt, long codes) still
 // slows guessing.
-func (l *Limiter) Blocked(ctx context.Context, counts ...Failures) bool {
+func (l *Limiter) Blocked(ctx context.Context, counts ...admit.Failures) bool {
 	if len(counts) == 0 {
 		return false
 	}
@@ -71,7 +48,7 @@ return n`)
 
 // Fail counts one failure against each of counts, in one round trip.
 // Errors are ignored, as in Blocked.
-func (l *Limiter) Fail(ctx context.Context, counts ...Failures) {
+func (l *Limiter) Fail(ctx context.Context, counts ...admit.Failures) {
 	if len(counts) == 0 {
 		return
 	}
@@ -83,7 +60,7 @@ func (l *Limiter) Fail(ctx context.Context, counts ...Failures) {
 }
 
 // Forgive forgets the failures of counts, as after a successful login.
-func (l *Limiter) Forgive(ctx context.Context, counts ...Failures) {
+func (l *Limiter) Forgive(ctx context.Context, counts ...admit.Failures) {
 	keys := make([]string, len(counts))
 	for i, c := range counts {
 		keys[i] = l.failureKey(c.Key)

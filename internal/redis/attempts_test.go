@@ -15,9 +15,9 @@ func TestFailures(t *testing.T) {
 	client := NewClient(Options{Addr: "127.0.0.1:16379", DB: 13})
 	t.Cleanup(func() { client.Close() })
 	l := NewLimiter(client, "test:"+admit.NewToken(6)+":")
-	pair := Failures{Key: FailureKey("login", "ada@example.com", "192.0.2.1"), Max: 3, Window: time.Minute}
-	other := Failures{Key: FailureKey("login", "ada@example.com", "192.0.2.2"), Max: 3, Window: time.Minute}
-	short := Failures{Key: FailureKey("code", "198.51.100.1"), Max: 1, Window: 300 * time.Millisecond}
+	pair := admit.Failures{Key: admit.FailureKey("login", "ada@example.com", "192.0.2.1"), Max: 3, Window: time.Minute}
+	other := admit.Failures{Key: admit.FailureKey("login", "ada@example.com", "192.0.2.2"), Max: 3, Window: time.Minute}
+	short := admit.Failures{Key: admit.FailureKey("code", "198.51.100.1"), Max: 1, Window: 300 * time.Millisecond}
 
 	for i := range 3 {
 		if l.Blocked(ctx, pair) {

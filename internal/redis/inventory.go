@@ -52,19 +52,8 @@ func (inv *Inventory) key(ticketTypeID int64) string {
 	return inv.prefix + "inv:" + strconv.FormatInt(ticketTypeID, 10)
 }
 
-// GateResult is the gate's answer to a request for tickets.
-type GateResult struct {
-	Admitted bool
-	// Missing lists ticket types without a counter: the caller rebuilds them
-	// from MySQL and asks again.
-	Missing []int64
-	// Short is the ticket type that did not have enough, with Left remaining.
-	Short int64
-	Left  int
-}
-
 // Take decrements the counters of items if every one has enough.
-func (inv *Inventory) Take(ctx context.Context, items []admit.HoldItem) (GateResult, error) {
+func (inv *Inventory) Take(ctx context.Context, items []admit.HoldItem) (admit.GateResult, error) {
 	keys := make([]string, len(items))
 	args := make([]any, len(items))
 	for i, it := range items {
@@ -73,21 +62,21 @@ func (inv *Inventory) Take(ctx context.Context, items []admit.HoldItem) (GateRes
 	}
 	res, err := inv.take.Run(ctx, inv.client, keys, args...).Int64Slice()
 	if err != nil {
-		return GateResult{}, err
+		return admit.GateResult{}, err
 	}
 	switch {
 	case len(res) == 1 && res[0] == 1:
-		return GateResult{Admitted: true}, nil
+		return admit.GateResult{Admitted: true}, nil
 	case len(res) == 2 && res[0] == -1:
-		return GateResult{Missing: []int64{items[res[1]-1].TicketTypeID}}, nil
+		return admit.GateResult{Missing: []int64{items[res[1]-1].TicketTypeID}}, nil
 	case len(res) == 3 && res[0] == 0:
 		left := int(res[2])
 		if left < 0 {
 			left = 0
 		}
-		return GateResult{Short: items[res[1]-1].TicketTypeID, Left: left}, nil
+		return admit.GateResult{Short: items[res[1]-1].TicketTypeID, Left: left}, nil
 	}
-	return GateResult{}, errors.New("inventory gate: unexpected script result")
+	return admit.GateResult{}, errors.New("inventory gate: unexpected script result")
 }
 
 // Return gives capacity back to the counters (a hold released or expired, a

@@ -22,12 +22,6 @@ type Sessions struct {
 	ttl    time.Duration
 }
 
-// Session is what a console session remembers.
-type Session struct {
-	UserID    int64     `json:"user_id"`
-	CreatedAt time.Time `json:"created_at"`
-}
-
 // NewSessions returns a session store whose sessions last ttl after the
 // last request.
 func NewSessions(client goredis.UniversalClient, prefix string, ttl time.Duration) *Sessions {
@@ -42,7 +36,7 @@ func (s *Sessions) key(id string) string {
 // Create starts a session for the user and returns its new, random id.
 func (s *Sessions) Create(ctx context.Context, userID int64) (string, error) {
 	id := admit.NewToken(32)
-	b, err := json.Marshal(Session{UserID: userID, CreatedAt: time.Now().UTC()})
+	b, err := json.Marshal(admit.Session{UserID: userID, CreatedAt: time.Now().UTC()})
 	if err != nil {
 		return "", err
 	}
@@ -53,7 +47,7 @@ func (s *Sessions) Create(ctx context.Context, userID int64) (string, error) {
 }
 
 // Get returns the session with id and extends it, or EUNAUTHORIZED.
-func (s *Sessions) Get(ctx context.Context, id string) (*Session, error) {
+func (s *Sessions) Get(ctx context.Context, id string) (*admit.Session, error) {
 	if id == "" {
 		return nil, admit.Errorf(admit.EUNAUTHORIZED, "Please log in.")
 	}
@@ -63,7 +57,7 @@ func (s *Sessions) Get(ctx context.Context, id string) (*Session, error) {
 	} else if err != nil {
 		return nil, err
 	}
-	var sess Session
+	var sess admit.Session
 	if err := json.Unmarshal(b, &sess); err != nil {
 		return nil, err
 	}

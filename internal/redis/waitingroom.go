@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/admithq/admit/internal/admit"
 	goredis "github.com/redis/go-redis/v9"
 )
 
@@ -59,24 +60,11 @@ local admitted = math.floor(meter(now, rate))
 return {rank, admitted, size}
 `)
 
-// Place is where a visitor stands.
-type Place struct {
-	Rank     int64 // 0 is first in line
-	Admitted int64 // how many places have been let through
-	Size     int64 // how many are in the queue
-}
-
-// Through reports whether the visitor may pass.
-func (p Place) Through() bool { return p.Rank < p.Admitted }
-
-// Ahead is how many visitors wait before this one.
-func (p Place) Ahead() int64 { return max(p.Rank-p.Admitted, 0) }
-
 // Visit joins the visitor to the event's queue (keeping their place if they
 // are in it) and returns their place. Visitors who arrive before the room
 // opens all get the opening time plus a random fraction, so they are
 // shuffled among themselves and ahead of everyone who comes later.
-func (w *WaitingRoom) Visit(ctx context.Context, eventID int64, visitor string, now, opens time.Time, ratePerMinute int) (Place, error) {
+func (w *WaitingRoom) Visit(ctx context.Context, eventID int64, visitor string, now, opens time.Time, ratePerMinute int) (admit.Place, error) {
 	score := float64(now.UnixMilli())
 	if now.Before(opens) {
 		score = float64(opens.UnixMilli()) + rand.Float64()
@@ -88,13 +76,13 @@ func (w *WaitingRoom) Visit(ctx context.Context, eventID int64, visitor string, 
 	res, err := w.status.Run(ctx, w.client, []string{k + ":queue", k + ":meter"},
 		visitor, strconv.FormatFloat(score, 'f', 6, 64), now.UnixMilli(), opens.UnixMilli(), ratePerMinute).Int64Slice()
 	if err != nil {
-		return Place{}, err
+		return admit.Place{}, err
 	}
-	return Place{Rank: res[0], Admitted: res[1], Size: res[2]}, nil
+	return admit.Place{Rank: res[0], Admitted: res[1], Size: res[2]}, nil
 }
 
 // Stats returns the queue's length and how many have been let through,
 // for the console.
-func (w *WaitingRoom) Stats(ctx context.Context, eventID int64, now, opens time.Time, ratePerMinute int) (Place, error) {
+func (w *WaitingRoom) Stats(ctx context.Context, eventID int64, now, opens time.Time, ratePerMinute int) (admit.Place, error) {
 	return w.Visit(ctx, eventID, "", now, opens, ratePerMinute) // an empty visitor looks without joining
 }

@@ -6,20 +6,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/admithq/admit/internal/admit"
 	goredis "github.com/redis/go-redis/v9"
 )
-
-// Engagement is an event's waiting room engaged automatically: from Since
-// it lets visitors through at RatePerMinute, until Until unless arrivals
-// stay above the threshold, which keeps pushing Until on.
-type Engagement struct {
-	Since         time.Time
-	Until         time.Time
-	RatePerMinute int
-}
-
-// On reports whether the room is engaged at now.
-func (e Engagement) On(now time.Time) bool { return !e.Until.IsZero() && now.Before(e.Until) }
 
 // AutoRoom engages an event's waiting room on its own when more visitors
 // arrive in one second than the system admits. Arrivals are counted per
@@ -41,7 +30,7 @@ type autoState struct {
 	pending   int       // arrivals not yet added to Redis
 	flushedAt time.Time // last time arrivals were sent to Redis
 	checkedAt time.Time // last time the engagement was read from Redis
-	known     Engagement
+	known     admit.Engagement
 }
 
 // flushEvery bounds how long arrivals wait in this process before they are
@@ -103,7 +92,7 @@ return {tonumber(since or '0'), tonumber(untl or '0')}
 // be let through a queue, and an on-sale must not stop because a counter
 // cannot be read). A room the organizer configured does not depend on this:
 // it stays closed to visitors without a pass.
-func (a *AutoRoom) Arrive(ctx context.Context, eventID int64, now time.Time) Engagement {
+func (a *AutoRoom) Arrive(ctx context.Context, eventID int64, now time.Time) admit.Engagement {
 	a.mu.Lock()
 	s := a.state(eventID)
 	s.pending++
@@ -134,7 +123,7 @@ func (a *AutoRoom) Arrive(ctx context.Context, eventID int64, now time.Time) Eng
 // Engaged returns the room's state without counting an arrival, as this
 // process knew it within the last second; like Arrive, it keeps the last
 // known state when Redis cannot be read.
-func (a *AutoRoom) Engaged(ctx context.Context, eventID int64, now time.Time) Engagement {
+func (a *AutoRoom) Engaged(ctx context.Context, eventID int64, now time.Time) admit.Engagement {
 	a.mu.Lock()
 	s := a.state(eventID)
 	if now.Sub(s.checkedAt) < time.Second {
@@ -157,11 +146,11 @@ func (a *AutoRoom) Engaged(ctx context.Context, eventID int64, now time.Time) En
 	return e
 }
 
-func (a *AutoRoom) engagement(since, until int64) Engagement {
+func (a *AutoRoom) engagement(since, until int64) admit.Engagement {
 	if until == 0 {
-		return Engagement{}
+		return admit.Engagement{}
 	}
-	return Engagement{Since: time.UnixMilli(since), Until: time.UnixMilli(until), RatePerMinute: a.perSecond * 60}
+	return admit.Engagement{Since: time.UnixMilli(since), Until: time.UnixMilli(until), RatePerMinute: a.perSecond * 60}
 }
 
 // state returns the event's entry; a.mu is held.
@@ -181,24 +170,24 @@ func (a *AutoRoom) state(eventID int64) *autoState {
 
 // Engagement reads whether the event's room is engaged automatically, for
 // the console: straight from Redis, uncached.
-func (w *WaitingRoom) Engagement(ctx context.Context, eventID int64) (Engagement, error) {
+func (w *WaitingRoom) Engagement(ctx context.Context, eventID int64) (admit.Engagement, error) {
 	return readEngagement(ctx, w.client, w.prefix, eventID)
 }
 
-func readEngagement(ctx context.Context, client goredis.UniversalClient, prefix string, eventID int64) (Engagement, error) {
+func readEngagement(ctx context.Context, client goredis.UniversalClient, prefix string, eventID int64) (admit.Engagement, error) {
 	v, err := client.HMGet(ctx, prefix+"wr:"+strconv.FormatInt(eventID, 10)+":auto", "since", "until", "rate").Result()
 	if err != nil {
-		return Engagement{}, err
+		return admit.Engagement{}, err
 	}
 	var n [3]int64
 	for i, x := range v {
 		s, ok := x.(string)
 		if !ok {
-			return Engagement{}, nil // not engaged: the hash has expired
+			return admit.Engagement{}, nil // not engaged: the hash has expired
 		}
 		if n[i], err = strconv.ParseInt(s, 10, 64); err != nil {
-			return Engagement{}, err
+			return admit.Engagement{}, err
 		}
 	}
-	return Engagement{Since: time.UnixMilli(n[0]), Until: time.UnixMilli(n[1]), RatePerMinute: int(n[2])}, nil
+	return admit.Engagement{Since: time.UnixMilli(n[0]), Until: time.UnixMilli(n[1]), RatePerMinute: int(n[2])}, nil
 }

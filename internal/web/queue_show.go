@@ -10,12 +10,11 @@ import (
 
 	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/checkout"
-	"github.com/admithq/admit/internal/redis"
 )
 
 // Queue is the waiting room's store (internal/redis.WaitingRoom).
 type Queue interface {
-	Visit(ctx context.Context, eventID int64, visitor string, now, opens time.Time, ratePerMinute int) (redis.Place, error)
+	Visit(ctx context.Context, eventID int64, visitor string, now, opens time.Time, ratePerMinute int) (admit.Place, error)
 }
 
 type queuePage struct {
