@@ -13,7 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/api"
+	"github.com/admithq/admit/internal/api/checkoutapi"
+	v1 "github.com/admithq/admit/internal/api/v1"
 	"github.com/admithq/admit/internal/checkout"
 	"github.com/admithq/admit/internal/config"
 	"github.com/admithq/admit/internal/console"
@@ -102,12 +103,12 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	apiOpts := api.Options{Store: d.db, Checkout: co, Logger: logger, Codes: codes,
-		V1: api.V1Options{Store: d.db, Limiter: limiter, ExportFiles: exportFiles,
-			WebhookURLs: webhook.URLPolicy{AllowHTTP: !cfg.Production(), AllowPrivate: cfg.WebhookAllowPrivate}}}
+	checkoutOpts := checkoutapi.Options{Store: d.db, Checkout: co, Logger: logger, Codes: codes}
 	if stripe != nil {
-		apiOpts.Stripe = stripe
+		checkoutOpts.Stripe = stripe
 	}
+	integrations := v1.New(v1.Options{Store: d.db, Checkout: co, Logger: logger, Limiter: limiter, ExportFiles: exportFiles,
+		WebhookURLs: webhook.URLPolicy{AllowHTTP: !cfg.Production(), AllowPrivate: cfg.WebhookAllowPrivate}})
 	srv := server.New(server.Options{
 		Logger:     logger,
 		Registry:   reg,
@@ -120,9 +121,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 			{Name: "memcached", Ping: d.cache.Ping},
 		},
 	})
-	pages.Register(srv.Echo())
-	api.New(apiOpts).Register(srv.Echo())
-	desk.Register(srv.Echo())
+	mount(srv.Echo(), pages, checkoutapi.New(checkoutOpts), integrations, desk)
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {

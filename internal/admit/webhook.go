@@ -1,6 +1,10 @@
 package admit
 
-import "time"
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+)
 
 // MaxWebhookEndpoints is how many endpoints one organization may have.
 const MaxWebhookEndpoints = 20
@@ -114,4 +118,27 @@ type WebhookFailingNotice struct {
 	MessageID        string
 	LastStatus       int
 	LastError        string
+}
+
+// Validate reports the endpoint's field problems: a URL, at least one event
+// type, a short description. Whether the URL's address may be called
+// (webhook.URLPolicy) and the event types exist is the webhook package's
+// to say: see webhook.URLPolicy.CheckEndpoint, which runs this too.
+func (e *WebhookEndpoint) Validate() error {
+	var p Problems
+	switch {
+	case e.URL == "":
+		p.Add("url", "Enter the URL that receives the events.")
+	case len(e.URL) > 2000:
+		p.Add("url", "At most 2000 characters.")
+	}
+	if len(e.EventTypes) == 0 {
+		p.Add("event_types", "Choose at least one event type.")
+	} else if len(strings.Join(e.EventTypes, ",")) > 1000 {
+		p.Add("event_types", "Too many event types.")
+	}
+	if utf8.RuneCountInString(e.Description) > 200 {
+		p.Add("description", "At most 200 characters.")
+	}
+	return p.Err()
 }

@@ -21,7 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/api"
+	"github.com/admithq/admit/internal/api/checkoutapi"
 	"github.com/admithq/admit/internal/checkout"
 	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/mysqltest"
@@ -137,7 +137,7 @@ func mustFixture(tb testing.TB) *fixture {
 		Providers: []payment.Provider{&payment.Offline{}, stripe}, BaseURL: "http://admit.test", Logger: logger,
 	})
 	srv := server.New(server.Options{Logger: logger, Registry: prometheus.NewRegistry()})
-	api.New(api.Options{Store: f.db, Checkout: f.co, Stripe: stripe, Logger: logger}).Register(srv.Echo())
+	checkoutapi.New(checkoutapi.Options{Store: f.db, Checkout: f.co, Stripe: stripe, Logger: logger}).Register(srv.Echo())
 	ts := httptest.NewServer(srv.Echo())
 	tb.Cleanup(ts.Close)
 	f.url = ts.URL

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/api"
+	v1 "github.com/admithq/admit/internal/api/v1"
 	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/mysqltest"
 	"github.com/admithq/admit/internal/webhook"
@@ -86,7 +86,7 @@ var offlineResolver = &net.Resolver{PreferGo: true, Dial: func(context.Context, 
 // a JSON problem below 500, and the ledger never holds or sells more than
 // it has.
 func FuzzV1Bodies(f *testing.F) {
-	fx := mustV1Fixture(f, func(o *api.V1Options) {
+	fx := mustV1Fixture(f, func(o *v1.Options) {
 		o.WebhookURLs = webhook.URLPolicy{AllowHTTP: true, Resolver: offlineResolver}
 	})
 	t0 := fx.a

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/admithq/admit/internal/api"
+	v1 "github.com/admithq/admit/internal/api/v1"
 	client "github.com/admithq/admit/pkg/admit"
 )
 
@@ -259,7 +259,7 @@ func TestClientRetriesDroppedConnections(t *testing.T) {
 // TestClientRetriesRateLimited: over the token's limit, the client waits
 // as Retry-After says and every call succeeds.
 func TestClientRetriesRateLimited(t *testing.T) {
-	f := mustV1Fixture(t, func(o *api.V1Options) { o.RateLimit, o.RateWindow = 2, time.Second })
+	f := mustV1Fixture(t, func(o *v1.Options) { o.RateLimit, o.RateWindow = 2, time.Second })
 	proxy, proxyURL := mustFaultProxy(t, f.url, func(int, *http.Request) string { return "" })
 	c := client.New(proxyURL, f.a.secrets["read"], client.WithRetries(5))
 	for i := range 5 {

@@ -9,14 +9,14 @@ import (
 	"testing"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/api"
+	v1 "github.com/admithq/admit/internal/api/v1"
 	"github.com/admithq/admit/internal/jobs"
 	client "github.com/admithq/admit/pkg/admit"
 )
 
 func TestV1Exports(t *testing.T) {
 	files := &jobs.LocalStorage{Dir: t.TempDir()}
-	f := mustV1Fixture(t, func(o *api.V1Options) { o.ExportFiles = files })
+	f := mustV1Fixture(t, func(o *v1.Options) { o.ExportFiles = files })
 	ctx := context.Background()
 	a := f.a
 	f.mustOrder(t, a, "")

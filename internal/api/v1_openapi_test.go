@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/admithq/admit/internal/api"
+	v1 "github.com/admithq/admit/internal/api/v1"
 	client "github.com/admithq/admit/pkg/admit"
 )
 
@@ -22,7 +22,7 @@ type openAPIDoc map[string]any
 func mustOpenAPI(tb testing.TB) openAPIDoc {
 	tb.Helper()
 	var doc openAPIDoc
-	if err := json.Unmarshal(api.OpenAPI, &doc); err != nil {
+	if err := json.Unmarshal(v1.OpenAPI, &doc); err != nil {
 		tb.Fatalf("openapi.json is not JSON: %v", err)
 	}
 	return doc
@@ -219,7 +219,7 @@ func TestV1OpenAPIDescribesEveryRoute(t *testing.T) {
 		t.Errorf("openapi %v, want 3.1.0", doc["openapi"])
 	}
 	r := f.raw(t, "GET", "/api/v1/openapi.json", "", "", "", nil)
-	if r.status != 200 || !bytes.Equal(r.body, api.OpenAPI) {
+	if r.status != 200 || !bytes.Equal(r.body, v1.OpenAPI) {
 		t.Errorf("GET /api/v1/openapi.json without a token: %d", r.status)
 	}
 	routes := map[string]bool{}

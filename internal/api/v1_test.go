@@ -16,7 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/api"
+	"github.com/admithq/admit/internal/api/checkoutapi"
+	v1 "github.com/admithq/admit/internal/api/v1"
 	"github.com/admithq/admit/internal/checkout"
 	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/mysqltest"
@@ -50,7 +51,7 @@ type v1Fixture struct {
 
 // mustV1Fixture starts the API on a fresh database with two
 // organizations; opts adjust the API's options (rate limits).
-func mustV1Fixture(tb testing.TB, opts ...func(*api.V1Options)) *v1Fixture {
+func mustV1Fixture(tb testing.TB, opts ...func(*v1.Options)) *v1Fixture {
 	tb.Helper()
 	f := &v1Fixture{db: mysqltest.MustOpen(tb)}
 	rdb := redis.NewClient(redis.Options{Addr: "127.0.0.1:16379", DB: 12})
@@ -59,12 +60,13 @@ func mustV1Fixture(tb testing.TB, opts ...func(*api.V1Options)) *v1Fixture {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	f.co = checkout.New(checkout.Options{Ledger: f.db, Gate: redis.NewInventory(rdb, prefix),
 		Providers: []payment.Provider{&payment.Offline{}}, BaseURL: "http://admit.test", Logger: logger})
-	v1 := api.V1Options{Store: f.db, Limiter: redis.NewLimiter(rdb, prefix), RateLimit: 100000}
-	for _, o := range opts {
-		o(&v1)
+	o := v1.Options{Store: f.db, Checkout: f.co, Logger: logger, Limiter: redis.NewLimiter(rdb, prefix), RateLimit: 100000}
+	for _, opt := range opts {
+		opt(&o)
 	}
 	srv := server.New(server.Options{Logger: logger, Registry: prometheus.NewRegistry()})
-	api.New(api.Options{Store: f.db, Checkout: f.co, Logger: logger, V1: v1}).Register(srv.Echo())
+	checkoutapi.New(checkoutapi.Options{Store: f.db, Checkout: f.co, Logger: logger}).Register(srv.Echo())
+	v1.New(o).Register(srv.Echo())
 	f.echo = srv.Echo()
 	ts := httptest.NewServer(srv.Echo())
 	tb.Cleanup(ts.Close)
@@ -519,7 +521,7 @@ func TestV1Pagination(t *testing.T) {
 // TestV1RateLimit: a token over its limit gets 429 with Retry-After;
 // another token of the same organization is not affected.
 func TestV1RateLimit(t *testing.T) {
-	f := mustV1Fixture(t, func(o *api.V1Options) { o.RateLimit, o.RateWindow = 3, time.Minute })
+	f := mustV1Fixture(t, func(o *v1.Options) { o.RateLimit, o.RateWindow = 3, time.Minute })
 	token := f.a.secrets["read"]
 	limited := response{}
 	for range 5 {

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/api"
+	v1 "github.com/admithq/admit/internal/api/v1"
 	"github.com/admithq/admit/internal/webhook"
 	client "github.com/admithq/admit/pkg/admit"
 )
@@ -170,7 +170,7 @@ func TestV1WebhookEndpointRefusals(t *testing.T) {
 // webhooks reach private addresses (development) accepts them in the API
 // as in the console.
 func TestV1WebhookEndpointAllowsPrivateWhenConfigured(t *testing.T) {
-	f := mustV1Fixture(t, func(o *api.V1Options) { o.WebhookURLs = webhook.URLPolicy{AllowHTTP: true, AllowPrivate: true} })
+	f := mustV1Fixture(t, func(o *v1.Options) { o.WebhookURLs = webhook.URLPolicy{AllowHTTP: true, AllowPrivate: true} })
 	e, err := f.client(f.a, "write").WebhookEndpoints().Create(context.Background(),
 		client.WebhookEndpointCreateParams{URL: "http://127.0.0.1:9000/hook", EventTypes: []string{"order.paid"}})
 	if err != nil || e.URL != "http://127.0.0.1:9000/hook" {

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -60,37 +59,18 @@ func formOf(e *admit.WebhookEndpoint) webhookForm {
 	return f
 }
 
-// readWebhookForm parses and checks the form: the URL (form and address,
-// as delivery will), at least one known event type, a short description.
+// readWebhookForm parses the form and checks it as the API checks its
+// requests (webhook.URLPolicy.CheckEndpoint): the URL's form and address,
+// as delivery will; at least one known event type; a short description.
 func (h *Handler) readWebhookForm(c echo.Context) (webhookForm, []string, admit.Problems) {
 	f := webhookForm{URL: strings.TrimSpace(c.FormValue("url")), Description: strings.TrimSpace(c.FormValue("description")),
 		EventTypes: map[string]bool{}, Enabled: c.FormValue("enabled") == "on"}
-	var p admit.Problems
-	if f.URL == "" {
-		p.Add("url", "Enter the URL that receives the events.")
-	} else if len(f.URL) > 2000 {
-		p.Add("url", "At most 2000 characters.")
-	} else if err := h.webhookURLs.Check(c.Request().Context(), f.URL); err != nil {
-		p.Add("url", err.Error())
-	}
-	var types []string
-	for _, t := range c.Request().PostForm["event_types"] {
-		if !webhook.KnownEventType(t) {
-			p.Add("event_types", "Choose event types from the list.")
-			break
-		}
-		if !f.EventTypes[t] {
-			types = append(types, t)
-		}
+	e := &admit.WebhookEndpoint{URL: f.URL, Description: f.Description, EventTypes: c.Request().PostForm["event_types"]}
+	for _, t := range e.EventTypes {
 		f.EventTypes[t] = true
 	}
-	if len(types) == 0 && p.For("event_types") == "" {
-		p.Add("event_types", "Choose at least one event type.")
-	}
-	if utf8.RuneCountInString(f.Description) > 200 {
-		p.Add("description", "At most 200 characters.")
-	}
-	return f, types, p
+	p, _ := problemsOf(h.webhookURLs.CheckEndpoint(c.Request().Context(), e))
+	return f, e.EventTypes, p
 }
 
 type webhookRow struct {

@@ -21,7 +21,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/api"
+	"github.com/admithq/admit/internal/api/checkoutapi"
+	v1 "github.com/admithq/admit/internal/api/v1"
 	"github.com/admithq/admit/internal/checkout"
 	"github.com/admithq/admit/internal/email"
 	"github.com/admithq/admit/internal/jobs"
@@ -184,8 +185,8 @@ func (s *stack) startApp(name string) (func(), error) {
 		BaseURL:   "http://" + ln.Addr().String(), Logger: s.logger, Secret: []byte("faults-test-secret-faults-test-secret")})
 	srv := server.New(server.Options{Logger: s.logger, Registry: prometheus.NewRegistry()})
 	policy := webhook.URLPolicy{AllowHTTP: true, AllowPrivate: true}
-	api.New(api.Options{Store: s.db, Checkout: co, Stripe: stripe, Logger: s.logger,
-		V1: api.V1Options{Store: s.db, Limiter: redis.NewLimiter(rdb, s.prefix), WebhookURLs: policy}}).Register(srv.Echo())
+	checkoutapi.New(checkoutapi.Options{Store: s.db, Checkout: co, Stripe: stripe, Logger: s.logger}).Register(srv.Echo())
+	v1.New(v1.Options{Store: s.db, Checkout: co, Logger: s.logger, Limiter: redis.NewLimiter(rdb, s.prefix), WebhookURLs: policy}).Register(srv.Echo())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{}, 2)
 	go func() { srv.Serve(ctx, ln, 200*time.Millisecond); done <- struct{}{} }()

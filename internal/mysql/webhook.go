@@ -10,30 +10,11 @@ import (
 	"github.com/admithq/admit/internal/admit"
 )
 
-func validateWebhookEndpoint(e *admit.WebhookEndpoint) error {
-	var p admit.Problems
-	switch {
-	case e.URL == "":
-		p.Add("url", "Enter the URL that receives the events.")
-	case len(e.URL) > 2000:
-		p.Add("url", "At most 2000 characters.")
-	}
-	if len(e.EventTypes) == 0 {
-		p.Add("event_types", "Choose at least one event type.")
-	} else if len(strings.Join(e.EventTypes, ",")) > 1000 {
-		p.Add("event_types", "Too many event types.")
-	}
-	if len([]rune(e.Description)) > 200 {
-		p.Add("description", "At most 200 characters.")
-	}
-	return p.Err()
-}
-
 // CreateWebhookEndpoint adds an endpoint to the organization. The caller
 // has checked the URL and made the secret.
 func (d *DB) CreateWebhookEndpoint(ctx context.Context, e *admit.WebhookEndpoint) (err error) {
 	defer wrap(&err, "DB.CreateWebhookEndpoint(%d)", e.OrganizationID)
-	if err := validateWebhookEndpoint(e); err != nil {
+	if err := e.Validate(); err != nil {
 		return err
 	}
 	if e.Secret == "" {
@@ -67,7 +48,7 @@ func (d *DB) CreateWebhookEndpoint(ctx context.Context, e *admit.WebhookEndpoint
 // admit disabled it.
 func (d *DB) UpdateWebhookEndpoint(ctx context.Context, e *admit.WebhookEndpoint) (err error) {
 	defer wrap(&err, "DB.UpdateWebhookEndpoint(%d, %d)", e.OrganizationID, e.ID)
-	if err := validateWebhookEndpoint(e); err != nil {
+	if err := e.Validate(); err != nil {
 		return err
 	}
 	res, err := d.db.ExecContext(ctx, `UPDATE webhook_endpoints SET url = ?, description = ?, event_types = ?,

@@ -6,10 +6,13 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/admithq/admit/internal/admit"
 )
 
 // URLPolicy says which endpoint URLs are acceptable. Its zero value is the
@@ -312,4 +315,39 @@ func dialControl(network, address string, _ syscall.RawConn) error {
 		return &AddressError{Host: ap.Addr().Unmap().String(), Addr: ap.Addr().Unmap(), Reason: reason}
 	}
 	return nil
+}
+
+// CheckEndpoint is the one check of an endpoint an organizer saves, from
+// the console or the API: its fields (admit.WebhookEndpoint.Validate),
+// event types that exist, and a URL whose form and address delivery will
+// accept. It trims the URL and description and drops repeated types.
+func (p URLPolicy) CheckEndpoint(ctx context.Context, e *admit.WebhookEndpoint) error {
+	e.URL, e.Description = strings.TrimSpace(e.URL), strings.TrimSpace(e.Description)
+	var types []string
+	for _, t := range e.EventTypes {
+		if !slices.Contains(types, t) {
+			types = append(types, t)
+		}
+	}
+	e.EventTypes = types
+	var problems admit.Problems
+	if err := e.Validate(); err != nil {
+		var ae *admit.Error
+		if !errors.As(err, &ae) {
+			return err
+		}
+		problems = ae.Problems
+	}
+	for _, t := range e.EventTypes {
+		if !KnownEventType(t) {
+			problems.Add("event_types", "Unknown event type \""+t+"\".")
+			break
+		}
+	}
+	if problems.For("url") == "" {
+		if err := p.Check(ctx, e.URL); err != nil {
+			problems.Add("url", err.Error())
+		}
+	}
+	return problems.Err()
 }

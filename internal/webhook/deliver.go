@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -397,11 +398,18 @@ func describe(err error, timeout time.Duration) string {
 	case errors.As(err, &netErr) && netErr.Timeout(), errors.Is(err, context.DeadlineExceeded):
 		return "No answer within " + timeout.String() + "."
 	}
-	msg := err.Error()
-	if i := strings.LastIndex(msg, ": "); i >= 0 && strings.Contains(msg, "connect: ") {
-		return "Could not connect: " + msg[i+2:] + "."
+	var dial *net.OpError
+	if errors.As(err, &dial) && dial.Op == "dial" && dial.Err != nil {
+		// The syscall's own words ("connection refused"), without the
+		// addresses the receiver's owner already knows.
+		cause := dial.Err
+		var sys *os.SyscallError
+		if errors.As(cause, &sys) {
+			cause = sys.Err
+		}
+		return "Could not connect: " + cause.Error() + "."
 	}
-	return msg
+	return err.Error()
 }
 
 // parseRetryAfter reads a Retry-After header (seconds or an HTTP date),

@@ -1,4 +1,4 @@
-package api
+package v1
 
 import (
 	"net/http"
@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/api"
 )
 
 type v1DiscountCode struct {
@@ -24,7 +25,7 @@ type v1DiscountCode struct {
 
 func newV1DiscountCode(dc *admit.DiscountCode) v1DiscountCode {
 	out := v1DiscountCode{ID: dc.ID, EventID: dc.EventID, Code: dc.Code, Kind: dc.Kind, Value: dc.Value, Used: dc.Used,
-		ValidFrom: timePtr(dc.ValidFrom), ValidUntil: timePtr(dc.ValidUntil), TicketTypeIDs: append([]int64{}, dc.TicketTypeIDs...)}
+		ValidFrom: api.TimePtr(dc.ValidFrom), ValidUntil: api.TimePtr(dc.ValidUntil), TicketTypeIDs: append([]int64{}, dc.TicketTypeIDs...)}
 	if dc.MaxUses > 0 {
 		n := dc.MaxUses
 		out.MaxUses = &n
@@ -65,7 +66,7 @@ func (h *Handler) v1DiscountCodeCreate(c echo.Context) error {
 		ValidUntil    *string `json:"valid_until"`
 		TicketTypeIDs []int64 `json:"ticket_type_ids"`
 	}
-	if err := decodeV1(c, &req, false); err != nil {
+	if err := api.Decode(c, &req, api.Rules{Strict: true}); err != nil {
 		return err
 	}
 	e, err := h.v1FindEvent(c)

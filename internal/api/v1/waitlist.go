@@ -1,4 +1,4 @@
-package api
+package v1
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/api"
 )
 
 // v1WaitlistStore is what the waiting-list routes need from storage.
@@ -31,7 +32,7 @@ type v1WaitlistEntry struct {
 
 func newV1WaitlistEntry(e *admit.WaitlistEntry) v1WaitlistEntry {
 	out := v1WaitlistEntry{ID: e.ID, EventID: e.EventID, TicketTypeID: e.TicketTypeID, TicketType: e.TicketType, Name: e.Name,
-		Email: e.Email, Quantity: e.Quantity, OfferedAt: timePtr(e.OfferedAt), OfferEndsAt: timePtr(e.OfferEnds)}
+		Email: e.Email, Quantity: e.Quantity, OfferedAt: api.TimePtr(e.OfferedAt), OfferEndsAt: api.TimePtr(e.OfferEnds)}
 	if e.OfferState != "" {
 		state := e.OfferState
 		out.OfferState = &state
@@ -70,7 +71,7 @@ func (h *Handler) v1WaitlistOffer(c echo.Context) error {
 	req := struct {
 		Hours *int `json:"hours"`
 	}{}
-	if err := decodeV1(c, &req, true); err != nil {
+	if err := api.Decode(c, &req, api.Rules{Strict: true, Optional: true}); err != nil {
 		return err
 	}
 	hours := 48

@@ -1,4 +1,4 @@
-package api
+package checkoutapi
 
 import (
 	"io"
@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/api"
 	"github.com/admithq/admit/internal/server"
 )
 
@@ -19,7 +20,7 @@ func (h *Handler) stripeWebhook(c echo.Context) error {
 	}
 	payload, err := io.ReadAll(c.Request().Body)
 	if err != nil {
-		return jsonProblem(err)
+		return api.ReadError(err)
 	}
 	n, err := h.stripe.ParseWebhook(payload, c.Request().Header.Get("Stripe-Signature"))
 	if err != nil {

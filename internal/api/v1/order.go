@@ -1,4 +1,4 @@
-package api
+package v1
 
 import (
 	"net/http"
@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/api"
 	"github.com/admithq/admit/internal/checkout"
 )
 
@@ -49,8 +50,8 @@ type v1OrderLine struct {
 func newV1Order(o *admit.OrderRecord, lines, tickets bool) v1Order {
 	out := v1Order{ID: o.ID, Reference: o.Reference, EventID: o.EventID, Status: string(o.Status),
 		Buyer: v1Person{Name: o.BuyerName, Email: o.BuyerEmail}, Total: o.Total, RefundedTotal: o.RefundedTotal,
-		DiscountTotal: o.DiscountTotal, Currency: o.Currency, PaymentMethod: o.PaymentProvider, CreatedAt: utc(o.CreatedAt),
-		UpdatedAt: utc(o.UpdatedAt), PaidAt: timePtr(o.PaidAt), ExpiresAt: timePtr(o.ExpiresAt)}
+		DiscountTotal: o.DiscountTotal, Currency: o.Currency, PaymentMethod: o.PaymentProvider, CreatedAt: o.CreatedAt.UTC(),
+		UpdatedAt: o.UpdatedAt.UTC(), PaidAt: api.TimePtr(o.PaidAt), ExpiresAt: api.TimePtr(o.ExpiresAt)}
 	if lines {
 		l := make([]v1OrderLine, 0, len(o.Lines))
 		for _, line := range o.Lines {
@@ -169,7 +170,7 @@ type v1OrderCreateRequest struct {
 // unless mark_paid.
 func (h *Handler) v1OrderCreate(c echo.Context) error {
 	var req v1OrderCreateRequest
-	if err := decodeV1(c, &req, false); err != nil {
+	if err := api.Decode(c, &req, api.Rules{Strict: true}); err != nil {
 		return err
 	}
 	var p admit.Problems
@@ -184,7 +185,7 @@ func (h *Handler) v1OrderCreate(c echo.Context) error {
 	items := make([]admit.HoldItem, 0, len(req.Items))
 	for i, it := range req.Items {
 		if it.Quantity <= 0 {
-			p.Add("items["+itoa(i)+"].quantity", "Quantity must be at least 1.")
+			p.Add("items["+strconv.Itoa(i)+"].quantity", "Quantity must be at least 1.")
 		}
 		items = append(items, admit.HoldItem{TicketTypeID: it.TicketTypeID, Quantity: it.Quantity})
 	}
@@ -235,7 +236,7 @@ func (h *Handler) v1OrderCreate(c echo.Context) error {
 // v1NoBody accepts the empty body (or {}) of an action that takes none.
 func v1NoBody(c echo.Context) error {
 	var none struct{}
-	return decodeV1(c, &none, true)
+	return api.Decode(c, &none, api.Rules{Strict: true, Optional: true})
 }
 
 // v1OrderCancel cancels a pending order, giving its tickets back to sale.
@@ -318,7 +319,7 @@ func (h *Handler) v1OrderRefund(c echo.Context) error {
 	var req struct {
 		TicketIDs []int64 `json:"ticket_ids"`
 	}
-	if err := decodeV1(c, &req, true); err != nil {
+	if err := api.Decode(c, &req, api.Rules{Strict: true, Optional: true}); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
@@ -338,7 +339,7 @@ func (h *Handler) v1OrderRefund(c echo.Context) error {
 		var p admit.Problems
 		for i, tid := range ids {
 			if !slices.ContainsFunc(o.TicketRecords, func(t admit.TicketRecord) bool { return t.ID == tid }) {
-				p.Add("ticket_ids["+itoa(i)+"]", "No such ticket in this order.")
+				p.Add("ticket_ids["+strconv.Itoa(i)+"]", "No such ticket in this order.")
 			}
 		}
 		if err := p.Err(); err != nil {

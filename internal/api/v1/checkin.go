@@ -1,4 +1,4 @@
-package api
+package v1
 
 import (
 	"net/http"
@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/api"
 )
 
 type v1CheckInList struct {
@@ -21,7 +22,7 @@ type v1CheckInList struct {
 
 func newV1CheckInList(l *admit.CheckInList) v1CheckInList {
 	out := v1CheckInList{ID: l.ID, EventID: l.EventID, Name: l.Name, TicketTypeIDs: append([]int64{}, l.TicketTypeIDs...),
-		CheckedIn: l.Progress.CheckedIn, Admitted: l.Progress.Admitted, CreatedAt: utc(l.CreatedAt)}
+		CheckedIn: l.Progress.CheckedIn, Admitted: l.Progress.Admitted, CreatedAt: l.CreatedAt.UTC()}
 	return out
 }
 
@@ -84,7 +85,7 @@ func newV1ListTicket(t *admit.ListTicket) v1ListTicket {
 	out := v1ListTicket{ID: t.TicketID, Code: t.Code, AttendeeName: t.AttendeeName, AttendeeEmail: t.AttendeeEmail,
 		TicketTypeID: t.TicketTypeID, TicketType: t.TicketType, Status: string(t.TicketStatus), OrderReference: t.OrderReference,
 		OrderStatus: string(t.OrderStatus), Admits: t.TicketStatus == admit.TicketValid && t.OrderStatus == admit.OrderPaid,
-		CheckedInAt: timePtr(t.CheckedInAt), ChangedAt: utc(t.ChangedAt)}
+		CheckedInAt: api.TimePtr(t.CheckedInAt), ChangedAt: t.ChangedAt.UTC()}
 	if t.CheckInID != 0 {
 		id := t.CheckInID
 		out.CheckInID = &id
@@ -130,7 +131,7 @@ type v1CheckIn struct {
 
 func newV1CheckIn(ci *admit.CheckIn) v1CheckIn {
 	return v1CheckIn{ID: ci.ID, ListID: ci.ListID, TicketID: ci.TicketID, Code: ci.Code, AttendeeName: ci.AttendeeName,
-		TicketType: ci.TicketType, CheckedInBy: ci.By, CreatedAt: utc(ci.At), UndoneAt: timePtr(ci.UndoneAt)}
+		TicketType: ci.TicketType, CheckedInBy: ci.By, CreatedAt: ci.At.UTC(), UndoneAt: api.TimePtr(ci.UndoneAt)}
 }
 
 // v1CheckInsList lists the list's check-ins, undone ones included.
@@ -170,7 +171,7 @@ func (h *Handler) v1CheckInCreate(c echo.Context) error {
 	var req struct {
 		Code string `json:"code"`
 	}
-	if err := decodeV1(c, &req, false); err != nil {
+	if err := api.Decode(c, &req, api.Rules{Strict: true}); err != nil {
 		return err
 	}
 	if req.Code == "" {
@@ -190,7 +191,7 @@ func (h *Handler) v1CheckInCreate(c echo.Context) error {
 			TicketTypeID: r.TicketTypeID, TicketType: r.TicketType, TicketStatus: r.TicketStatus, OrderReference: r.OrderReference,
 			OrderStatus: r.OrderStatus, ChangedAt: time.Now()})
 		if r.CheckIn != nil && r.CheckIn.Active() {
-			id, at := r.CheckIn.ID, utc(r.CheckIn.At)
+			id, at := r.CheckIn.ID, r.CheckIn.At.UTC()
 			t.CheckInID, t.CheckedInAt, t.ChangedAt = &id, &at, at
 		}
 		out.Ticket = &t
@@ -209,7 +210,7 @@ func (h *Handler) v1CheckInCreate(c echo.Context) error {
 	case admit.CheckInAlready:
 		message = "Already checked in on this list"
 		if r.CheckIn != nil {
-			message += " at " + utc(r.CheckIn.At).Format(time.RFC3339)
+			message += " at " + r.CheckIn.At.UTC().Format(time.RFC3339)
 		}
 		message += "."
 	case admit.CheckInVoid:

@@ -1,17 +1,16 @@
-package api
+package checkoutapi
 
 import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"time"
-	"unicode"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/api"
 	"github.com/admithq/admit/internal/checkout"
 	"github.com/admithq/admit/internal/server"
 )
@@ -60,7 +59,7 @@ func (h *Handler) newOrderJSON(o *admit.Order) orderJSON {
 	out := orderJSON{
 		Reference: o.Reference, Token: o.AccessToken, Status: string(o.Status),
 		Buyer: admit.Attendee{Name: o.BuyerName, Email: o.BuyerEmail}, Total: o.Total, Currency: o.Currency,
-		Payment: o.PaymentProvider, OrderURL: h.checkout.OrderURL(o), CreatedAt: o.CreatedAt.UTC(), PaidAt: timePtr(o.PaidAt),
+		Payment: o.PaymentProvider, OrderURL: h.checkout.OrderURL(o), CreatedAt: o.CreatedAt.UTC(), PaidAt: api.TimePtr(o.PaidAt),
 		Lines: []orderLineJSON{}, Tickets: []ticketJSON{},
 	}
 	for _, l := range o.Lines {
@@ -84,12 +83,12 @@ func (h *Handler) newOrderJSON(o *admit.Order) orderJSON {
 func (h *Handler) orderCreate(c echo.Context) error {
 	ctx := c.Request().Context()
 	holdID := c.Param("hold")
-	body, err := readBody(c)
+	body, err := api.ReadBody(c)
 	if err != nil {
 		return err
 	}
 	var req orderRequest
-	if err := decodeBytes(body, &req); err != nil {
+	if err := api.DecodeBytes(body, &req); err != nil {
 		return err
 	}
 	request := admit.OrderRequest{BuyerName: req.Buyer.Name, BuyerEmail: req.Buyer.Email, Attendees: req.Attendees, PaymentMethod: req.PaymentMethod}
@@ -103,7 +102,7 @@ func (h *Handler) orderCreate(c echo.Context) error {
 		status, resp := h.orderResponse(k.Placed)
 		return c.JSONBlob(status, resp)
 	}
-	if len(key) > 255 || !printable(key) {
+	if len(key) > 255 || !api.Printable(key) {
 		return admit.FieldError("Idempotency-Key", "The Idempotency-Key must be 1 to 255 printable characters.")
 	}
 	sum := sha256.Sum256(append([]byte(holdID+"\n"), body...))
@@ -115,7 +114,7 @@ func (h *Handler) orderCreate(c echo.Context) error {
 	}
 	render := func(o *admit.Order, existing bool, err error) (int, []byte) {
 		if err != nil {
-			return problemBody(err)
+			return api.ProblemBody(err)
 		}
 		return h.orderResponse(&checkout.Placed{Order: o, Existing: existing})
 	}
@@ -155,7 +154,7 @@ func (h *Handler) orderCreateClaimed(c echo.Context, holdID string, req admit.Or
 	var resp []byte
 	placed, err := h.checkout.PlaceOrder(ctx, holdID, req)
 	if err != nil {
-		status, resp = problemBody(err)
+		status, resp = api.ProblemBody(err)
 		if status >= 500 {
 			server.LoggerFrom(ctx).Error("placing order failed", "err", err)
 		}
@@ -184,7 +183,7 @@ func (h *Handler) orderResponse(placed *checkout.Placed) (int, []byte) {
 	out.PaymentURL = placed.RedirectURL
 	b, err := json.Marshal(out)
 	if err != nil {
-		return problemBody(err)
+		return api.ProblemBody(err)
 	}
 	if placed.Existing {
 		return http.StatusOK, b
@@ -200,14 +199,3 @@ func (h *Handler) orderShow(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, h.newOrderJSON(o))
 }
-
-func printable(s string) bool {
-	for _, r := range s {
-		if !unicode.IsPrint(r) {
-			return false
-		}
-	}
-	return s != ""
-}
-
-func itoa(i int) string { return strconv.Itoa(i) }

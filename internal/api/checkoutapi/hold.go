@@ -1,12 +1,14 @@
-package api
+package checkoutapi
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/api"
 	"github.com/admithq/admit/internal/checkout"
 )
 
@@ -55,7 +57,7 @@ func (h *Handler) holdCreate(c echo.Context) error {
 		return admit.Errorf(admit.ENOTFOUND, "Event not found.")
 	}
 	var req holdRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := api.Decode(c, &req, api.Rules{}); err != nil {
 		return err
 	}
 	if len(req.Items) == 0 {
@@ -84,7 +86,7 @@ func (h *Handler) holdCreate(c echo.Context) error {
 	var p admit.Problems
 	for i, it := range req.Items {
 		if it.Quantity <= 0 {
-			p.Add("items["+itoa(i)+"].quantity", "Quantity must be at least 1.")
+			p.Add("items["+strconv.Itoa(i)+"].quantity", "Quantity must be at least 1.")
 		}
 		items = append(items, admit.HoldItem{TicketTypeID: it.TicketTypeID, Quantity: it.Quantity})
 	}

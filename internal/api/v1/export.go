@@ -1,4 +1,4 @@
-package api
+package v1
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/api"
 )
 
 // v1ExportStore is what the export routes need from storage.
@@ -44,7 +45,7 @@ type v1Export struct {
 
 func newV1Export(e *admit.Export) v1Export {
 	out := v1Export{ID: e.ID, EventID: e.EventID, Kind: e.Kind, Format: e.Format, Status: string(e.Status), Rows: e.Rows,
-		CreatedAt: utc(e.CreatedAt), FinishedAt: timePtr(e.FinishedAt), ExpiresAt: timePtr(e.ExpiresAt),
+		CreatedAt: e.CreatedAt.UTC(), FinishedAt: api.TimePtr(e.FinishedAt), ExpiresAt: api.TimePtr(e.ExpiresAt),
 		Expired: e.Status == admit.ExportDone && e.Expired}
 	if e.Status == admit.ExportDone {
 		size, name := e.Size, e.FileName
@@ -67,7 +68,7 @@ func (h *Handler) v1ExportCreate(c echo.Context) error {
 		Kind    string `json:"kind"`
 		Format  string `json:"format"`
 	}
-	if err := decodeV1(c, &req, false); err != nil {
+	if err := api.Decode(c, &req, api.Rules{Strict: true}); err != nil {
 		return err
 	}
 	var p admit.Problems

@@ -1,4 +1,8 @@
-package api
+// Package v1 is the integrators' REST API under /api/v1: tokens with
+// scopes, keyset pages, Idempotency-Keys, and an OpenAPI document that a
+// test holds to every route and response. Every route is listed in
+// routes.go.
+package v1
 
 import (
 	"bytes"
@@ -6,13 +10,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"mime"
+	"log/slog"
 	"net/http"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,13 +23,15 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/api"
+	"github.com/admithq/admit/internal/checkout"
 	"github.com/admithq/admit/internal/server"
 	"github.com/admithq/admit/internal/webhook"
 )
 
-// V1Store is what the integrators' API needs from storage. Every method
+// Store is what the integrators' API needs from storage. Every method
 // takes the token's organization: tenant isolation lives in the queries.
-type V1Store interface {
+type Store interface {
 	AuthenticateAPIToken(ctx context.Context, secret string) (*admit.APIToken, error)
 	AddAudit(ctx context.Context, orgID, userID int64, action, object, detail string) error
 
@@ -57,6 +61,10 @@ type V1Store interface {
 	v1WaitlistStore
 	v1ExportStore
 	v1WebhookStore
+
+	BeginIdempotent(ctx context.Context, k admit.IdempotencyKey, hash []byte) (*admit.StoredResponse, error)
+	FinishIdempotent(ctx context.Context, k admit.IdempotencyKey, status int, body []byte) error
+	AbandonIdempotent(ctx context.Context, k admit.IdempotencyKey) error
 }
 
 // RateLimiter counts requests per key in a window (internal/redis.Limiter).
@@ -64,9 +72,11 @@ type RateLimiter interface {
 	Allow(ctx context.Context, key string, limit int, window time.Duration) bool
 }
 
-// V1Options configure the integrators' REST API under /api/v1.
-type V1Options struct {
-	Store V1Store // nil: the API is not served
+// Options configure the integrators' REST API under /api/v1.
+type Options struct {
+	Store    Store // nil: the API is not served
+	Checkout *checkout.Checkout
+	Logger   *slog.Logger
 	// Limiter counts each token's requests; nil: no rate limit.
 	Limiter RateLimiter
 	// RateLimit requests per RateWindow are allowed per token: 600 a
@@ -80,69 +90,17 @@ type V1Options struct {
 	WebhookURLs webhook.URLPolicy
 }
 
-// v1Prefix is where the API lives; its OpenAPI document names every route.
-const v1Prefix = "/api/v1"
+// Handler serves the integrators' API.
+type Handler struct {
+	store    Store
+	checkout *checkout.Checkout
+	logger   *slog.Logger
+	v1       Options
+}
 
-// registerV1 adds the integrators' API: every route, its scope, and the
-// middleware every route runs (token, rate limit, scope, idempotency).
-func (h *Handler) registerV1(e *echo.Echo) {
-	if h.v1.Store == nil {
-		return
-	}
-	e.GET(v1Prefix+"/openapi.json", h.v1OpenAPI)
-	read, write, checkIn := admit.ScopeRead, admit.ScopeWrite, admit.ScopeCheckIn
-	for _, r := range []struct {
-		method, path string
-		handler      echo.HandlerFunc
-		scopes       []string // any one of them will do
-	}{
-		{"GET", "/me", h.v1Me, admit.APIScopes},
-
-		{"GET", "/events", h.v1EventsList, []string{read}},
-		{"GET", "/events/:event", h.v1EventShow, []string{read}},
-		{"GET", "/events/:event/ticket-types", h.v1TicketTypesList, []string{read}},
-		{"GET", "/ticket-types/:ticket_type", h.v1TicketTypeShow, []string{read}},
-
-		{"GET", "/orders", h.v1OrdersList, []string{read}},
-		{"POST", "/orders", h.v1OrderCreate, []string{write}},
-		{"GET", "/orders/:order", h.v1OrderShow, []string{read}},
-		{"POST", "/orders/:order/cancel", h.v1OrderCancel, []string{write}},
-		{"POST", "/orders/:order/mark-paid", h.v1OrderMarkPaid, []string{write}},
-		{"POST", "/orders/:order/refund", h.v1OrderRefund, []string{write}},
-
-		{"GET", "/events/:event/tickets", h.v1TicketsList, []string{read}},
-		{"GET", "/tickets/:ticket", h.v1TicketShow, []string{read}},
-		{"PATCH", "/tickets/:ticket", h.v1TicketUpdate, []string{write}},
-		{"POST", "/tickets/:ticket/void", h.v1TicketVoid, []string{write}},
-
-		{"GET", "/events/:event/checkin-lists", h.v1CheckInListsList, []string{read, checkIn}},
-		{"GET", "/checkin-lists/:list", h.v1CheckInListShow, []string{read, checkIn}},
-		{"GET", "/checkin-lists/:list/tickets", h.v1CheckInListTickets, []string{read, checkIn}},
-		{"GET", "/checkin-lists/:list/checkins", h.v1CheckInsList, []string{read, checkIn}},
-		{"POST", "/checkin-lists/:list/checkins", h.v1CheckInCreate, []string{checkIn}},
-		{"DELETE", "/checkin-lists/:list/checkins/:checkin", h.v1CheckInDelete, []string{checkIn}},
-
-		{"GET", "/events/:event/discount-codes", h.v1DiscountCodesList, []string{read}},
-		{"POST", "/events/:event/discount-codes", h.v1DiscountCodeCreate, []string{write}},
-		{"GET", "/events/:event/questions", h.v1QuestionsList, []string{read}},
-
-		{"GET", "/events/:event/waitlist", h.v1WaitlistList, []string{read}},
-		{"POST", "/waitlist/:entry/offer", h.v1WaitlistOffer, []string{write}},
-
-		{"POST", "/exports", h.v1ExportCreate, []string{write}},
-		{"GET", "/exports/:export", h.v1ExportShow, []string{read}},
-		{"GET", "/exports/:export/download", h.v1ExportDownload, []string{read}},
-
-		{"GET", "/webhook-endpoints", h.v1WebhookEndpointsList, []string{read}},
-		{"POST", "/webhook-endpoints", h.v1WebhookEndpointCreate, []string{write}},
-		{"GET", "/webhook-endpoints/:endpoint", h.v1WebhookEndpointShow, []string{read}},
-		{"PATCH", "/webhook-endpoints/:endpoint", h.v1WebhookEndpointUpdate, []string{write}},
-		{"DELETE", "/webhook-endpoints/:endpoint", h.v1WebhookEndpointDelete, []string{write}},
-		{"GET", "/webhook-endpoints/:endpoint/deliveries", h.v1WebhookDeliveriesList, []string{read}},
-		{"POST", "/webhook-endpoints/:endpoint/deliveries/:delivery/redeliver", h.v1WebhookRedeliver, []string{write}},
-	} {
-		e.Add(r.method, v1Prefix+r.path, r.handler, h.v1Authenticate, h.v1RateLimit, v1Require(r.scopes...), h.v1Idempotent)
-	}
+// New returns the integrators' API's handler.
+func New(o Options) *Handler {
+	return &Handler{store: o.Store, checkout: o.Checkout, logger: o.Logger, v1: o}
 }
 
 const tokenKey = "api_v1_token"
@@ -237,12 +195,12 @@ func (h *Handler) v1Idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		if req.Method == http.MethodGet || key == "" {
 			return next(c)
 		}
-		if len(key) > 255 || !printable(key) {
+		if len(key) > 255 || !api.Printable(key) {
 			return admit.FieldError("Idempotency-Key", "The Idempotency-Key must be 1 to 255 printable characters.")
 		}
 		body, err := io.ReadAll(req.Body)
 		if err != nil {
-			return jsonProblem(err)
+			return api.ReadError(err)
 		}
 		req.Body = io.NopCloser(bytes.NewReader(body))
 		ctx := req.Context()
@@ -421,41 +379,6 @@ func pageInMemory[T any](list []T, p admit.Page, id func(T) int64) ([]T, bool) {
 	return list, false
 }
 
-var unknownField = regexp.MustCompile(`unknown (?:field|object member name) "([^"]*)"`)
-
-// decodeV1 reads the JSON body into v strictly: the content type must be
-// JSON (415), the body valid JSON (400) holding one object without fields
-// the request does not have (422 naming the field). With optional, an
-// empty body is allowed and leaves v as it is.
-func decodeV1(c echo.Context, v any, optional bool) error {
-	body, err := io.ReadAll(c.Request().Body)
-	if err != nil {
-		return jsonProblem(err)
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		if optional {
-			return nil
-		}
-		return &echo.HTTPError{Code: http.StatusBadRequest, Message: "The body is empty; send a JSON object."}
-	}
-	ct, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
-	if ct != echo.MIMEApplicationJSON {
-		return &echo.HTTPError{Code: http.StatusUnsupportedMediaType, Message: "Send the body as application/json."}
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		if m := unknownField.FindStringSubmatch(err.Error()); m != nil {
-			return admit.FieldError(m[1], "Unknown field \""+m[1]+"\": this request has no such field.")
-		}
-		return jsonProblem(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return admit.FieldError("body", "The body must hold exactly one JSON object.")
-	}
-	return nil
-}
-
 // parseTime reads an optional RFC 3339 time from a body field.
 func parseTime(p *admit.Problems, field string, v *string) time.Time {
 	if v == nil || *v == "" {
@@ -480,6 +403,3 @@ func (h *Handler) v1Audit(c echo.Context, action, object, detail string) {
 		server.LoggerFrom(c.Request().Context()).Error("audit log write failed", "action", action, "err", err)
 	}
 }
-
-// utc returns t in UTC, the only zone the API speaks.
-func utc(t time.Time) time.Time { return t.UTC() }

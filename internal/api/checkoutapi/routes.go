@@ -1,8 +1,9 @@
-package api
+package checkoutapi
 
 import "github.com/labstack/echo/v4"
 
-// Register adds every route of the JSON API to e.
+// Register adds every route of the checkout API, and the payment
+// providers' webhooks, to e.
 func (h *Handler) Register(e *echo.Echo) {
 	g := e.Group("/api/checkout/v1")
 	g.GET("/events/:org/:event", h.eventShow)
@@ -12,5 +13,4 @@ func (h *Handler) Register(e *echo.Echo) {
 	g.POST("/holds/:hold/order", h.orderCreate)
 	g.GET("/orders/:reference", h.orderShow)
 	e.POST("/webhooks/stripe", h.stripeWebhook)
-	h.registerV1(e)
 }

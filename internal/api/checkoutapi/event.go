@@ -1,4 +1,4 @@
-package api
+package checkoutapi
 
 import (
 	"net/http"
@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/api"
 )
 
 type eventJSON struct {
@@ -39,14 +40,6 @@ type ticketTypeJSON struct {
 	SalesEnd    *time.Time `json:"sales_end"`
 }
 
-func timePtr(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	u := t.UTC()
-	return &u
-}
-
 // eventShow returns the event with its ticket types and their availability
 // (read from the ledger, so it is current).
 func (h *Handler) eventShow(c echo.Context) error {
@@ -68,7 +61,7 @@ func (h *Handler) eventShow(c echo.Context) error {
 		TicketTypes []ticketTypeJSON `json:"ticket_types"`
 	}{Event: eventJSON{
 		ID: ev.ID, Organization: org, Slug: ev.Slug, Name: ev.Name, Description: ev.Description, Venue: ev.Venue,
-		Address: ev.Address, TimeZone: ev.TimeZone, StartsAt: ev.StartsAt.UTC(), EndsAt: timePtr(ev.EndsAt),
+		Address: ev.Address, TimeZone: ev.TimeZone, StartsAt: ev.StartsAt.UTC(), EndsAt: api.TimePtr(ev.EndsAt),
 		Currency: ev.Currency, Status: string(ev.Status), HoldMinutes: ev.HoldMinutes,
 	}, TicketTypes: []ticketTypeJSON{}}
 	now := time.Now()
@@ -80,7 +73,7 @@ func (h *Handler) eventShow(c echo.Context) error {
 		out.TicketTypes = append(out.TicketTypes, ticketTypeJSON{
 			ID: t.ID, Name: t.Name, Description: t.Description, Price: t.Price, Currency: ev.Currency,
 			State: string(state), Available: t.Remaining(), MinPerOrder: t.MinPerOrder, MaxPerOrder: t.MaxPerOrder,
-			SalesStart: timePtr(t.SalesStart), SalesEnd: timePtr(t.SalesEnd),
+			SalesStart: api.TimePtr(t.SalesStart), SalesEnd: api.TimePtr(t.SalesEnd),
 		})
 	}
 	return c.JSON(http.StatusOK, out)

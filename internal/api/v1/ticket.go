@@ -1,4 +1,4 @@
-package api
+package v1
 
 import (
 	"net/http"
@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/api"
 )
 
 type v1Ticket struct {
@@ -37,7 +38,7 @@ type v1Answer struct {
 func newV1Ticket(t *admit.TicketRecord) v1Ticket {
 	out := v1Ticket{ID: t.ID, OrderID: t.OrderID, OrderReference: t.OrderReference, OrderStatus: string(t.OrderStatus), EventID: t.EventID,
 		TicketTypeID: t.TicketTypeID, TicketType: t.TicketType, Code: t.Code, AttendeeName: t.AttendeeName, AttendeeEmail: t.AttendeeEmail,
-		Status: string(t.Status), Answers: []v1Answer{}, CreatedAt: utc(t.CreatedAt), UpdatedAt: utc(t.UpdatedAt)}
+		Status: string(t.Status), Answers: []v1Answer{}, CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC()}
 	for _, a := range t.Answers {
 		out.Answers = append(out.Answers, v1Answer{QuestionID: a.QuestionID, Question: a.Label, Value: a.Value})
 	}
@@ -88,7 +89,7 @@ func (h *Handler) v1TicketUpdate(c echo.Context) error {
 		AttendeeName  *string `json:"attendee_name"`
 		AttendeeEmail *string `json:"attendee_email"`
 	}
-	if err := decodeV1(c, &req, false); err != nil {
+	if err := api.Decode(c, &req, api.Rules{Strict: true}); err != nil {
 		return err
 	}
 	t, err := h.v1FindTicket(c)

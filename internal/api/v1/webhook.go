@@ -1,17 +1,15 @@
-package api
+package v1
 
 import (
 	"context"
 	"net/http"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/api"
 	"github.com/admithq/admit/internal/webhook"
 )
 
@@ -43,7 +41,7 @@ type v1WebhookEndpoint struct {
 
 func newV1WebhookEndpoint(e *admit.WebhookEndpoint) v1WebhookEndpoint {
 	out := v1WebhookEndpoint{ID: e.ID, URL: e.URL, Description: e.Description, EventTypes: append([]string{}, e.EventTypes...),
-		Enabled: e.Enabled, CreatedAt: utc(e.CreatedAt), UpdatedAt: utc(e.UpdatedAt)}
+		Enabled: e.Enabled, CreatedAt: e.CreatedAt.UTC(), UpdatedAt: e.UpdatedAt.UTC()}
 	if e.DisabledReason != "" {
 		reason := e.DisabledReason
 		out.DisabledReason = &reason
@@ -67,9 +65,9 @@ type v1WebhookDelivery struct {
 
 func newV1WebhookDelivery(w *admit.WebhookDelivery) v1WebhookDelivery {
 	out := v1WebhookDelivery{ID: w.ID, EndpointID: w.EndpointID, MessageID: w.MessageID, EventType: w.EventType, Status: string(w.Status),
-		Attempts: w.Attempts, CreatedAt: utc(w.CreatedAt), FinishedAt: timePtr(w.FinishedAt)}
+		Attempts: w.Attempts, CreatedAt: w.CreatedAt.UTC(), FinishedAt: api.TimePtr(w.FinishedAt)}
 	if w.Status == admit.WebhookPending {
-		out.NextAttemptAt = timePtr(w.NextAttemptAt)
+		out.NextAttemptAt = api.TimePtr(w.NextAttemptAt)
 	}
 	if w.LastStatus != 0 {
 		status := w.LastStatus
@@ -91,51 +89,24 @@ type v1WebhookEndpointRequest struct {
 	Enabled     *bool     `json:"enabled"`
 }
 
-// apply checks the request as the console checks its form (the URL's form
-// and address, as delivery will; known event types; a short description)
-// and sets what it holds on e.
+// apply sets what the request holds on e and checks the result as the
+// console checks its form (webhook.URLPolicy.CheckEndpoint): the URL's
+// form and address, as delivery will; known event types; a short
+// description.
 func (r *v1WebhookEndpointRequest) apply(ctx context.Context, policy webhook.URLPolicy, e *admit.WebhookEndpoint) error {
-	var p admit.Problems
 	if r.URL != nil {
-		u := strings.TrimSpace(*r.URL)
-		switch {
-		case u == "":
-			p.Add("url", "Send the URL that receives the events.")
-		case len(u) > 2000:
-			p.Add("url", "url must be at most 2000 characters.")
-		default:
-			if err := policy.Check(ctx, u); err != nil {
-				p.Add("url", err.Error())
-			}
-		}
-		e.URL = u
+		e.URL = *r.URL
 	}
 	if r.EventTypes != nil {
-		var types []string
-		for _, t := range *r.EventTypes {
-			if !webhook.KnownEventType(t) {
-				p.Add("event_types", "Unknown event type \""+t+"\".")
-				break
-			}
-			if !slices.Contains(types, t) {
-				types = append(types, t)
-			}
-		}
-		if len(types) == 0 && p.For("event_types") == "" {
-			p.Add("event_types", "Send at least one event type.")
-		}
-		e.EventTypes = types
+		e.EventTypes = *r.EventTypes
 	}
 	if r.Description != nil {
-		e.Description = strings.TrimSpace(*r.Description)
-		if utf8.RuneCountInString(e.Description) > 200 {
-			p.Add("description", "description must be at most 200 characters.")
-		}
+		e.Description = *r.Description
 	}
 	if r.Enabled != nil {
 		e.Enabled = *r.Enabled
 	}
-	return p.Err()
+	return policy.CheckEndpoint(ctx, e)
 }
 
 // v1WebhookEndpointsList lists the organization's endpoints.
@@ -160,7 +131,7 @@ func (h *Handler) v1WebhookEndpointsList(c echo.Context) error {
 // secret, returned in this answer only.
 func (h *Handler) v1WebhookEndpointCreate(c echo.Context) error {
 	var req v1WebhookEndpointRequest
-	if err := decodeV1(c, &req, false); err != nil {
+	if err := api.Decode(c, &req, api.Rules{Strict: true}); err != nil {
 		return err
 	}
 	if req.URL == nil {
@@ -209,7 +180,7 @@ func (h *Handler) v1WebhookEndpointShow(c echo.Context) error {
 // event_types and enabled; enabling clears why admit disabled it.
 func (h *Handler) v1WebhookEndpointUpdate(c echo.Context) error {
 	var req v1WebhookEndpointRequest
-	if err := decodeV1(c, &req, false); err != nil {
+	if err := api.Decode(c, &req, api.Rules{Strict: true}); err != nil {
 		return err
 	}
 	e, err := h.v1FindWebhookEndpoint(c)
