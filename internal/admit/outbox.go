@@ -6,7 +6,7 @@ import "time"
 type OutboxRow struct {
 	ID             int64
 	OrganizationID int64
-	Kind           string
+	Kind           OutboxKind
 	Payload        []byte
 	CreatedAt      time.Time
 	Attempts       int

@@ -12,7 +12,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/api"
+	"github.com/admithq/admit/internal/api/checkoutapi"
 	"github.com/admithq/admit/internal/checkout"
 	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/mysqltest"
@@ -87,7 +87,7 @@ func mustServe(tb testing.TB, db *mysql.DB, rdb goredis.UniversalClient, prefix 
 	}
 	srv := server.New(server.Options{Logger: logger, Registry: prometheus.NewRegistry(), HTMLError: pages.RenderError})
 	pages.Register(srv.Echo())
-	api.New(api.Options{Store: db, Checkout: co, Logger: logger}).Register(srv.Echo())
+	checkoutapi.New(checkoutapi.Options{Store: db, Checkout: co, Logger: logger}).Register(srv.Echo())
 	ts := httptest.NewServer(srv.Echo())
 	tb.Cleanup(ts.Close)
 	co.SetBaseURL(ts.URL)

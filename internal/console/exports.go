@@ -5,14 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"mime"
 	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/jobs"
 )
 
 // ExportStore is what the exports pages need from storage.
@@ -155,36 +154,13 @@ func (h *Handler) exportDownload(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case ex.Status != admit.ExportDone:
-		return admit.Errorf(admit.ECONFLICT, "This export is not ready yet.")
-	case ex.Expired:
-		return admit.Errorf(admit.EEXPIRED, "This download link has expired. Request the export again for current data.")
-	case h.exportFiles == nil:
-		return admit.Errorf(admit.EUNAVAILABLE, "Exports cannot be downloaded from this server.")
-	}
-	file, err := h.exportFiles.Open(ctx, ex.FileKey)
-	if errors.Is(err, fs.ErrNotExist) {
-		return admit.Errorf(admit.EEXPIRED, "This export's file is no longer available. Request the export again.")
-	} else if err != nil {
+	d, err := jobs.OpenDownload(ctx, h.exportFiles, ex)
+	if err != nil {
 		return err
 	}
-	defer file.Close()
+	defer d.File.Close()
 	h.audit(c, "export.downloaded", fmt.Sprintf("export:%d", ex.ID), ex.FileName)
-	contentType := "text/csv; charset=utf-8"
-	if ex.Format == admit.ExportXLSX {
-		contentType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-	}
-	header := c.Response().Header()
-	header.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": ex.FileName}))
-	if st, ok := file.(interface{ Stat() (fs.FileInfo, error) }); ok {
-		if fi, err := st.Stat(); err == nil {
-			header.Set("Content-Length", strconv.FormatInt(fi.Size(), 10))
-		}
-	}
-	header.Set("Cache-Control", "private, no-store")
-	header.Set("X-Content-Type-Options", "nosniff")
-	return c.Stream(http.StatusOK, contentType, file)
+	return d.Send(c.Response())
 }
 
 func formatSize(n int64) string {

@@ -154,7 +154,7 @@ func (h *Handler) failedTasks(ctx context.Context, orgID int64) ([]failedTask, e
 	mine := tasks[:0]
 	for _, t := range tasks {
 		if row, ok := own[t.OutboxID]; ok {
-			t.Kind = row.Kind
+			t.Kind = string(row.Kind)
 			mine = append(mine, t)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/webhook"
 )
 
@@ -221,7 +222,7 @@ func readOrders(ctx context.Context, tx *sql.Tx, fx *fixture) (map[string]*ledge
 		if o == nil {
 			continue
 		}
-		if kind == "email.order_confirmation" {
+		if admit.OutboxKind(kind) == admit.KindOrderConfirmation {
 			o.Confirmations++
 			o.ConfirmationAt = at
 		} else {

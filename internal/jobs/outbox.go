@@ -8,7 +8,6 @@ import (
 	netmail "net/mail"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -65,11 +64,11 @@ type Relay struct {
 
 // QueueFor returns the queue of a side effect: order processing and order
 // emails first, webhooks next, exports last.
-func QueueFor(kind string) string {
-	switch {
-	case strings.HasPrefix(kind, "email.order_"), strings.HasPrefix(kind, "payment."), strings.HasPrefix(kind, "email.password"):
+func QueueFor(kind admit.OutboxKind) string {
+	switch kind {
+	case admit.KindOrderConfirmation, admit.KindOrderCancelled, admit.KindOrderRefunded, admit.KindRefund, admit.KindPasswordReset:
 		return QueueCritical
-	case strings.HasPrefix(kind, "export."):
+	case admit.KindExportBuild:
 		return QueueLow
 	}
 	return QueueDefault
@@ -217,44 +216,21 @@ type Webhooks interface {
 	FailingEmail(ctx context.Context, orgID, endpointID, deliveryID, userID int64) (to string, data email.WebhookFailingData, ok bool, err error)
 }
 
-// outboxPayload is every field an outbox row's payload may carry.
-type outboxPayload struct {
-	OrderID      int64  `json:"order_id"`
-	RefundID     int64  `json:"refund_id"`
-	UserID       int64  `json:"user_id"`
-	InvitationID int64  `json:"invitation_id"`
-	EntryID      int64  `json:"entry_id"`
-	Path         string `json:"path"`
-	ExportID     int64  `json:"export_id"`
-	EndpointID   int64  `json:"endpoint_id"`
-	DeliveryID   int64  `json:"delivery_id"`
-	TicketID     int64  `json:"ticket_id"`
-}
-
-// isOrderEmail reports whether kind is an email about an order, which its
-// batch reads the order for.
-func isOrderEmail(kind string) bool {
-	switch kind {
-	case "email.order_confirmation", "email.order_refunded", "email.order_cancelled", "order.placed":
-		return true
-	}
-	return false
-}
-
-// perform does the side effect of row, with what its batch read.
-func (h *Outbox) perform(ctx context.Context, row *admit.OutboxRow, p outboxPayload, b *batch) (string, error) {
-	switch {
-	case isOrderEmail(row.Kind):
+// perform does the side effect of row, whose payload is p, with what its
+// batch read.
+func (h *Outbox) perform(ctx context.Context, row *admit.OutboxRow, p admit.OutboxPayload, b *batch) (string, error) {
+	switch p := p.(type) {
+	case admit.OrderEmail, admit.RefundEmail:
 		return h.orderEmail(ctx, row, p, b)
-	case row.Kind == "email.password_reset":
+	case admit.PasswordResetEmail:
 		u, err := h.Store.FindUser(ctx, p.UserID)
 		if err != nil {
 			return "", err
 		}
 		return h.send(ctx, row, "password_reset", u.Email, "", email.LinkData{Name: u.Name, URL: h.BaseURL + p.Path}, nil)
-	case row.Kind == "email.signup_confirm" || row.Kind == "email.signup_exists":
-		return h.signupEmail(ctx, row)
-	case row.Kind == "email.team_invitation":
+	case admit.SignupEmail:
+		return h.signupEmail(ctx, row, p)
+	case admit.InvitationEmailPayload:
 		inv, err := h.Store.FindInvitationEmail(ctx, row.OrganizationID, p.InvitationID)
 		if admit.ErrorCode(err) == admit.ENOTFOUND {
 			return "invitation revoked", nil
@@ -263,57 +239,70 @@ func (h *Outbox) perform(ctx context.Context, row *admit.OutboxRow, p outboxPayl
 		}
 		return h.send(ctx, row, "team_invitation", inv.Email, "", email.LinkData{Organization: inv.Organization, Name: inv.InvitedBy,
 			Role: inv.Role, URL: h.BaseURL + p.Path}, nil)
-	case row.Kind == "export.build":
+	case admit.ExportBuildPayload:
 		return h.Exports.Build(ctx, row.OrganizationID, p.ExportID)
-	case row.Kind == "email.waitlist_offer":
-		offer, err := h.Store.FindWaitlistOffer(ctx, row.OrganizationID, p.EntryID)
-		if err != nil {
-			return "", err
-		}
-		ev, err := h.event(ctx, row.OrganizationID, offer.EventID)
-		if err != nil {
-			return "", err
-		}
-		return h.send(ctx, row, "waitlist_offer", offer.Email, ev.ContactEmail, email.OfferData{Organization: offer.Organization,
-			Name: offer.Name, Event: ev.Name, TicketType: offer.TicketType, URL: h.BaseURL + "/checkout/" + offer.HoldID,
-			Until: offer.ExpiresAt.In(ev.Location()).Format("Monday 2 January 2006, 15:04") + " (" + ev.TimeZone + ")"}, nil)
-	case row.Kind == "payment.refund":
+	case admit.WaitlistOfferPayload:
+		return h.waitlistOffer(ctx, row, p)
+	case admit.RefundPayment:
 		return "refunded", h.Refunds.PerformRefund(ctx, row.OrganizationID, p.RefundID)
-	case row.Kind == "email.webhook_failing" && h.Webhooks != nil:
+	case admit.WebhookFailingPayload:
+		if h.Webhooks == nil {
+			return "no webhook endpoints", nil
+		}
 		to, data, ok, err := h.Webhooks.FailingEmail(ctx, row.OrganizationID, p.EndpointID, p.DeliveryID, p.UserID)
 		if err != nil || !ok {
 			return "endpoint deleted or member gone", err
 		}
 		return h.send(ctx, row, "webhook_failing", to, "", data, nil)
-	case row.Kind == "webhook.redeliver" && h.Webhooks != nil:
+	case admit.RedeliveryPayload:
+		if h.Webhooks == nil {
+			return "no webhook endpoints", nil
+		}
 		return h.Webhooks.Redeliver(ctx, row.OrganizationID, p.DeliveryID)
-	case strings.HasPrefix(row.Kind, "webhook.") && h.Webhooks != nil:
-		if !row.Subscribed {
+	case admit.WebhookEvent:
+		switch {
+		case h.Webhooks == nil:
+			return "no webhook endpoints", nil
+		case !row.Subscribed:
 			// Read with the row: most organizations have no endpoint,
 			// and their events cost nothing more.
 			return "no endpoint subscribed", nil
 		}
-		if o := b.order(row, p); o != nil && p.TicketID == 0 {
+		if o := b.order(row, p); o != nil {
 			return h.Webhooks.FanOutOrder(ctx, row, o)
 		}
 		return h.Webhooks.FanOut(ctx, row)
-	case strings.HasPrefix(row.Kind, "webhook."):
-		return "no webhook endpoints", nil
 	}
 	return "", fmt.Errorf("no handler for side effect %q", row.Kind)
 }
 
+// waitlistOffer tells a waiting-list entry that tickets are held for it,
+// and until when.
+func (h *Outbox) waitlistOffer(ctx context.Context, row *admit.OutboxRow, p admit.WaitlistOfferPayload) (string, error) {
+	offer, err := h.Store.FindWaitlistOffer(ctx, row.OrganizationID, p.EntryID)
+	if err != nil {
+		return "", err
+	}
+	ev, err := h.event(ctx, row.OrganizationID, offer.EventID)
+	if err != nil {
+		return "", err
+	}
+	return h.send(ctx, row, "waitlist_offer", offer.Email, ev.ContactEmail, email.OfferData{Organization: offer.Organization,
+		Name: offer.Name, Event: ev.Name, TicketType: offer.TicketType, URL: h.BaseURL + "/checkout/" + offer.HoldID,
+		Until: offer.ExpiresAt.In(ev.Location()).Format("Monday 2 January 2006, 15:04") + " (" + ev.TimeZone + ")"}, nil)
+}
+
 // orderEmail sends the confirmation, the refund notice, or for a pending
 // offline order the payment instructions.
-func (h *Outbox) orderEmail(ctx context.Context, row *admit.OutboxRow, p outboxPayload, b *batch) (string, error) {
+func (h *Outbox) orderEmail(ctx context.Context, row *admit.OutboxRow, p admit.OutboxPayload, b *batch) (string, error) {
 	o := b.order(row, p)
 	if o == nil {
-		return "", fmt.Errorf("order %d of organization %d not found", p.OrderID, row.OrganizationID)
+		return "", fmt.Errorf("order %d of organization %d not found", orderOf(p), row.OrganizationID)
 	}
 	switch {
-	case row.Kind == "order.placed" && (o.Status != admit.OrderPending || o.PaymentProvider != admit.PaymentOffline):
+	case row.Kind == admit.KindOrderPlaced && (o.Status != admit.OrderPending || o.PaymentProvider != admit.PaymentOffline):
 		return "not an offline order", nil // free and card orders get their confirmation when paid
-	case row.Kind == "email.order_confirmation" && o.Status != admit.OrderPaid:
+	case row.Kind == admit.KindOrderConfirmation && o.Status != admit.OrderPaid:
 		return "order no longer paid", nil
 	}
 	ev, org := b.events[eventKey{o.OrganizationID, o.EventID}], b.orgs[o.OrganizationID]
@@ -327,29 +316,41 @@ func (h *Outbox) orderEmail(ctx context.Context, row *admit.OutboxRow, p outboxP
 	data.TicketsURL = h.BaseURL + "/o/" + o.Reference + "/tickets?token=" + o.AccessToken
 	kind := "order_confirmation"
 	var attachments []email.Attachment
-	switch row.Kind {
-	case "order.placed":
-		kind = "order_placed"
-	case "email.order_cancelled":
-		kind = "order_cancelled"
-	case "email.order_refunded":
+	var err error
+	switch p := p.(type) {
+	case admit.OrderEmail:
+		switch p.Kind {
+		case admit.KindOrderPlaced:
+			kind = "order_placed"
+		case admit.KindOrderCancelled:
+			kind = "order_cancelled"
+		default:
+			if attachments, err = h.ticketFiles(ev, o, when, data.OrderURL); err != nil {
+				return "", err
+			}
+		}
+	case admit.RefundEmail:
 		kind = "order_refunded"
 		r, _, err := h.Store.FindRefund(ctx, row.OrganizationID, p.RefundID)
 		if err != nil {
 			return "", err
 		}
 		data.Refund, data.RefundCount = admit.FormatAmount(r.Amount, o.Currency), r.Tickets
-	default:
-		pdf, err := email.TicketsPDF(ev, o, when)
-		if err != nil {
-			return "", err
-		}
-		attachments = []email.Attachment{
-			{Name: "tickets-" + o.Reference + ".pdf", ContentType: "application/pdf", Data: pdf},
-			{Name: "event.ics", ContentType: "text/calendar; charset=utf-8; method=PUBLISH", Data: email.EventICS(ev, data.OrderURL)},
-		}
 	}
 	return h.sendAs(ctx, row, org.Name, kind, o.BuyerEmail, ev.ContactEmail, data, attachments)
+}
+
+// ticketFiles are the confirmation's attachments: the tickets as a PDF and
+// the event for a calendar.
+func (h *Outbox) ticketFiles(ev *admit.Event, o *admit.Order, when, orderURL string) ([]email.Attachment, error) {
+	pdf, err := email.TicketsPDF(ev, o, when)
+	if err != nil {
+		return nil, err
+	}
+	return []email.Attachment{
+		{Name: "tickets-" + o.Reference + ".pdf", ContentType: "application/pdf", Data: pdf},
+		{Name: "event.ics", ContentType: "text/calendar; charset=utf-8; method=PUBLISH", Data: email.EventICS(ev, orderURL)},
+	}, nil
 }
 
 func (h *Outbox) send(ctx context.Context, row *admit.OutboxRow, kind, to, replyTo string, data any, attachments []email.Attachment) (string, error) {

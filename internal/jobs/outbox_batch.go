@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -48,8 +47,24 @@ type batch struct {
 type eventKey struct{ orgID, eventID int64 }
 
 // order returns the order the payload of row names, if the batch read it.
-func (b *batch) order(row *admit.OutboxRow, p outboxPayload) *admit.Order {
-	return b.orders[admit.OrderRef{OrganizationID: row.OrganizationID, ID: p.OrderID}]
+func (b *batch) order(row *admit.OutboxRow, p admit.OutboxPayload) *admit.Order {
+	return b.orders[admit.OrderRef{OrganizationID: row.OrganizationID, ID: orderOf(p)}]
+}
+
+// orderOf is the order a payload is about, or 0: an order email's, a
+// refund email's, or an order event's (a ticket event is about the ticket).
+func orderOf(p admit.OutboxPayload) int64 {
+	switch p := p.(type) {
+	case admit.OrderEmail:
+		return p.OrderID
+	case admit.RefundEmail:
+		return p.OrderID
+	case admit.WebhookEvent:
+		if p.TicketID == 0 {
+			return p.OrderID
+		}
+	}
+	return 0
 }
 
 // defaultParallel is how many side effects a worker performs at once unless
@@ -149,13 +164,15 @@ func (h *Outbox) performRows(ctx context.Context, rows []admit.OutboxRow) ([]adm
 	if len(rows) == 0 {
 		return nil, nil
 	}
-	payloads := make([]outboxPayload, len(rows))
+	payloads := make([]admit.OutboxPayload, len(rows))
 	results := make([]admit.OutboxResult, len(rows))
 	for i, row := range rows {
 		results[i].ID = row.ID
-		if err := json.Unmarshal(row.Payload, &payloads[i]); err != nil {
-			results[i].Err = fmt.Sprintf("outbox %d payload: %v", row.ID, err)
+		p, err := admit.DecodeOutbox(row.Kind, row.Payload)
+		if err != nil {
+			results[i].Err = fmt.Sprintf("outbox %d: %v", row.ID, err)
 		}
+		payloads[i] = p
 	}
 	b, err := h.read(ctx, rows, payloads)
 	if err != nil {
@@ -208,25 +225,25 @@ start:
 // read loads what the rows need: their orders (with lines, tickets and
 // answers only where an email or a webhook shows them), and the events and
 // organizations of the orders that send an email.
-func (h *Outbox) read(ctx context.Context, rows []admit.OutboxRow, payloads []outboxPayload) (*batch, error) {
+func (h *Outbox) read(ctx context.Context, rows []admit.OutboxRow, payloads []admit.OutboxPayload) (*batch, error) {
 	b := &batch{orders: map[admit.OrderRef]*admit.Order{}, events: map[eventKey]*admit.Event{}, when: map[eventKey]string{},
 		orgs: map[int64]*admit.Organization{}}
 	needsOrder := func(i int) bool {
 		row, p := rows[i], payloads[i]
-		if p.OrderID == 0 {
+		if orderOf(p) == 0 {
 			return false
 		}
-		if isOrderEmail(row.Kind) {
+		if row.Kind.IsOrderEmail() {
 			return true
 		}
 		// A webhook event about an order, for an organization with an
 		// endpoint that wants it.
-		return h.Webhooks != nil && row.Subscribed && strings.HasPrefix(row.Kind, "webhook.") && row.Kind != "webhook.redeliver" && p.TicketID == 0
+		return h.Webhooks != nil && row.Subscribed
 	}
 	var keys []admit.OrderRef
 	for i := range rows {
 		if needsOrder(i) {
-			keys = append(keys, admit.OrderRef{OrganizationID: rows[i].OrganizationID, ID: payloads[i].OrderID})
+			keys = append(keys, admit.OrderRef{OrganizationID: rows[i].OrganizationID, ID: orderOf(payloads[i])})
 		}
 	}
 	if len(keys) == 0 {
@@ -240,7 +257,7 @@ func (h *Outbox) read(ctx context.Context, rows []admit.OutboxRow, payloads []ou
 	detailed := map[int64]bool{}
 	var details []*admit.Order
 	for i, row := range rows {
-		o := orders[admit.OrderRef{OrganizationID: row.OrganizationID, ID: payloads[i].OrderID}]
+		o := orders[admit.OrderRef{OrganizationID: row.OrganizationID, ID: orderOf(payloads[i])}]
 		if o == nil || !needsOrder(i) {
 			continue
 		}
@@ -248,11 +265,11 @@ func (h *Outbox) read(ctx context.Context, rows []admit.OutboxRow, payloads []ou
 		// the confirmation of an order no longer paid) need no more than
 		// the order itself.
 		switch row.Kind {
-		case "order.placed":
+		case admit.KindOrderPlaced:
 			if o.Status != admit.OrderPending || o.PaymentProvider != admit.PaymentOffline {
 				continue
 			}
-		case "email.order_confirmation":
+		case admit.KindOrderConfirmation:
 			if o.Status != admit.OrderPaid {
 				continue
 			}
@@ -261,7 +278,7 @@ func (h *Outbox) read(ctx context.Context, rows []admit.OutboxRow, payloads []ou
 			detailed[o.ID] = true
 			details = append(details, o)
 		}
-		if !isOrderEmail(row.Kind) {
+		if !row.Kind.IsOrderEmail() {
 			continue
 		}
 		key := eventKey{o.OrganizationID, o.EventID}

@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -16,16 +15,11 @@ import (
 // the organization (email.signup_confirm), or, when the address has an
 // account already, a note saying so with the ways in (email.signup_exists).
 // The payload carries all it needs, because a sign-up has no account yet.
-func (h *Outbox) signupEmail(ctx context.Context, row *admit.OutboxRow) (string, error) {
-	var p struct {
-		Email string `json:"email"`
-		Name  string `json:"name"`
-		Path  string `json:"path"`
-	}
-	if err := json.Unmarshal(row.Payload, &p); err != nil || p.Email == "" {
+func (h *Outbox) signupEmail(ctx context.Context, row *admit.OutboxRow, p admit.SignupEmail) (string, error) {
+	if p.Email == "" {
 		return "", fmt.Errorf("outbox %d: a sign-up email without an address: %w", row.ID, asynq.SkipRetry)
 	}
-	kind := strings.TrimPrefix(row.Kind, "email.")
+	kind := strings.TrimPrefix(string(row.Kind), "email.")
 	data := email.LinkData{Name: p.Name, URL: strings.TrimRight(h.BaseURL, "/") + p.Path}
 	return h.send(ctx, row, kind, p.Email, "", data, nil)
 }

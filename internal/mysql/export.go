@@ -51,7 +51,7 @@ func (d *DB) CreateExport(ctx context.Context, e *admit.Export) (existing bool, 
 			return err
 		}
 		e.Status = admit.ExportQueued
-		return insertOutbox(ctx, tx, e.OrganizationID, "export.build", map[string]any{"export_id": e.ID})
+		return insertOutbox(ctx, tx, e.OrganizationID, admit.ExportBuildPayload{ExportID: e.ID})
 	})
 	return existing, err
 }

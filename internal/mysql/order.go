@@ -31,10 +31,10 @@ func markPaid(ctx context.Context, tx *sql.Tx, o *admit.Order, paymentRef string
 	for i := range o.Tickets {
 		o.Tickets[i].Status = admit.TicketValid
 	}
-	if err := insertOutbox(ctx, tx, o.OrganizationID, "email.order_confirmation", map[string]any{"order_id": o.ID}); err != nil {
+	if err := insertOutbox(ctx, tx, o.OrganizationID, admit.OrderEmail{Kind: admit.KindOrderConfirmation, OrderID: o.ID}); err != nil {
 		return err
 	}
-	return insertOutbox(ctx, tx, o.OrganizationID, "webhook.order.paid", map[string]any{"order_id": o.ID})
+	return insertOutbox(ctx, tx, o.OrganizationID, admit.WebhookEvent{Type: "order.paid", OrderID: o.ID})
 }
 
 var errNotPending = errors.New("order is not pending")
@@ -140,10 +140,10 @@ func (d *DB) cancelOrder(ctx context.Context, orgID, orderID int64, onlyExpired 
 			WHERE used > 0 AND id = (SELECT discount_code_id FROM orders WHERE id = ?)`, orderID); err != nil {
 			return err
 		}
-		if err := insertOutbox(ctx, tx, orgID, "email.order_cancelled", map[string]any{"order_id": orderID}); err != nil {
+		if err := insertOutbox(ctx, tx, orgID, admit.OrderEmail{Kind: admit.KindOrderCancelled, OrderID: orderID}); err != nil {
 			return err
 		}
-		return insertOutbox(ctx, tx, orgID, "webhook.order.cancelled", map[string]any{"order_id": orderID})
+		return insertOutbox(ctx, tx, orgID, admit.WebhookEvent{Type: "order.cancelled", OrderID: orderID})
 	})
 	return released, err
 }
@@ -294,18 +294,18 @@ func (d *DB) RenameAttendee(ctx context.Context, orgID, orderID, ticketID int64,
 			}
 			return nil // unchanged values, or a void ticket: nothing to do
 		}
-		return insertOutbox(ctx, tx, orgID, "webhook.ticket.updated", map[string]any{"ticket_id": ticketID})
+		return insertOutbox(ctx, tx, orgID, admit.WebhookEvent{Type: "ticket.updated", TicketID: ticketID})
 	})
 }
 
 // insertOutbox records a side effect in tx: it happens if and only if tx
 // commits.
-func insertOutbox(ctx context.Context, tx *sql.Tx, orgID int64, kind string, payload any) error {
-	b, err := json.Marshal(payload)
+func insertOutbox(ctx context.Context, tx *sql.Tx, orgID int64, p admit.OutboxPayload) error {
+	b, err := json.Marshal(p)
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO outbox (organization_id, kind, payload) VALUES (?, ?, ?)`, orgID, kind, b)
+	_, err = tx.ExecContext(ctx, `INSERT INTO outbox (organization_id, kind, payload) VALUES (?, ?, ?)`, orgID, p.OutboxKind(), b)
 	return err
 }
 
@@ -369,6 +369,6 @@ func (d *DB) QueueConfirmation(ctx context.Context, orgID, orderID int64) (err e
 		if status != string(admit.OrderPaid) {
 			return admit.Errorf(admit.ECONFLICT, "Only a paid order has a confirmation to send.")
 		}
-		return insertOutbox(ctx, tx, orgID, "email.order_confirmation", map[string]any{"order_id": orderID, "resend": true})
+		return insertOutbox(ctx, tx, orgID, admit.OrderEmail{Kind: admit.KindOrderConfirmation, OrderID: orderID, Resend: true})
 	})
 }

@@ -3,10 +3,10 @@ package mysql
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"hash/fnv"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -489,13 +489,17 @@ func insertOrderEffects(ctx context.Context, tx *sql.Tx, placing []*orderRequest
 	n := 0
 	for _, r := range placing {
 		o := r.order
-		payload := []byte(`{"order_id":` + strconv.FormatInt(o.ID, 10) + `}`)
-		kinds := []string{"order.placed"}
+		effects := []admit.OutboxPayload{admit.OrderEmail{Kind: admit.KindOrderPlaced, OrderID: o.ID}}
 		if o.Status == admit.OrderPaid {
-			kinds = []string{"email.order_confirmation", "webhook.order.paid"}
+			effects = []admit.OutboxPayload{admit.OrderEmail{Kind: admit.KindOrderConfirmation, OrderID: o.ID},
+				admit.WebhookEvent{Type: "order.paid", OrderID: o.ID}}
 		}
-		for _, k := range kinds {
-			args = append(args, o.OrganizationID, k, payload)
+		for _, p := range effects {
+			b, err := json.Marshal(p)
+			if err != nil {
+				return err
+			}
+			args = append(args, o.OrganizationID, p.OutboxKind(), b)
 			n++
 		}
 	}

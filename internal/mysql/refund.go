@@ -93,14 +93,14 @@ func (d *DB) RefundTickets(ctx context.Context, orgID, orderID int64, ticketIDs 
 			return err
 		}
 		if r.Amount > 0 && r.Provider != admit.PaymentOffline && r.Provider != admit.PaymentFree {
-			if err := insertOutbox(ctx, tx, orgID, "payment.refund", map[string]any{"refund_id": r.ID}); err != nil {
+			if err := insertOutbox(ctx, tx, orgID, admit.RefundPayment{RefundID: r.ID}); err != nil {
 				return err
 			}
 		}
-		if err := insertOutbox(ctx, tx, orgID, "email.order_refunded", map[string]any{"order_id": orderID, "refund_id": r.ID}); err != nil {
+		if err := insertOutbox(ctx, tx, orgID, admit.RefundEmail{OrderID: orderID, RefundID: r.ID}); err != nil {
 			return err
 		}
-		return insertOutbox(ctx, tx, orgID, "webhook.order.refunded", map[string]any{"order_id": orderID, "refund_id": r.ID})
+		return insertOutbox(ctx, tx, orgID, admit.WebhookEvent{Type: "order.refunded", OrderID: orderID, RefundID: r.ID})
 	})
 	if err != nil {
 		return nil, err

@@ -33,7 +33,7 @@ func (d *DB) RequestSignup(ctx context.Context, s *admit.Signup, passwordHash, t
 		var name string
 		err := tx.QueryRowContext(ctx, `SELECT name FROM users WHERE email = ?`, s.Email).Scan(&name)
 		if err == nil {
-			return insertAccountOutbox(ctx, tx, "email.signup_exists", map[string]any{"email": s.Email, "name": name})
+			return insertAccountOutbox(ctx, tx, admit.SignupEmail{Kind: admit.KindSignupExists, Email: s.Email, Name: name})
 		} else if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
@@ -42,7 +42,7 @@ func (d *DB) RequestSignup(ctx context.Context, s *admit.Signup, passwordHash, t
 			int(admit.SignupLifetime/time.Second)); err != nil {
 			return err
 		}
-		return insertAccountOutbox(ctx, tx, "email.signup_confirm", map[string]any{"email": s.Email, "name": s.Name, "path": path})
+		return insertAccountOutbox(ctx, tx, admit.SignupEmail{Kind: admit.KindSignupConfirm, Email: s.Email, Name: s.Name, Path: path})
 	})
 }
 

@@ -21,12 +21,12 @@ func hashToken(token string) []byte {
 
 // insertAccountOutbox queues a side effect that belongs to a person rather
 // than to an organization (a password reset email).
-func insertAccountOutbox(ctx context.Context, tx *sql.Tx, kind string, payload any) error {
-	b, err := json.Marshal(payload)
+func insertAccountOutbox(ctx context.Context, tx *sql.Tx, p admit.OutboxPayload) error {
+	b, err := json.Marshal(p)
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO outbox (organization_id, kind, payload) VALUES (NULL, ?, ?)`, kind, b)
+	_, err = tx.ExecContext(ctx, `INSERT INTO outbox (organization_id, kind, payload) VALUES (NULL, ?, ?)`, p.OutboxKind(), b)
 	return err
 }
 
@@ -57,7 +57,7 @@ func (d *DB) RequestPasswordReset(ctx context.Context, email, token, path string
 			VALUES (?, ?, NOW(6) + INTERVAL 1 HOUR)`, userID, hashToken(token)); err != nil {
 			return err
 		}
-		return insertAccountOutbox(ctx, tx, "email.password_reset", map[string]any{"user_id": userID, "path": path})
+		return insertAccountOutbox(ctx, tx, admit.PasswordResetEmail{UserID: userID, Path: path})
 	})
 	return userID, err
 }
@@ -248,7 +248,7 @@ func (d *DB) CreateInvitation(ctx context.Context, inv *admit.Invitation, token,
 			Scan(&inv.CreatedAt, &inv.ExpiresAt); err != nil {
 			return err
 		}
-		if err := insertOutbox(ctx, tx, inv.OrganizationID, "email.team_invitation", map[string]any{"invitation_id": inv.ID, "path": path}); err != nil {
+		if err := insertOutbox(ctx, tx, inv.OrganizationID, admit.InvitationEmailPayload{InvitationID: inv.ID, Path: path}); err != nil {
 			return err
 		}
 		return insertAudit(ctx, tx, inv.OrganizationID, inv.InvitedBy, "invitation.created", inv.Email, "role "+string(inv.Role))

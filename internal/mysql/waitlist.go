@@ -101,7 +101,7 @@ func (d *DB) OfferWaitlist(ctx context.Context, orgID, entryID int64, ttl time.D
 			return err
 		}
 		e.HoldID, e.OfferedAt = hold.ID, now
-		return insertOutbox(ctx, tx, orgID, "email.waitlist_offer", map[string]any{"entry_id": e.ID})
+		return insertOutbox(ctx, tx, orgID, admit.WaitlistOfferPayload{EntryID: e.ID})
 	})
 	if err != nil {
 		return nil, nil, err

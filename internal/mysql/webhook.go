@@ -399,8 +399,8 @@ func notifyWebhookFailing(ctx context.Context, tx *sql.Tx, w *admit.WebhookDeliv
 		return err
 	}
 	for _, u := range users {
-		if err := insertOutbox(ctx, tx, w.OrganizationID, "email.webhook_failing",
-			map[string]any{"endpoint_id": w.EndpointID, "delivery_id": w.ID, "user_id": u}); err != nil {
+		if err := insertOutbox(ctx, tx, w.OrganizationID,
+			admit.WebhookFailingPayload{EndpointID: w.EndpointID, DeliveryID: w.ID, UserID: u}); err != nil {
 			return err
 		}
 	}
@@ -467,7 +467,7 @@ func (d *DB) QueueWebhookRedelivery(ctx context.Context, orgID, endpointID, deli
 		if !enabled {
 			return admit.Errorf(admit.ECONFLICT, "The endpoint is disabled: enable it before sending again.")
 		}
-		return insertOutbox(ctx, tx, orgID, "webhook.redeliver", map[string]any{"delivery_id": deliveryID})
+		return insertOutbox(ctx, tx, orgID, admit.RedeliveryPayload{DeliveryID: deliveryID})
 	})
 }
 

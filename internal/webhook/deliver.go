@@ -179,7 +179,7 @@ func (d *Deliverer) enqueue(ctx context.Context, due []admit.WebhookDue) ([]int6
 // twice; deliveries it could not hand over are handed over by the
 // dispatcher.
 func (d *Deliverer) FanOut(ctx context.Context, row *admit.OutboxRow) (string, error) {
-	eventType := strings.TrimPrefix(row.Kind, "webhook.")
+	eventType, _ := row.Kind.WebhookEventType()
 	if !KnownEventType(eventType) {
 		// A kind written by newer code than this worker's, or a typo: no
 		// endpoint can have subscribed to it.
@@ -191,7 +191,7 @@ func (d *Deliverer) FanOut(ctx context.Context, row *admit.OutboxRow) (string, e
 	} else if !ok {
 		return "no endpoint subscribed", nil
 	}
-	data, err := d.eventData(ctx, row.OrganizationID, row.Payload)
+	data, err := d.eventData(ctx, row)
 	if admit.ErrorCode(err) == admit.ENOTFOUND {
 		return "object not found", nil
 	} else if err != nil {
@@ -204,7 +204,7 @@ func (d *Deliverer) FanOut(ctx context.Context, row *admit.OutboxRow) (string, e
 // order o, which the caller read with a batch of rows (FindOutboxRows told
 // it that an endpoint is subscribed): the event carries o as it was read.
 func (d *Deliverer) FanOutOrder(ctx context.Context, row *admit.OutboxRow, o *admit.Order) (string, error) {
-	eventType := strings.TrimPrefix(row.Kind, "webhook.")
+	eventType, _ := row.Kind.WebhookEventType()
 	if !KnownEventType(eventType) {
 		d.logger.Warn("webhook event of an unknown type", "outbox", row.ID, "kind", row.Kind)
 		return "unknown event type", nil

@@ -193,14 +193,15 @@ func timePtr(t time.Time) *time.Time {
 // eventData returns the object an event is about, from the ids its outbox
 // row carries: an order, a ticket, or an event. An outbox payload with none
 // of them is delivered as it is.
-func (d *Deliverer) eventData(ctx context.Context, orgID int64, payload []byte) (any, error) {
-	var p struct {
-		OrderID  int64 `json:"order_id"`
-		TicketID int64 `json:"ticket_id"`
-		EventID  int64 `json:"event_id"`
+func (d *Deliverer) eventData(ctx context.Context, row *admit.OutboxRow) (any, error) {
+	orgID := row.OrganizationID
+	decoded, err := admit.DecodeOutbox(row.Kind, row.Payload)
+	if err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(payload, &p); err != nil {
-		return nil, fmt.Errorf("webhook outbox payload: %w", err)
+	p, ok := decoded.(admit.WebhookEvent)
+	if !ok {
+		return nil, fmt.Errorf("outbox %d: %s is no webhook event", row.ID, row.Kind)
 	}
 	switch {
 	case p.TicketID != 0:
@@ -237,5 +238,5 @@ func (d *Deliverer) eventData(ctx context.Context, orgID int64, payload []byte) 
 		}
 		return NewEventJSON(ev, org.Slug, d.baseURL), nil
 	}
-	return json.RawMessage(payload), nil
+	return json.RawMessage(row.Payload), nil
 }

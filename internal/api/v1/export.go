@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"io/fs"
-	"mime"
 	"net/http"
 	"strconv"
 	"time"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/api"
+	"github.com/admithq/admit/internal/jobs"
 )
 
 // v1ExportStore is what the export routes need from storage.
@@ -136,35 +135,11 @@ func (h *Handler) v1ExportDownload(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case ex.Status != admit.ExportDone:
-		return admit.Errorf(admit.ECONFLICT, "This export is not ready yet.")
-	case ex.Expired:
-		return admit.Errorf(admit.EEXPIRED, "This download link has expired. Request the export again for current data.")
-	case h.v1.ExportFiles == nil:
-		return admit.Errorf(admit.EUNAVAILABLE, "Exports cannot be downloaded from this server.")
-	}
-	ctx := c.Request().Context()
-	file, err := h.v1.ExportFiles.Open(ctx, ex.FileKey)
-	if errors.Is(err, fs.ErrNotExist) {
-		return admit.Errorf(admit.EEXPIRED, "This export's file is no longer available. Request the export again.")
-	} else if err != nil {
+	d, err := jobs.OpenDownload(c.Request().Context(), h.v1.ExportFiles, ex)
+	if err != nil {
 		return err
 	}
-	defer file.Close()
+	defer d.File.Close()
 	h.v1Audit(c, "export.downloaded", "export:"+strconv.FormatInt(ex.ID, 10), ex.FileName)
-	contentType := "text/csv; charset=utf-8"
-	if ex.Format == admit.ExportXLSX {
-		contentType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-	}
-	header := c.Response().Header()
-	header.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": ex.FileName}))
-	if st, ok := file.(interface{ Stat() (fs.FileInfo, error) }); ok {
-		if fi, err := st.Stat(); err == nil {
-			header.Set("Content-Length", strconv.FormatInt(fi.Size(), 10))
-		}
-	}
-	header.Set("Cache-Control", "private, no-store")
-	header.Set("X-Content-Type-Options", "nosniff")
-	return c.Stream(http.StatusOK, contentType, file)
+	return d.Send(c.Response())
 }
