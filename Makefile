@@ -8,13 +8,17 @@ BIN := bin/admit
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: run test fuzz stop build stack vet ha ha-down faults
+.PHONY: run test fuzz stop build stack vet ha ha-down faults layout
 
 build:
 	@$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/admit
 
 stack:
 	@scripts/stack up
+
+# The README's Layout table, from the packages' doc comments.
+layout:
+	$(GO) test -count=1 -run TestReadmeLayoutIsCurrent ./internal/tests/deps -update
 
 run: stack build
 	@scripts/run $(BIN)

@@ -105,6 +105,7 @@ type Order struct {
 	PaymentProvider string
 	PaymentRef      string
 	CreatedAt       time.Time
+	UpdatedAt       time.Time // the last change to the order itself
 	PaidAt          time.Time
 	ExpiresAt       time.Time // zero: a pending order that never expires
 	Lines           []OrderLine
@@ -134,6 +135,8 @@ type Ticket struct {
 	AttendeeEmail string
 	Status        TicketStatus
 	Answers       []TicketAnswer
+	CreatedAt     time.Time
+	UpdatedAt     time.Time // the last change to the ticket (attendee, status)
 }
 
 // TicketAnswer is an attendee's answer to one question.

@@ -30,15 +30,12 @@ type TicketRecord struct {
 	EventID        int64
 	OrderReference string
 	OrderStatus    OrderStatus
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
 }
 
 // OrderRecord is an order with the time it last changed and, when asked
 // for, its lines (in Order.Lines) and tickets.
 type OrderRecord struct {
 	*Order
-	UpdatedAt time.Time
 	// TicketRecords holds the order's tickets when they were asked for.
 	TicketRecords []TicketRecord
 }

@@ -15,7 +15,6 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/labstack/echo/v4"
@@ -90,15 +89,6 @@ func Printable(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-// TimePtr is t in UTC, or nil for the zero time: JSON's null.
-func TimePtr(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	u := t.UTC()
-	return &u
 }
 
 func checkContentType(c echo.Context) error {

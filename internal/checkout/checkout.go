@@ -106,6 +106,9 @@ func New(o Options) *Checkout {
 // SetBaseURL sets the public URL used in links, once the server knows it.
 func (c *Checkout) SetBaseURL(u string) { c.baseURL = u }
 
+// BaseURL is the public base URL that links to the pages start with.
+func (c *Checkout) BaseURL() string { return c.baseURL }
+
 // PaymentMethods lists the enabled payment providers' names in a stable
 // order, for the pages to offer.
 func (c *Checkout) PaymentMethods() []string {

@@ -97,7 +97,7 @@ func (d *DB) FindOrderRecord(ctx context.Context, orgID, id int64, withLines, wi
 // orderRecords reads the orders matching where and loads their details for
 // all of them at once: three queries whatever the page size.
 func (d *DB) orderRecords(ctx context.Context, orgID int64, where string, args []any, withLines, withTickets bool) ([]*admit.OrderRecord, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT `+orderColumns+`, updated_at FROM orders WHERE `+where, args...)
+	rows, err := d.db.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE `+where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -105,15 +105,10 @@ func (d *DB) orderRecords(ctx context.Context, orgID int64, where string, args [
 	byID := map[int64]*admit.OrderRecord{}
 	for rows.Next() {
 		o := &admit.OrderRecord{Order: &admit.Order{}}
-		var status string
-		var paid, expires sql.NullTime
-		if err := rows.Scan(&o.ID, &o.OrganizationID, &o.EventID, &o.HoldID, &o.Reference, &o.AccessToken, &status,
-			&o.BuyerName, &o.BuyerEmail, &o.Total, &o.RefundedTotal, &o.DiscountCodeID, &o.DiscountTotal, &o.Currency,
-			&o.PaymentProvider, &o.PaymentRef, &o.CreatedAt, &paid, &expires, &o.UpdatedAt); err != nil {
+		if err := scanOrder(rows, o.Order); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		o.Status, o.PaidAt, o.ExpiresAt = admit.OrderStatus(status), paid.Time, expires.Time
 		list = append(list, o)
 		byID[o.ID] = o
 	}

@@ -149,7 +149,20 @@ func (d *DB) cancelOrder(ctx context.Context, orgID, orderID int64, onlyExpired 
 }
 
 const orderColumns = `id, organization_id, event_id, COALESCE(hold_id, ''), reference, access_token, status, buyer_name, buyer_email,
-	total, refunded_total, COALESCE(discount_code_id, 0), discount_total, currency, payment_provider, payment_ref, created_at, paid_at, expires_at`
+	total, refunded_total, COALESCE(discount_code_id, 0), discount_total, currency, payment_provider, payment_ref, created_at, paid_at, expires_at, updated_at`
+
+// scanOrder reads one row of orderColumns into o.
+func scanOrder(rows *sql.Rows, o *admit.Order) error {
+	var status string
+	var paid, expires sql.NullTime
+	if err := rows.Scan(&o.ID, &o.OrganizationID, &o.EventID, &o.HoldID, &o.Reference, &o.AccessToken, &status,
+		&o.BuyerName, &o.BuyerEmail, &o.Total, &o.RefundedTotal, &o.DiscountCodeID, &o.DiscountTotal, &o.Currency,
+		&o.PaymentProvider, &o.PaymentRef, &o.CreatedAt, &paid, &expires, &o.UpdatedAt); err != nil {
+		return err
+	}
+	o.Status, o.PaidAt, o.ExpiresAt = admit.OrderStatus(status), paid.Time, expires.Time
+	return nil
+}
 
 func findOrder(ctx context.Context, q queryer, orgID, id int64) (*admit.Order, error) {
 	return scanOrderWhere(ctx, q, `organization_id = ? AND id = ?`, orgID, id)
@@ -163,14 +176,10 @@ func scanOrderWhere(ctx context.Context, q queryer, where string, args ...any) (
 	o := &admit.Order{}
 	found := false
 	for rows.Next() {
-		var status string
-		var paid, expires sql.NullTime
-		if err := rows.Scan(&o.ID, &o.OrganizationID, &o.EventID, &o.HoldID, &o.Reference, &o.AccessToken, &status,
-			&o.BuyerName, &o.BuyerEmail, &o.Total, &o.RefundedTotal, &o.DiscountCodeID, &o.DiscountTotal, &o.Currency, &o.PaymentProvider, &o.PaymentRef, &o.CreatedAt, &paid, &expires); err != nil {
+		if err := scanOrder(rows, o); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		o.Status, o.PaidAt, o.ExpiresAt = admit.OrderStatus(status), paid.Time, expires.Time
 		found = true
 	}
 	rows.Close()
@@ -202,7 +211,8 @@ func loadOrderDetails(ctx context.Context, q queryer, o *admit.Order) error {
 		o.Lines = append(o.Lines, l)
 	}
 	rows.Close()
-	rows, err = q.QueryContext(ctx, `SELECT t.id, t.order_id, t.ticket_type_id, tt.name, t.code, t.attendee_name, t.attendee_email, t.status
+	rows, err = q.QueryContext(ctx, `SELECT t.id, t.order_id, t.ticket_type_id, tt.name, t.code, t.attendee_name, t.attendee_email, t.status,
+		t.created_at, t.updated_at
 		FROM tickets t JOIN ticket_types tt ON tt.id = t.ticket_type_id WHERE t.order_id = ? ORDER BY t.id`, o.ID)
 	if err != nil {
 		return err
@@ -212,7 +222,7 @@ func loadOrderDetails(ctx context.Context, q queryer, o *admit.Order) error {
 	for rows.Next() {
 		var t admit.Ticket
 		var status string
-		if err := rows.Scan(&t.ID, &t.OrderID, &t.TicketTypeID, &t.TicketType, &t.Code, &t.AttendeeName, &t.AttendeeEmail, &status); err != nil {
+		if err := rows.Scan(&t.ID, &t.OrderID, &t.TicketTypeID, &t.TicketType, &t.Code, &t.AttendeeName, &t.AttendeeEmail, &status, &t.CreatedAt, &t.UpdatedAt); err != nil {
 			return err
 		}
 		t.Status = admit.TicketStatus(status)
@@ -342,13 +352,9 @@ func (d *DB) ListOrders(ctx context.Context, orgID int64, f admit.OrderFilter) (
 	defer rows.Close()
 	for rows.Next() {
 		o := &admit.Order{}
-		var status string
-		var paid, expires sql.NullTime
-		if err := rows.Scan(&o.ID, &o.OrganizationID, &o.EventID, &o.HoldID, &o.Reference, &o.AccessToken, &status,
-			&o.BuyerName, &o.BuyerEmail, &o.Total, &o.RefundedTotal, &o.DiscountCodeID, &o.DiscountTotal, &o.Currency, &o.PaymentProvider, &o.PaymentRef, &o.CreatedAt, &paid, &expires); err != nil {
+		if err := scanOrder(rows, o); err != nil {
 			return nil, 0, err
 		}
-		o.Status, o.PaidAt, o.ExpiresAt = admit.OrderStatus(status), paid.Time, expires.Time
 		orders = append(orders, o)
 	}
 	return orders, total, rows.Err()

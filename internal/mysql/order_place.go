@@ -281,7 +281,7 @@ func newOrder(ctx context.Context, tx *sql.Tx, r *orderRequest, ho *heldOrder) e
 	h := ho.hold
 	o := &admit.Order{OrganizationID: h.OrganizationID, EventID: h.EventID, HoldID: h.ID, Status: admit.OrderPending,
 		BuyerName: r.req.BuyerName, BuyerEmail: r.req.BuyerEmail, AccessToken: admit.NewToken(16), Currency: ho.currency,
-		Lines: append([]admit.OrderLine(nil), ho.lines...), CreatedAt: ho.now}
+		Lines: append([]admit.OrderLine(nil), ho.lines...), CreatedAt: ho.now, UpdatedAt: ho.now}
 	tickets := 0
 	for _, l := range o.Lines {
 		o.Total += l.UnitPrice * int64(l.Quantity)
@@ -330,7 +330,7 @@ func newOrder(ctx context.Context, tx *sql.Tx, r *orderRequest, ho *heldOrder) e
 			a := r.req.Attendees[i]
 			i++
 			o.Tickets = append(o.Tickets, admit.Ticket{TicketTypeID: l.TicketTypeID, TicketType: l.Name, Code: admit.NewToken(12),
-				AttendeeName: a.Name, AttendeeEmail: a.Email, Status: ticketStatus})
+				AttendeeName: a.Name, AttendeeEmail: a.Email, Status: ticketStatus, CreatedAt: ho.now, UpdatedAt: ho.now})
 		}
 	}
 	o.Reference = admit.NewReference()

@@ -2,7 +2,6 @@ package mysql
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 
 	"github.com/admithq/admit/internal/admit"
@@ -68,14 +67,9 @@ func (d *DB) FindOrders(ctx context.Context, keys []admit.OrderRef) (orders map[
 	defer rows.Close()
 	for rows.Next() {
 		o := &admit.Order{}
-		var status string
-		var paid, expires sql.NullTime
-		if err := rows.Scan(&o.ID, &o.OrganizationID, &o.EventID, &o.HoldID, &o.Reference, &o.AccessToken, &status,
-			&o.BuyerName, &o.BuyerEmail, &o.Total, &o.RefundedTotal, &o.DiscountCodeID, &o.DiscountTotal, &o.Currency,
-			&o.PaymentProvider, &o.PaymentRef, &o.CreatedAt, &paid, &expires); err != nil {
+		if err := scanOrder(rows, o); err != nil {
 			return nil, err
 		}
-		o.Status, o.PaidAt, o.ExpiresAt = admit.OrderStatus(status), paid.Time, expires.Time
 		// Two organizations asked for in one batch must not see each
 		// other's orders by naming their ids.
 		if key := (admit.OrderRef{OrganizationID: o.OrganizationID, ID: o.ID}); want[key] {
@@ -125,7 +119,8 @@ func (d *DB) LoadOrderDetails(ctx context.Context, orders []*admit.Order) (err e
 		return err
 	}
 
-	rows, err = d.db.QueryContext(ctx, `SELECT t.id, t.order_id, t.ticket_type_id, tt.name, t.code, t.attendee_name, t.attendee_email, t.status
+	rows, err = d.db.QueryContext(ctx, `SELECT t.id, t.order_id, t.ticket_type_id, tt.name, t.code, t.attendee_name, t.attendee_email, t.status,
+		t.created_at, t.updated_at
 		FROM tickets t JOIN ticket_types tt ON tt.id = t.ticket_type_id
 		WHERE t.organization_id IN (`+orgMarks+`) AND t.order_id IN (`+marks+`) ORDER BY t.id`, append(orgArgs, ids...)...)
 	if err != nil {
@@ -140,7 +135,7 @@ func (d *DB) LoadOrderDetails(ctx context.Context, orders []*admit.Order) (err e
 	for rows.Next() {
 		var t admit.Ticket
 		var status string
-		if err := rows.Scan(&t.ID, &t.OrderID, &t.TicketTypeID, &t.TicketType, &t.Code, &t.AttendeeName, &t.AttendeeEmail, &status); err != nil {
+		if err := rows.Scan(&t.ID, &t.OrderID, &t.TicketTypeID, &t.TicketType, &t.Code, &t.AttendeeName, &t.AttendeeEmail, &status, &t.CreatedAt, &t.UpdatedAt); err != nil {
 			rows.Close()
 			return err
 		}

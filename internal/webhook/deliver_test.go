@@ -18,6 +18,7 @@ import (
 
 	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/webhook"
+	"github.com/admithq/admit/internal/wire"
 	verify "github.com/admithq/admit/pkg/webhook"
 )
 
@@ -94,7 +95,7 @@ func TestWebhookDeliveryRetries(t *testing.T) {
 			}
 		}
 		var body struct {
-			Data webhook.OrderJSON `json:"data"`
+			Data wire.Order `json:"data"`
 		}
 		json.Unmarshal(reqs[0].body, &body)
 		paid[body.Data.ID] = body.Data.Status == "paid" && len(body.Data.Tickets) == 1 && body.Data.Tickets[0].Code != ""

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/wire"
 )
 
 // EventType is one kind of event an endpoint may subscribe to.
@@ -78,57 +79,6 @@ func (ev Event) Encode() ([]byte, error) {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
-// OrderJSON is an order as deliveries show it.
-type OrderJSON struct {
-	Object        string          `json:"object"`
-	ID            int64           `json:"id"`
-	Reference     string          `json:"reference"`
-	EventID       int64           `json:"event_id"`
-	Status        string          `json:"status"`
-	Buyer         admit.Attendee  `json:"buyer"`
-	Total         int64           `json:"total"`
-	DiscountTotal int64           `json:"discount_total"`
-	RefundedTotal int64           `json:"refunded_total"`
-	Currency      string          `json:"currency"`
-	Payment       string          `json:"payment_method"`
-	OrderURL      string          `json:"order_url"`
-	CreatedAt     time.Time       `json:"created_at"`
-	PaidAt        *time.Time      `json:"paid_at"`
-	Lines         []OrderLineJSON `json:"lines"`
-	Tickets       []TicketJSON    `json:"tickets"`
-}
-
-// OrderLineJSON is a line of an order.
-type OrderLineJSON struct {
-	TicketTypeID int64  `json:"ticket_type_id"`
-	Name         string `json:"name"`
-	Quantity     int    `json:"quantity"`
-	UnitPrice    int64  `json:"unit_price"`
-}
-
-// TicketJSON is a ticket. Its code, which admits its holder, is present
-// only while the ticket is valid.
-type TicketJSON struct {
-	Object        string       `json:"object,omitempty"`
-	ID            int64        `json:"id"`
-	OrderID       int64        `json:"order_id"`
-	OrderRef      string       `json:"order_reference,omitempty"`
-	TicketTypeID  int64        `json:"ticket_type_id"`
-	TicketType    string       `json:"ticket_type"`
-	Code          string       `json:"code,omitempty"`
-	AttendeeName  string       `json:"attendee_name"`
-	AttendeeEmail string       `json:"attendee_email"`
-	Status        string       `json:"status"`
-	Answers       []AnswerJSON `json:"answers"`
-}
-
-// AnswerJSON is an attendee's answer to one question.
-type AnswerJSON struct {
-	QuestionID int64  `json:"question_id"`
-	Question   string `json:"question"`
-	Value      string `json:"value"`
-}
-
 // EventJSON is an event (the happening people buy tickets for).
 type EventJSON struct {
 	Object   string     `json:"object"`
@@ -145,49 +95,19 @@ type EventJSON struct {
 	URL      string     `json:"url"`
 }
 
-// NewOrderJSON returns the order as deliveries show it; baseURL starts the
-// buyer's private order link.
-func NewOrderJSON(o *admit.Order, baseURL string) OrderJSON {
-	out := OrderJSON{Object: "order", ID: o.ID, Reference: o.Reference, EventID: o.EventID, Status: string(o.Status),
-		Buyer: admit.Attendee{Name: o.BuyerName, Email: o.BuyerEmail}, Total: o.Total, DiscountTotal: o.DiscountTotal,
-		RefundedTotal: o.RefundedTotal, Currency: o.Currency, Payment: o.PaymentProvider,
-		OrderURL:  baseURL + "/o/" + o.Reference + "?token=" + o.AccessToken,
-		CreatedAt: o.CreatedAt.UTC(), PaidAt: timePtr(o.PaidAt), Lines: []OrderLineJSON{}, Tickets: []TicketJSON{}}
-	for _, l := range o.Lines {
-		out.Lines = append(out.Lines, OrderLineJSON{TicketTypeID: l.TicketTypeID, Name: l.Name, Quantity: l.Quantity, UnitPrice: l.UnitPrice})
-	}
-	for _, t := range o.Tickets {
-		out.Tickets = append(out.Tickets, newTicketJSON(t))
-	}
-	return out
-}
-
-func newTicketJSON(t admit.Ticket) TicketJSON {
-	out := TicketJSON{ID: t.ID, OrderID: t.OrderID, TicketTypeID: t.TicketTypeID, TicketType: t.TicketType, AttendeeName: t.AttendeeName,
-		AttendeeEmail: t.AttendeeEmail, Status: string(t.Status), Answers: []AnswerJSON{}}
-	if t.Status == admit.TicketValid {
-		out.Code = t.Code
-	}
-	for _, a := range t.Answers {
-		out.Answers = append(out.Answers, AnswerJSON{QuestionID: a.QuestionID, Question: a.Label, Value: a.Value})
-	}
-	return out
+// NewOrderJSON returns the order as deliveries show it: the integrators'
+// API's shape, with its lines and tickets; baseURL starts the buyer's
+// private order link.
+func NewOrderJSON(o *admit.Order, baseURL string) wire.Order {
+	return wire.NewOrder(o, baseURL, true, true)
 }
 
 // NewEventJSON returns the event as deliveries show it, with its public
 // page's URL.
 func NewEventJSON(ev *admit.Event, orgSlug, baseURL string) EventJSON {
 	return EventJSON{Object: "event", ID: ev.ID, Slug: ev.Slug, Name: ev.Name, Status: string(ev.Status), StartsAt: ev.StartsAt.UTC(),
-		EndsAt: timePtr(ev.EndsAt), TimeZone: ev.TimeZone, Venue: ev.Venue, Address: ev.Address, Currency: ev.Currency,
+		EndsAt: wire.TimePtr(ev.EndsAt), TimeZone: ev.TimeZone, Venue: ev.Venue, Address: ev.Address, Currency: ev.Currency,
 		URL: baseURL + "/e/" + orgSlug + "/" + ev.Slug}
-}
-
-func timePtr(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	u := t.UTC()
-	return &u
 }
 
 // eventData returns the object an event is about, from the ids its outbox
@@ -215,9 +135,7 @@ func (d *Deliverer) eventData(ctx context.Context, row *admit.OutboxRow) (any, e
 		}
 		for _, t := range o.Tickets {
 			if t.ID == p.TicketID {
-				tj := newTicketJSON(t)
-				tj.Object, tj.OrderRef = "ticket", o.Reference
-				return tj, nil
+				return wire.NewTicket(&admit.TicketRecord{Ticket: t, EventID: o.EventID, OrderReference: o.Reference, OrderStatus: o.Status}), nil
 			}
 		}
 		return nil, admit.Errorf(admit.ENOTFOUND, "Ticket not found.")

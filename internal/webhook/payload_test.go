@@ -16,6 +16,7 @@ import (
 
 	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/webhook"
+	"github.com/admithq/admit/internal/wire"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -112,15 +113,15 @@ func TestWebhookFanOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ev struct {
-		ID   string             `json:"id"`
-		Type string             `json:"type"`
-		Data webhook.TicketJSON `json:"data"`
+		ID   string      `json:"id"`
+		Type string      `json:"type"`
+		Data wire.Ticket `json:"data"`
 	}
 	if err := json.Unmarshal(w.Payload, &ev); err != nil {
 		t.Fatal(err)
 	}
 	if ev.ID != webhook.MessageID(rowID) || ev.Type != "ticket.updated" || ev.Data.Object != "ticket" || ev.Data.AttendeeName != "Renamed Person" ||
-		ev.Data.OrderRef != o.Reference || ev.Data.Code != o.Tickets[0].Code {
+		ev.Data.OrderReference != o.Reference || ev.Data.Code != o.Tickets[0].Code {
 		t.Errorf("ticket.updated payload: %s", w.Payload)
 	}
 	if w.Status != admit.WebhookPending || w.MessageID != ev.ID {

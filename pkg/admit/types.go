@@ -78,9 +78,11 @@ type Person struct {
 	Email string `json:"email"`
 }
 
-// Order is a purchase of tickets for one event. Lines and Tickets are
-// filled when asked for (Expand), and always in answers to changes.
+// Order is a purchase of tickets for one event, as the API answers it and
+// as webhook payloads carry it. Lines and Tickets are filled when asked for
+// (Expand), in answers to changes, and always in webhooks.
 type Order struct {
+	Object        string      `json:"object"` // "order"
 	ID            int64       `json:"id"`
 	Reference     string      `json:"reference"`
 	EventID       int64       `json:"event_id"`
@@ -91,12 +93,13 @@ type Order struct {
 	DiscountTotal int64       `json:"discount_total"`
 	Currency      string      `json:"currency"`
 	PaymentMethod string      `json:"payment_method"`
+	OrderURL      string      `json:"order_url"` // the buyer's private order page
 	CreatedAt     time.Time   `json:"created_at"`
 	UpdatedAt     time.Time   `json:"updated_at"`
 	PaidAt        *time.Time  `json:"paid_at"`
 	ExpiresAt     *time.Time  `json:"expires_at"`
-	Lines         []OrderLine `json:"lines"`
-	Tickets       []Ticket    `json:"tickets"`
+	Lines         []OrderLine `json:"lines,omitempty"`
+	Tickets       []Ticket    `json:"tickets,omitempty"`
 }
 
 // OrderLine is a quantity of one ticket type at the price charged.
@@ -109,6 +112,7 @@ type OrderLine struct {
 
 // Ticket admits one attendee.
 type Ticket struct {
+	Object         string    `json:"object"` // "ticket"
 	ID             int64     `json:"id"`
 	OrderID        int64     `json:"order_id"`
 	OrderReference string    `json:"order_reference"`
@@ -116,7 +120,7 @@ type Ticket struct {
 	EventID        int64     `json:"event_id"`
 	TicketTypeID   int64     `json:"ticket_type_id"`
 	TicketType     string    `json:"ticket_type"`
-	Code           string    `json:"code"`
+	Code           string    `json:"code,omitempty"` // only while the ticket is valid
 	AttendeeName   string    `json:"attendee_name"`
 	AttendeeEmail  string    `json:"attendee_email"`
 	Status         string    `json:"status"` // pending, valid, void

@@ -7,7 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/api"
+	"github.com/admithq/admit/internal/wire"
 )
 
 type eventJSON struct {
@@ -61,7 +61,7 @@ func (h *Handler) eventShow(c echo.Context) error {
 		TicketTypes []ticketTypeJSON `json:"ticket_types"`
 	}{Event: eventJSON{
 		ID: ev.ID, Organization: org, Slug: ev.Slug, Name: ev.Name, Description: ev.Description, Venue: ev.Venue,
-		Address: ev.Address, TimeZone: ev.TimeZone, StartsAt: ev.StartsAt.UTC(), EndsAt: api.TimePtr(ev.EndsAt),
+		Address: ev.Address, TimeZone: ev.TimeZone, StartsAt: ev.StartsAt.UTC(), EndsAt: wire.TimePtr(ev.EndsAt),
 		Currency: ev.Currency, Status: string(ev.Status), HoldMinutes: ev.HoldMinutes,
 	}, TicketTypes: []ticketTypeJSON{}}
 	now := time.Now()
@@ -73,7 +73,7 @@ func (h *Handler) eventShow(c echo.Context) error {
 		out.TicketTypes = append(out.TicketTypes, ticketTypeJSON{
 			ID: t.ID, Name: t.Name, Description: t.Description, Price: t.Price, Currency: ev.Currency,
 			State: string(state), Available: t.Remaining(), MinPerOrder: t.MinPerOrder, MaxPerOrder: t.MaxPerOrder,
-			SalesStart: api.TimePtr(t.SalesStart), SalesEnd: api.TimePtr(t.SalesEnd),
+			SalesStart: wire.TimePtr(t.SalesStart), SalesEnd: wire.TimePtr(t.SalesEnd),
 		})
 	}
 	return c.JSON(http.StatusOK, out)

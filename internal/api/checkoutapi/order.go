@@ -13,6 +13,7 @@ import (
 	"github.com/admithq/admit/internal/api"
 	"github.com/admithq/admit/internal/checkout"
 	"github.com/admithq/admit/internal/server"
+	"github.com/admithq/admit/internal/wire"
 )
 
 type orderRequest struct {
@@ -24,27 +25,23 @@ type orderRequest struct {
 	PaymentMethod string           `json:"payment_method"`
 }
 
+// orderJSON is the order as its buyer sees it: no internal ids, but the
+// access token and the ticket codes that are theirs. Integrators see the
+// order as wire.Order.
 type orderJSON struct {
-	Reference  string          `json:"reference"`
-	Token      string          `json:"token"`
-	Status     string          `json:"status"`
-	Buyer      admit.Attendee  `json:"buyer"`
-	Total      int64           `json:"total"`
-	Currency   string          `json:"currency"`
-	Payment    string          `json:"payment_method"`
-	PaymentURL string          `json:"payment_url,omitempty"`
-	OrderURL   string          `json:"order_url"`
-	CreatedAt  time.Time       `json:"created_at"`
-	PaidAt     *time.Time      `json:"paid_at"`
-	Lines      []orderLineJSON `json:"lines"`
-	Tickets    []ticketJSON    `json:"tickets"`
-}
-
-type orderLineJSON struct {
-	TicketTypeID int64  `json:"ticket_type_id"`
-	Name         string `json:"name"`
-	Quantity     int    `json:"quantity"`
-	UnitPrice    int64  `json:"unit_price"`
+	Reference  string           `json:"reference"`
+	Token      string           `json:"token"`
+	Status     string           `json:"status"`
+	Buyer      admit.Attendee   `json:"buyer"`
+	Total      int64            `json:"total"`
+	Currency   string           `json:"currency"`
+	Payment    string           `json:"payment_method"`
+	PaymentURL string           `json:"payment_url,omitempty"`
+	OrderURL   string           `json:"order_url"`
+	CreatedAt  time.Time        `json:"created_at"`
+	PaidAt     *time.Time       `json:"paid_at"`
+	Lines      []wire.OrderLine `json:"lines"`
+	Tickets    []ticketJSON     `json:"tickets"`
 }
 
 type ticketJSON struct {
@@ -59,11 +56,11 @@ func (h *Handler) newOrderJSON(o *admit.Order) orderJSON {
 	out := orderJSON{
 		Reference: o.Reference, Token: o.AccessToken, Status: string(o.Status),
 		Buyer: admit.Attendee{Name: o.BuyerName, Email: o.BuyerEmail}, Total: o.Total, Currency: o.Currency,
-		Payment: o.PaymentProvider, OrderURL: h.checkout.OrderURL(o), CreatedAt: o.CreatedAt.UTC(), PaidAt: api.TimePtr(o.PaidAt),
-		Lines: []orderLineJSON{}, Tickets: []ticketJSON{},
+		Payment: o.PaymentProvider, OrderURL: h.checkout.OrderURL(o), CreatedAt: o.CreatedAt.UTC(), PaidAt: wire.TimePtr(o.PaidAt),
+		Lines: []wire.OrderLine{}, Tickets: []ticketJSON{},
 	}
 	for _, l := range o.Lines {
-		out.Lines = append(out.Lines, orderLineJSON{TicketTypeID: l.TicketTypeID, Name: l.Name, Quantity: l.Quantity, UnitPrice: l.UnitPrice})
+		out.Lines = append(out.Lines, wire.OrderLine{TicketTypeID: l.TicketTypeID, Name: l.Name, Quantity: l.Quantity, UnitPrice: l.UnitPrice})
 	}
 	// Ticket codes admit people: they are shown only once the order is paid.
 	if o.Status == admit.OrderPaid {

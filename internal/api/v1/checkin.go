@@ -8,6 +8,7 @@ import (
 
 	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/api"
+	"github.com/admithq/admit/internal/wire"
 )
 
 type v1CheckInList struct {
@@ -85,7 +86,7 @@ func newV1ListTicket(t *admit.ListTicket) v1ListTicket {
 	out := v1ListTicket{ID: t.TicketID, Code: t.Code, AttendeeName: t.AttendeeName, AttendeeEmail: t.AttendeeEmail,
 		TicketTypeID: t.TicketTypeID, TicketType: t.TicketType, Status: string(t.TicketStatus), OrderReference: t.OrderReference,
 		OrderStatus: string(t.OrderStatus), Admits: t.TicketStatus == admit.TicketValid && t.OrderStatus == admit.OrderPaid,
-		CheckedInAt: api.TimePtr(t.CheckedInAt), ChangedAt: t.ChangedAt.UTC()}
+		CheckedInAt: wire.TimePtr(t.CheckedInAt), ChangedAt: t.ChangedAt.UTC()}
 	if t.CheckInID != 0 {
 		id := t.CheckInID
 		out.CheckInID = &id
@@ -131,7 +132,7 @@ type v1CheckIn struct {
 
 func newV1CheckIn(ci *admit.CheckIn) v1CheckIn {
 	return v1CheckIn{ID: ci.ID, ListID: ci.ListID, TicketID: ci.TicketID, Code: ci.Code, AttendeeName: ci.AttendeeName,
-		TicketType: ci.TicketType, CheckedInBy: ci.By, CreatedAt: ci.At.UTC(), UndoneAt: api.TimePtr(ci.UndoneAt)}
+		TicketType: ci.TicketType, CheckedInBy: ci.By, CreatedAt: ci.At.UTC(), UndoneAt: wire.TimePtr(ci.UndoneAt)}
 }
 
 // v1CheckInsList lists the list's check-ins, undone ones included.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/api"
+	"github.com/admithq/admit/internal/wire"
 )
 
 type v1DiscountCode struct {
@@ -25,7 +26,7 @@ type v1DiscountCode struct {
 
 func newV1DiscountCode(dc *admit.DiscountCode) v1DiscountCode {
 	out := v1DiscountCode{ID: dc.ID, EventID: dc.EventID, Code: dc.Code, Kind: dc.Kind, Value: dc.Value, Used: dc.Used,
-		ValidFrom: api.TimePtr(dc.ValidFrom), ValidUntil: api.TimePtr(dc.ValidUntil), TicketTypeIDs: append([]int64{}, dc.TicketTypeIDs...)}
+		ValidFrom: wire.TimePtr(dc.ValidFrom), ValidUntil: wire.TimePtr(dc.ValidUntil), TicketTypeIDs: append([]int64{}, dc.TicketTypeIDs...)}
 	if dc.MaxUses > 0 {
 		n := dc.MaxUses
 		out.MaxUses = &n

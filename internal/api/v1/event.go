@@ -7,7 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/api"
+	"github.com/admithq/admit/internal/wire"
 )
 
 type v1Me struct {
@@ -58,7 +58,7 @@ type v1Event struct {
 
 func newV1Event(e *admit.Event) v1Event {
 	return v1Event{ID: e.ID, Slug: e.Slug, Name: e.Name, Description: e.Description, Venue: e.Venue, Address: e.Address,
-		TimeZone: e.TimeZone, StartsAt: e.StartsAt.UTC(), EndsAt: api.TimePtr(e.EndsAt), Currency: e.Currency, Status: string(e.Status),
+		TimeZone: e.TimeZone, StartsAt: e.StartsAt.UTC(), EndsAt: wire.TimePtr(e.EndsAt), Currency: e.Currency, Status: string(e.Status),
 		HoldMinutes: e.HoldMinutes, CreatedAt: e.CreatedAt.UTC(), UpdatedAt: e.UpdatedAt.UTC()}
 }
 
@@ -119,8 +119,8 @@ type v1TicketType struct {
 
 func newV1TicketType(t *admit.TicketType, currency string) v1TicketType {
 	return v1TicketType{ID: t.ID, EventID: t.EventID, Name: t.Name, Description: t.Description, Price: t.Price, Currency: currency,
-		Quantity: t.Quantity, Reserved: t.Reserved, Sold: t.Sold, Available: t.Remaining(), SalesStart: api.TimePtr(t.SalesStart),
-		SalesEnd: api.TimePtr(t.SalesEnd), MinPerOrder: t.MinPerOrder, MaxPerOrder: t.MaxPerOrder, Position: t.Position, Hidden: t.Hidden}
+		Quantity: t.Quantity, Reserved: t.Reserved, Sold: t.Sold, Available: t.Remaining(), SalesStart: wire.TimePtr(t.SalesStart),
+		SalesEnd: wire.TimePtr(t.SalesEnd), MinPerOrder: t.MinPerOrder, MaxPerOrder: t.MaxPerOrder, Position: t.Position, Hidden: t.Hidden}
 }
 
 // v1TicketTypesList lists the event's ticket types, hidden ones included,

@@ -13,6 +13,7 @@ import (
 	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/api"
 	"github.com/admithq/admit/internal/jobs"
+	"github.com/admithq/admit/internal/wire"
 )
 
 // v1ExportStore is what the export routes need from storage.
@@ -44,7 +45,7 @@ type v1Export struct {
 
 func newV1Export(e *admit.Export) v1Export {
 	out := v1Export{ID: e.ID, EventID: e.EventID, Kind: e.Kind, Format: e.Format, Status: string(e.Status), Rows: e.Rows,
-		CreatedAt: e.CreatedAt.UTC(), FinishedAt: api.TimePtr(e.FinishedAt), ExpiresAt: api.TimePtr(e.ExpiresAt),
+		CreatedAt: e.CreatedAt.UTC(), FinishedAt: wire.TimePtr(e.FinishedAt), ExpiresAt: wire.TimePtr(e.ExpiresAt),
 		Expired: e.Status == admit.ExportDone && e.Expired}
 	if e.Status == admit.ExportDone {
 		size, name := e.Size, e.FileName

@@ -5,66 +5,25 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/api"
 	"github.com/admithq/admit/internal/checkout"
+	"github.com/admithq/admit/internal/wire"
 )
-
-type v1Person struct {
-	Name  string `json:"name"`
-	Email string `json:"email"`
-}
-
-type v1Order struct {
-	ID            int64          `json:"id"`
-	Reference     string         `json:"reference"`
-	EventID       int64          `json:"event_id"`
-	Status        string         `json:"status"`
-	Buyer         v1Person       `json:"buyer"`
-	Total         int64          `json:"total"`
-	RefundedTotal int64          `json:"refunded_total"`
-	DiscountTotal int64          `json:"discount_total"`
-	Currency      string         `json:"currency"`
-	PaymentMethod string         `json:"payment_method"`
-	CreatedAt     time.Time      `json:"created_at"`
-	UpdatedAt     time.Time      `json:"updated_at"`
-	PaidAt        *time.Time     `json:"paid_at"`
-	ExpiresAt     *time.Time     `json:"expires_at"`
-	Lines         *[]v1OrderLine `json:"lines,omitempty"`
-	Tickets       *[]v1Ticket    `json:"tickets,omitempty"`
-}
-
-type v1OrderLine struct {
-	TicketTypeID int64  `json:"ticket_type_id"`
-	Name         string `json:"name"`
-	Quantity     int    `json:"quantity"`
-	UnitPrice    int64  `json:"unit_price"`
-}
 
 // newV1Order renders the order; lines and tickets appear when they were
 // asked for (expand), so a list stays small unless the client wants more.
-func newV1Order(o *admit.OrderRecord, lines, tickets bool) v1Order {
-	out := v1Order{ID: o.ID, Reference: o.Reference, EventID: o.EventID, Status: string(o.Status),
-		Buyer: v1Person{Name: o.BuyerName, Email: o.BuyerEmail}, Total: o.Total, RefundedTotal: o.RefundedTotal,
-		DiscountTotal: o.DiscountTotal, Currency: o.Currency, PaymentMethod: o.PaymentProvider, CreatedAt: o.CreatedAt.UTC(),
-		UpdatedAt: o.UpdatedAt.UTC(), PaidAt: api.TimePtr(o.PaidAt), ExpiresAt: api.TimePtr(o.ExpiresAt)}
-	if lines {
-		l := make([]v1OrderLine, 0, len(o.Lines))
-		for _, line := range o.Lines {
-			l = append(l, v1OrderLine{TicketTypeID: line.TicketTypeID, Name: line.Name, Quantity: line.Quantity, UnitPrice: line.UnitPrice})
-		}
-		out.Lines = &l
-	}
+func (h *Handler) newV1Order(o *admit.OrderRecord, lines, tickets bool) wire.Order {
+	out := wire.NewOrder(o.Order, h.checkout.BaseURL(), lines, false)
 	if tickets {
-		t := make([]v1Ticket, 0, len(o.TicketRecords))
+		t := make([]wire.Ticket, 0, len(o.TicketRecords))
 		for i := range o.TicketRecords {
-			t = append(t, newV1Ticket(&o.TicketRecords[i]))
+			t = append(t, wire.NewTicket(&o.TicketRecords[i]))
 		}
-		out.Tickets = &t
+		out.Tickets = t
 	}
 	return out
 }
@@ -113,11 +72,11 @@ func (h *Handler) v1OrdersList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]v1Order, 0, len(orders))
+	out := make([]wire.Order, 0, len(orders))
 	for _, o := range orders {
-		out = append(out, newV1Order(o, q.WithLines, q.WithTickets))
+		out = append(out, h.newV1Order(o, q.WithLines, q.WithTickets))
 	}
-	return c.JSON(http.StatusOK, newV1List(out, hasMore, func(o v1Order) int64 { return o.ID }))
+	return c.JSON(http.StatusOK, newV1List(out, hasMore, func(o wire.Order) int64 { return o.ID }))
 }
 
 func (h *Handler) v1OrderShow(c echo.Context) error {
@@ -133,7 +92,7 @@ func (h *Handler) v1OrderShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, newV1Order(o, lines, tickets))
+	return c.JSON(http.StatusOK, h.newV1Order(o, lines, tickets))
 }
 
 // v1OrderJSON answers a change to an order with the whole order as it is
@@ -143,12 +102,12 @@ func (h *Handler) v1OrderJSON(c echo.Context, status int, orderID int64) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(status, newV1Order(o, true, true))
+	return c.JSON(status, h.newV1Order(o, true, true))
 }
 
 type v1OrderCreateRequest struct {
-	EventID int64    `json:"event_id"`
-	Buyer   v1Person `json:"buyer"`
+	EventID int64       `json:"event_id"`
+	Buyer   wire.Person `json:"buyer"`
 	Items   []struct {
 		TicketTypeID int64 `json:"ticket_type_id"`
 		Quantity     int   `json:"quantity"`
@@ -300,12 +259,12 @@ func (h *Handler) v1OrderMarkPaid(c echo.Context) error {
 }
 
 type v1Refund struct {
-	ID       int64   `json:"id"`
-	OrderID  int64   `json:"order_id"`
-	Amount   int64   `json:"amount"`
-	Currency string  `json:"currency"`
-	Tickets  int     `json:"tickets"`
-	Order    v1Order `json:"order"`
+	ID       int64      `json:"id"`
+	OrderID  int64      `json:"order_id"`
+	Amount   int64      `json:"amount"`
+	Currency string     `json:"currency"`
+	Tickets  int        `json:"tickets"`
+	Order    wire.Order `json:"order"`
 }
 
 // v1OrderRefund refunds some tickets of a paid order (ticket_ids) or all
@@ -359,5 +318,5 @@ func (h *Handler) v1OrderRefund(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusCreated, v1Refund{ID: r.ID, OrderID: id, Amount: r.Amount, Currency: o.Currency, Tickets: r.Tickets,
-		Order: newV1Order(after, true, true)})
+		Order: h.newV1Order(after, true, true)})
 }

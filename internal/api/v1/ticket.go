@@ -3,47 +3,14 @@ package v1
 import (
 	"net/http"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/api"
+	"github.com/admithq/admit/internal/wire"
 )
-
-type v1Ticket struct {
-	ID             int64      `json:"id"`
-	OrderID        int64      `json:"order_id"`
-	OrderReference string     `json:"order_reference"`
-	OrderStatus    string     `json:"order_status"`
-	EventID        int64      `json:"event_id"`
-	TicketTypeID   int64      `json:"ticket_type_id"`
-	TicketType     string     `json:"ticket_type"`
-	Code           string     `json:"code"`
-	AttendeeName   string     `json:"attendee_name"`
-	AttendeeEmail  string     `json:"attendee_email"`
-	Status         string     `json:"status"`
-	Answers        []v1Answer `json:"answers"`
-	CreatedAt      time.Time  `json:"created_at"`
-	UpdatedAt      time.Time  `json:"updated_at"`
-}
-
-type v1Answer struct {
-	QuestionID int64  `json:"question_id"`
-	Question   string `json:"question"`
-	Value      string `json:"value"`
-}
-
-func newV1Ticket(t *admit.TicketRecord) v1Ticket {
-	out := v1Ticket{ID: t.ID, OrderID: t.OrderID, OrderReference: t.OrderReference, OrderStatus: string(t.OrderStatus), EventID: t.EventID,
-		TicketTypeID: t.TicketTypeID, TicketType: t.TicketType, Code: t.Code, AttendeeName: t.AttendeeName, AttendeeEmail: t.AttendeeEmail,
-		Status: string(t.Status), Answers: []v1Answer{}, CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC()}
-	for _, a := range t.Answers {
-		out.Answers = append(out.Answers, v1Answer{QuestionID: a.QuestionID, Question: a.Label, Value: a.Value})
-	}
-	return out
-}
 
 // v1TicketsList lists the event's tickets (one per attendee), every status,
 // with changed_since for incremental syncs.
@@ -60,11 +27,11 @@ func (h *Handler) v1TicketsList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]v1Ticket, 0, len(tickets))
+	out := make([]wire.Ticket, 0, len(tickets))
 	for i := range tickets {
-		out = append(out, newV1Ticket(&tickets[i]))
+		out = append(out, wire.NewTicket(&tickets[i]))
 	}
-	return c.JSON(http.StatusOK, newV1List(out, hasMore, func(t v1Ticket) int64 { return t.ID }))
+	return c.JSON(http.StatusOK, newV1List(out, hasMore, func(t wire.Ticket) int64 { return t.ID }))
 }
 
 func (h *Handler) v1FindTicket(c echo.Context) (*admit.TicketRecord, error) {
@@ -80,7 +47,7 @@ func (h *Handler) v1TicketShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, newV1Ticket(t))
+	return c.JSON(http.StatusOK, wire.NewTicket(t))
 }
 
 // v1TicketUpdate changes the attendee of a ticket: name, email or both.
@@ -133,7 +100,7 @@ func (h *Handler) v1TicketUpdate(c echo.Context) error {
 	if t, err = h.v1.Store.FindTicketRecord(ctx, org, t.ID); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, newV1Ticket(t))
+	return c.JSON(http.StatusOK, wire.NewTicket(t))
 }
 
 // v1TicketVoid refunds one ticket of a paid order: it stops admitting
@@ -161,5 +128,5 @@ func (h *Handler) v1TicketVoid(c echo.Context) error {
 	if t, err = h.v1.Store.FindTicketRecord(ctx, org, t.ID); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, newV1Ticket(t))
+	return c.JSON(http.StatusOK, wire.NewTicket(t))
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/api"
+	"github.com/admithq/admit/internal/wire"
 )
 
 // v1WaitlistStore is what the waiting-list routes need from storage.
@@ -32,7 +33,7 @@ type v1WaitlistEntry struct {
 
 func newV1WaitlistEntry(e *admit.WaitlistEntry) v1WaitlistEntry {
 	out := v1WaitlistEntry{ID: e.ID, EventID: e.EventID, TicketTypeID: e.TicketTypeID, TicketType: e.TicketType, Name: e.Name,
-		Email: e.Email, Quantity: e.Quantity, OfferedAt: api.TimePtr(e.OfferedAt), OfferEndsAt: api.TimePtr(e.OfferEnds)}
+		Email: e.Email, Quantity: e.Quantity, OfferedAt: wire.TimePtr(e.OfferedAt), OfferEndsAt: wire.TimePtr(e.OfferEnds)}
 	if e.OfferState != "" {
 		state := e.OfferState
 		out.OfferState = &state

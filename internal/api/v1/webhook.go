@@ -11,6 +11,7 @@ import (
 	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/api"
 	"github.com/admithq/admit/internal/webhook"
+	"github.com/admithq/admit/internal/wire"
 )
 
 // v1WebhookStore is what the webhook endpoint routes need from storage.
@@ -65,9 +66,9 @@ type v1WebhookDelivery struct {
 
 func newV1WebhookDelivery(w *admit.WebhookDelivery) v1WebhookDelivery {
 	out := v1WebhookDelivery{ID: w.ID, EndpointID: w.EndpointID, MessageID: w.MessageID, EventType: w.EventType, Status: string(w.Status),
-		Attempts: w.Attempts, CreatedAt: w.CreatedAt.UTC(), FinishedAt: api.TimePtr(w.FinishedAt)}
+		Attempts: w.Attempts, CreatedAt: w.CreatedAt.UTC(), FinishedAt: wire.TimePtr(w.FinishedAt)}
 	if w.Status == admit.WebhookPending {
-		out.NextAttemptAt = api.TimePtr(w.NextAttemptAt)
+		out.NextAttemptAt = wire.TimePtr(w.NextAttemptAt)
 	}
 	if w.LastStatus != 0 {
 		status := w.LastStatus
