@@ -165,3 +165,66 @@ type OrderFilter struct {
 	Limit   int
 	Offset  int
 }
+
+// NewOrder is the order that request r places on hold h, whose lines are
+// priced as held, at now. The rules every surface shares live here: the
+// discount code dc (nil: none) lowers the lines it covers; each ticket
+// needs an attendee; a free order is paid as it is placed, its tickets
+// valid at once, while any other needs a payment method and, when
+// pendingFor is set, expires unpaid after it.
+func NewOrder(h *Hold, lines []OrderLine, currency string, dc *DiscountCode, r OrderRequest, now time.Time, pendingFor time.Duration) (*Order, error) {
+	o := &Order{OrganizationID: h.OrganizationID, EventID: h.EventID, HoldID: h.ID, Status: OrderPending,
+		BuyerName: r.BuyerName, BuyerEmail: r.BuyerEmail, AccessToken: NewToken(16), Currency: currency,
+		Lines: append([]OrderLine(nil), lines...), CreatedAt: now, UpdatedAt: now}
+	tickets := 0
+	for _, l := range o.Lines {
+		tickets += l.Quantity
+	}
+	if len(r.Attendees) != tickets {
+		return nil, FieldError("attendees", "Give a name for each ticket.")
+	}
+	o.price(dc)
+	o.PaymentProvider = r.PaymentMethod
+	if o.Total == 0 {
+		o.PaymentProvider = PaymentFree
+	} else if o.PaymentProvider == "" || o.PaymentProvider == PaymentFree {
+		return nil, FieldError("payment_method", "Choose how to pay.")
+	}
+	ticketStatus := TicketPending
+	if o.Total == 0 {
+		// A free order is paid as it is placed: inserted paid, its tickets
+		// valid, in the same transaction, with no transition to run after.
+		o.Status, o.PaidAt, ticketStatus = OrderPaid, now, TicketValid
+	}
+	if pendingFor > 0 && o.Total > 0 {
+		o.ExpiresAt = now.Add(pendingFor)
+	}
+	i := 0
+	for _, l := range o.Lines {
+		for range l.Quantity {
+			a := r.Attendees[i]
+			i++
+			o.Tickets = append(o.Tickets, Ticket{TicketTypeID: l.TicketTypeID, TicketType: l.Name, Code: NewToken(12),
+				AttendeeName: a.Name, AttendeeEmail: a.Email, Status: ticketStatus, CreatedAt: now, UpdatedAt: now})
+		}
+	}
+	o.Reference = NewReference()
+	return o, nil
+}
+
+// price sets the order's total from its lines, with dc (nil: none) applied
+// to the lines it covers and what it took off in DiscountTotal.
+func (o *Order) price(dc *DiscountCode) {
+	o.Total = 0
+	for i, l := range o.Lines {
+		if dc != nil && dc.AppliesTo(l.TicketTypeID) {
+			price := dc.Discounted(l.UnitPrice)
+			o.DiscountTotal += (l.UnitPrice - price) * int64(l.Quantity)
+			o.Lines[i].UnitPrice = price
+		}
+		o.Total += o.Lines[i].UnitPrice * int64(l.Quantity)
+	}
+	if dc != nil {
+		o.DiscountCodeID = dc.ID
+	}
+}

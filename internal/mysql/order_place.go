@@ -279,61 +279,20 @@ func newOrder(ctx context.Context, tx *sql.Tx, r *orderRequest, ho *heldOrder) e
 		}
 	}
 	h := ho.hold
-	o := &admit.Order{OrganizationID: h.OrganizationID, EventID: h.EventID, HoldID: h.ID, Status: admit.OrderPending,
-		BuyerName: r.req.BuyerName, BuyerEmail: r.req.BuyerEmail, AccessToken: admit.NewToken(16), Currency: ho.currency,
-		Lines: append([]admit.OrderLine(nil), ho.lines...), CreatedAt: ho.now, UpdatedAt: ho.now}
-	tickets := 0
-	for _, l := range o.Lines {
-		o.Total += l.UnitPrice * int64(l.Quantity)
-		tickets += l.Quantity
-	}
-	if len(r.req.Attendees) != tickets {
-		return admit.FieldError("attendees", "Give a name for each ticket.")
-	}
+	var dc *admit.DiscountCode
 	if h.DiscountCodeID != 0 {
 		if err := takeDiscountUse(ctx, tx, h.DiscountCodeID); err != nil {
 			return err
 		}
-		dc, err := findDiscountByID(ctx, tx, h.OrganizationID, h.DiscountCodeID)
-		if err != nil {
+		var err error
+		if dc, err = findDiscountByID(ctx, tx, h.OrganizationID, h.DiscountCodeID); err != nil {
 			return err
 		}
-		o.DiscountCodeID = h.DiscountCodeID
-		o.Total = 0
-		for i, l := range o.Lines {
-			if dc.AppliesTo(l.TicketTypeID) {
-				price := dc.Discounted(l.UnitPrice)
-				o.DiscountTotal += (l.UnitPrice - price) * int64(l.Quantity)
-				o.Lines[i].UnitPrice = price
-			}
-			o.Total += o.Lines[i].UnitPrice * int64(l.Quantity)
-		}
 	}
-	o.PaymentProvider = r.req.PaymentMethod
-	if o.Total == 0 {
-		o.PaymentProvider = admit.PaymentFree
-	} else if o.PaymentProvider == "" || o.PaymentProvider == admit.PaymentFree {
-		return admit.FieldError("payment_method", "Choose how to pay.")
+	o, err := admit.NewOrder(h, ho.lines, ho.currency, dc, r.req, ho.now, r.p.PendingFor)
+	if err != nil {
+		return err
 	}
-	ticketStatus := admit.TicketPending
-	if o.Total == 0 {
-		// A free order is paid as it is placed: inserted paid, its tickets
-		// valid, in the same transaction, with no transition to run after.
-		o.Status, o.PaidAt, ticketStatus = admit.OrderPaid, ho.now, admit.TicketValid
-	}
-	if r.p.PendingFor > 0 && o.Total > 0 {
-		o.ExpiresAt = ho.now.Add(r.p.PendingFor)
-	}
-	i := 0
-	for _, l := range o.Lines {
-		for range l.Quantity {
-			a := r.req.Attendees[i]
-			i++
-			o.Tickets = append(o.Tickets, admit.Ticket{TicketTypeID: l.TicketTypeID, TicketType: l.Name, Code: admit.NewToken(12),
-				AttendeeName: a.Name, AttendeeEmail: a.Email, Status: ticketStatus, CreatedAt: ho.now, UpdatedAt: ho.now})
-		}
-	}
-	o.Reference = admit.NewReference()
 	r.order = o
 	return nil
 }
