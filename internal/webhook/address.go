@@ -340,7 +340,7 @@ func (p URLPolicy) CheckEndpoint(ctx context.Context, e *admit.WebhookEndpoint) 
 	}
 	for _, t := range e.EventTypes {
 		if !KnownEventType(t) {
-			problems.Add("event_types", "Unknown event type \""+t+"\".")
+			problems.Add("event_types", "Unknown event type \""+t+"\"; choose event types from the list.")
 			break
 		}
 	}

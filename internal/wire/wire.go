@@ -48,8 +48,9 @@ type OrderLine struct {
 	UnitPrice    int64  `json:"unit_price"`
 }
 
-// Ticket admits one attendee. Its code, which admits its holder, is
-// present only while the ticket is valid.
+// Ticket admits one attendee with its code, which check-in accepts only
+// while the ticket is valid (status). A void ticket's code is left out:
+// it admits no one, and a payload that leaks should not carry it.
 type Ticket struct {
 	Object         string    `json:"object"` // "ticket"
 	ID             int64     `json:"id"`
@@ -104,8 +105,9 @@ func NewOrder(o *admit.Order, baseURL string, lines, tickets bool) Order {
 func NewTicket(t *admit.TicketRecord) Ticket {
 	out := Ticket{Object: "ticket", ID: t.ID, OrderID: t.OrderID, OrderReference: t.OrderReference, OrderStatus: string(t.OrderStatus),
 		EventID: t.EventID, TicketTypeID: t.TicketTypeID, TicketType: t.TicketType, AttendeeName: t.AttendeeName,
-		AttendeeEmail: t.AttendeeEmail, Status: string(t.Status), Answers: []Answer{}, CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC()}
-	if t.Status == admit.TicketValid {
+		AttendeeEmail: t.AttendeeEmail, Status: string(t.Status), Answers: []Answer{}, CreatedAt: t.CreatedAt.UTC(),
+		UpdatedAt: t.UpdatedAt.UTC()}
+	if t.Status != admit.TicketVoid {
 		out.Code = t.Code
 	}
 	for _, a := range t.Answers {

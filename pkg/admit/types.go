@@ -120,7 +120,7 @@ type Ticket struct {
 	EventID        int64     `json:"event_id"`
 	TicketTypeID   int64     `json:"ticket_type_id"`
 	TicketType     string    `json:"ticket_type"`
-	Code           string    `json:"code,omitempty"` // only while the ticket is valid
+	Code           string    `json:"code,omitempty"` // check-in accepts it while valid; absent once void
 	AttendeeName   string    `json:"attendee_name"`
 	AttendeeEmail  string    `json:"attendee_email"`
 	Status         string    `json:"status"` // pending, valid, void
