@@ -50,6 +50,15 @@ CREATE TABLE `api_tokens` (
 /*!40101 SET character_set_client = @saved_cs_client */;
 /*!40101 SET @saved_cs_client     = @@character_set_client */;
 /*!40101 SET character_set_client = utf8mb4 */;
+CREATE TABLE `app_instances` (
+  `id` varchar(64) NOT NULL,
+  `alive_until` datetime(6) NOT NULL,
+  `started_at` datetime(6) NOT NULL DEFAULT current_timestamp(6),
+  PRIMARY KEY (`id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+/*!40101 SET character_set_client = @saved_cs_client */;
+/*!40101 SET @saved_cs_client     = @@character_set_client */;
+/*!40101 SET character_set_client = utf8mb4 */;
 CREATE TABLE `audit_log` (
   `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
   `organization_id` bigint(20) unsigned NOT NULL,
@@ -226,6 +235,7 @@ CREATE TABLE `holds` (
   `event_id` bigint(20) unsigned NOT NULL,
   `client_key` varchar(64) NOT NULL DEFAULT '',
   `client_ip` varchar(45) NOT NULL DEFAULT '',
+  `secret_hash` binary(32) DEFAULT NULL,
   `discount_code_id` bigint(20) unsigned DEFAULT NULL,
   `status` enum('active','converted','released') NOT NULL DEFAULT 'active',
   `expires_at` datetime(6) DEFAULT NULL,
@@ -249,6 +259,7 @@ CREATE TABLE `idempotency_keys` (
   `request_hash` binary(32) NOT NULL,
   `response_status` int(11) DEFAULT NULL,
   `response_body` mediumblob DEFAULT NULL,
+  `holder` varchar(64) DEFAULT NULL,
   `created_at` datetime(6) NOT NULL DEFAULT current_timestamp(6),
   PRIMARY KEY (`organization_id`,`scope`,`idempotency_key`),
   KEY `idempotency_keys_created` (`created_at`)

@@ -137,6 +137,11 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	maintenanceCtx, stopMaintenance := context.WithCancel(ctx)
 	defer stopMaintenance()
 	go co.RunMaintenance(maintenanceCtx, time.Second, 5*time.Second)
+	// This server's row stays alive through the drain, so the keys of the
+	// requests it is finishing are not taken over; it goes once they are.
+	aliveCtx, stopAlive := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopAlive()
+	go d.db.KeepAlive(aliveCtx, func(err error) { logger.Warn("app instance renewal failed", "err", err) })
 	stopOps, err := serveOps(ctx, env, logger, srv, cfg.OpsAddr)
 	if err != nil {
 		ln.Close()

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"sync/atomic"
 	"time"
 
 	gomysql "github.com/go-sql-driver/mysql"
@@ -30,6 +31,10 @@ type DB struct {
 	// (batch.go).
 	holds  lanes[*holdRequest]
 	orders lanes[*orderRequest]
+	// instance names this process as the holder of idempotency keys it
+	// claims, once KeepAlive has announced it (instance.go).
+	instance string
+	alive    atomic.Bool
 }
 
 // NormalizeDSN parses dsn and sets what the storage layer relies on: times
@@ -87,7 +92,7 @@ func Open(dsn string) (*DB, error) {
 	sqlDB.SetMaxIdleConns(64)
 	sqlDB.SetConnMaxLifetime(5 * time.Minute)
 	sqlDB.SetConnMaxIdleTime(time.Minute)
-	d := &DB{db: sqlDB, dsn: cfg.FormatDSN(), usage: counting.usage}
+	d := &DB{db: sqlDB, dsn: cfg.FormatDSN(), usage: counting.usage, instance: newInstanceID()}
 	d.holds.run = d.runHoldBatch
 	d.orders.run = d.runOrderBatch
 	return d, nil

@@ -10,12 +10,20 @@ import (
 )
 
 // abandonedAfter is how long a claimed key may stay without a response
-// before a repeat may take it over (its first request died mid-way).
-// Past the server's 30 s write timeout no answer can reach the client; a
-// first request still running then (it cannot be, but if) is harmless: the
-// changes behind keys are guarded on their own (one order per hold, a paid
-// order is paid once, a voided ticket is void).
+// before a repeat may take it over (its first request died mid-way), when
+// nothing says sooner that its server is gone. Past the server's 30 s write
+// timeout no answer can reach the client; a first request still running
+// then (it cannot be, but if) is harmless: the changes behind keys are
+// guarded on their own (one order per hold, a paid order is paid once, a
+// voided ticket is void).
 const abandonedAfterSeconds = 30
+
+// lapsedKey is true of a claimed key whose first request can no longer
+// answer: older than abandonedAfterSeconds, or held by an app server whose
+// row in app_instances has lapsed (instance.go), which a repeat learns
+// within aliveFor of the server's death.
+const lapsedKey = `response_status IS NULL AND (created_at < NOW(6) - INTERVAL 30 SECOND
+	OR holder IS NOT NULL AND NOT EXISTS (SELECT 1 FROM app_instances i WHERE i.id = idempotency_keys.holder AND i.alive_until >= NOW(6)))`
 
 // BeginIdempotent claims k for a request whose body hashes to hash. It
 // returns the stored response if the request already completed; EKEYREUSED
@@ -24,8 +32,9 @@ const abandonedAfterSeconds = 30
 // it.
 func (d *DB) BeginIdempotent(ctx context.Context, k admit.IdempotencyKey, hash []byte) (stored *admit.StoredResponse, err error) {
 	defer wrap(&err, "DB.BeginIdempotent")
-	_, err = d.db.ExecContext(ctx, `INSERT INTO idempotency_keys (organization_id, scope, idempotency_key, request_hash) VALUES (?, ?, ?, ?)`,
-		k.OrganizationID, k.Scope, k.Key, hash)
+	holder := d.holder()
+	_, err = d.db.ExecContext(ctx, `INSERT INTO idempotency_keys (organization_id, scope, idempotency_key, request_hash, holder) VALUES (?, ?, ?, ?, ?)`,
+		k.OrganizationID, k.Scope, k.Key, hash, holder)
 	if err == nil {
 		return nil, nil
 	} else if !isDuplicate(err) {
@@ -34,10 +43,10 @@ func (d *DB) BeginIdempotent(ctx context.Context, k admit.IdempotencyKey, hash [
 	var storedHash []byte
 	var status sql.NullInt64
 	var body []byte
-	var abandoned bool
-	err = d.db.QueryRowContext(ctx, `SELECT request_hash, response_status, response_body, created_at < NOW(6) - INTERVAL ? SECOND
+	var lapsed bool
+	err = d.db.QueryRowContext(ctx, `SELECT request_hash, response_status, response_body, `+lapsedKey+`
 		FROM idempotency_keys WHERE organization_id = ? AND scope = ? AND idempotency_key = ?`,
-		abandonedAfterSeconds, k.OrganizationID, k.Scope, k.Key).Scan(&storedHash, &status, &body, &abandoned)
+		k.OrganizationID, k.Scope, k.Key).Scan(&storedHash, &status, &body, &lapsed)
 	if err == sql.ErrNoRows {
 		// Abandoned and deleted between our INSERT and SELECT: ask the
 		// client to retry rather than guess.
@@ -52,10 +61,11 @@ func (d *DB) BeginIdempotent(ctx context.Context, k admit.IdempotencyKey, hash [
 	if status.Valid {
 		return &admit.StoredResponse{Status: int(status.Int64), Body: body}, nil
 	}
-	if abandoned {
-		res, err := d.db.ExecContext(ctx, `UPDATE idempotency_keys SET created_at = NOW(6)
-			WHERE organization_id = ? AND scope = ? AND idempotency_key = ? AND response_status IS NULL
-			AND created_at < NOW(6) - INTERVAL ? SECOND`, k.OrganizationID, k.Scope, k.Key, abandonedAfterSeconds)
+	if lapsed {
+		// Of several repeats at once, the one whose UPDATE matches takes
+		// the key; the others see it held by a live server again.
+		res, err := d.db.ExecContext(ctx, `UPDATE idempotency_keys SET created_at = NOW(6), holder = ?
+			WHERE organization_id = ? AND scope = ? AND idempotency_key = ? AND `+lapsedKey, holder, k.OrganizationID, k.Scope, k.Key)
 		if err != nil {
 			return nil, err
 		}
@@ -92,9 +102,13 @@ func (d *DB) AbandonIdempotent(ctx context.Context, k admit.IdempotencyKey) (err
 }
 
 // DeleteOldIdempotencyKeys removes keys older than two days (they are kept
-// at least 24 hours, as promised to clients).
+// at least 24 hours, as promised to clients), and the rows of app servers
+// gone for an hour, which only unfinished keys look up.
 func (d *DB) DeleteOldIdempotencyKeys(ctx context.Context) (n int64, err error) {
 	defer wrap(&err, "DB.DeleteOldIdempotencyKeys")
+	if _, err := d.db.ExecContext(ctx, `DELETE FROM app_instances WHERE alive_until < NOW(6) - INTERVAL 1 HOUR`); err != nil {
+		return 0, err
+	}
 	res, err := d.db.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < NOW(6) - INTERVAL 48 HOUR LIMIT 5000`)
 	if err != nil {
 		return 0, err
