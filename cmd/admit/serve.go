@@ -11,8 +11,8 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/admithq/admit/internal/api/checkoutapi"
-	"github.com/admithq/admit/internal/checkout"
 	v1 "github.com/admithq/admit/internal/api/v1"
+	"github.com/admithq/admit/internal/checkout"
 	"github.com/admithq/admit/internal/config"
 	"github.com/admithq/admit/internal/console"
 	"github.com/admithq/admit/internal/jobs"
