@@ -48,61 +48,117 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 		}
 		return errors.New("usage: admit bench onsale|confirmations [flags] (see admit bench onsale -h)")
 	}
+	return runBenchOnsale(ctx, env, args[1:])
+}
+
+// onsaleFlags are admit bench onsale's flags, parsed and checked.
+type onsaleFlags struct {
+	url, profile, strategies, jsonPath, svgPath string
+	buyers, capacity, concurrency, room         int
+	ramp, roomPoll, emailTimeout                time.Duration
+	rate                                        float64
+	paid, limits                                bool
+	baseURL                                     string   // url without its trailing slash
+	appURLs, workerURLs                         []string // the /metrics endpoints to read
+	names                                       []string // the runs, in order: http, then the strategies
+	cfgArgs                                     []string // the connection flags, for config.Parse
+}
+
+// parseOnsaleFlags parses and checks admit bench onsale's flags.
+func parseOnsaleFlags(env *environment, args []string) (*onsaleFlags, error) {
+	f := &onsaleFlags{}
 	fs := flag.NewFlagSet("admit bench onsale", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
-	url := fs.String("url", "", "base URL of a running admit or HAProxy for the HTTP run (empty: skip it); it must run with ADMIT_HOLDS_PER_CLIENT=0")
-	buyers := fs.Int("buyers", 5000, "buyers per strategy")
-	capacity := fs.Int("tickets", 1000, "tickets on sale per strategy")
-	profile := fs.String("profile", "burst", "arrivals: burst (all at once), ramp, or steady")
-	ramp := fs.Duration("ramp", 10*time.Second, "ramp: spread arrivals over this")
-	rate := fs.Float64("rate", 500, "steady: buyers per second")
-	concurrency := fs.Int("concurrency", 256, "buyers in flight at once")
-	strategies := fs.String("strategies", "admit,row,event-lock", "in-process strategies to compare on the same MySQL: admit, row, event-lock (empty: none)")
-	room := fs.Int("room", 0, "HTTP run: turn the event's waiting room on, opening at the start, letting this many buyers through per minute; buyers queue as browsers do (0: off)")
-	roomPoll := fs.Duration("room-poll", 0, "with -room: how often a queueing buyer asks again (0: as the queue page's Refresh header says)")
-	paid := fs.Bool("paid", false, "order with offline payment instead of free tickets")
-	limits := fs.Bool("limits", false, "measure this machine's ceilings in the same run")
-	jsonPath := fs.String("json", "", "write the report as JSON to this file")
-	svgPath := fs.String("svg", "", "write a plot of throughput and latency over time to this SVG file")
+	fs.StringVar(&f.url, "url", "", "base URL of a running admit or HAProxy for the HTTP run (empty: skip it); it must run with ADMIT_HOLDS_PER_CLIENT=0")
+	fs.IntVar(&f.buyers, "buyers", 5000, "buyers per strategy")
+	fs.IntVar(&f.capacity, "tickets", 1000, "tickets on sale per strategy")
+	fs.StringVar(&f.profile, "profile", "burst", "arrivals: burst (all at once), ramp, or steady")
+	fs.DurationVar(&f.ramp, "ramp", 10*time.Second, "ramp: spread arrivals over this")
+	fs.Float64Var(&f.rate, "rate", 500, "steady: buyers per second")
+	fs.IntVar(&f.concurrency, "concurrency", 256, "buyers in flight at once")
+	fs.StringVar(&f.strategies, "strategies", "admit,row,event-lock", "in-process strategies to compare on the same MySQL: admit, row, event-lock (empty: none)")
+	fs.IntVar(&f.room, "room", 0, "HTTP run: turn the event's waiting room on, opening at the start, letting this many buyers through per minute; buyers queue as browsers do (0: off)")
+	fs.DurationVar(&f.roomPoll, "room-poll", 0, "with -room: how often a queueing buyer asks again (0: as the queue page's Refresh header says)")
+	fs.BoolVar(&f.paid, "paid", false, "order with offline payment instead of free tickets")
+	fs.BoolVar(&f.limits, "limits", false, "measure this machine's ceilings in the same run")
+	fs.StringVar(&f.jsonPath, "json", "", "write the report as JSON to this file")
+	fs.StringVar(&f.svgPath, "svg", "", "write a plot of throughput and latency over time to this SVG file")
 	appMetrics := fs.String("app-metrics", "http://127.0.0.1:9190/metrics", "comma-separated /metrics URLs (ADMIT_OPS_ADDR) of every app server behind -url, whose MySQL statements are the HTTP run's app share (empty: not measured)")
 	workerMetrics := fs.String("worker-metrics", "http://127.0.0.1:9191/metrics", "comma-separated /metrics URLs of the workers (ADMIT_WORKER_OPS_ADDR), whose MySQL statements are the worker share (empty: not measured)")
-	emailTimeout := fs.Duration("email-timeout", 2*time.Minute, "after each run, wait this long at most for its confirmation emails and other side effects to be done, so the figures include the worker's part (0: do not wait)")
+	fs.DurationVar(&f.emailTimeout, "email-timeout", 2*time.Minute, "after each run, wait this long at most for its confirmation emails and other side effects to be done, so the figures include the worker's part (0: do not wait)")
 	// Connection settings are the server's: its flags, passed on to the
 	// configuration, or the same environment variables.
 	connection := []string{"mysql-dsn", "redis-addr", "redis-sentinels", "redis-master", "redis-password", "redis-db", "redis-prefix", "memcached"}
 	for _, name := range connection {
 		fs.String(name, "", "see admit serve -h")
 	}
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
+	if err := fs.Parse(args); err != nil {
+		return nil, err
 	}
-	if *room < 0 {
+	fs.Visit(func(fl *flag.Flag) {
+		if slices.Contains(connection, fl.Name) {
+			f.cfgArgs = append(f.cfgArgs, "-"+fl.Name, fl.Value.String())
+		}
+	})
+	return f, f.check(*appMetrics, *workerMetrics)
+}
+
+// check refuses flags that do not go together, and resolves the URL lists
+// and the runs.
+func (f *onsaleFlags) check(appMetrics, workerMetrics string) error {
+	if f.room < 0 {
 		return errors.New("-room must be 0 (off) or a number of buyers per minute")
 	}
-	if *room > 0 && *url == "" {
+	if f.room > 0 && f.url == "" {
 		return errors.New("-room needs the HTTP run (-url)")
 	}
-	if *emailTimeout < 0 {
+	if f.emailTimeout < 0 {
 		return errors.New("-email-timeout must be 0 (do not wait) or a positive duration")
 	}
-	baseURL := strings.TrimRight(*url, "/")
-	var appURLs []string
-	if baseURL != "" {
-		appURLs = config.SplitList(*appMetrics)
+	f.baseURL = strings.TrimRight(f.url, "/")
+	if f.baseURL != "" {
+		f.appURLs = config.SplitList(appMetrics)
 	}
-	workerURLs := config.SplitList(*workerMetrics)
-	for _, u := range append(slices.Clone(appURLs), workerURLs...) {
+	f.workerURLs = config.SplitList(workerMetrics)
+	for _, u := range append(slices.Clone(f.appURLs), f.workerURLs...) {
 		if p, err := neturl.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
 			return fmt.Errorf("%q is not an http(s) URL of a /metrics endpoint", u)
 		}
 	}
-	var cfgArgs []string
-	fs.Visit(func(f *flag.Flag) {
-		if slices.Contains(connection, f.Name) {
-			cfgArgs = append(cfgArgs, "-"+f.Name, f.Value.String())
+	if f.url != "" {
+		f.names = append(f.names, "http")
+	}
+	for _, s := range strings.Split(f.strategies, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			if s != "admit" && s != "row" && s != "event-lock" {
+				return fmt.Errorf("unknown strategy %q (admit, row, event-lock)", s)
+			}
+			f.names = append(f.names, s)
 		}
-	})
-	cfg, _, err := config.Parse("bench", benchSummary, cfgArgs, env.getenv, env.stdout)
+	}
+	return nil
+}
+
+// onsaleRun is what every run of one admit bench onsale shares.
+type onsaleRun struct {
+	flags   *onsaleFlags
+	cfg     *config.Config
+	d       *deps
+	fixture *bench.Fixture
+	gate    *redis.Inventory
+	meter   *bench.Meter
+	// locks serves the event-lock strategy's locks, watch the bench's own
+	// bookkeeping, alone the baselines' unbatched checkouts.
+	locks, watch, alone *mysql.DB
+	prof                bench.Profile
+}
+
+func runBenchOnsale(ctx context.Context, env *environment, args []string) error {
+	f, err := parseOnsaleFlags(env, args)
+	if err != nil {
+		return err
+	}
+	cfg, _, err := config.Parse("bench", benchSummary, f.cfgArgs, env.getenv, env.stdout)
 	if err != nil {
 		return err
 	}
@@ -114,133 +170,154 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	if err := checkSchema(ctx, d.db); err != nil {
 		return err
 	}
-	var names []string
-	if *url != "" {
-		names = append(names, "http")
-	}
-	for _, s := range strings.Split(*strategies, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			if s != "admit" && s != "row" && s != "event-lock" {
-				return fmt.Errorf("unknown strategy %q (admit, row, event-lock)", s)
-			}
-			names = append(names, s)
-		}
-	}
-	fixture, err := bench.Setup(ctx, d.db, *capacity, names)
-	if err != nil {
+	r := &onsaleRun{flags: f, cfg: cfg, d: d, prof: bench.Profile{Kind: f.profile, Ramp: f.ramp, Rate: f.rate}}
+	defer r.close()
+	if err := r.setup(ctx); err != nil {
 		return err
 	}
-	prof := bench.Profile{Kind: *profile, Ramp: *ramp, Rate: *rate}
 	report := &bench.Report{Machine: fmt.Sprintf("%s/%s, %d CPUs", runtime.GOOS, runtime.GOARCH, runtime.NumCPU()),
-		Buyers: *buyers, Capacity: *capacity, Profile: *profile}
-	gate := redis.NewInventory(d.redis, cfg.RedisPrefix)
-	for _, t := range fixture.Types {
-		// A counter left by an older database with the same id would
-		// otherwise say sold out until the reconciler's next pass.
-		if err := gate.Set(ctx, t.ID, t.Quantity); err != nil {
+		Buyers: f.buyers, Capacity: f.capacity, Profile: f.profile, Targets: bench.DefaultTargets}
+	for _, name := range f.names {
+		fmt.Fprintf(env.stderr, "bench: running %s...\n", name)
+		if err := r.run(ctx, env, name, report); err != nil {
 			return err
 		}
 	}
-	locks, err := mysql.Open(cfg.MySQLDSN)
-	if err != nil {
-		return err
-	}
-	defer locks.Close()
-	locks.SQL().SetMaxOpenConns(*concurrency + 8)
-	// The bench's own bookkeeping (the server's counters, the outbox
-	// polls) goes through a pool of its own, so that what it costs is
-	// told apart from the checkout's.
-	watch, err := mysql.Open(cfg.MySQLDSN)
-	if err != nil {
-		return err
-	}
-	defer watch.Close()
-	watch.SQL().SetMaxOpenConns(2)
-	// The baselines are checkouts as peers run them: each buyer's hold and
-	// order in transactions of their own, never combined with others'.
-	alone, err := mysql.Open(cfg.MySQLDSN)
-	if err != nil {
-		return err
-	}
-	defer alone.Close()
-	alone.Unbatched()
-	alone.SQL().SetMaxOpenConns(*concurrency + 8)
-	meter := &bench.Meter{Status: watch, Pools: []*mysql.DB{d.db, locks, alone}, AppMetrics: appURLs, WorkerMetrics: workerURLs,
-		Components: benchComponents(cfg, baseURL, appURLs, workerURLs)}
-	report.Targets = bench.DefaultTargets
-	for _, name := range names {
-		fmt.Fprintf(env.stderr, "bench: running %s...\n", name)
-		mark, markErr := bench.MarkOutbox(ctx, watch.SQL())
-		before := meter.Read(ctx)
-		var res *bench.Result
-		if name == "http" {
-			if *room > 0 {
-				// Open as the buyers start: a meter running before would
-				// let the first ones through without queueing.
-				if _, err := bench.OpenRoom(ctx, d.db, d.redis, cfg.RedisPrefix, fixture, *room); err != nil {
-					return err
-				}
-			}
-			res = bench.RunHTTP(ctx, bench.HTTPOptions{BaseURL: baseURL, Org: fixture.Org.Slug, Event: fixture.Event.Slug,
-				TicketTypeID: fixture.Types[name].ID, Buyers: *buyers, Concurrency: *concurrency, Profile: prof, Paid: *paid,
-				Room: *room, Poll: *roomPoll})
-		} else {
-			db := d.db
-			if name != "admit" {
-				db = alone
-			}
-			res = bench.RunLedger(ctx, bench.LedgerOptions{Strategy: name, DB: db, Gate: gate, Event: fixture.Event,
-				TicketTypeID: fixture.Types[name].ID, Buyers: *buyers, Concurrency: *concurrency, Profile: prof, Locks: locks.SQL()})
-		}
-		var emails bench.EmailResult
-		left := -1
-		if markErr != nil {
-			emails.Note = markErr.Error()
-		} else {
-			expected := res.Outcomes.Ordered
-			if name == "http" && *paid {
-				expected = 0 // offline-paid orders are confirmed once the payment is recorded
-			}
-			if *emailTimeout > 0 {
-				fmt.Fprintf(env.stderr, "bench: waiting for the side effects of %s (%d confirmation emails)...\n", name, expected)
-			}
-			emails, left = bench.WaitOutbox(ctx, watch.SQL(), fixture.Org.ID, mark, expected, *emailTimeout)
-			if name == "http" && *paid {
-				emails.Note = "none expected: offline-paid orders are confirmed once the payment is recorded"
-			}
-		}
-		cost := meter.Cost(before, meter.Read(ctx), res.Outcomes.Ordered, name != "http")
-		cost.Emails, cost.OutboxLeft = emails, left
-		res.Cost = &cost
-		report.Results = append(report.Results, res)
-		sold, problems := bench.Check(ctx, d.db.SQL(), fixture.Types[name].ID, res.References)
-		report.Checks = append(report.Checks, bench.Checked{Strategy: res.Strategy, Sold: sold, Problems: problems})
-	}
-	if *limits {
+	if f.limits {
 		fmt.Fprintln(env.stderr, "bench: measuring this machine's limits...")
 		l, err := bench.MeasureLimits(ctx, d.db.SQL(), d.redis, 3*time.Second)
 		if err != nil {
 			return err
 		}
 		report.Limits = &l
-		if *url != "" && *room == 0 { // with the room on, the page sends visitors without a pass to the queue
-			report.CachedPage = bench.HTTPRate(3*time.Second, 64, baseURL+"/e/"+fixture.Org.Slug+"/"+fixture.Event.Slug)
+		if f.url != "" && f.room == 0 { // with the room on, the page sends visitors without a pass to the queue
+			report.CachedPage = bench.HTTPRate(3*time.Second, 64, f.baseURL+"/e/"+r.fixture.Org.Slug+"/"+r.fixture.Event.Slug)
 		}
 	}
-	report.WriteTable(env.stdout)
-	if *jsonPath != "" {
-		b, _ := json.MarshalIndent(report, "", "  ")
-		if err := os.WriteFile(*jsonPath, b, 0o644); err != nil {
+	return writeOnsaleReport(env, f, report)
+}
+
+// setup creates the event the runs sell, primes the gate's counters and
+// opens the bench's own pools.
+func (r *onsaleRun) setup(ctx context.Context) error {
+	var err error
+	if r.fixture, err = bench.Setup(ctx, r.d.db, r.flags.capacity, r.flags.names); err != nil {
+		return err
+	}
+	r.gate = redis.NewInventory(r.d.redis, r.cfg.RedisPrefix)
+	for _, t := range r.fixture.Types {
+		// A counter left by an older database with the same id would
+		// otherwise say sold out until the reconciler's next pass.
+		if err := r.gate.Set(ctx, t.ID, t.Quantity); err != nil {
 			return err
 		}
 	}
-	if *svgPath != "" {
-		f, err := os.Create(*svgPath)
+	if r.locks, err = mysql.Open(r.cfg.MySQLDSN); err != nil {
+		return err
+	}
+	r.locks.SQL().SetMaxOpenConns(r.flags.concurrency + 8)
+	// The bench's own bookkeeping (the server's counters, the outbox
+	// polls) goes through a pool of its own, so that what it costs is
+	// told apart from the checkout's.
+	if r.watch, err = mysql.Open(r.cfg.MySQLDSN); err != nil {
+		return err
+	}
+	r.watch.SQL().SetMaxOpenConns(2)
+	// The baselines are checkouts as peers run them: each buyer's hold and
+	// order in transactions of their own, never combined with others'.
+	if r.alone, err = mysql.Open(r.cfg.MySQLDSN); err != nil {
+		return err
+	}
+	r.alone.Unbatched()
+	r.alone.SQL().SetMaxOpenConns(r.flags.concurrency + 8)
+	r.meter = &bench.Meter{Status: r.watch, Pools: []*mysql.DB{r.d.db, r.locks, r.alone}, AppMetrics: r.flags.appURLs,
+		WorkerMetrics: r.flags.workerURLs, Components: benchComponents(r.cfg, r.flags.baseURL, r.flags.appURLs, r.flags.workerURLs)}
+	return nil
+}
+
+func (r *onsaleRun) close() {
+	for _, db := range []*mysql.DB{r.locks, r.watch, r.alone} {
+		if db != nil {
+			db.Close()
+		}
+	}
+}
+
+// run sells the event's tickets of one strategy (or over HTTP), waits for
+// the side effects, and adds the result, its cost and the invariants'
+// check to report.
+func (r *onsaleRun) run(ctx context.Context, env *environment, name string, report *bench.Report) error {
+	f, fixture := r.flags, r.fixture
+	mark, markErr := bench.MarkOutbox(ctx, r.watch.SQL())
+	before := r.meter.Read(ctx)
+	var res *bench.Result
+	if name == "http" {
+		if f.room > 0 {
+			// Open as the buyers start: a meter running before would
+			// let the first ones through without queueing.
+			if _, err := bench.OpenRoom(ctx, r.d.db, r.d.redis, r.cfg.RedisPrefix, fixture, f.room); err != nil {
+				return err
+			}
+		}
+		res = bench.RunHTTP(ctx, bench.HTTPOptions{BaseURL: f.baseURL, Org: fixture.Org.Slug, Event: fixture.Event.Slug,
+			TicketTypeID: fixture.Types[name].ID, Buyers: f.buyers, Concurrency: f.concurrency, Profile: r.prof, Paid: f.paid,
+			Room: f.room, Poll: f.roomPoll})
+	} else {
+		db := r.d.db
+		if name != "admit" {
+			db = r.alone
+		}
+		res = bench.RunLedger(ctx, bench.LedgerOptions{Strategy: name, DB: db, Gate: r.gate, Event: fixture.Event,
+			TicketTypeID: fixture.Types[name].ID, Buyers: f.buyers, Concurrency: f.concurrency, Profile: r.prof, Locks: r.locks.SQL()})
+	}
+	emails, left := r.waitSideEffects(ctx, env, name, res, mark, markErr)
+	cost := r.meter.Cost(before, r.meter.Read(ctx), res.Outcomes.Ordered, name != "http")
+	cost.Emails, cost.OutboxLeft = emails, left
+	res.Cost = &cost
+	report.Results = append(report.Results, res)
+	sold, problems := bench.Check(ctx, r.d.db.SQL(), fixture.Types[name].ID, res.References)
+	report.Checks = append(report.Checks, bench.Checked{Strategy: res.Strategy, Sold: sold, Problems: problems})
+	return nil
+}
+
+// waitSideEffects waits (up to -email-timeout) for the outbox rows a run
+// wrote after mark, and says how many are left (-1: not known).
+func (r *onsaleRun) waitSideEffects(ctx context.Context, env *environment, name string, res *bench.Result, mark bench.OutboxMark, markErr error) (bench.EmailResult, int) {
+	if markErr != nil {
+		return bench.EmailResult{Note: markErr.Error()}, -1
+	}
+	f := r.flags
+	expected := res.Outcomes.Ordered
+	if name == "http" && f.paid {
+		expected = 0 // offline-paid orders are confirmed once the payment is recorded
+	}
+	if f.emailTimeout > 0 {
+		fmt.Fprintf(env.stderr, "bench: waiting for the side effects of %s (%d confirmation emails)...\n", name, expected)
+	}
+	emails, left := bench.WaitOutbox(ctx, r.watch.SQL(), r.fixture.Org.ID, mark, expected, f.emailTimeout)
+	if name == "http" && f.paid {
+		emails.Note = "none expected: offline-paid orders are confirmed once the payment is recorded"
+	}
+	return emails, left
+}
+
+// writeOnsaleReport prints the table, writes the JSON and SVG asked for,
+// and fails the command if any run broke an invariant.
+func writeOnsaleReport(env *environment, f *onsaleFlags, report *bench.Report) error {
+	report.WriteTable(env.stdout)
+	if f.jsonPath != "" {
+		b, _ := json.MarshalIndent(report, "", "  ")
+		if err := os.WriteFile(f.jsonPath, b, 0o644); err != nil {
+			return err
+		}
+	}
+	if f.svgPath != "" {
+		out, err := os.Create(f.svgPath)
 		if err != nil {
 			return err
 		}
-		report.WriteSVG(f)
-		if err := f.Close(); err != nil {
+		report.WriteSVG(out)
+		if err := out.Close(); err != nil {
 			return err
 		}
 	}

@@ -125,6 +125,13 @@ func mustServeDemo(tb testing.TB) (dsn, baseURL string) {
 // tab's context; it ends with the test, and at the latest after browserTimeout.
 func mustBrowser(tb testing.TB) context.Context {
 	tb.Helper()
+	return mustBrowserWithin(tb, browserTimeout)
+}
+
+// mustBrowserWithin is the one launcher of the browser tests: mustBrowser
+// with a deadline of timeout instead of browserTimeout.
+func mustBrowserWithin(tb testing.TB, timeout time.Duration) context.Context {
+	tb.Helper()
 	name := os.Getenv("ADMIT_TEST_CHROMIUM")
 	if name == "" {
 		name = "chromium"
@@ -140,7 +147,7 @@ func mustBrowser(tb testing.TB) context.Context {
 		"disable-background-networking", "disable-component-update", "disable-sync", "disable-dev-shm-usage"} {
 		opts = append(opts, chromedp.Flag(flag, true))
 	}
-	ctx, cancelTimeout := context.WithTimeout(context.Background(), browserTimeout)
+	ctx, cancelTimeout := context.WithTimeout(context.Background(), timeout)
 	ctx, cancelAllocator := chromedp.NewExecAllocator(ctx, opts...)
 	ctx, cancelTab := chromedp.NewContext(ctx)
 	tb.Cleanup(func() { cancelTab(); cancelAllocator(); cancelTimeout() })

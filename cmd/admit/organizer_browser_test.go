@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -243,33 +241,6 @@ func TestBrowserOrganizerJourney(t *testing.T) {
 	if diff := cmp.Diff(wantState, mustJourneyState(t, dsn, ref)); diff != "" {
 		t.Errorf("stored state (-want +got):\n%s", diff)
 	}
-}
-
-// mustBrowserWithin starts Chromium as mustBrowser does, with a deadline of
-// timeout instead of browserTimeout.
-func mustBrowserWithin(tb testing.TB, timeout time.Duration) context.Context {
-	tb.Helper()
-	name := os.Getenv("ADMIT_TEST_CHROMIUM")
-	if name == "" {
-		name = "chromium"
-	}
-	path, err := exec.LookPath(name)
-	if err != nil {
-		tb.Fatalf("Chromium not found (%v): run scripts/stack up, which installs it, or set ADMIT_TEST_CHROMIUM", err)
-	}
-	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(path), chromedp.UserDataDir(tb.TempDir()), chromedp.WindowSize(1280, 900)}
-	for _, flag := range []string{"headless", "no-sandbox", "disable-gpu", "disable-quic", "no-first-run",
-		"disable-background-networking", "disable-component-update", "disable-sync", "disable-dev-shm-usage"} {
-		opts = append(opts, chromedp.Flag(flag, true))
-	}
-	ctx, cancelTimeout := context.WithTimeout(context.Background(), timeout)
-	ctx, cancelAllocator := chromedp.NewExecAllocator(ctx, opts...)
-	ctx, cancelTab := chromedp.NewContext(ctx)
-	tb.Cleanup(func() { cancelTab(); cancelAllocator(); cancelTimeout() })
-	if err := chromedp.Do(ctx); err != nil {
-		tb.Fatalf("starting %s: %v", path, err)
-	}
-	return ctx
 }
 
 // mustPrivateWindow opens a tab in a new browser context of ctx's browser:

@@ -9,22 +9,16 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/api/checkoutapi"
 	v1 "github.com/admithq/admit/internal/api/v1"
 	"github.com/admithq/admit/internal/checkout"
 	"github.com/admithq/admit/internal/config"
 	"github.com/admithq/admit/internal/console"
 	"github.com/admithq/admit/internal/jobs"
-	"github.com/admithq/admit/internal/mysql"
-	"github.com/admithq/admit/internal/payment"
 	"github.com/admithq/admit/internal/redis"
 	"github.com/admithq/admit/internal/server"
 	"github.com/admithq/admit/internal/web"
-	"github.com/admithq/admit/internal/webhook"
 )
 
 func runServe(ctx context.Context, env *environment, args []string) error {
@@ -33,96 +27,77 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	logger := newLogger(cfg, env.stderr, "serve")
-	d, err := openDeps(ctx, cfg, cfg.RedisPrefix)
+	app, err := openComponents(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	if err := checkSchema(ctx, d.db); err != nil {
-		return err
-	}
-
+	defer app.Close()
 	inspector := asynq.NewInspector(redisOptions(cfg).AsynqOpt())
 	defer inspector.Close()
+	srv, err := newServer(ctx, cfg, app, inspector, logger)
+	if err != nil {
+		return err
+	}
+	return listenAndServe(ctx, env, cfg, app, srv, logger)
+}
+
+// newServer builds every surface (pages, console, checkout API, v1) on app
+// and mounts them on one server with its health checks and metrics.
+func newServer(ctx context.Context, cfg *config.Config, app *components, inspector *asynq.Inspector, logger *slog.Logger) (*server.Server, error) {
 	exportFiles, err := jobs.NewExportStorage(ctx, cfg.ExportDir, cfg.ExportS3Bucket)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewDBStatsCollector(d.db.SQL(), "admit"),
-		mysql.NewStatementMetrics(d.db),
-		jobs.NewMetrics(inspector, d.db, logger),
-	)
-	var providers []payment.Provider
-	var stripe *payment.Stripe
-	if cfg.OfflinePayment != "" {
-		providers = append(providers, &payment.Offline{Instructions: cfg.OfflinePayment})
-	}
-	if cfg.StripeSecretKey != "" {
-		stripe = payment.NewStripe(payment.StripeOptions{SecretKey: cfg.StripeSecretKey, WebhookSecret: cfg.StripeWebhook, APIBase: cfg.StripeAPIBase})
-		providers = append(providers, stripe)
-	}
-	limits := admit.HoldLimits{PerClient: cfg.HoldsPerClient, PerIP: 10 * cfg.HoldsPerClient}
-	var autoRoom checkout.AutoRoom // a nil *redis.AutoRoom would not be a nil interface
-	if cfg.WaitingRoomAutoRate > 0 {
-		autoRoom = redis.NewAutoRoom(d.redis, cfg.RedisPrefix, cfg.WaitingRoomAutoRate, cfg.WaitingRoomAutoFor)
-	}
-	co := checkout.New(checkout.Options{
-		Ledger:    d.db,
-		Gate:      redis.NewInventory(d.redis, cfg.RedisPrefix),
-		Providers: providers,
-		Limits:    limits,
-		BaseURL:   cfg.BaseURL,
-		Logger:    logger,
-		Secret:    []byte(cfg.SecretKey),
-		AutoRoom:  autoRoom,
-	})
-	room := redis.NewWaitingRoom(d.redis, cfg.RedisPrefix)
-	limiter := redis.NewLimiter(d.redis, cfg.RedisPrefix)
+	co := app.checkout
+	room := redis.NewWaitingRoom(app.redis, cfg.RedisPrefix)
+	limiter := redis.NewLimiter(app.redis, cfg.RedisPrefix)
 	codes := checkout.NewCodeGuard(co, limiter)
-	pages, err := web.New(web.Options{Store: d.db, Cache: d.cache, Checkout: co, PageCacheTTL: cfg.PageCacheTTL,
+	pages, err := web.New(web.Options{Store: app.db, Cache: app.cache, Checkout: co, PageCacheTTL: cfg.PageCacheTTL,
 		Logger: logger, SecureCookies: cfg.Production(), OfflineInstructions: cfg.OfflinePayment, Queue: room, Codes: codes})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	desk, err := console.New(console.Options{
-		Store:         d.db,
-		Sessions:      redis.NewSessions(d.redis, cfg.RedisPrefix, 12*time.Hour),
+		Store:         app.db,
+		Sessions:      redis.NewSessions(app.redis, cfg.RedisPrefix, 12*time.Hour),
 		Limiter:       limiter,
 		Checkout:      co,
 		Logger:        logger,
 		SecureCookies: cfg.Production(),
 		Inspector:     inspector,
 		ExportFiles:   exportFiles,
-		WebhookURLs:   webhook.URLPolicy{AllowHTTP: !cfg.Production(), AllowPrivate: cfg.WebhookAllowPrivate},
+		WebhookURLs:   webhookURLs(cfg),
 		Room:          room,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	checkoutOpts := checkoutapi.Options{Store: d.db, Checkout: co, Logger: logger, Codes: codes}
-	if stripe != nil {
-		checkoutOpts.Stripe = stripe
+	checkoutOpts := checkoutapi.Options{Store: app.db, Checkout: co, Logger: logger, Codes: codes}
+	if app.stripe != nil {
+		checkoutOpts.Stripe = app.stripe
 	}
-	integrations := v1.New(v1.Options{Store: d.db, Checkout: co, Logger: logger, Limiter: limiter, ExportFiles: exportFiles,
-		WebhookURLs: webhook.URLPolicy{AllowHTTP: !cfg.Production(), AllowPrivate: cfg.WebhookAllowPrivate}})
+	integrations := v1.New(v1.Options{Store: app.db, Checkout: co, Logger: logger, Limiter: limiter, ExportFiles: exportFiles,
+		WebhookURLs: webhookURLs(cfg)})
 	srv := server.New(server.Options{
 		Logger:     logger,
-		Registry:   reg,
+		Registry:   newRegistry(app.db, jobs.NewMetrics(inspector, app.db, logger)),
 		TrustProxy: cfg.TrustProxy,
 		HTTPS:      strings.HasPrefix(cfg.BaseURL, "https://"),
 		HTMLError:  pages.RenderError,
 		Checks: []server.Check{
-			{Name: "mysql", Ping: d.db.Ping},
-			{Name: "redis", Ping: func(ctx context.Context) error { return redis.Ping(ctx, d.redis) }},
-			{Name: "memcached", Ping: d.cache.Ping},
+			{Name: "mysql", Ping: app.db.Ping},
+			{Name: "redis", Ping: func(ctx context.Context) error { return redis.Ping(ctx, app.redis) }},
+			{Name: "memcached", Ping: app.cache.Ping},
 		},
 	})
 	mount(srv.Echo(), pages, checkoutapi.New(checkoutOpts), integrations, desk)
+	return srv, nil
+}
 
+// listenAndServe listens on ADMIT_HTTP_ADDR and serves srv, with the
+// checkout's maintenance and the operators' listener beside it, until ctx
+// is done and the server has drained.
+func listenAndServe(ctx context.Context, env *environment, cfg *config.Config, app *components, srv *server.Server, logger *slog.Logger) error {
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s (ADMIT_HTTP_ADDR): %v", cfg.HTTPAddr, err)
@@ -133,16 +108,16 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 	// The base URL is known only now (port 0 picks one), and links in
 	// checkout pages and payment redirects use it.
-	co.SetBaseURL(cfg.BaseURL)
+	app.checkout.SetBaseURL(cfg.BaseURL)
 	maintenanceCtx, stopMaintenance := context.WithCancel(ctx)
 	defer stopMaintenance()
-	go co.RunMaintenance(maintenanceCtx, time.Second, 5*time.Second)
+	go app.checkout.RunMaintenance(maintenanceCtx, time.Second, 5*time.Second)
 	// This server's row stays alive through the drain, so the keys of the
 	// requests it is finishing are not taken over; it goes once they are.
 	aliveCtx, stopAlive := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopAlive()
-	go d.db.KeepAlive(aliveCtx, func(err error) { logger.Warn("app instance renewal failed", "err", err) })
-	stopOps, err := serveOps(ctx, env, logger, srv, cfg.OpsAddr)
+	go app.db.KeepAlive(aliveCtx, func(err error) { logger.Warn("app instance renewal failed", "err", err) })
+	stopOps, err := serveOps(ctx, env.stdout, logger, srv, "serve", cfg.OpsAddr, "ADMIT_OPS_ADDR")
 	if err != nil {
 		ln.Close()
 		return err
@@ -154,23 +129,4 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		err = opsErr
 	}
 	return err
-}
-
-// serveOps starts the operators' listener (ADMIT_OPS_ADDR), if one is set.
-// It outlives ctx until stop is called after the public server has
-// drained, so a probe sees the server draining rather than gone.
-func serveOps(ctx context.Context, env *environment, logger *slog.Logger, srv *server.Server, addr string) (stop func() error, err error) {
-	if addr == "" {
-		return func() error { return nil }, nil
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("cannot listen on %s (ADMIT_OPS_ADDR): %v", addr, err)
-	}
-	opsCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan error, 1)
-	go func() { done <- srv.ServeOps(opsCtx, ln) }()
-	logger.Info("serving ops endpoints", "addr", ln.Addr().String())
-	fmt.Fprintf(env.stdout, "admit serve: /healthz, /readyz and /metrics for operators on http://%s\n", ln.Addr())
-	return func() error { cancel(); return <-done }, nil
 }

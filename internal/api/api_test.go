@@ -100,31 +100,18 @@ type fixture struct {
 
 func mustFixture(tb testing.TB) *fixture {
 	tb.Helper()
-	ctx := context.Background()
 	f := &fixture{db: mysqltest.MustOpen(tb)}
-	f.org = &admit.Organization{Slug: "acme", Name: "Acme"}
-	if err := f.db.CreateOrganization(ctx, f.org); err != nil {
-		tb.Fatal(err)
+	event := func(slug string) admit.Event {
+		return admit.Event{Slug: slug, Name: "Event " + slug, TimeZone: "Europe/Berlin", StartsAt: time.Now().Add(60 * 24 * time.Hour)}
 	}
-	mkEvent := func(slug string) *admit.Event {
-		ev := &admit.Event{OrganizationID: f.org.ID, Slug: slug, Name: "Event " + slug, TimeZone: "Europe/Berlin",
-			StartsAt: time.Now().Add(60 * 24 * time.Hour), Currency: "EUR", Status: admit.EventPublished, HoldMinutes: 10}
-		if err := f.db.CreateEvent(ctx, ev); err != nil {
-			tb.Fatal(err)
-		}
-		return ev
-	}
-	mkType := func(ev *admit.Event, name string, price int64, qty int) *admit.TicketType {
-		t := &admit.TicketType{OrganizationID: f.org.ID, EventID: ev.ID, Name: name, Price: price, Quantity: qty, MinPerOrder: 1, MaxPerOrder: 5}
-		if err := f.db.CreateTicketType(ctx, t); err != nil {
-			tb.Fatal(err)
-		}
-		return t
-	}
-	f.event = mkEvent("conf")
-	f.free = mkType(f.event, "Free", 0, 10)
-	f.paid = mkType(f.event, "Paid", 5000, 3)
-	f.other = mkType(mkEvent("other"), "Elsewhere", 100, 10)
+	seed := mysqltest.MustSeed(tb, f.db, mysqltest.SeedSpec{
+		Org:   admit.Organization{Slug: "acme", Name: "Acme"},
+		Event: event("conf"),
+		Types: []admit.TicketType{{Name: "Free", Quantity: 10, MaxPerOrder: 5}, {Name: "Paid", Price: 5000, Quantity: 3, MaxPerOrder: 5}},
+	})
+	f.org, f.event, f.free, f.paid = seed.Org, seed.Event, seed.Types[0], seed.Types[1]
+	_, elsewhere := mysqltest.MustEvent(tb, f.db, f.org.ID, event("other"), admit.TicketType{Name: "Elsewhere", Price: 100, Quantity: 10, MaxPerOrder: 5})
+	f.other = elsewhere[0]
 
 	rdb := redis.NewClient(redis.Options{Addr: "127.0.0.1:16379", DB: 3})
 	tb.Cleanup(func() { rdb.Close() })

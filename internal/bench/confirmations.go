@@ -155,20 +155,7 @@ func RunConfirmations(ctx context.Context, o ConfirmationsOptions) (*Confirmatio
 		defer wg.Done()
 		workerErr = o.Worker(workerCtx)
 	}()
-	polls, undone := 0, res.SideEffects
-	deadline := start.Add(o.Timeout)
-	lastReport := start
-	for undone > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
-		time.Sleep(100 * time.Millisecond)
-		polls++
-		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE done_at IS NULL`).Scan(&undone); err != nil {
-			undone = -1
-		}
-		if o.Progress != nil && time.Since(lastReport) > 5*time.Second {
-			fmt.Fprintf(o.Progress, "bench: %d of %d side effects left after %.0f s\n", undone, res.SideEffects, time.Since(start).Seconds())
-			lastReport = time.Now()
-		}
-	}
+	polls, undone := pollUntilDone(ctx, db, o, res.SideEffects, start)
 	if o.CPUProfile != nil {
 		pprof.StopCPUProfile()
 	}
@@ -187,17 +174,53 @@ func RunConfirmations(ctx context.Context, o ConfirmationsOptions) (*Confirmatio
 	if undone != 0 {
 		return nil, fmt.Errorf("%d of %d side effects not done after %v", undone, res.SideEffects, o.Timeout)
 	}
+	if err := res.record(ctx, db, o, dbStart, polls, before, after); err != nil {
+		return nil, err
+	}
+	if o.SESPid != 0 {
+		res.SESCPUSeconds = (sesAfter - sesBefore).Seconds()
+	}
+	res.CPUSeconds = (cpuAfter - cpuBefore).Seconds()
+	res.CPUPerOrder = 1000 * res.CPUSeconds / float64(o.Orders)
+	return res, nil
+}
+
+// pollUntilDone counts the side effects left every 100 ms until none are,
+// the run's timeout passes or ctx ends. polls is how many SELECTs of its
+// own the bench sent, to take off the server's counters.
+func pollUntilDone(ctx context.Context, db *sql.DB, o ConfirmationsOptions, total int, start time.Time) (polls, undone int) {
+	undone = total
+	deadline := start.Add(o.Timeout)
+	lastReport := start
+	for undone > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(100 * time.Millisecond)
+		polls++
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE done_at IS NULL`).Scan(&undone); err != nil {
+			undone = -1
+		}
+		if o.Progress != nil && time.Since(lastReport) > 5*time.Second {
+			fmt.Fprintf(o.Progress, "bench: %d of %d side effects left after %.0f s\n", undone, total, time.Since(start).Seconds())
+			lastReport = time.Now()
+		}
+	}
+	return polls, undone
+}
+
+// record checks that every confirmation was sent and fills in the rate,
+// from the outbox's times since dbStart, and the statements per order, from
+// the server's counters before and after less the bench's polls.
+func (res *ConfirmationsResult) record(ctx context.Context, db *sql.DB, o ConfirmationsOptions, dbStart time.Time, polls int, before, after map[string]int64) error {
 	var confirmed int
 	var lastConfirmation, lastDone float64
 	if err := db.QueryRowContext(ctx, `SELECT COUNT(*), TIMESTAMPDIFF(MICROSECOND, ?, MAX(done_at)) FROM outbox WHERE kind = 'email.order_confirmation' AND result LIKE 'ses:%'`,
 		dbStart).Scan(&confirmed, &lastConfirmation); err != nil {
-		return nil, err
+		return err
 	}
 	if err := db.QueryRowContext(ctx, `SELECT TIMESTAMPDIFF(MICROSECOND, ?, MAX(done_at)) FROM outbox`, dbStart).Scan(&lastDone); err != nil {
-		return nil, err
+		return err
 	}
 	if confirmed != o.Orders {
-		return nil, fmt.Errorf("%d of %d confirmations sent", confirmed, o.Orders)
+		return fmt.Errorf("%d of %d confirmations sent", confirmed, o.Orders)
 	}
 	res.Seconds, res.AllDoneSeconds = lastConfirmation/1e6, lastDone/1e6
 	res.ConfirmationsSec = float64(confirmed) / max(res.Seconds, 1e-9)
@@ -213,12 +236,7 @@ func RunConfirmations(ctx context.Context, o ConfirmationsOptions) (*Confirmatio
 		}
 	}
 	res.StatementsPer = float64(total) / float64(o.Orders)
-	res.CPUSeconds = (cpuAfter - cpuBefore).Seconds()
-	res.CPUPerOrder = 1000 * res.CPUSeconds / float64(o.Orders)
-	if o.SESPid != 0 {
-		res.SESCPUSeconds = (sesAfter - sesBefore).Seconds()
-	}
-	return res, nil
+	return nil
 }
 
 // createPaidOrders places the run's orders through the checkout, as buyers

@@ -59,56 +59,10 @@ func RunLedger(ctx context.Context, o LedgerOptions) *Result {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			var release func()
-			if o.Strategy == "event-lock" {
-				var err error
-				if release, err = eventLock(ctx, o.Locks, lockName); err != nil {
-					mu.Lock()
-					res.Outcomes.Errors++
-					if res.FirstError == "" {
-						res.FirstError = err.Error()
-					}
-					mu.Unlock()
-					return
-				}
-			}
-			t0 := time.Now()
-			h, err := co.Hold(ctx, o.Event, []admit.HoldItem{{TicketTypeID: o.TicketTypeID, Quantity: 1}}, checkout.Client{})
-			t1 := time.Now()
-			outcome, ref := "", ""
-			switch admit.ErrorCode(err) {
-			case "":
-				hold.Record(t1.Sub(t0), t1)
-				placed, perr := co.PlaceOrder(ctx, h.ID, admit.OrderRequest{BuyerName: "Buyer", BuyerEmail: fmt.Sprintf("b%d@bench.example", i)})
-				t2 := time.Now()
-				if perr != nil {
-					outcome, err = "error", perr
-				} else {
-					order.Record(t2.Sub(t1), t2)
-					outcome, ref = "ordered", placed.Order.Reference
-				}
-			case admit.ESOLDOUT:
-				outcome = "sold_out"
-			default:
-				outcome = "error"
-			}
-			if release != nil {
-				release()
-			}
+			outcome, ref, err := buyLedger(ctx, co, o, i, lockName, hold, order)
 			mu.Lock()
 			defer mu.Unlock()
-			switch outcome {
-			case "ordered":
-				res.Outcomes.Ordered++
-				res.References = append(res.References, ref)
-			case "sold_out":
-				res.Outcomes.SoldOut++
-			default:
-				res.Outcomes.Errors++
-				if res.FirstError == "" && err != nil {
-					res.FirstError = err.Error()
-				}
-			}
+			res.count(outcome, ref, err)
 		}()
 	}
 	wg.Wait()
@@ -118,6 +72,37 @@ func RunLedger(ctx context.Context, o LedgerOptions) *Result {
 	res.OrdersPerSec = float64(res.Outcomes.Ordered) / res.Seconds
 	res.HoldsPerSec = float64(hold.Summary().Count) / res.Seconds
 	return res
+}
+
+// buyLedger is one buyer of RunLedger: a hold of one ticket and its order,
+// under the event's lock for the event-lock strategy. It returns the
+// outcome as Result.count takes it.
+func buyLedger(ctx context.Context, co *checkout.Checkout, o LedgerOptions, i int, lockName string, hold, order *Latency) (outcome, ref string, err error) {
+	if o.Strategy == "event-lock" {
+		release, err := eventLock(ctx, o.Locks, lockName)
+		if err != nil {
+			return "error", "", err
+		}
+		defer release()
+	}
+	t0 := time.Now()
+	h, err := co.Hold(ctx, o.Event, []admit.HoldItem{{TicketTypeID: o.TicketTypeID, Quantity: 1}}, checkout.Client{})
+	t1 := time.Now()
+	switch admit.ErrorCode(err) {
+	case "":
+		hold.Record(t1.Sub(t0), t1)
+		placed, err := co.PlaceOrder(ctx, h.ID, admit.OrderRequest{BuyerName: "Buyer", BuyerEmail: fmt.Sprintf("b%d@bench.example", i)})
+		t2 := time.Now()
+		if err != nil {
+			return "error", "", err
+		}
+		order.Record(t2.Sub(t1), t2)
+		return "ordered", placed.Order.Reference, nil
+	case admit.ESOLDOUT:
+		return "sold_out", "", nil
+	default:
+		return "error", "", err
+	}
 }
 
 // eventLock takes the event's named lock on a connection of its own and

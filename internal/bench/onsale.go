@@ -126,23 +126,7 @@ func RunHTTP(ctx context.Context, o HTTPOptions) *Result {
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			switch outcome {
-			case "ordered":
-				res.Outcomes.Ordered++
-				res.References = append(res.References, ref)
-			case "sold_out":
-				res.Outcomes.SoldOut++
-			case "rate_limited":
-				res.Outcomes.RateLimited++
-			case "5xx":
-				res.Outcomes.Status5xx++
-				res.Outcomes.Errors++
-			default:
-				res.Outcomes.Errors++
-			}
-			if err != nil && res.FirstError == "" {
-				res.FirstError = err.Error()
-			}
+			res.count(outcome, ref, err)
 		}()
 	}
 	wg.Wait()
@@ -157,6 +141,28 @@ func RunHTTP(ctx context.Context, o HTTPOptions) *Result {
 	res.OrdersPerSec = float64(res.Outcomes.Ordered) / res.Seconds
 	res.HoldsPerSec = float64(hold.Summary().Count) / res.Seconds
 	return res
+}
+
+// count adds one buyer's outcome (ordered, sold_out, rate_limited, 5xx or
+// an error) to the result; the first error is kept to show.
+func (res *Result) count(outcome, ref string, err error) {
+	switch outcome {
+	case "ordered":
+		res.Outcomes.Ordered++
+		res.References = append(res.References, ref)
+	case "sold_out":
+		res.Outcomes.SoldOut++
+	case "rate_limited":
+		res.Outcomes.RateLimited++
+	case "5xx":
+		res.Outcomes.Status5xx++
+		res.Outcomes.Errors++
+	default:
+		res.Outcomes.Errors++
+	}
+	if err != nil && res.FirstError == "" {
+		res.FirstError = err.Error()
+	}
 }
 
 func buyHTTP(ctx context.Context, client *http.Client, o HTTPOptions, i int, page, hold, order *Latency) (string, string, error) {

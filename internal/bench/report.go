@@ -186,6 +186,16 @@ func (r *Report) writeCost(w io.Writer, newTable func() *tabwriter.Writer) {
 	if len(costed) == 0 {
 		return
 	}
+	writeMySQLShares(w, newTable, costed)
+	writeShareProblems(w, costed)
+	r.writeTargets(w, newTable, costed)
+	writeStatementKinds(w, newTable, costed)
+	writeCPU(w, newTable, costed)
+}
+
+// writeMySQLShares prints the statements and transactions per order of
+// each share: the checkout, the worker, the bench and the rest.
+func writeMySQLShares(w io.Writer, newTable func() *tabwriter.Writer, costed []*Result) {
 	perOrder := func(s *ShareCost) string {
 		if s == nil || !s.Measured {
 			return "n/a"
@@ -212,6 +222,11 @@ func (r *Report) writeCost(w io.Writer, newTable func() *tabwriter.Writer) {
 			figure(m.Server.TransactionsPerOrder), figure(m.QuestionsPerOrder))
 	}
 	tw.Flush()
+}
+
+// writeShareProblems says which runs' counters or shares could not be
+// read in full, and why.
+func writeShareProblems(w io.Writer, costed []*Result) {
 	for _, res := range costed {
 		if res.Cost.MySQLProblem != "" {
 			fmt.Fprintf(w, "  %s: the server's counters could not be read: %s\n", res.Strategy, res.Cost.MySQLProblem)
@@ -232,11 +247,15 @@ func (r *Report) writeCost(w io.Writer, newTable func() *tabwriter.Writer) {
 			}
 		}
 	}
+}
 
+// writeTargets compares each run's statements and transactions per order
+// with the targets.
+func (r *Report) writeTargets(w io.Writer, newTable func() *tabwriter.Writer, costed []*Result) {
 	t := r.Targets
 	fmt.Fprintf(w, "\ntargets per order: app at most %g statements and %g transactions, worker at most %g statements\n",
 		t.AppStatements, t.AppTransactions, t.WorkerStatements)
-	tw = newTable()
+	tw := newTable()
 	fmt.Fprintln(tw, "strategy\tapp statements\tapp transactions\tworker statements\t")
 	for _, res := range costed {
 		m := res.Cost.MySQL
@@ -249,9 +268,13 @@ func (r *Report) writeCost(w io.Writer, newTable func() *tabwriter.Writer) {
 			verdict(app, app.TransactionsPerOrder, t.AppTransactions), verdict(wk, wk.StatementsPerOrder, t.WorkerStatements))
 	}
 	tw.Flush()
+}
 
+// writeStatementKinds prints each measured share's statements per order by
+// kind (SELECT, INSERT, ...).
+func writeStatementKinds(w io.Writer, newTable func() *tabwriter.Writer, costed []*Result) {
 	fmt.Fprintln(w, "\nMySQL statements per order by kind:")
-	tw = newTable()
+	tw := newTable()
 	fmt.Fprint(tw, "strategy\tshare\t")
 	for _, k := range comparableKinds {
 		fmt.Fprintf(tw, "%s\t", k)
@@ -274,7 +297,11 @@ func (r *Report) writeCost(w io.Writer, newTable func() *tabwriter.Writer) {
 		}
 	}
 	tw.Flush()
+}
 
+// writeCPU prints the CPU time per order of each process found, and how it
+// was found.
+func writeCPU(w io.Writer, newTable func() *tabwriter.Writer, costed []*Result) {
 	// One column per component found in any run, in the order found.
 	var names []string
 	for _, res := range costed {
@@ -285,7 +312,7 @@ func (r *Report) writeCost(w io.Writer, newTable func() *tabwriter.Writer) {
 		}
 	}
 	fmt.Fprintln(w, "\nCPU ms per order (utime+stime from /proc over the window):")
-	tw = newTable()
+	tw := newTable()
 	fmt.Fprint(tw, "strategy\t")
 	for _, n := range names {
 		fmt.Fprintf(tw, "%s\t", shortName(n))

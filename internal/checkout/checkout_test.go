@@ -53,34 +53,13 @@ type fixture struct {
 // types have the given quantities and prices.
 func mustFixture(tb testing.TB, limits admit.HoldLimits, specs ...admit.TicketType) *fixture {
 	tb.Helper()
-	ctx := context.Background()
 	f := &fixture{db: mysqltest.MustOpen(tb), rdb: mustRedis(tb)}
-	org := &admit.Organization{Slug: "org-" + admit.NewToken(4), Name: "Org"}
-	if err := f.db.CreateOrganization(ctx, org); err != nil {
-		tb.Fatal(err)
-	}
-	f.event = &admit.Event{OrganizationID: org.ID, Slug: "ev", Name: "Event", TimeZone: "UTC",
-		StartsAt: time.Now().Add(30 * 24 * time.Hour), Currency: "EUR", Status: admit.EventPublished, HoldMinutes: 10}
-	if err := f.db.CreateEvent(ctx, f.event); err != nil {
-		tb.Fatal(err)
-	}
-	for i, s := range specs {
-		t := s
-		t.OrganizationID, t.EventID, t.Position = org.ID, f.event.ID, i
-		if t.Name == "" {
-			t.Name = fmt.Sprintf("Type %d", i)
-		}
-		if t.MinPerOrder == 0 {
-			t.MinPerOrder = 1
-		}
-		if t.MaxPerOrder == 0 {
-			t.MaxPerOrder = 10
-		}
-		if err := f.db.CreateTicketType(ctx, &t); err != nil {
-			tb.Fatal(err)
-		}
-		f.types = append(f.types, &t)
-	}
+	seed := mysqltest.MustSeed(tb, f.db, mysqltest.SeedSpec{
+		Org:   admit.Organization{Slug: "org-" + admit.NewToken(4), Name: "Org"},
+		Event: admit.Event{Slug: "ev", Name: "Event", TimeZone: "UTC", StartsAt: time.Now().Add(30 * 24 * time.Hour)},
+		Types: specs,
+	})
+	f.event, f.types = seed.Event, seed.Types
 	f.gate = redis.NewInventory(f.rdb, "test:"+admit.NewToken(6)+":")
 	f.co = checkout.New(checkout.Options{
 		Ledger: f.db, Gate: f.gate, Limits: limits, BaseURL: "http://admit.test",

@@ -77,6 +77,10 @@ type setting struct {
 
 var allServing = []string{"serve", "worker", "migrate", "demo", "bench"}
 
+// settings is the table of every setting, one row each, in the order -h
+// lists them; a table reads best whole.
+//
+// funclen:table
 func settings() []setting {
 	return []setting{
 		{flag: "env", env: "ADMIT_ENV", def: "development", usage: "development or production (production requires a secret key and sets Secure cookies)",

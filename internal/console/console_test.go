@@ -81,21 +81,15 @@ func mustFixtureOn(tb testing.TB, redisDB int) *fixture {
 func (f *fixture) mustTenant(tb testing.TB, co *checkout.Checkout, slug string) tenant {
 	tb.Helper()
 	ctx := context.Background()
-	t := tenant{org: &admit.Organization{Slug: slug, Name: strings.ToUpper(slug)}}
 	hash, _ := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
-	t.owner = &admit.User{Email: slug + "@example.com", Name: slug, PasswordHash: string(hash)}
-	if err := f.db.SignUp(ctx, t.org, t.owner); err != nil {
-		tb.Fatal(err)
-	}
-	t.event = &admit.Event{OrganizationID: t.org.ID, Slug: "conf", Name: slug + " conf", TimeZone: "UTC",
-		StartsAt: time.Now().Add(24 * time.Hour * 30), Currency: "EUR", Status: admit.EventPublished, HoldMinutes: 10}
-	if err := f.db.CreateEvent(ctx, t.event); err != nil {
-		tb.Fatal(err)
-	}
-	tt := &admit.TicketType{OrganizationID: t.org.ID, EventID: t.event.ID, Name: "GA", Price: 1000, Quantity: 10, MinPerOrder: 1, MaxPerOrder: 5}
-	if err := f.db.CreateTicketType(ctx, tt); err != nil {
-		tb.Fatal(err)
-	}
+	seed := mysqltest.MustSeed(tb, f.db, mysqltest.SeedSpec{
+		Org:   admit.Organization{Slug: slug, Name: strings.ToUpper(slug)},
+		Owner: &admit.User{Email: slug + "@example.com", Name: slug, PasswordHash: string(hash)},
+		Event: admit.Event{Slug: "conf", Name: slug + " conf", TimeZone: "UTC", StartsAt: time.Now().Add(24 * time.Hour * 30)},
+		Types: []admit.TicketType{{Name: "GA", Price: 1000, Quantity: 10, MaxPerOrder: 5}},
+	})
+	t := tenant{org: seed.Org, owner: seed.Owner, event: seed.Event}
+	tt := seed.Types[0]
 	h, err := co.Hold(ctx, t.event, []admit.HoldItem{{TicketTypeID: tt.ID, Quantity: 1}}, checkout.Client{})
 	if err != nil {
 		tb.Fatal(err)

@@ -73,24 +73,7 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 	if len(o.URLs) == 0 {
 		return nil, errors.New("faults: no URL to send buyers to")
 	}
-	if o.Killer == nil {
-		o.Killer = noKiller{}
-	}
-	if o.LimitedQuantity <= 0 {
-		o.LimitedQuantity = 40
-	}
-	if o.Concurrency <= 0 {
-		o.Concurrency = 300
-	}
-	if o.Rate <= 0 {
-		o.Rate = 10
-	}
-	if o.PayWithin <= 0 {
-		o.PayWithin = 2 * time.Minute
-	}
-	if o.Drain <= 0 {
-		o.Drain = 5 * time.Minute
-	}
+	o.setDefaults()
 	logf := func(format string, args ...any) {
 		if o.Log != nil {
 			fmt.Fprintf(o.Log, "faults: "+format+"\n", args...)
@@ -119,93 +102,25 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 	recv.SetSecret(fx.WebhookSecret)
 	logf("event %s/%s: %s; webhook endpoint %d -> %s", fx.OrgSlug, fx.EventSlug, fx.describeTypes(), fx.EndpointID, recv.URL())
 
-	mail := newMailCollector(o.SESURL, fx.Tag)
-	mailCtx, stopMail := context.WithCancel(ctx)
-	var mailDone sync.WaitGroup
-	mailDone.Add(1)
-	go func() { defer mailDone.Done(); mail.Run(mailCtx, 2*time.Second) }()
-	defer func() { stopMail(); mailDone.Wait() }()
+	mail, stopMail := startMailCollector(ctx, o.SESURL, fx.Tag)
+	defer stopMail()
 
 	rep = &Report{Event: fx.OrgSlug + "/" + fx.EventSlug, URLs: o.URLs, Started: time.Now(), fx: fx}
 	timeline := newTimeline()
 	load := newLoad(api, fx, timeline, o, db.SQL())
-	loadCtx, stopLoad := context.WithCancel(ctx)
-	loadDone := make(chan struct{})
-	go func() { load.Run(loadCtx); close(loadDone) }()
-	organizerCtx, stopOrganizer := context.WithCancel(ctx)
-	organizerDone := make(chan struct{})
-	go func() { runOrganizer(organizerCtx, api, fx, load.note); close(organizerDone) }()
+	stopTraffic := startTraffic(ctx, api, fx, load, logf)
 
 	env := &phaseEnv{killer: o.Killer, db: db, fx: fx, mail: mail, toxiproxy: o.Toxiproxy, logf: logf}
-	restoreAll := func() error {
-		var errs []error
-		for _, p := range env.active() {
-			logf("restoring %s", p.Name)
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-			if err := p.Restore(rctx, env); err != nil {
-				errs = append(errs, fmt.Errorf("restoring %s: %w", p.Name, err))
-			}
-			env.restored(p)
-			cancel()
-		}
-		return errors.Join(errs...)
-	}
 	// Whatever happens, what this run broke is put back.
 	defer func() {
-		if rerr := restoreAll(); rerr != nil && err == nil {
+		if rerr := env.restoreAll(ctx); rerr != nil && err == nil {
 			err = rerr
 		}
 	}()
 
-	sleep := func(d time.Duration) bool {
-		select {
-		case <-time.After(d):
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
-	timeline.Begin("baseline", "")
-	logf("baseline: %s of load without a fault", o.Baseline)
-	sleep(o.Baseline)
-	var runErr error
-	for _, p := range o.Phases {
-		if ctx.Err() != nil {
-			break
-		}
-		timeline.Begin(p.Name, p.Description)
-		logf("%s: %s", p.Name, p.Description)
-		if p.Prepare != nil {
-			p.Prepare(ctx, env)
-		}
-		if err := p.Inject(ctx, env); err != nil {
-			timeline.Note(p.Name, "inject failed: "+err.Error())
-			logf("%s: inject failed: %v", p.Name, err)
-		} else {
-			env.injected(p)
-			sleep(o.Fault)
-		}
-		if env.isActive(p) {
-			logf("%s: restoring", p.Name)
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-			rerr := p.Restore(rctx, env)
-			cancel()
-			env.restored(p)
-			if rerr != nil {
-				timeline.Note(p.Name, "restore failed: "+rerr.Error())
-				runErr = fmt.Errorf("restoring %s: %w", p.Name, rerr)
-				logf("%s: restore failed: %v; stopping the schedule", p.Name, rerr)
-				break
-			}
-		}
-		sleep(o.Settle)
-	}
+	runErr := playSchedule(ctx, o, env, timeline)
 	timeline.Begin("after", "")
-	stopLoad()
-	logf("load stopped; waiting for buyers in flight")
-	<-loadDone
-	stopOrganizer()
-	<-organizerDone
+	stopTraffic()
 	timeline.End()
 	rep.LoadEnded = time.Now()
 
@@ -224,6 +139,124 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 	rep.Checks = Check(checkCtx, db.SQL(), fx, rep.told, mail, recv)
 	rep.Finished = time.Now()
 	return rep, runErr
+}
+
+// setDefaults fills in what the caller left zero.
+func (o *Options) setDefaults() {
+	if o.Killer == nil {
+		o.Killer = noKiller{}
+	}
+	if o.LimitedQuantity <= 0 {
+		o.LimitedQuantity = 40
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 300
+	}
+	if o.Rate <= 0 {
+		o.Rate = 10
+	}
+	if o.PayWithin <= 0 {
+		o.PayWithin = 2 * time.Minute
+	}
+	if o.Drain <= 0 {
+		o.Drain = 5 * time.Minute
+	}
+}
+
+// playSchedule runs the baseline, then each phase in turn: inject the
+// fault, keep it for o.Fault, restore it, settle. A phase that cannot be
+// restored stops the schedule, since the next phase's fault would be
+// measured on a broken system.
+func playSchedule(ctx context.Context, o Options, env *phaseEnv, timeline *timeline) error {
+	timeline.Begin("baseline", "")
+	env.logf("baseline: %s of load without a fault", o.Baseline)
+	sleep(ctx, o.Baseline)
+	for _, p := range o.Phases {
+		if ctx.Err() != nil {
+			break
+		}
+		timeline.Begin(p.Name, p.Description)
+		env.logf("%s: %s", p.Name, p.Description)
+		if p.Prepare != nil {
+			p.Prepare(ctx, env)
+		}
+		if err := p.Inject(ctx, env); err != nil {
+			timeline.Note(p.Name, "inject failed: "+err.Error())
+			env.logf("%s: inject failed: %v", p.Name, err)
+		} else {
+			env.injected(p)
+			sleep(ctx, o.Fault)
+		}
+		if env.isActive(p) {
+			env.logf("%s: restoring", p.Name)
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+			rerr := p.Restore(rctx, env)
+			cancel()
+			env.restored(p)
+			if rerr != nil {
+				timeline.Note(p.Name, "restore failed: "+rerr.Error())
+				env.logf("%s: restore failed: %v; stopping the schedule", p.Name, rerr)
+				return fmt.Errorf("restoring %s: %w", p.Name, rerr)
+			}
+		}
+		sleep(ctx, o.Settle)
+	}
+	return nil
+}
+
+// startTraffic starts the buyers and the organizer; stop ends both and
+// waits for what they have in flight.
+func startTraffic(ctx context.Context, api *client, fx *fixture, load *load, logf func(string, ...any)) (stop func()) {
+	loadCtx, stopLoad := context.WithCancel(ctx)
+	loadDone := make(chan struct{})
+	go func() { load.Run(loadCtx); close(loadDone) }()
+	organizerCtx, stopOrganizer := context.WithCancel(ctx)
+	organizerDone := make(chan struct{})
+	go func() { runOrganizer(organizerCtx, api, fx, load.note); close(organizerDone) }()
+	return func() {
+		stopLoad()
+		logf("load stopped; waiting for buyers in flight")
+		<-loadDone
+		stopOrganizer()
+		<-organizerDone
+	}
+}
+
+// sleep waits d, or less if ctx ends first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	select {
+	case <-time.After(d):
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// restoreAll puts back every fault still active, whatever the schedule
+// reached.
+func (env *phaseEnv) restoreAll(ctx context.Context) error {
+	var errs []error
+	for _, p := range env.active() {
+		env.logf("restoring %s", p.Name)
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		if err := p.Restore(rctx, env); err != nil {
+			errs = append(errs, fmt.Errorf("restoring %s: %w", p.Name, err))
+		}
+		env.restored(p)
+		cancel()
+	}
+	return errors.Join(errs...)
+}
+
+// startMailCollector polls the SES emulator for the run's emails (tagged
+// tag) until stop is called.
+func startMailCollector(ctx context.Context, sesURL, tag string) (mail *mailCollector, stop func()) {
+	mail = newMailCollector(sesURL, tag)
+	mailCtx, stopMail := context.WithCancel(ctx)
+	var mailDone sync.WaitGroup
+	mailDone.Add(1)
+	go func() { defer mailDone.Done(); mail.Run(mailCtx, 2*time.Second) }()
+	return mail, func() { stopMail(); mailDone.Wait() }
 }
 
 func newHTTPClient(concurrency int) *http.Client {

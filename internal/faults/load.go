@@ -135,79 +135,12 @@ func (l *load) buy(ctx context.Context, i int) {
 	l.summary.Started++
 	l.mu.Unlock()
 	k := l.kindFor(i)
-	buyer := fmt.Sprintf("buyer%d-%s@faults.example", i, l.fx.Tag)
-
-	holdBody := fmt.Sprintf(`{"items":[{"ticket_type_id":%d,"quantity":%d}]}`, k.Type.ID, k.Quantity)
-	t0 := time.Now()
-	a := l.api.do(ctx, "POST", "/api/checkout/v1/events/"+l.fx.OrgSlug+"/"+l.fx.EventSlug+"/holds", []byte(holdBody), nil, 30*time.Second, false)
-	l.tl.Record("hold", t0, a)
-	switch {
-	case a.status == http.StatusConflict && a.problemCode() == "sold_out":
-		l.mu.Lock()
-		l.summary.SoldOut++
-		l.mu.Unlock()
-		return
-	case a.status != http.StatusCreated:
-		l.fail("hold " + a.String())
+	h, ok := l.hold(ctx, k)
+	if !ok {
 		return
 	}
-	var hold struct{ ID, Secret string }
-	if err := a.decode(&hold); err != nil || hold.ID == "" {
-		l.fail("hold: no id in " + a.String())
-		return
-	}
-
-	attendees := make([]map[string]string, k.Quantity)
-	for j := range attendees {
-		attendees[j] = map[string]string{"name": fmt.Sprintf("Attendee %d.%d", i, j+1)}
-	}
-	orderBody, _ := json.Marshal(map[string]any{"buyer": map[string]string{"name": fmt.Sprintf("Buyer %d", i), "email": buyer},
-		"attendees": attendees, "payment_method": k.Payment})
-	key := l.fx.Tag + "-order-" + strconv.Itoa(i)
-	t := &told{Buyer: buyer, Kind: k.Kind, Key: key, HoldID: hold.ID, Tickets: k.Quantity}
-	header := map[string]string{"Idempotency-Key": key, "Admit-Hold-Secret": hold.Secret}
-	path := "/api/checkout/v1/holds/" + hold.ID + "/order"
-	// A buyer retries for up to two minutes: a key whose first request
-	// died mid-way stays "in progress" (409) for a minute before a repeat
-	// may take it over.
-	const orderWithin = 2 * time.Minute
-	// One buyer in seven double-clicks: the same request twice at once.
-	var second chan answer
-	if i%7 == 0 {
-		second = make(chan answer, 1)
-		go func() { second <- l.api.do(ctx, "POST", path, orderBody, header, orderWithin, true) }()
-	}
-	t1 := time.Now()
-	a = l.api.do(ctx, "POST", path, orderBody, header, orderWithin, true)
-	l.tl.Record("order", t1, a)
-	answers := []answer{a}
-	if second != nil {
-		answers = append(answers, <-second)
-	}
-	var o struct {
-		Reference  string `json:"reference"`
-		Token      string `json:"token"`
-		Status     string `json:"status"`
-		Total      int64  `json:"total"`
-		PaymentURL string `json:"payment_url"`
-	}
-	for _, ans := range answers {
-		var got struct {
-			Reference string `json:"reference"`
-		}
-		if (ans.status == http.StatusCreated || ans.status == http.StatusOK) && ans.decode(&got) == nil && got.Reference != "" {
-			t.References = append(t.References, got.Reference)
-		}
-	}
-	if a.status != http.StatusCreated && a.status != http.StatusOK {
-		l.fail("order " + a.String())
-		if len(t.References) > 0 {
-			l.keep(t)
-		}
-		return
-	}
-	if err := a.decode(&o); err != nil || o.Reference == "" {
-		l.fail("order: no reference in " + a.String())
+	o, t, ok := l.order(ctx, i, k, h)
+	if !ok {
 		return
 	}
 	t.Reference = o.Reference
@@ -226,7 +159,103 @@ func (l *load) buy(ctx context.Context, i int) {
 	if k.Kind == kindCard {
 		go l.payByCard(ctx, i, o.Reference, o.Total)
 	}
-	// The buyer waits on the order page until the product says paid.
+	l.waitUntilPaid(ctx, k, t, o)
+}
+
+// heldTickets is the checkout API's answer to a hold.
+type heldTickets struct{ ID, Secret string }
+
+// placedOrder is the checkout API's answer to an order.
+type placedOrder struct {
+	Reference  string `json:"reference"`
+	Token      string `json:"token"`
+	Status     string `json:"status"`
+	Total      int64  `json:"total"`
+	PaymentURL string `json:"payment_url"`
+}
+
+// hold asks for the buyer's tickets; ok is false when they are sold out or
+// the request failed (counted either way).
+func (l *load) hold(ctx context.Context, k *ticketKind) (h heldTickets, ok bool) {
+	holdBody := fmt.Sprintf(`{"items":[{"ticket_type_id":%d,"quantity":%d}]}`, k.Type.ID, k.Quantity)
+	t0 := time.Now()
+	a := l.api.do(ctx, "POST", "/api/checkout/v1/events/"+l.fx.OrgSlug+"/"+l.fx.EventSlug+"/holds", []byte(holdBody), nil, 30*time.Second, false)
+	l.tl.Record("hold", t0, a)
+	switch {
+	case a.status == http.StatusConflict && a.problemCode() == "sold_out":
+		l.mu.Lock()
+		l.summary.SoldOut++
+		l.mu.Unlock()
+		return h, false
+	case a.status != http.StatusCreated:
+		l.fail("hold " + a.String())
+		return h, false
+	}
+	if err := a.decode(&h); err != nil || h.ID == "" {
+		l.fail("hold: no id in " + a.String())
+		return h, false
+	}
+	return h, true
+}
+
+// order places the order for hold h, as buyer i; one buyer in seven
+// double-clicks. Every reference the buyer was shown is kept in t, even
+// when the answer that counts failed.
+func (l *load) order(ctx context.Context, i int, k *ticketKind, h heldTickets) (*placedOrder, *told, bool) {
+	buyer := fmt.Sprintf("buyer%d-%s@faults.example", i, l.fx.Tag)
+	attendees := make([]map[string]string, k.Quantity)
+	for j := range attendees {
+		attendees[j] = map[string]string{"name": fmt.Sprintf("Attendee %d.%d", i, j+1)}
+	}
+	orderBody, _ := json.Marshal(map[string]any{"buyer": map[string]string{"name": fmt.Sprintf("Buyer %d", i), "email": buyer},
+		"attendees": attendees, "payment_method": k.Payment})
+	key := l.fx.Tag + "-order-" + strconv.Itoa(i)
+	t := &told{Buyer: buyer, Kind: k.Kind, Key: key, HoldID: h.ID, Tickets: k.Quantity}
+	header := map[string]string{"Idempotency-Key": key, "Admit-Hold-Secret": h.Secret}
+	path := "/api/checkout/v1/holds/" + h.ID + "/order"
+	// A buyer retries for up to two minutes: a key whose first request
+	// died mid-way stays "in progress" (409) for a minute before a repeat
+	// may take it over.
+	const orderWithin = 2 * time.Minute
+	// One buyer in seven double-clicks: the same request twice at once.
+	var second chan answer
+	if i%7 == 0 {
+		second = make(chan answer, 1)
+		go func() { second <- l.api.do(ctx, "POST", path, orderBody, header, orderWithin, true) }()
+	}
+	t1 := time.Now()
+	a := l.api.do(ctx, "POST", path, orderBody, header, orderWithin, true)
+	l.tl.Record("order", t1, a)
+	answers := []answer{a}
+	if second != nil {
+		answers = append(answers, <-second)
+	}
+	for _, ans := range answers {
+		var got struct {
+			Reference string `json:"reference"`
+		}
+		if (ans.status == http.StatusCreated || ans.status == http.StatusOK) && ans.decode(&got) == nil && got.Reference != "" {
+			t.References = append(t.References, got.Reference)
+		}
+	}
+	if a.status != http.StatusCreated && a.status != http.StatusOK {
+		l.fail("order " + a.String())
+		if len(t.References) > 0 {
+			l.keep(t)
+		}
+		return nil, nil, false
+	}
+	var o placedOrder
+	if err := a.decode(&o); err != nil || o.Reference == "" {
+		l.fail("order: no reference in " + a.String())
+		return nil, nil, false
+	}
+	return &o, t, true
+}
+
+// waitUntilPaid is the buyer on the order page until the product says
+// paid, or PayWithin has passed (counted as unpaid by kind).
+func (l *load) waitUntilPaid(ctx context.Context, k *ticketKind, t *told, o *placedOrder) {
 	deadline := time.Now().Add(l.o.PayWithin)
 	statusPath := "/api/checkout/v1/orders/" + url.PathEscape(o.Reference) + "?token=" + url.QueryEscape(o.Token)
 	for time.Now().Before(deadline) {

@@ -94,24 +94,17 @@ type fixture struct {
 
 func mustFixture(tb testing.TB) *fixture {
 	tb.Helper()
-	ctx := context.Background()
 	f := &fixture{db: mysqltest.MustOpen(tb), tag: "t" + admit.NewToken(5), ses: sesURL(), start: time.Now(),
 		logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	f.rdb = redis.NewClient(redis.Options{Addr: "127.0.0.1:16379", DB: redisDB})
 	tb.Cleanup(func() { f.rdb.Close() })
-	org := &admit.Organization{Slug: "org", Name: "Org & Co"}
-	if err := f.db.CreateOrganization(ctx, org); err != nil {
-		tb.Fatal(err)
-	}
-	f.event = &admit.Event{OrganizationID: org.ID, Slug: "conf", Name: "Conf <2027>", TimeZone: "Europe/Berlin", Venue: "Hall",
-		StartsAt: time.Date(2030, 5, 4, 9, 0, 0, 0, time.UTC), Currency: "EUR", Status: admit.EventPublished, HoldMinutes: 10}
-	if err := f.db.CreateEvent(ctx, f.event); err != nil {
-		tb.Fatal(err)
-	}
-	f.free = &admit.TicketType{OrganizationID: org.ID, EventID: f.event.ID, Name: "Free", Quantity: 1000, MinPerOrder: 1, MaxPerOrder: 5}
-	if err := f.db.CreateTicketType(ctx, f.free); err != nil {
-		tb.Fatal(err)
-	}
+	seed := mysqltest.MustSeed(tb, f.db, mysqltest.SeedSpec{
+		Org: admit.Organization{Slug: "org", Name: "Org & Co"},
+		Event: admit.Event{Slug: "conf", Name: "Conf <2027>", TimeZone: "Europe/Berlin", Venue: "Hall",
+			StartsAt: time.Date(2030, 5, 4, 9, 0, 0, 0, time.UTC)},
+		Types: []admit.TicketType{{Name: "Free", Quantity: 1000, MaxPerOrder: 5}},
+	})
+	f.event, f.free = seed.Event, seed.Types[0]
 	f.co = checkout.New(checkout.Options{Ledger: f.db, Providers: []payment.Provider{&payment.Offline{}}, BaseURL: "http://admit.test", Logger: f.logger})
 	return f
 }

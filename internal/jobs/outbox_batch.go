@@ -281,30 +281,39 @@ func (h *Outbox) read(ctx context.Context, rows []admit.OutboxRow, payloads []ad
 		if !row.Kind.IsOrderEmail() {
 			continue
 		}
-		key := eventKey{o.OrganizationID, o.EventID}
-		if _, ok := b.events[key]; !ok {
-			ev, err := h.event(ctx, o.OrganizationID, o.EventID)
-			if err != nil && admit.ErrorCode(err) != admit.ENOTFOUND {
-				return nil, err
-			}
-			if ev != nil {
-				b.events[key], b.when[key] = ev, When(ev)
-			}
-		}
-		if _, ok := b.orgs[o.OrganizationID]; !ok {
-			org, err := h.organization(ctx, o.OrganizationID)
-			if err != nil && admit.ErrorCode(err) != admit.ENOTFOUND {
-				return nil, err
-			}
-			if org != nil {
-				b.orgs[o.OrganizationID] = org
-			}
+		if err := h.readEmailContext(ctx, b, o); err != nil {
+			return nil, err
 		}
 	}
 	if err := h.Store.LoadOrderDetails(ctx, details); err != nil {
 		return nil, err
 	}
 	return b, nil
+}
+
+// readEmailContext adds to b the event and organization that an email
+// about o names, once per batch; one deleted since is left out.
+func (h *Outbox) readEmailContext(ctx context.Context, b *batch, o *admit.Order) error {
+	key := eventKey{o.OrganizationID, o.EventID}
+	if _, ok := b.events[key]; !ok {
+		ev, err := h.event(ctx, o.OrganizationID, o.EventID)
+		if err != nil && admit.ErrorCode(err) != admit.ENOTFOUND {
+			return err
+		}
+		if ev != nil {
+			b.events[key], b.when[key] = ev, When(ev)
+		}
+	}
+	if _, ok := b.orgs[o.OrganizationID]; !ok {
+		org, err := h.organization(ctx, o.OrganizationID)
+		if err != nil && admit.ErrorCode(err) != admit.ENOTFOUND {
+			return err
+		}
+		if org != nil {
+			b.orgs[o.OrganizationID] = org
+		}
+	}
+	return nil
 }
 
 // record stores what the rows came to and logs the failures.

@@ -73,35 +73,42 @@ func (d *DB) CheckIn(ctx context.Context, orgID, listID int64, code string, user
 			r.Outcome = admit.CheckInWrongList
 			return nil
 		}
-		// A check-in in force may be undone between the refused INSERT and
-		// the read of it; then the INSERT is simply tried again.
-		for range 3 {
-			res, err := tx.ExecContext(ctx, `INSERT INTO checkins (organization_id, list_id, ticket_id, checked_in_by) VALUES (?, ?, ?, NULLIF(?, 0))`,
-				orgID, listID, r.TicketID, userID)
-			if isDuplicate(err) {
-				r.Outcome = admit.CheckInAlready
-				r.CheckIn, err = findCheckInWhere(ctx, tx, `c.list_id = ? AND c.active_ticket = ?`, listID, r.TicketID)
-				if admit.ErrorCode(err) == admit.ENOTFOUND {
-					continue
-				}
-				return err
-			} else if err != nil {
-				return err
-			}
-			id, err := res.LastInsertId()
-			if err != nil {
-				return err
-			}
-			r.Outcome = admit.CheckInOK
-			r.CheckIn, err = findCheckInWhere(ctx, tx, `c.id = ?`, id)
-			return err
-		}
-		return errors.New("a check-in kept appearing and disappearing")
+		return insertCheckIn(ctx, tx, r, orgID, listID, userID)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// insertCheckIn records the check-in of r's ticket on the list, or finds the
+// one already in force (CheckInAlready): the unique key on the list's
+// active tickets decides between two staff scanning at once.
+func insertCheckIn(ctx context.Context, tx *sql.Tx, r *admit.CheckInResult, orgID, listID, userID int64) error {
+	// A check-in in force may be undone between the refused INSERT and
+	// the read of it; then the INSERT is simply tried again.
+	for range 3 {
+		res, err := tx.ExecContext(ctx, `INSERT INTO checkins (organization_id, list_id, ticket_id, checked_in_by) VALUES (?, ?, ?, NULLIF(?, 0))`,
+			orgID, listID, r.TicketID, userID)
+		if isDuplicate(err) {
+			r.Outcome = admit.CheckInAlready
+			r.CheckIn, err = findCheckInWhere(ctx, tx, `c.list_id = ? AND c.active_ticket = ?`, listID, r.TicketID)
+			if admit.ErrorCode(err) == admit.ENOTFOUND {
+				continue
+			}
+			return err
+		} else if err != nil {
+			return err
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		r.Outcome = admit.CheckInOK
+		r.CheckIn, err = findCheckInWhere(ctx, tx, `c.id = ?`, id)
+		return err
+	}
+	return errors.New("a check-in kept appearing and disappearing")
 }
 
 var errListNotFound = admit.Errorf(admit.ENOTFOUND, "Check-in list not found.")

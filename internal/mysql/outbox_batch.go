@@ -93,9 +93,36 @@ func (d *DB) LoadOrderDetails(ctx context.Context, orders []*admit.Order) (err e
 		byID[o.ID] = o
 		orgs[o.OrganizationID] = true
 	}
-	ids, marks := idList(orders, func(o *admit.Order) int64 { return o.ID })
-	orgArgs, orgMarks := idList(mapKeys(orgs), func(id int64) int64 { return id })
+	q := &detailsQuery{byID: byID}
+	q.ids, q.marks = idList(orders, func(o *admit.Order) int64 { return o.ID })
+	q.orgArgs, q.orgMarks = idList(mapKeys(orgs), func(id int64) int64 { return id })
+	if err := d.loadOrderLines(ctx, q); err != nil {
+		return err
+	}
+	tickets, ticketIDs, err := d.loadOrderTickets(ctx, q)
+	if err != nil || len(ticketIDs) == 0 {
+		return err
+	}
+	return d.loadTicketAnswers(ctx, q, tickets, ticketIDs)
+}
 
+// detailsQuery is what LoadOrderDetails's three queries share: the orders
+// by id, and their ids and organizations as IN lists.
+type detailsQuery struct {
+	byID            map[int64]*admit.Order
+	ids, orgArgs    []any
+	marks, orgMarks string
+}
+
+// ticketAt is where a ticket sits in its order's Tickets.
+type ticketAt struct {
+	order *admit.Order
+	index int
+}
+
+// loadOrderLines fills in the orders' lines.
+func (d *DB) loadOrderLines(ctx context.Context, q *detailsQuery) error {
+	byID, orgArgs, orgMarks, ids, marks := q.byID, q.orgArgs, q.orgMarks, q.ids, q.marks
 	rows, err := d.db.QueryContext(ctx, `SELECT ol.order_id, ol.ticket_type_id, tt.name, ol.quantity, ol.unit_price
 		FROM order_lines ol JOIN ticket_types tt ON tt.id = ol.ticket_type_id
 		WHERE tt.organization_id IN (`+orgMarks+`) AND ol.order_id IN (`+marks+`) ORDER BY ol.order_id, tt.position, tt.id`,
@@ -115,20 +142,19 @@ func (d *DB) LoadOrderDetails(ctx context.Context, orders []*admit.Order) (err e
 		}
 	}
 	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
+	return rows.Err()
+}
 
-	rows, err = d.db.QueryContext(ctx, `SELECT t.id, t.order_id, t.ticket_type_id, tt.name, t.code, t.attendee_name, t.attendee_email, t.status,
+// loadOrderTickets fills in the orders' tickets, and says where each sits
+// for its answers.
+func (d *DB) loadOrderTickets(ctx context.Context, q *detailsQuery) (map[int64]ticketAt, []int64, error) {
+	byID, orgArgs, orgMarks, ids, marks := q.byID, q.orgArgs, q.orgMarks, q.ids, q.marks
+	rows, err := d.db.QueryContext(ctx, `SELECT t.id, t.order_id, t.ticket_type_id, tt.name, t.code, t.attendee_name, t.attendee_email, t.status,
 		t.created_at, t.updated_at
 		FROM tickets t JOIN ticket_types tt ON tt.id = t.ticket_type_id
 		WHERE t.organization_id IN (`+orgMarks+`) AND t.order_id IN (`+marks+`) ORDER BY t.id`, append(orgArgs, ids...)...)
 	if err != nil {
-		return err
-	}
-	type ticketAt struct {
-		order *admit.Order
-		index int
+		return nil, nil, err
 	}
 	tickets := map[int64]ticketAt{}
 	var ticketIDs []int64
@@ -137,7 +163,7 @@ func (d *DB) LoadOrderDetails(ctx context.Context, orders []*admit.Order) (err e
 		var status string
 		if err := rows.Scan(&t.ID, &t.OrderID, &t.TicketTypeID, &t.TicketType, &t.Code, &t.AttendeeName, &t.AttendeeEmail, &status, &t.CreatedAt, &t.UpdatedAt); err != nil {
 			rows.Close()
-			return err
+			return nil, nil, err
 		}
 		t.Status = admit.TicketStatus(status)
 		if o := byID[t.OrderID]; o != nil {
@@ -147,12 +173,14 @@ func (d *DB) LoadOrderDetails(ctx context.Context, orders []*admit.Order) (err e
 		}
 	}
 	rows.Close()
-	if err := rows.Err(); err != nil || len(ticketIDs) == 0 {
-		return err
-	}
+	return tickets, ticketIDs, rows.Err()
+}
 
+// loadTicketAnswers fills in the answers of the tickets.
+func (d *DB) loadTicketAnswers(ctx context.Context, q *detailsQuery, tickets map[int64]ticketAt, ticketIDs []int64) error {
+	orgArgs, orgMarks := q.orgArgs, q.orgMarks
 	ticketArgs, ticketMarks := idList(ticketIDs, func(id int64) int64 { return id })
-	rows, err = d.db.QueryContext(ctx, `SELECT a.ticket_id, a.question_id, qu.label, a.value FROM answers a
+	rows, err := d.db.QueryContext(ctx, `SELECT a.ticket_id, a.question_id, qu.label, a.value FROM answers a
 		JOIN questions qu ON qu.id = a.question_id
 		WHERE a.organization_id IN (`+orgMarks+`) AND a.ticket_id IN (`+ticketMarks+`) ORDER BY qu.position, qu.id`,
 		append(orgArgs, ticketArgs...)...)

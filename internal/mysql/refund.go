@@ -36,76 +36,103 @@ func (d *DB) RefundTickets(ctx context.Context, orgID, orderID int64, ticketIDs 
 		if status != string(admit.OrderPaid) {
 			return admit.Errorf(admit.ECONFLICT, "Only paid orders can be refunded; this one is %s.", status)
 		}
-		// What each bucket gives back: a ticket's capacity returns to the
-		// bucket its order line took it from.
-		type from struct {
-			ticketTypeID int64
-			bucket       int
-		}
-		released := map[from]int{}
-		for _, id := range ids {
-			var f from
-			var price int64
-			err := tx.QueryRowContext(ctx, `SELECT t.ticket_type_id, ol.bucket, ol.unit_price FROM tickets t
-				JOIN order_lines ol ON ol.order_id = t.order_id AND ol.ticket_type_id = t.ticket_type_id
-				WHERE t.id = ? AND t.order_id = ? AND t.organization_id = ? AND t.status = 'valid'`, id, orderID, orgID).Scan(&f.ticketTypeID, &f.bucket, &price)
-			if errors.Is(err, sql.ErrNoRows) {
-				continue // already refunded, or not this order's: nothing to do
-			} else if err != nil {
-				return err
-			}
-			res, err := tx.ExecContext(ctx, `UPDATE tickets SET status = 'void' WHERE id = ? AND status = 'valid'`, id)
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n == 1 {
-				released[f]++
-				r.Amount += price
-				r.Tickets++
-			}
-		}
-		if r.Tickets == 0 {
-			return admit.Errorf(admit.ECONFLICT, "These tickets are already refunded.")
-		}
-		froms := make([]from, 0, len(released))
-		for f := range released {
-			froms = append(froms, f)
-		}
-		sort.Slice(froms, func(i, j int) bool { return froms[i].ticketTypeID < froms[j].ticketTypeID })
-		for _, f := range froms {
-			if _, err := tx.ExecContext(ctx, `UPDATE ticket_type_buckets SET sold = sold - ? WHERE ticket_type_id = ? AND bucket = ? AND sold >= ?`,
-				released[f], f.ticketTypeID, f.bucket, released[f]); err != nil {
-				return err
-			}
-			r.Released = append(r.Released, admit.HoldItem{TicketTypeID: f.ticketTypeID, Quantity: released[f], Bucket: f.bucket})
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE orders SET refunded_total = refunded_total + ?,
-			status = IF((SELECT COUNT(*) FROM tickets WHERE order_id = ? AND status <> 'void') = 0, 'refunded', status)
-			WHERE id = ?`, r.Amount, orderID, orderID); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO refunds (organization_id, order_id, amount, tickets, provider, created_by)
-			VALUES (?, ?, ?, ?, ?, NULLIF(?, 0))`, orgID, orderID, r.Amount, r.Tickets, r.Provider, byUser)
+		released, err := voidTickets(ctx, tx, r, orgID, orderID, ids)
 		if err != nil {
 			return err
 		}
-		if r.ID, err = res.LastInsertId(); err != nil {
+		if err := releaseCapacity(ctx, tx, r, released); err != nil {
 			return err
 		}
-		if r.Amount > 0 && r.Provider != admit.PaymentOffline && r.Provider != admit.PaymentFree {
-			if err := insertOutbox(ctx, tx, orgID, admit.RefundPayment{RefundID: r.ID}); err != nil {
-				return err
-			}
-		}
-		if err := insertOutbox(ctx, tx, orgID, admit.RefundEmail{OrderID: orderID, RefundID: r.ID}); err != nil {
-			return err
-		}
-		return insertOutbox(ctx, tx, orgID, admit.WebhookEvent{Type: "order.refunded", OrderID: orderID, RefundID: r.ID})
+		return recordRefund(ctx, tx, r, orgID, orderID, byUser)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// lineBucket is where a ticket's capacity returns to: the bucket its order
+// line took it from.
+type lineBucket struct {
+	ticketTypeID int64
+	bucket       int
+}
+
+// voidTickets voids those of ids that are valid tickets of the order, each
+// by a guarded UPDATE, and adds them to r; released is what each bucket
+// gets back.
+func voidTickets(ctx context.Context, tx *sql.Tx, r *admit.Refund, orgID, orderID int64, ids []int64) (map[lineBucket]int, error) {
+	released := map[lineBucket]int{}
+	for _, id := range ids {
+		var f lineBucket
+		var price int64
+		err := tx.QueryRowContext(ctx, `SELECT t.ticket_type_id, ol.bucket, ol.unit_price FROM tickets t
+			JOIN order_lines ol ON ol.order_id = t.order_id AND ol.ticket_type_id = t.ticket_type_id
+			WHERE t.id = ? AND t.order_id = ? AND t.organization_id = ? AND t.status = 'valid'`, id, orderID, orgID).Scan(&f.ticketTypeID, &f.bucket, &price)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue // already refunded, or not this order's: nothing to do
+		} else if err != nil {
+			return nil, err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE tickets SET status = 'void' WHERE id = ? AND status = 'valid'`, id)
+		if err != nil {
+			return nil, err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			released[f]++
+			r.Amount += price
+			r.Tickets++
+		}
+	}
+	if r.Tickets == 0 {
+		return nil, admit.Errorf(admit.ECONFLICT, "These tickets are already refunded.")
+	}
+	return released, nil
+}
+
+// releaseCapacity gives the buckets their tickets back, in ticket type
+// order so that two refunds lock the rows in the same order.
+func releaseCapacity(ctx context.Context, tx *sql.Tx, r *admit.Refund, released map[lineBucket]int) error {
+	froms := make([]lineBucket, 0, len(released))
+	for f := range released {
+		froms = append(froms, f)
+	}
+	sort.Slice(froms, func(i, j int) bool { return froms[i].ticketTypeID < froms[j].ticketTypeID })
+	for _, f := range froms {
+		if _, err := tx.ExecContext(ctx, `UPDATE ticket_type_buckets SET sold = sold - ? WHERE ticket_type_id = ? AND bucket = ? AND sold >= ?`,
+			released[f], f.ticketTypeID, f.bucket, released[f]); err != nil {
+			return err
+		}
+		r.Released = append(r.Released, admit.HoldItem{TicketTypeID: f.ticketTypeID, Quantity: released[f], Bucket: f.bucket})
+	}
+	return nil
+}
+
+// recordRefund updates the order's refunded total (refunded once every
+// ticket is void) and writes the refund row and its side effects.
+func recordRefund(ctx context.Context, tx *sql.Tx, r *admit.Refund, orgID, orderID, byUser int64) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE orders SET refunded_total = refunded_total + ?,
+		status = IF((SELECT COUNT(*) FROM tickets WHERE order_id = ? AND status <> 'void') = 0, 'refunded', status)
+		WHERE id = ?`, r.Amount, orderID, orderID); err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO refunds (organization_id, order_id, amount, tickets, provider, created_by)
+		VALUES (?, ?, ?, ?, ?, NULLIF(?, 0))`, orgID, orderID, r.Amount, r.Tickets, r.Provider, byUser)
+	if err != nil {
+		return err
+	}
+	if r.ID, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	if r.Amount > 0 && r.Provider != admit.PaymentOffline && r.Provider != admit.PaymentFree {
+		if err := insertOutbox(ctx, tx, orgID, admit.RefundPayment{RefundID: r.ID}); err != nil {
+			return err
+		}
+	}
+	if err := insertOutbox(ctx, tx, orgID, admit.RefundEmail{OrderID: orderID, RefundID: r.ID}); err != nil {
+		return err
+	}
+	return insertOutbox(ctx, tx, orgID, admit.WebhookEvent{Type: "order.refunded", OrderID: orderID, RefundID: r.ID})
 }
 
 // FindRefund returns the refund with the payment it refunds, for the

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -116,13 +117,9 @@ func (h *Handler) expiredCheckout(c echo.Context, ev *admit.Event) error {
 }
 
 func (h *Handler) renderCheckout(c echo.Context, status int, hold *admit.Hold, ev *admit.Event, form admit.OrderRequest, problems admit.Problems, problem string) error {
-	types, err := h.store.ListTicketTypes(c.Request().Context(), ev.OrganizationID, ev.ID, true)
+	byID, err := h.ticketTypesByID(c.Request().Context(), ev)
 	if err != nil {
 		return err
-	}
-	byID := map[int64]*admit.TicketType{}
-	for _, t := range types {
-		byID[t.ID] = t
 	}
 	page := checkoutPage{
 		Base: newBase(c), Event: ev, Hold: hold, Form: form, Problems: problems, Problem: problem,
@@ -131,12 +128,11 @@ func (h *Handler) renderCheckout(c echo.Context, status int, hold *admit.Hold, e
 		SecondsLeft:  int(hold.ExpiresIn / time.Second),
 	}
 	ctx := c.Request().Context()
-	var dc *admit.DiscountCode
-	if hold.DiscountCodeID != 0 {
-		var err error
-		if dc, err = h.store.FindDiscountCodeByID(ctx, ev.OrganizationID, hold.DiscountCodeID); err != nil {
-			return err
-		}
+	dc, err := h.holdDiscount(ctx, ev, hold)
+	if err != nil {
+		return err
+	}
+	if dc != nil {
 		page.DiscountCode = dc.Code
 	}
 	questions, err := h.checkout.Questions(ctx, ev.OrganizationID, ev.ID)
@@ -186,21 +182,7 @@ func (h *Handler) renderCheckout(c echo.Context, status int, hold *admit.Hold, e
 	page.Total = admit.FormatAmount(total, ev.Currency)
 	page.Free = total == 0
 	if !page.Free {
-		for _, m := range h.checkout.PaymentMethods() {
-			opt := paymentOption{Value: m, Checked: form.PaymentMethod == m}
-			switch m {
-			case admit.PaymentStripe:
-				opt.Label, opt.Help = "Card", "Pay securely on Stripe's page; we never see your card."
-			case admit.PaymentOffline:
-				opt.Label, opt.Help = "Bank transfer or pay at the door", h.offline
-			default:
-				opt.Label = m
-			}
-			page.PaymentMethods = append(page.PaymentMethods, opt)
-		}
-		if len(page.PaymentMethods) == 1 {
-			page.PaymentMethods[0].Checked = true
-		}
+		page.PaymentMethods = h.paymentOptions(form.PaymentMethod)
 	}
 	org, err := h.store.FindOrganization(c.Request().Context(), ev.OrganizationID)
 	if err != nil {
@@ -212,4 +194,48 @@ func (h *Handler) renderCheckout(c echo.Context, status int, hold *admit.Hold, e
 		return err
 	}
 	return c.HTMLBlob(status, body)
+}
+
+// holdDiscount is the discount code the hold was taken with, or nil.
+func (h *Handler) holdDiscount(ctx context.Context, ev *admit.Event, hold *admit.Hold) (*admit.DiscountCode, error) {
+	if hold.DiscountCodeID == 0 {
+		return nil, nil
+	}
+	return h.store.FindDiscountCodeByID(ctx, ev.OrganizationID, hold.DiscountCodeID)
+}
+
+// ticketTypesByID are the event's ticket types, hidden ones included (a
+// hold may be for one reached by a code), by id.
+func (h *Handler) ticketTypesByID(ctx context.Context, ev *admit.Event) (map[int64]*admit.TicketType, error) {
+	types, err := h.store.ListTicketTypes(ctx, ev.OrganizationID, ev.ID, true)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[int64]*admit.TicketType{}
+	for _, t := range types {
+		byID[t.ID] = t
+	}
+	return byID, nil
+}
+
+// paymentOptions are the enabled payment methods as the form offers them,
+// chosen is checked; a lone method is checked for the buyer.
+func (h *Handler) paymentOptions(chosen string) []paymentOption {
+	var opts []paymentOption
+	for _, m := range h.checkout.PaymentMethods() {
+		opt := paymentOption{Value: m, Checked: chosen == m}
+		switch m {
+		case admit.PaymentStripe:
+			opt.Label, opt.Help = "Card", "Pay securely on Stripe's page; we never see your card."
+		case admit.PaymentOffline:
+			opt.Label, opt.Help = "Bank transfer or pay at the door", h.offline
+		default:
+			opt.Label = m
+		}
+		opts = append(opts, opt)
+	}
+	if len(opts) == 1 {
+		opts[0].Checked = true
+	}
+	return opts
 }

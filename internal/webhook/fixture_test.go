@@ -54,24 +54,17 @@ type fixture struct {
 
 func mustFixture(tb testing.TB) *fixture {
 	tb.Helper()
-	ctx := context.Background()
 	f := &fixture{db: mysqltest.MustOpen(tb), tag: "w" + strings.ToLower(admit.NewToken(5)),
 		logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	hash, _ := bcrypt.GenerateFromPassword([]byte("correct horse battery"), bcrypt.MinCost)
-	f.org = &admit.Organization{Slug: "hooks", Name: "Hooks & Co"}
-	f.owner = &admit.User{Email: "owner-" + f.tag + "@example.com", Name: "Olive Owner", PasswordHash: string(hash)}
-	if err := f.db.SignUp(ctx, f.org, f.owner); err != nil {
-		tb.Fatal(err)
-	}
-	f.event = &admit.Event{OrganizationID: f.org.ID, Slug: "conf", Name: "Conf", TimeZone: "Europe/Berlin", Venue: "Hall",
-		StartsAt: time.Date(2030, 5, 4, 9, 0, 0, 0, time.UTC), Currency: "EUR", Status: admit.EventPublished, HoldMinutes: 10}
-	if err := f.db.CreateEvent(ctx, f.event); err != nil {
-		tb.Fatal(err)
-	}
-	f.free = &admit.TicketType{OrganizationID: f.org.ID, EventID: f.event.ID, Name: "Free", Quantity: 1000, MinPerOrder: 1, MaxPerOrder: 5}
-	if err := f.db.CreateTicketType(ctx, f.free); err != nil {
-		tb.Fatal(err)
-	}
+	seed := mysqltest.MustSeed(tb, f.db, mysqltest.SeedSpec{
+		Org:   admit.Organization{Slug: "hooks", Name: "Hooks & Co"},
+		Owner: &admit.User{Email: "owner-" + f.tag + "@example.com", Name: "Olive Owner", PasswordHash: string(hash)},
+		Event: admit.Event{Slug: "conf", Name: "Conf", TimeZone: "Europe/Berlin", Venue: "Hall",
+			StartsAt: time.Date(2030, 5, 4, 9, 0, 0, 0, time.UTC)},
+		Types: []admit.TicketType{{Name: "Free", Quantity: 1000, MaxPerOrder: 5}},
+	})
+	f.org, f.owner, f.event, f.free = seed.Org, seed.Owner, seed.Event, seed.Types[0]
 	f.co = checkout.New(checkout.Options{Ledger: f.db, Providers: []payment.Provider{&payment.Offline{}}, BaseURL: "http://admit.test", Logger: f.logger})
 	return f
 }

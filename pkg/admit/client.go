@@ -152,18 +152,9 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		target += "?" + query.Encode()
 	}
 	for attempt := 0; ; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(payload))
+		req, err := c.newRequest(ctx, method, target, payload, key)
 		if err != nil {
 			return fmt.Errorf("admit: %w", err)
-		}
-		req.Header.Set("Authorization", "Bearer "+c.token)
-		req.Header.Set("Accept", "application/json")
-		req.Header.Set("User-Agent", c.userAgent)
-		if payload != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		if key != "" {
-			req.Header.Set("Idempotency-Key", key)
 		}
 		resp, err := c.httpClient.Do(req)
 		if err != nil {
@@ -215,6 +206,25 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		}
 		return apiErr
 	}
+}
+
+// newRequest builds one attempt of a request: a fresh body each time, the
+// token, and the Idempotency-Key that makes a repeated write safe.
+func (c *Client) newRequest(ctx context.Context, method, target string, payload []byte, key string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(payload))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	if payload != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
+	return req, nil
 }
 
 // retryable reports whether the answer may change if the same request is
