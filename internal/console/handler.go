@@ -7,8 +7,10 @@ package console
 import (
 	"context"
 	"encoding/base64"
+	"html/template"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -131,12 +133,29 @@ func allPages() []string {
 
 // New parses the console templates and returns the handler.
 func New(o Options) (*Handler, error) {
-	set, err := templates.Parse("console/layout.html", "console", allPages(), web.Funcs)
+	set, err := templates.Parse("console/layout.html", "console", allPages(), funcs())
 	if err != nil {
 		return nil, err
 	}
 	return &Handler{store: o.Store, sessions: o.Sessions, limiter: o.Limiter, checkout: o.Checkout, logger: o.Logger,
 		secure: o.SecureCookies, pages: set, inspector: o.Inspector, exportFiles: o.ExportFiles, webhookURLs: o.WebhookURLs, room: o.Room}, nil
+}
+
+// funcs are the shared template functions and the console's own.
+func funcs() template.FuncMap {
+	f := template.FuncMap{"count": count}
+	for name, fn := range web.Funcs {
+		f[name] = fn
+	}
+	return f
+}
+
+// count writes n with the noun that agrees with it: "1 order", "2 orders".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
 
 // basePage is embedded in every console page's data.
