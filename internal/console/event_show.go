@@ -97,11 +97,12 @@ func (h *Handler) eventDashboard(c echo.Context, status int, ev *admit.Event, re
 }
 
 func formatWhenRange(ev *admit.Event) string {
-	s := formatTime(ev.StartsAt, ev.Location())
+	loc := ev.Location()
+	s := ev.StartsAt.In(loc).Format(consoleTimeLayout)
 	if !ev.EndsAt.IsZero() {
-		s += " – " + formatTime(ev.EndsAt, ev.Location())
+		s += " – " + ev.EndsAt.In(loc).Format(consoleTimeLayout)
 	}
-	return s + " (" + ev.TimeZone + ")"
+	return s + " " + loc.String()
 }
 
 // salesChart draws tickets sold per day as a server-rendered SVG bar chart:

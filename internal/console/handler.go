@@ -121,7 +121,7 @@ type Handler struct {
 }
 
 // pages lists every console page template.
-var pages = []string{"login", "signup", "signup_confirm", "orgs", "events", "event", "orders", "order", "audit", "discounts", "questions", "waitlist", "exports", "ops"}
+var pages = []string{"login", "signup", "signup_confirm", "orgs", "events", "event", "orders", "order", "audit", "discounts", "questions", "waitlist", "exports", "ops", "confirm"}
 
 func allPages() []string {
 	var all []string
@@ -214,9 +214,20 @@ func (h *Handler) audit(c echo.Context, action, object, detail string) {
 	}
 }
 
+// consoleTimeLayout is how the console writes a moment, always followed by
+// the zone it is in: organizers read times from several events and places.
+const consoleTimeLayout = "2 Jan 2006 15:04"
+
+// formatTime writes t in loc, the zone named: "10 May 2027 09:00
+// Europe/Berlin". An event's times are in the event's zone.
 func formatTime(t time.Time, loc *time.Location) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(loc).Format("2 Jan 2006 15:04")
+	return t.In(loc).Format(consoleTimeLayout) + " " + loc.String()
 }
+
+// formatOrgTime writes a moment that belongs to the organization rather
+// than one event (tokens, the audit log) in the same form, in UTC: an
+// organization has no zone of its own.
+func formatOrgTime(t time.Time) string { return formatTime(t, time.UTC) }

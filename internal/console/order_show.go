@@ -113,6 +113,18 @@ func (h *Handler) orderCancel(c echo.Context) error {
 	if o.Status != admit.OrderPending {
 		return admit.Errorf(admit.ECONFLICT, "Only pending orders can be cancelled here; a paid order is refunded instead.")
 	}
+	back := "/console/" + m.org.Slug + "/orders/" + strconv.FormatInt(o.ID, 10)
+	if !confirmed(c) {
+		p := confirmPage{Base: basePage{Active: "orders"}, Title: "Cancel order " + o.Reference, Action: back + "/cancel",
+			Lead: "Cancel the unpaid order of " + o.BuyerName + " for " + admit.FormatAmount(o.Total, o.Currency) + ": its " +
+				count(len(o.Tickets), "ticket goes", "tickets go") + " back on sale.",
+			Notes:  []string{"The buyer is told by email that the order is cancelled. This cannot be undone: to come back, they order again."},
+			Button: "Cancel order", Back: back, BackLabel: "Keep the order"}
+		for _, t := range o.Tickets {
+			p.Items = append(p.Items, t.AttendeeName+" · "+t.TicketType)
+		}
+		return h.askConfirmation(c, p)
+	}
 	if err := h.checkout.CancelOrder(c.Request().Context(), m.org.ID, o.ID); err != nil {
 		return err
 	}
