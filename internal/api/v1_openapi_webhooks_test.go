@@ -69,6 +69,7 @@ func TestV1OpenAPIWebhooks(t *testing.T) {
 	}{
 		{"Order", webhook.NewOrderJSON(o, "http://admit.test")},
 		{"Ticket", wire.NewTicket(ticket)},
+		{"PublishedEvent", webhook.NewEventJSON(f.a.event, f.a.org.Slug, "http://admit.test")},
 	} {
 		b, err := json.Marshal(c.data)
 		if err != nil {

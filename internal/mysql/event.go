@@ -208,19 +208,29 @@ func (d *DB) UpdateEvent(ctx context.Context, e *admit.Event) (err error) {
 // SetEventStatus moves the event from status from to status to, if that is
 // an allowed transition (admit.EventStatus.CanBecome). The change is guarded
 // by the status the caller saw: if another request changed it first, the
-// error is ECONFLICT and nothing changes.
+// error is ECONFLICT and nothing changes. Publishing writes the
+// event.published webhook event in the same transaction.
 func (d *DB) SetEventStatus(ctx context.Context, orgID, id int64, from, to admit.EventStatus) (err error) {
 	defer d.definitionsChanged()
 	defer wrap(&err, "DB.SetEventStatus(%d, %d, %s→%s)", orgID, id, from, to)
 	if !from.CanBecome(to) {
 		return admit.Errorf(admit.EINVALID, "An event that is %s cannot become %s.", from, to)
 	}
-	res, err := d.db.ExecContext(ctx, `UPDATE events SET status = ? WHERE organization_id = ? AND id = ? AND status = ?`,
-		string(to), orgID, id, string(from))
-	if err != nil {
-		return err
-	}
-	if n, err := res.RowsAffected(); err != nil || n > 0 {
+	var changed bool
+	err = d.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE events SET status = ? WHERE organization_id = ? AND id = ? AND status = ?`,
+			string(to), orgID, id, string(from))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if changed = n > 0; err != nil || !changed || to != admit.EventPublished {
+			return err
+		}
+		// Integrators hear of the publication exactly when it commits.
+		return insertOutbox(ctx, tx, orgID, admit.WebhookEvent{Type: "event.published", EventID: id})
+	})
+	if err != nil || changed {
 		return err
 	}
 	var now string

@@ -43,6 +43,7 @@ func (d *DB) RefundTickets(ctx context.Context, orgID, orderID int64, ticketIDs 
 			bucket       int
 		}
 		released := map[from]int{}
+		var voided []admit.OutboxPayload
 		for _, id := range ids {
 			var f from
 			var price int64
@@ -59,6 +60,7 @@ func (d *DB) RefundTickets(ctx context.Context, orgID, orderID int64, ticketIDs 
 				return err
 			}
 			if n, _ := res.RowsAffected(); n == 1 {
+				voided = append(voided, admit.WebhookEvent{Type: "ticket.voided", TicketID: id})
 				released[f]++
 				r.Amount += price
 				r.Tickets++
@@ -100,7 +102,7 @@ func (d *DB) RefundTickets(ctx context.Context, orgID, orderID int64, ticketIDs 
 		if err := insertOutbox(ctx, tx, orgID, admit.RefundEmail{OrderID: orderID, RefundID: r.ID}); err != nil {
 			return err
 		}
-		return insertOutbox(ctx, tx, orgID, admit.WebhookEvent{Type: "order.refunded", OrderID: orderID, RefundID: r.ID})
+		return insertOutbox(ctx, tx, orgID, append(voided, admit.WebhookEvent{Type: "order.refunded", OrderID: orderID, RefundID: r.ID})...)
 	})
 	if err != nil {
 		return nil, err

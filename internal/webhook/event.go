@@ -37,10 +37,10 @@ var EventTypes = []EventType{
 	{"order.refunded", "Some or all tickets of an order were refunded.", false},
 	{"ticket.created", "A ticket was issued.", true},
 	{"ticket.updated", "A ticket's attendee changed.", false},
-	{"ticket.voided", "A ticket was voided.", true},
-	{"checkin.created", "A ticket was checked in.", true},
-	{"checkin.deleted", "A check-in was undone.", true},
-	{"event.published", "An event was published.", true},
+	{"ticket.voided", "A ticket was voided: refunded, alone or with its order.", false},
+	{"checkin.created", "A ticket was checked in.", false},
+	{"checkin.deleted", "A check-in was undone: the ticket may be checked in again.", false},
+	{"event.published", "An event was published, or its sales reopened.", false},
 	{"waitlist.offered", "A waiting-list offer was sent.", true},
 }
 

@@ -1,0 +1,93 @@
+package webhook_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/webhook"
+	"github.com/admithq/admit/internal/wire"
+)
+
+// TestWebhookEventTypesArrive: publishing an event, checking a ticket in,
+// undoing that check-in and refunding the ticket each reach a subscribed
+// receiver through the worker, signed, as event.published,
+// checkin.created, checkin.deleted and ticket.voided carrying the object
+// as it is after the change; a type the endpoint did not ask for does not.
+func TestWebhookEventTypesArrive(t *testing.T) {
+	f := mustFixture(t)
+	ctx := context.Background()
+	rc := newReceiver(answer(http.StatusOK, "ok"))
+	ep := f.mustEndpoint(t, rc.start(t), "event.published", "checkin.created", "checkin.deleted", "ticket.voided")
+	f.startWorker(t, webhook.Options{URLs: webhook.URLPolicy{AllowHTTP: true, AllowPrivate: true}})
+
+	draft := &admit.Event{OrganizationID: f.org.ID, Slug: "launch", Name: "Launch", TimeZone: "UTC",
+		StartsAt: time.Date(2031, 1, 2, 18, 0, 0, 0, time.UTC), Currency: "EUR", Status: admit.EventDraft, HoldMinutes: 10}
+	if err := f.db.CreateEvent(ctx, draft); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.SetEventStatus(ctx, f.org.ID, draft.ID, admit.EventDraft, admit.EventPublished); err != nil {
+		t.Fatal(err)
+	}
+	o := f.mustPaidOrders(t, 1)[0]
+	ticket := o.Tickets[0]
+	list := &admit.CheckInList{OrganizationID: f.org.ID, EventID: f.event.ID, Name: "Door", TicketTypeIDs: []int64{f.free.ID}}
+	if err := f.db.CreateCheckInList(ctx, list); err != nil {
+		t.Fatal(err)
+	}
+	r, err := f.db.CheckIn(ctx, f.org.ID, list.ID, ticket.Code, f.owner.ID)
+	if err != nil || r.Outcome != admit.CheckInOK {
+		t.Fatalf("check-in: %+v %v", r, err)
+	}
+	// Refused scans and repeated undos change nothing, so they send nothing.
+	if again, err := f.db.CheckIn(ctx, f.org.ID, list.ID, ticket.Code, f.owner.ID); err != nil || again.Outcome != admit.CheckInAlready {
+		t.Fatalf("second scan: %+v %v", again, err)
+	}
+	for range 2 {
+		if _, _, err := f.db.UndoCheckIn(ctx, f.org.ID, list.ID, r.CheckIn.ID, f.owner.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.co.RefundTickets(ctx, f.org.ID, o.ID, []int64{ticket.ID}, f.owner.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	waitFor(t, 30*time.Second, "four events arrived", func() bool { return len(rc.all()) >= 4 })
+	time.Sleep(300 * time.Millisecond) // anything more would arrive now
+	got := map[string]json.RawMessage{}
+	var types []string
+	for _, req := range rc.all() {
+		ev := mustVerify(t, ep.Secret, req)
+		types = append(types, ev.Type)
+		var body struct {
+			Data json.RawMessage `json:"data"`
+		}
+		json.Unmarshal(req.body, &body)
+		got[ev.Type] = body.Data
+	}
+	slices.Sort(types)
+	if want := []string{"checkin.created", "checkin.deleted", "event.published", "ticket.voided"}; !slices.Equal(types, want) {
+		t.Fatalf("arrived %v, want %v", types, want)
+	}
+	var published webhook.EventJSON
+	json.Unmarshal(got["event.published"], &published)
+	if published.Object != "event" || published.ID != draft.ID || published.Status != "published" || published.URL != "http://admit.test/e/hooks/launch" {
+		t.Errorf("event.published data: %s", got["event.published"])
+	}
+	for _, typ := range []string{"checkin.created", "checkin.deleted"} {
+		var tk wire.Ticket
+		json.Unmarshal(got[typ], &tk)
+		if tk.Object != "ticket" || tk.ID != ticket.ID || tk.OrderReference != o.Reference {
+			t.Errorf("%s data: %s", typ, got[typ])
+		}
+	}
+	var voided wire.Ticket
+	json.Unmarshal(got["ticket.voided"], &voided)
+	if voided.ID != ticket.ID || voided.Status != "void" || voided.Code != "" {
+		t.Errorf("ticket.voided data: %s", got["ticket.voided"])
+	}
+}
