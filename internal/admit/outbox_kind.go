@@ -27,6 +27,7 @@ const (
 	KindWebhookFailing    OutboxKind = "email.webhook_failing"    // WebhookFailingPayload
 	KindWebhookRedeliver  OutboxKind = "webhook.redeliver"        // RedeliveryPayload
 	KindExportBuild       OutboxKind = "export.build"             // ExportBuildPayload
+	KindWebhookTest       OutboxKind = "endpoint.test"            // WebhookTestPayload: a webhook.test event to one endpoint
 	webhookKindPrefix                = "webhook."                 // + an event type: WebhookEvent
 )
 
@@ -113,6 +114,12 @@ type RedeliveryPayload struct {
 	DeliveryID int64 `json:"delivery_id"`
 }
 
+// WebhookTestPayload sends a webhook.test event to one endpoint, as its
+// organizer asked, whatever the endpoint subscribed to.
+type WebhookTestPayload struct {
+	EndpointID int64 `json:"endpoint_id"`
+}
+
 // ExportBuildPayload builds an export's file.
 type ExportBuildPayload struct {
 	ExportID int64 `json:"export_id"`
@@ -159,6 +166,9 @@ func (RedeliveryPayload) OutboxKind() OutboxKind { return KindWebhookRedeliver }
 func (ExportBuildPayload) OutboxKind() OutboxKind { return KindExportBuild }
 
 // OutboxKind implements OutboxPayload.
+func (WebhookTestPayload) OutboxKind() OutboxKind { return KindWebhookTest }
+
+// OutboxKind implements OutboxPayload.
 func (e WebhookEvent) OutboxKind() OutboxKind { return OutboxKind(webhookKindPrefix + e.Type) }
 
 // DecodeOutbox reads the payload of a row of kind k into its type.
@@ -190,6 +200,8 @@ func DecodeOutbox(k OutboxKind, b []byte) (OutboxPayload, error) {
 		p, err = decodeAs[RedeliveryPayload](b)
 	case KindExportBuild:
 		p, err = decodeAs[ExportBuildPayload](b)
+	case KindWebhookTest:
+		p, err = decodeAs[WebhookTestPayload](b)
 	default:
 		t, ok := k.WebhookEventType()
 		if !ok {

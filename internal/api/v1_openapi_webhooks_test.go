@@ -13,7 +13,7 @@ import (
 )
 
 // TestV1OpenAPIWebhooks: the document's webhooks section names exactly the
-// event types deliveries are made of, each with the schema of the object
+// event types deliveries are made of (and the console's test event), each with the schema of the object
 // it carries, and a payload as the worker builds it from the database
 // matches that schema: what an integrator reads is what arrives.
 func TestV1OpenAPIWebhooks(t *testing.T) {
@@ -28,6 +28,7 @@ func TestV1OpenAPIWebhooks(t *testing.T) {
 			sent = append(sent, et.Name)
 		}
 	}
+	sent = append(sent, webhook.TestEventType) // to one endpoint, on request
 	sort.Strings(documented)
 	sort.Strings(sent)
 	if !slices.Equal(documented, sent) {
@@ -70,6 +71,7 @@ func TestV1OpenAPIWebhooks(t *testing.T) {
 		{"Order", webhook.NewOrderJSON(o, "http://admit.test")},
 		{"Ticket", wire.NewTicket(ticket)},
 		{"PublishedEvent", webhook.NewEventJSON(f.a.event, f.a.org.Slug, "http://admit.test")},
+		{"TestEvent", webhook.TestEventData{Object: "test", EndpointID: 1, Message: "test"}},
 	} {
 		b, err := json.Marshal(c.data)
 		if err != nil {

@@ -91,3 +91,40 @@ func TestWebhookEventTypesArrive(t *testing.T) {
 		t.Errorf("ticket.voided data: %s", got["ticket.voided"])
 	}
 }
+
+// TestWebhookTestEvent: the console's test event reaches the endpoint it
+// was sent to, signed and logged, and no other endpoint, whatever either
+// subscribed to; a disabled endpoint is refused one.
+func TestWebhookTestEvent(t *testing.T) {
+	f := mustFixture(t)
+	ctx := context.Background()
+	target, other := newReceiver(answer(http.StatusOK, "ok")), newReceiver(answer(http.StatusOK, "ok"))
+	ep := f.mustEndpoint(t, target.start(t), "order.paid")
+	f.mustEndpoint(t, other.start(t), "order.paid", "ticket.updated")
+	off := f.mustEndpoint(t, other.start(t), "order.paid")
+	off.Enabled = false
+	if err := f.db.UpdateWebhookEndpoint(ctx, off); err != nil {
+		t.Fatal(err)
+	}
+	f.startWorker(t, webhook.Options{URLs: webhook.URLPolicy{AllowHTTP: true, AllowPrivate: true}})
+	if err := f.db.QueueWebhookTest(ctx, f.org.ID, ep.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.QueueWebhookTest(ctx, f.org.ID, off.ID); admit.ErrorCode(err) != admit.ECONFLICT {
+		t.Errorf("a test event to a disabled endpoint: %v, want ECONFLICT", err)
+	}
+	waitFor(t, 30*time.Second, "the test event arrived", func() bool { return len(target.all()) == 1 })
+	ev := mustVerify(t, ep.Secret, target.all()[0])
+	data, _ := ev.Data.(map[string]any)
+	if ev.Type != webhook.TestEventType || data["object"] != "test" || data["endpoint_id"] != float64(ep.ID) {
+		t.Errorf("test event: %+v", ev)
+	}
+	waitFor(t, 10*time.Second, "the delivery is logged as succeeded", func() bool {
+		list := f.deliveries(t, ep)
+		return len(list) == 1 && list[0].Status == admit.WebhookSucceeded && list[0].EventType == webhook.TestEventType
+	})
+	time.Sleep(300 * time.Millisecond)
+	if n := len(other.all()); n != 0 {
+		t.Errorf("%d test events reached other endpoints", n)
+	}
+}
