@@ -126,13 +126,15 @@ type ExportBuildPayload struct {
 }
 
 // WebhookEvent is a webhook event of Type about an order (OrderID, and
-// RefundID for a refund), a ticket (TicketID) or an event (EventID).
+// RefundID for a refund), a ticket (TicketID), an event (EventID) or a
+// waiting-list entry (WaitlistEntryID).
 type WebhookEvent struct {
-	Type     string `json:"-"`
-	OrderID  int64  `json:"order_id,omitempty"`
-	RefundID int64  `json:"refund_id,omitempty"`
-	TicketID int64  `json:"ticket_id,omitempty"`
-	EventID  int64  `json:"event_id,omitempty"`
+	Type            string `json:"-"`
+	OrderID         int64  `json:"order_id,omitempty"`
+	RefundID        int64  `json:"refund_id,omitempty"`
+	TicketID        int64  `json:"ticket_id,omitempty"`
+	EventID         int64  `json:"event_id,omitempty"`
+	WaitlistEntryID int64  `json:"waitlist_entry_id,omitempty"`
 }
 
 // OutboxKind implements OutboxPayload.

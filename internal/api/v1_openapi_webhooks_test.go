@@ -7,7 +7,9 @@ import (
 	"slices"
 	"sort"
 	"testing"
+	"time"
 
+	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/webhook"
 	"github.com/admithq/admit/internal/wire"
 )
@@ -72,6 +74,8 @@ func TestV1OpenAPIWebhooks(t *testing.T) {
 		{"Ticket", wire.NewTicket(ticket)},
 		{"PublishedEvent", webhook.NewEventJSON(f.a.event, f.a.org.Slug, "http://admit.test")},
 		{"TestEvent", webhook.TestEventData{Object: "test", EndpointID: 1, Message: "test"}},
+		{"WaitlistEntry", wire.NewWaitlistEntry(&admit.WaitlistEntry{ID: 1, EventID: 2, TicketTypeID: 3, TicketType: "GA", Name: "W", Email: "w@example.com",
+			Quantity: 1, OfferState: "open", OfferedAt: time.Now(), OfferEnds: time.Now().Add(time.Hour)})},
 	} {
 		b, err := json.Marshal(c.data)
 		if err != nil {

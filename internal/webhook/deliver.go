@@ -55,6 +55,7 @@ type Store interface {
 	FindOrderIDByTicket(ctx context.Context, orgID, ticketID int64) (int64, error)
 	FindOrder(ctx context.Context, orgID, id int64) (*admit.Order, error)
 	FindEvent(ctx context.Context, orgID, id int64) (*admit.Event, error)
+	FindWaitlistEntry(ctx context.Context, orgID, id int64) (*admit.WaitlistEntry, error)
 	FindOrganization(ctx context.Context, id int64) (*admit.Organization, error)
 }
 

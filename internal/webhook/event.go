@@ -41,7 +41,7 @@ var EventTypes = []EventType{
 	{"checkin.created", "A ticket was checked in.", false},
 	{"checkin.deleted", "A check-in was undone: the ticket may be checked in again.", false},
 	{"event.published", "An event was published, or its sales reopened.", false},
-	{"waitlist.offered", "A waiting-list offer was sent.", true},
+	{"waitlist.offered", "A waiting-list offer was sent: tickets are held for the person.", false},
 }
 
 // KnownEventType reports whether name is one of EventTypes.
@@ -111,7 +111,7 @@ func NewEventJSON(ev *admit.Event, orgSlug, baseURL string) EventJSON {
 }
 
 // eventData returns the object an event is about, from the ids its outbox
-// row carries: an order, a ticket, or an event. An outbox payload with none
+// row carries: an order, a ticket, a waiting-list entry or an event. An outbox payload with none
 // of them is delivered as it is.
 func (d *Deliverer) eventData(ctx context.Context, row *admit.OutboxRow) (any, error) {
 	orgID := row.OrganizationID
@@ -145,6 +145,12 @@ func (d *Deliverer) eventData(ctx context.Context, row *admit.OutboxRow) (any, e
 			return nil, err
 		}
 		return NewOrderJSON(o, d.baseURL), nil
+	case p.WaitlistEntryID != 0:
+		e, err := d.store.FindWaitlistEntry(ctx, orgID, p.WaitlistEntryID)
+		if err != nil {
+			return nil, err
+		}
+		return wire.NewWaitlistEntry(e), nil
 	case p.EventID != 0:
 		ev, err := d.store.FindEvent(ctx, orgID, p.EventID)
 		if err != nil {

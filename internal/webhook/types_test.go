@@ -128,3 +128,35 @@ func TestWebhookTestEvent(t *testing.T) {
 		t.Errorf("%d test events reached other endpoints", n)
 	}
 }
+
+// TestWebhookWaitlistOffered: an offer to a waiting-list entry reaches a
+// subscribed receiver as waitlist.offered carrying the entry with its open
+// offer.
+func TestWebhookWaitlistOffered(t *testing.T) {
+	f := mustFixture(t)
+	ctx := context.Background()
+	rc := newReceiver(answer(http.StatusOK, "ok"))
+	ep := f.mustEndpoint(t, rc.start(t), "waitlist.offered")
+	f.startWorker(t, webhook.Options{URLs: webhook.URLPolicy{AllowHTTP: true, AllowPrivate: true}})
+	entry := &admit.WaitlistEntry{OrganizationID: f.org.ID, EventID: f.event.ID, TicketTypeID: f.free.ID, Name: "Wendy Wait",
+		Email: "wendy-" + f.tag + "@example.com"}
+	if err := f.db.JoinWaitlist(ctx, entry); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.SQL().QueryRow(`SELECT id FROM waitlist_entries WHERE email = ?`, entry.Email).Scan(&entry.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.db.OfferWaitlist(ctx, f.org.ID, entry.ID, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the offer arrived", func() bool { return len(rc.all()) == 1 })
+	ev := mustVerify(t, ep.Secret, rc.all()[0])
+	var body struct {
+		Data wire.WaitlistEntry `json:"data"`
+	}
+	json.Unmarshal(rc.all()[0].body, &body)
+	if e := body.Data; ev.Type != "waitlist.offered" || e.ID != entry.ID || e.Name != "Wendy Wait" || e.Quantity != 1 ||
+		e.OfferState == nil || *e.OfferState != "open" || e.OfferEndsAt == nil {
+		t.Errorf("waitlist.offered: %s", rc.all()[0].body)
+	}
+}
