@@ -160,3 +160,51 @@ func TestWebhookWaitlistOffered(t *testing.T) {
 		t.Errorf("waitlist.offered: %s", rc.all()[0].body)
 	}
 }
+
+// TestWebhookOrderPlacedAndTicketCreated: a placed order reaches an
+// endpoint that wants order.placed and ticket.created as one event of each
+// per order and ticket, through the worker; an organization without such an
+// endpoint gets no outbox rows for them at all (the on-sale's hot path
+// writes only what someone listens to).
+func TestWebhookOrderPlacedAndTicketCreated(t *testing.T) {
+	f := mustFixture(t)
+	unwanted := f.count(t, `SELECT COUNT(*) FROM outbox WHERE kind IN ('webhook.order.placed', 'webhook.ticket.created')`)
+	f.mustPaidOrders(t, 1)
+	if n := f.count(t, `SELECT COUNT(*) FROM outbox WHERE kind IN ('webhook.order.placed', 'webhook.ticket.created')`); n != unwanted {
+		t.Fatalf("%d order.placed/ticket.created rows written with no endpoint wanting them", n-unwanted)
+	}
+	rc := newReceiver(answer(http.StatusOK, "ok"))
+	ep := f.mustEndpoint(t, rc.start(t), "order.placed", "ticket.created")
+	f.startWorker(t, webhook.Options{URLs: webhook.URLPolicy{AllowHTTP: true, AllowPrivate: true}})
+	orders := f.mustPaidOrders(t, 2)
+	waitFor(t, 30*time.Second, "four events arrived", func() bool { return len(rc.all()) >= 4 })
+	time.Sleep(300 * time.Millisecond)
+	placed, created := map[int64]bool{}, map[int64]bool{}
+	for _, req := range rc.all() {
+		ev := mustVerify(t, ep.Secret, req)
+		switch ev.Type {
+		case "order.placed":
+			var body struct {
+				Data wire.Order `json:"data"`
+			}
+			json.Unmarshal(req.body, &body)
+			placed[body.Data.ID] = true
+		case "ticket.created":
+			var body struct {
+				Data wire.Ticket `json:"data"`
+			}
+			json.Unmarshal(req.body, &body)
+			created[body.Data.ID] = true
+		default:
+			t.Errorf("unexpected %s", ev.Type)
+		}
+	}
+	if len(rc.all()) != 4 {
+		t.Errorf("%d deliveries, want 4 (2 orders, 2 tickets)", len(rc.all()))
+	}
+	for _, o := range orders {
+		if !placed[o.ID] || !created[o.Tickets[0].ID] {
+			t.Errorf("order %d: placed %v, its ticket created %v", o.ID, placed[o.ID], created[o.Tickets[0].ID])
+		}
+	}
+}
