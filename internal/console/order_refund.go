@@ -97,7 +97,11 @@ func refundConfirmation(o *admit.Order, ids []int64, all bool, back string) conf
 		p.Lead = "Refund the whole order: " + what + " become void and " + total + " goes back to " + o.BuyerName + "."
 	} else {
 		p.Title = "Refund " + what + " of order " + o.Reference
-		p.Lead = "Refund " + what + ": they become void and " + total + " goes back to " + o.BuyerName + "."
+		become := "they become"
+		if len(p.Items) == 1 {
+			become = "it becomes"
+		}
+		p.Lead = "Refund " + what + ": " + become + " void and " + total + " goes back to " + o.BuyerName + "."
 	}
 	switch o.PaymentProvider {
 	case admit.PaymentOffline:

@@ -56,7 +56,7 @@ func TestRefundFromConsole(t *testing.T) {
 	// The button only asks: it names the ticket and the amount, and
 	// refunds nothing until confirmed with a reason.
 	st, body := b.post(path+"/refund", url.Values{"ticket": {ticket}})
-	if st != http.StatusOK || !strings.Contains(body, "Refund 1 ticket: they become void and €10.00 goes back to Buyer.") ||
+	if st != http.StatusOK || !strings.Contains(body, "Refund 1 ticket: it becomes void and €10.00 goes back to Buyer.") ||
 		!strings.Contains(body, `name="reason"`) || !strings.Contains(body, `name="ticket" value="`+ticket+`"`) {
 		t.Fatalf("refund asks no confirmation naming the ticket and amount: %d\n%s", st, body)
 	}
