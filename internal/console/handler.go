@@ -42,6 +42,7 @@ type Store interface {
 	FindMembership(ctx context.Context, orgSlug string, userID int64) (*admit.OrganizationRole, error)
 	ListMemberships(ctx context.Context, userID int64) ([]admit.OrganizationRole, error)
 	ListEvents(ctx context.Context, orgID int64) ([]*admit.Event, error)
+	ListEventSales(ctx context.Context, orgID int64) (map[int64]admit.EventSales, error)
 	FindEvent(ctx context.Context, orgID, id int64) (*admit.Event, error)
 	ListTicketTypes(ctx context.Context, orgID, eventID int64, withHidden bool) ([]*admit.TicketType, error)
 	SummarizeEvent(ctx context.Context, orgID, eventID int64) (admit.EventSummary, error)

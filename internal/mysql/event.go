@@ -359,3 +359,25 @@ func (d *DB) SetWaitingRoom(ctx context.Context, orgID, eventID int64, on bool, 
 	}
 	return nil
 }
+
+// ListEventSales returns, for each event of the organization with ticket
+// types, its tickets sold and its capacity, in one query.
+func (d *DB) ListEventSales(ctx context.Context, orgID int64) (sales map[int64]admit.EventSales, err error) {
+	defer wrap(&err, "DB.ListEventSales(%d)", orgID)
+	rows, err := d.db.QueryContext(ctx, `SELECT event_id, SUM(sold), SUM(quantity) FROM ticket_type_buckets
+		WHERE organization_id = ? GROUP BY event_id`, orgID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	sales = map[int64]admit.EventSales{}
+	for rows.Next() {
+		var id int64
+		var s admit.EventSales
+		if err := rows.Scan(&id, &s.Sold, &s.Capacity); err != nil {
+			return nil, err
+		}
+		sales[id] = s
+	}
+	return sales, rows.Err()
+}
