@@ -49,6 +49,8 @@ type Store interface {
 	SalesByDay(ctx context.Context, orgID, eventID int64, days int) ([]admit.DaySales, error)
 	ListOrders(ctx context.Context, orgID int64, f admit.OrderFilter) ([]*admit.Order, int, error)
 	FindOrder(ctx context.Context, orgID, id int64) (*admit.Order, error)
+	AddOrderNote(ctx context.Context, orgID, orderID, userID int64, body string) error
+	OrderTimeline(ctx context.Context, orgID int64, o *admit.Order) ([]admit.OrderEvent, error)
 	QueueConfirmation(ctx context.Context, orgID, orderID int64) error
 	RenameAttendee(ctx context.Context, orgID, orderID, ticketID int64, a admit.Attendee) error
 	ListRefunds(ctx context.Context, orgID, orderID int64) ([]admit.Refund, error)

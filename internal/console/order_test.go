@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -184,5 +186,58 @@ func TestCancelAsksFirst(t *testing.T) {
 	}
 	if got := f.orderStatus(t, f.a.orderID); got != "cancelled" {
 		t.Errorf("order is %s after a confirmed cancel", got)
+	}
+}
+
+// TestOrderTimelineAndNotes: an order's page links to the buyer's own page
+// and tells its story from the rows that record it (placed, paid by the
+// organizer, confirmation emailed once the worker sent it, notes), and a
+// note is kept with its author; an empty note is refused next to its field.
+func TestOrderTimelineAndNotes(t *testing.T) {
+	f := mustFixture(t)
+	b := f.newBrowser(t)
+	b.mustLogin(f.a.owner.Email)
+	path := fmt.Sprintf("/console/alpha/orders/%d", f.a.orderID)
+	b.get(path)
+	if st, _ := b.post(path+"/mark-paid", nil); st != http.StatusSeeOther {
+		t.Fatalf("mark paid: %d", st)
+	}
+	if _, err := f.db.SQL().Exec(`UPDATE outbox SET done_at = NOW(6) WHERE kind = 'email.order_confirmation' AND organization_id = ?`, f.a.org.ID); err != nil {
+		t.Fatal(err)
+	}
+	b.get(path)
+	if st, body := b.post(path+"/notes", url.Values{"note": {"   "}}); st != http.StatusUnprocessableEntity || !strings.Contains(body, `id="note-problem">Write the note first.`) {
+		t.Errorf("empty note: %d", st)
+	}
+	if st, _ := b.post(path+"/notes", url.Values{"note": {"Called <the> buyer"}}); st != http.StatusSeeOther {
+		t.Fatalf("note: %d", st)
+	}
+	_, body := b.get(path)
+	o, err := f.db.FindOrder(context.Background(), f.a.org.ID, f.a.orderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(body, `href="/o/`+o.Reference+`?token=`+o.AccessToken+`" id="buyer-page"`) {
+		t.Error("no link to the buyer's order page")
+	}
+	timeline := body[strings.Index(body, `<ol class="timeline">`):]
+	timeline = timeline[:strings.Index(timeline, "</ol>")]
+	var whats []string
+	for _, m := range regexp.MustCompile(`<strong>([^<]+)</strong>`).FindAllStringSubmatch(timeline, -1) {
+		whats = append(whats, m[1])
+	}
+	for _, want := range []string{"Placed", "Paid", "Marked paid", "Confirmation emailed", "Note"} {
+		if !slices.Contains(whats, want) {
+			t.Errorf("timeline %q lacks %q", whats, want)
+		}
+	}
+	if whats[0] != "Placed" || !strings.Contains(timeline, "Called &lt;the&gt; buyer") || !strings.Contains(timeline, "by alpha") {
+		t.Errorf("timeline: %s", timeline)
+	}
+	other := f.newBrowser(t)
+	other.mustLogin(f.b.owner.Email)
+	other.get("/console/beta")
+	if st, _ := other.post(fmt.Sprintf("/console/beta/orders/%d/notes", f.a.orderID), url.Values{"note": {"x"}}); st != http.StatusNotFound {
+		t.Errorf("beta noting alpha's order: %d, want 404", st)
 	}
 }
