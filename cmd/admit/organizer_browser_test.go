@@ -195,6 +195,11 @@ func TestBrowserOrganizerJourney(t *testing.T) {
 
 	mustDo(t, org, chromedp.Click(chromedp.CSS(`input[name=ticket][value="`+tickets[0].ID+`"]`)))
 	mustClick(t, org, chromedp.Search(`//button[normalize-space()="Refund selected tickets"]`), 200)
+	if lead := mustText(t, org, "#confirm-lead"); !strings.Contains(lead, "€64.00 goes back to Ada Lovelace") {
+		t.Errorf("the refund's confirmation says %q, want the amount and the buyer", lead)
+	}
+	mustDo(t, org, chromedp.SendKeys(chromedp.ID("reason"), "Ada cannot come"))
+	mustClick(t, org, chromedp.Search(`//button[normalize-space()="Refund €64.00"]`), 200)
 	mustFlash(t, org, "Refunded 1 ticket")
 	mustScreenshot(t, org, "console-order-refunded")
 	wantTickets[0].Status = "void"

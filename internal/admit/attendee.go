@@ -23,7 +23,9 @@ type AttendeeTicket struct {
 
 // AttendeeFilter narrows ListAttendees.
 type AttendeeFilter struct {
-	Query  string // attendee name or email (part of), ticket code or order reference
-	Limit  int
-	Offset int
+	Query        string // attendee name or email (part of), ticket code or order reference
+	TicketTypeID int64  // zero: any
+	CheckedIn    string // "yes", "no", or "": either
+	Limit        int
+	Offset       int
 }

@@ -2,6 +2,7 @@ package admit
 
 import (
 	"errors"
+	"slices"
 	"time"
 	"unicode/utf8"
 )
@@ -179,6 +180,30 @@ func (s EventStatus) CanBecome(to EventStatus) bool {
 		}
 	}
 	return false
+}
+
+// EventSales is how much of an event is sold: tickets sold (paid or
+// pending offline) of its capacity, over all its ticket types.
+type EventSales struct {
+	Sold, Capacity int
+}
+
+// SortEventsByDate orders events as an organizer works through them at
+// now: those still to start, soonest first, then those past, latest first.
+func SortEventsByDate(events []*Event, now time.Time) {
+	slices.SortStableFunc(events, func(a, b *Event) int {
+		aPast, bPast := a.StartsAt.Before(now), b.StartsAt.Before(now)
+		switch {
+		case aPast != bPast:
+			if aPast {
+				return 1
+			}
+			return -1
+		case aPast:
+			return b.StartsAt.Compare(a.StartsAt)
+		}
+		return a.StartsAt.Compare(b.StartsAt)
+	})
 }
 
 // EventSummary is the dashboard's figures for one event.

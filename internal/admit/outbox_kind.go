@@ -27,6 +27,7 @@ const (
 	KindWebhookFailing    OutboxKind = "email.webhook_failing"    // WebhookFailingPayload
 	KindWebhookRedeliver  OutboxKind = "webhook.redeliver"        // RedeliveryPayload
 	KindExportBuild       OutboxKind = "export.build"             // ExportBuildPayload
+	KindWebhookTest       OutboxKind = "endpoint.test"            // WebhookTestPayload: a webhook.test event to one endpoint
 	webhookKindPrefix                = "webhook."                 // + an event type: WebhookEvent
 )
 
@@ -113,19 +114,27 @@ type RedeliveryPayload struct {
 	DeliveryID int64 `json:"delivery_id"`
 }
 
+// WebhookTestPayload sends a webhook.test event to one endpoint, as its
+// organizer asked, whatever the endpoint subscribed to.
+type WebhookTestPayload struct {
+	EndpointID int64 `json:"endpoint_id"`
+}
+
 // ExportBuildPayload builds an export's file.
 type ExportBuildPayload struct {
 	ExportID int64 `json:"export_id"`
 }
 
 // WebhookEvent is a webhook event of Type about an order (OrderID, and
-// RefundID for a refund), a ticket (TicketID) or an event (EventID).
+// RefundID for a refund), a ticket (TicketID), an event (EventID) or a
+// waiting-list entry (WaitlistEntryID).
 type WebhookEvent struct {
-	Type     string `json:"-"`
-	OrderID  int64  `json:"order_id,omitempty"`
-	RefundID int64  `json:"refund_id,omitempty"`
-	TicketID int64  `json:"ticket_id,omitempty"`
-	EventID  int64  `json:"event_id,omitempty"`
+	Type            string `json:"-"`
+	OrderID         int64  `json:"order_id,omitempty"`
+	RefundID        int64  `json:"refund_id,omitempty"`
+	TicketID        int64  `json:"ticket_id,omitempty"`
+	EventID         int64  `json:"event_id,omitempty"`
+	WaitlistEntryID int64  `json:"waitlist_entry_id,omitempty"`
 }
 
 // OutboxKind implements OutboxPayload.
@@ -159,6 +168,9 @@ func (RedeliveryPayload) OutboxKind() OutboxKind { return KindWebhookRedeliver }
 func (ExportBuildPayload) OutboxKind() OutboxKind { return KindExportBuild }
 
 // OutboxKind implements OutboxPayload.
+func (WebhookTestPayload) OutboxKind() OutboxKind { return KindWebhookTest }
+
+// OutboxKind implements OutboxPayload.
 func (e WebhookEvent) OutboxKind() OutboxKind { return OutboxKind(webhookKindPrefix + e.Type) }
 
 // DecodeOutbox reads the payload of a row of kind k into its type.
@@ -190,6 +202,8 @@ func DecodeOutbox(k OutboxKind, b []byte) (OutboxPayload, error) {
 		p, err = decodeAs[RedeliveryPayload](b)
 	case KindExportBuild:
 		p, err = decodeAs[ExportBuildPayload](b)
+	case KindWebhookTest:
+		p, err = decodeAs[WebhookTestPayload](b)
 	default:
 		t, ok := k.WebhookEventType()
 		if !ok {

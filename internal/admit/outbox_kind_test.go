@@ -26,6 +26,7 @@ func TestOutboxPayloadsRoundTrip(t *testing.T) {
 		admit.WebhookFailingPayload{EndpointID: 10, DeliveryID: 11, UserID: 12},
 		admit.RedeliveryPayload{DeliveryID: 13},
 		admit.ExportBuildPayload{ExportID: 14},
+		admit.WebhookTestPayload{EndpointID: 18},
 		admit.WebhookEvent{Type: "order.refunded", OrderID: 15, RefundID: 16},
 		admit.WebhookEvent{Type: "ticket.updated", TicketID: 17},
 	}
@@ -47,7 +48,7 @@ func TestOutboxPayloadsRoundTrip(t *testing.T) {
 	}
 	for _, k := range []admit.OutboxKind{admit.KindOrderPlaced, admit.KindOrderConfirmation, admit.KindOrderCancelled,
 		admit.KindOrderRefunded, admit.KindRefund, admit.KindPasswordReset, admit.KindSignupConfirm, admit.KindSignupExists,
-		admit.KindTeamInvitation, admit.KindWaitlistOffer, admit.KindWebhookFailing, admit.KindWebhookRedeliver, admit.KindExportBuild} {
+		admit.KindTeamInvitation, admit.KindWaitlistOffer, admit.KindWebhookFailing, admit.KindWebhookRedeliver, admit.KindExportBuild, admit.KindWebhookTest} {
 		if !seen[k] {
 			t.Errorf("kind %s has no payload in this test", k)
 		}

@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -141,13 +142,19 @@ func TestV1OrderLifecycle(t *testing.T) {
 		t.Error("marking paid is not in the audit log")
 	}
 
-	// Refund one ticket of the import, then the rest.
-	r, err := c.Orders.Refund(ctx, imported.ID, []int64{imported.Tickets[0].ID})
+	// Refund one ticket of the import, with a reason the audit log keeps,
+	// then the rest.
+	_, err = c.Orders.RefundBecause(ctx, imported.ID, []int64{imported.Tickets[0].ID}, strings.Repeat("x", 501))
+	mustCode(t, err, 422, "invalid", "reason")
+	r, err := c.Orders.RefundBecause(ctx, imported.ID, []int64{imported.Tickets[0].ID}, "Duplicate booking")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r.Amount != 5000 || r.Currency != "EUR" || r.Tickets != 1 || r.Order.Status != "paid" || r.Order.RefundedTotal != 5000 || r.Order.Tickets[0].Status != "void" {
 		t.Fatalf("partial refund: %+v", r)
+	}
+	if n := f.count(t, `SELECT COUNT(*) FROM audit_log WHERE organization_id = ? AND action = 'order.refunded' AND detail LIKE '1 ticket, €50.00; reason: Duplicate booking%'`, a.org.ID); n != 1 {
+		t.Errorf("%d audit entries record the refund's reason, want 1", n)
 	}
 	_, err = c.Orders.Refund(ctx, imported.ID, []int64{comp.Tickets[0].ID})
 	mustCode(t, err, 422, "invalid", "ticket_ids[0]")

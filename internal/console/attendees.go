@@ -18,15 +18,20 @@ type attendeeRow struct {
 }
 
 type attendeesPage struct {
-	Base    basePage
-	Event   *admit.Event
-	Rows    []attendeeRow
-	Query   string
-	Total   int
-	From    int
-	To      int
-	PrevURL string
-	NextURL string
+	Base   basePage
+	Event  *admit.Event
+	Rows   []attendeeRow
+	Query  string
+	Types  []*admit.TicketType
+	TypeID int64
+	// CheckedIn filters by check-in: "yes", "no" or "" (either).
+	CheckedIn string
+	Filter    url.Values // the filter, for the bulk resend form
+	Total     int
+	From      int
+	To        int
+	PrevURL   string
+	NextURL   string
 }
 
 const attendeesPerPage = 100
@@ -40,16 +45,19 @@ func (h *Handler) attendeesList(c echo.Context) error {
 		return err
 	}
 	m := currentMember(c)
-	page := attendeesPage{Base: h.base(c, "events"), Event: ev, Query: c.QueryParam("q")}
-	if r := []rune(page.Query); len(r) > 200 {
-		page.Query = string(r[:200])
+	f := attendeeFilterOf(c)
+	page := attendeesPage{Base: h.base(c, "events"), Event: ev, Query: f.Query, TypeID: f.TicketTypeID, CheckedIn: f.CheckedIn}
+	types, err := h.store.ListTicketTypes(c.Request().Context(), m.org.ID, ev.ID, true)
+	if err != nil {
+		return err
 	}
+	page.Types = types
 	n, _ := strconv.Atoi(c.QueryParam("page"))
 	if n < 1 || n > 100000 {
 		n = 1
 	}
-	list, total, err := h.store.ListAttendees(c.Request().Context(), m.org.ID, ev.ID,
-		admit.AttendeeFilter{Query: page.Query, Limit: attendeesPerPage, Offset: (n - 1) * attendeesPerPage})
+	f.Limit, f.Offset = attendeesPerPage, (n-1)*attendeesPerPage
+	list, total, err := h.store.ListAttendees(c.Request().Context(), m.org.ID, ev.ID, f)
 	if err != nil {
 		return err
 	}
@@ -66,10 +74,8 @@ func (h *Handler) attendeesList(c echo.Context) error {
 		page.From, page.To = (n-1)*attendeesPerPage+1, (n-1)*attendeesPerPage+len(list)
 	}
 	link := func(p int) string {
-		q := url.Values{"page": {strconv.Itoa(p)}}
-		if page.Query != "" {
-			q.Set("q", page.Query)
-		}
+		q := attendeeFilterValues(f)
+		q.Set("page", strconv.Itoa(p))
 		return fmt.Sprintf("/console/%s/events/%d/attendees?%s", m.org.Slug, ev.ID, q.Encode())
 	}
 	if n > 1 {
@@ -78,5 +84,56 @@ func (h *Handler) attendeesList(c echo.Context) error {
 	if n*attendeesPerPage < total {
 		page.NextURL = link(n + 1)
 	}
+	page.Filter = attendeeFilterValues(f)
 	return h.html(c, http.StatusOK, "attendees", page)
+}
+
+// attendeeFilterOf reads the attendee filter from the request's form or
+// query: search text, ticket type and check-in state.
+func attendeeFilterOf(c echo.Context) admit.AttendeeFilter {
+	f := admit.AttendeeFilter{Query: c.FormValue("q"), CheckedIn: c.FormValue("checked_in")}
+	if r := []rune(f.Query); len(r) > 200 {
+		f.Query = string(r[:200])
+	}
+	f.TicketTypeID, _ = strconv.ParseInt(c.FormValue("type"), 10, 64)
+	if f.CheckedIn != "yes" && f.CheckedIn != "no" {
+		f.CheckedIn = ""
+	}
+	return f
+}
+
+func attendeeFilterValues(f admit.AttendeeFilter) url.Values {
+	q := url.Values{}
+	if f.Query != "" {
+		q.Set("q", f.Query)
+	}
+	if f.TicketTypeID != 0 {
+		q.Set("type", strconv.FormatInt(f.TicketTypeID, 10))
+	}
+	if f.CheckedIn != "" {
+		q.Set("checked_in", f.CheckedIn)
+	}
+	return q
+}
+
+// attendeesResend queues the confirmation email again for every paid order
+// with a ticket the filter matches, once per order however many of its
+// tickets match.
+func (h *Handler) attendeesResend(c echo.Context) error {
+	ev, err := h.loadEventForCheckIn(c)
+	if err != nil {
+		return err
+	}
+	m := currentMember(c)
+	f := attendeeFilterOf(c)
+	n, err := h.store.QueueEventConfirmations(c.Request().Context(), m.org.ID, ev.ID, f)
+	if err != nil {
+		return err
+	}
+	h.audit(c, "order.confirmations_resent", ev.Slug, count(n, "order", "orders"))
+	to := fmt.Sprintf("/console/%s/events/%d/attendees?%s", m.org.Slug, ev.ID, attendeeFilterValues(f).Encode())
+	if n == 0 {
+		return h.redirectWithFlash(c, to, "No paid order matches: no confirmation sent.")
+	}
+	return h.redirectWithFlash(c, to, "The confirmation will be sent again for "+count(n, "paid order", "paid orders")+".")
 }

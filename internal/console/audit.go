@@ -9,7 +9,12 @@ import (
 
 type auditPage struct {
 	Base    basePage
-	Entries []admit.AuditEntry
+	Entries []auditRow
+}
+
+type auditRow struct {
+	admit.AuditEntry
+	When string
 }
 
 // auditList shows who did what in the organization, newest first.
@@ -19,5 +24,9 @@ func (h *Handler) auditList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.html(c, http.StatusOK, "audit", auditPage{Base: h.base(c, "audit"), Entries: entries})
+	page := auditPage{Base: h.base(c, "audit")}
+	for _, e := range entries {
+		page.Entries = append(page.Entries, auditRow{AuditEntry: e, When: formatOrgTime(e.CreatedAt)})
+	}
+	return h.html(c, http.StatusOK, "audit", page)
 }

@@ -24,6 +24,7 @@ type CheckInStore interface {
 	DeleteCheckInList(ctx context.Context, orgID, id int64, withCheckIns bool) (int, error)
 	CountEventCheckIns(ctx context.Context, orgID, eventID int64) (admit.CheckInCount, error)
 	ListAttendees(ctx context.Context, orgID, eventID int64, f admit.AttendeeFilter) ([]admit.AttendeeTicket, int, error)
+	QueueEventConfirmations(ctx context.Context, orgID, eventID int64, f admit.AttendeeFilter) (int, error)
 }
 
 // registerCheckIn adds the check-in routes: staff pages to the group every
@@ -40,6 +41,7 @@ func (h *Handler) registerCheckIn(staff, admin *echo.Group) {
 	admin.POST("/events/:event/checkin-lists/:list", h.checkInListUpdate)
 	admin.POST("/events/:event/checkin-lists/:list/delete", h.checkInListDelete)
 	admin.GET("/events/:event/attendees", h.attendeesList)
+	admin.POST("/events/:event/attendees/resend", h.attendeesResend)
 }
 
 // checkInParamID parses the route parameter name as an id; anything else is the

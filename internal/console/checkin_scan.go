@@ -3,6 +3,7 @@ package console
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -219,14 +220,50 @@ func (h *Handler) checkInUndo(c echo.Context) error {
 		return err
 	}
 	m := currentMember(c)
+	to := "/console/" + m.org.Slug + "/checkin/" + strconv.FormatInt(l.ID, 10)
+	if !confirmed(c) {
+		return h.confirmCheckInUndo(c, l, id, to)
+	}
 	ci, changed, err := h.store.UndoCheckIn(c.Request().Context(), m.org.ID, l.ID, id, m.user.ID)
 	if err != nil {
 		return err
 	}
-	to := "/console/" + m.org.Slug + "/checkin/" + strconv.FormatInt(l.ID, 10)
 	if !changed {
 		return h.redirectWithFlash(c, to, "That check-in of "+truncateCode(ci.AttendeeName)+" was already undone.")
 	}
 	h.audit(c, "checkin.undone", ci.Code, l.Name)
 	return h.redirectWithFlash(c, to, "Check-in of "+truncateCode(ci.AttendeeName)+" undone; the ticket can be checked in again.")
+}
+
+// confirmCheckInUndo asks before undoing check-in id of list l, naming the
+// attendee and when they came in: undone, the ticket admits someone again.
+func (h *Handler) confirmCheckInUndo(c echo.Context, l *admit.CheckInList, id int64, back string) error {
+	m := currentMember(c)
+	ctx := c.Request().Context()
+	recent, err := h.store.ListCheckIns(ctx, m.org.ID, l.ID, 500)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(recent, func(ci *admit.CheckIn) bool { return ci.ID == id })
+	if i < 0 {
+		// Only recent check-ins are offered for undoing; one of another
+		// list or organization is as unknown here as in UndoCheckIn.
+		return admit.Errorf(admit.ENOTFOUND, "Check-in not found.")
+	}
+	ci := recent[i]
+	if !ci.Active() {
+		return h.redirectWithFlash(c, back, "That check-in of "+truncateCode(ci.AttendeeName)+" was already undone.")
+	}
+	ev, err := h.store.FindEvent(ctx, m.org.ID, l.EventID)
+	if err != nil {
+		return err
+	}
+	item := ci.AttendeeName + " · " + ci.TicketType + " · checked in " + formatTime(ci.At, ev.Location())
+	if ci.By != "" {
+		item += " by " + ci.By
+	}
+	return h.askConfirmation(c, confirmPage{Base: basePage{Active: "checkin"}, Title: "Undo check-in",
+		Lead:   "Undo the check-in of " + ci.AttendeeName + " on " + l.Name + ": the ticket can be checked in again, by anyone who shows it.",
+		Items:  []string{item},
+		Action: back + "/checkins/" + strconv.FormatInt(id, 10) + "/undo", Button: "Undo check-in", Back: back, BackLabel: "Keep the check-in"})
 }

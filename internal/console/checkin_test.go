@@ -149,13 +149,19 @@ func TestCheckInAtTheDoor(t *testing.T) {
 	}
 
 	undo := checkInUndoAction(body)
-	if st, loc := door.post(undo, nil); st != http.StatusSeeOther || loc != checkInPath("alpha", list.ID) {
+	if st, body := door.post(undo, nil); st != http.StatusOK || !strings.Contains(body, "Undo the check-in of") || !strings.Contains(body, "checked in ") {
+		t.Fatalf("undo asks no confirmation naming the attendee: %d", st)
+	}
+	if all, active := f.checkInRows(t); active != 1 {
+		t.Fatalf("the check-in was undone before confirming: %d check-ins, %d active", all, active)
+	}
+	if st, loc := door.post(undo, url.Values{"confirm": {"1"}}); st != http.StatusSeeOther || loc != checkInPath("alpha", list.ID) {
 		t.Fatalf("undo %s: %d %s", undo, st, loc)
 	}
 	if st, body := door.get(checkInPath("alpha", list.ID)); st != 200 || !strings.Contains(body, "undone; the ticket can be checked in again") || !strings.Contains(body, "0</strong> of 1") {
 		t.Errorf("after undo: %d", st)
 	}
-	if st, loc := door.post(undo, nil); st != http.StatusSeeOther || loc != checkInPath("alpha", list.ID) {
+	if st, loc := door.post(undo, url.Values{"confirm": {"1"}}); st != http.StatusSeeOther || loc != checkInPath("alpha", list.ID) {
 		t.Errorf("repeated undo: %d %s", st, loc)
 	}
 	if all, active := f.checkInRows(t); all != 1 || active != 0 {

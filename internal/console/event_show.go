@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -30,6 +32,10 @@ type eventPage struct {
 	PublicURL string
 	CheckIns  admit.CheckInCount
 	Room      roomView
+	// PublishProblems names what keeps the event from selling; shown on a
+	// draft, and as the reason when PublishRefused.
+	PublishProblems []string
+	PublishRefused  bool
 }
 
 // eventShow is the event's dashboard: tickets sold and remaining by type,
@@ -45,6 +51,14 @@ func (h *Handler) eventShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return h.eventDashboard(c, http.StatusOK, ev, nil)
+}
+
+// eventDashboard renders the event's dashboard with status; refused names
+// what kept the organizer's attempt to publish from succeeding.
+func (h *Handler) eventDashboard(c echo.Context, status int, ev *admit.Event, refused admit.Problems) error {
+	m := currentMember(c)
+	ctx := c.Request().Context()
 	types, err := h.store.ListTicketTypes(ctx, m.org.ID, ev.ID, true)
 	if err != nil {
 		return err
@@ -71,15 +85,24 @@ func (h *Handler) eventShow(c echo.Context) error {
 		}
 		page.Types = append(page.Types, row)
 	}
-	return h.html(c, http.StatusOK, "event", page)
+	page.PublishRefused = refused != nil
+	if refused == nil && ev.Status == admit.EventDraft {
+		// A draft shows what it still lacks before the organizer tries.
+		refused, _ = problemsOf(ev.CheckPublishable(types, h.paymentMethods(), time.Now()))
+	}
+	for _, p := range refused {
+		page.PublishProblems = append(page.PublishProblems, p.Message)
+	}
+	return h.html(c, status, "event", page)
 }
 
 func formatWhenRange(ev *admit.Event) string {
-	s := formatTime(ev.StartsAt, ev.Location())
+	loc := ev.Location()
+	s := ev.StartsAt.In(loc).Format(consoleTimeLayout)
 	if !ev.EndsAt.IsZero() {
-		s += " – " + formatTime(ev.EndsAt, ev.Location())
+		s += " – " + ev.EndsAt.In(loc).Format(consoleTimeLayout)
 	}
-	return s + " (" + ev.TimeZone + ")"
+	return s + " " + loc.String()
 }
 
 // salesChart draws tickets sold per day as a server-rendered SVG bar chart:
@@ -102,7 +125,12 @@ func salesChart(days []admit.DaySales) template.HTML {
 	}
 	fmt.Fprintf(&sb, `<text x="%d" y="%d" font-size="11" fill="#6e6e73">%s</text>`, pad, height-4, days[0].Day.Format("2 Jan"))
 	fmt.Fprintf(&sb, `<text x="%d" y="%d" font-size="11" fill="#6e6e73" text-anchor="end">today</text>`, width-pad, height-4)
-	fmt.Fprintf(&sb, `<text x="%d" y="%d" font-size="11" fill="#6e6e73">%d</text>`, pad, pad-6, most)
+	if sold := most > 1 || slices.ContainsFunc(days, func(d admit.DaySales) bool { return d.Tickets > 0 }); sold {
+		fmt.Fprintf(&sb, `<text x="%d" y="%d" font-size="11" fill="#6e6e73">%d</text>`, pad, pad-6, most)
+	} else {
+		// With nothing sold the scale's top would read a meaningless "1".
+		fmt.Fprintf(&sb, `<text x="%d" y="%d" font-size="13" fill="#6e6e73" text-anchor="middle">No tickets sold in the last %d days</text>`, width/2, height/2, len(days))
+	}
 	sb.WriteString(`</svg>`)
 	return template.HTML(sb.String()) // built only from numbers and dates formatted above
 }

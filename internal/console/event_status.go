@@ -1,6 +1,9 @@
 package console
 
 import (
+	"net/http"
+	"time"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
@@ -35,6 +38,19 @@ func (h *Handler) eventStatus(c echo.Context) error {
 	if !ev.Status.CanBecome(to) {
 		return admit.Errorf(admit.EINVALID, "This event is %s; it cannot become %q from there.", ev.Status, to)
 	}
+	if to == admit.EventPublished {
+		types, err := h.store.ListTicketTypes(c.Request().Context(), m.org.ID, ev.ID, true)
+		if err != nil {
+			return err
+		}
+		if err := ev.CheckPublishable(types, h.paymentMethods(), time.Now()); err != nil {
+			p, ok := problemsOf(err)
+			if !ok {
+				return err
+			}
+			return h.eventDashboard(c, http.StatusUnprocessableEntity, ev, p)
+		}
+	}
 	if err := h.store.SetEventStatus(c.Request().Context(), m.org.ID, ev.ID, ev.Status, to); err != nil {
 		return err
 	}
@@ -44,4 +60,12 @@ func (h *Handler) eventStatus(c echo.Context) error {
 	}
 	h.audit(c, t.action, ev.Slug, string(ev.Status)+" → "+string(to))
 	return h.redirectWithFlash(c, eventURL(m, ev.ID), t.flash)
+}
+
+// paymentMethods are the ways buyers can pay on this server.
+func (h *Handler) paymentMethods() []string {
+	if h.checkout == nil {
+		return nil
+	}
+	return h.checkout.PaymentMethods()
 }

@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -29,6 +30,7 @@ func (h *Handler) orgsShow(c echo.Context) error {
 type eventRow struct {
 	Event *admit.Event
 	When  string
+	Sales admit.EventSales
 }
 
 type eventsPage struct {
@@ -36,16 +38,23 @@ type eventsPage struct {
 	Events []eventRow
 }
 
-// eventsList is the organization's home: its events.
+// eventsList is the organization's home: its events, the coming ones
+// first, each with what it has sold of its capacity.
 func (h *Handler) eventsList(c echo.Context) error {
 	m := currentMember(c)
-	events, err := h.store.ListEvents(c.Request().Context(), m.org.ID)
+	ctx := c.Request().Context()
+	events, err := h.store.ListEvents(ctx, m.org.ID)
 	if err != nil {
 		return err
 	}
+	sales, err := h.store.ListEventSales(ctx, m.org.ID)
+	if err != nil {
+		return err
+	}
+	admit.SortEventsByDate(events, time.Now())
 	page := eventsPage{Base: h.base(c, "events")}
 	for _, ev := range events {
-		page.Events = append(page.Events, eventRow{Event: ev, When: formatTime(ev.StartsAt, ev.Location())})
+		page.Events = append(page.Events, eventRow{Event: ev, When: formatTime(ev.StartsAt, ev.Location()), Sales: sales[ev.ID]})
 	}
 	return h.html(c, http.StatusOK, "events", page)
 }

@@ -7,8 +7,10 @@ package console
 import (
 	"context"
 	"encoding/base64"
+	"html/template"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -40,12 +42,15 @@ type Store interface {
 	FindMembership(ctx context.Context, orgSlug string, userID int64) (*admit.OrganizationRole, error)
 	ListMemberships(ctx context.Context, userID int64) ([]admit.OrganizationRole, error)
 	ListEvents(ctx context.Context, orgID int64) ([]*admit.Event, error)
+	ListEventSales(ctx context.Context, orgID int64) (map[int64]admit.EventSales, error)
 	FindEvent(ctx context.Context, orgID, id int64) (*admit.Event, error)
 	ListTicketTypes(ctx context.Context, orgID, eventID int64, withHidden bool) ([]*admit.TicketType, error)
 	SummarizeEvent(ctx context.Context, orgID, eventID int64) (admit.EventSummary, error)
 	SalesByDay(ctx context.Context, orgID, eventID int64, days int) ([]admit.DaySales, error)
 	ListOrders(ctx context.Context, orgID int64, f admit.OrderFilter) ([]*admit.Order, int, error)
 	FindOrder(ctx context.Context, orgID, id int64) (*admit.Order, error)
+	AddOrderNote(ctx context.Context, orgID, orderID, userID int64, body string) error
+	OrderTimeline(ctx context.Context, orgID int64, o *admit.Order) ([]admit.OrderEvent, error)
 	QueueConfirmation(ctx context.Context, orgID, orderID int64) error
 	RenameAttendee(ctx context.Context, orgID, orderID, ticketID int64, a admit.Attendee) error
 	ListRefunds(ctx context.Context, orgID, orderID int64) ([]admit.Refund, error)
@@ -119,7 +124,7 @@ type Handler struct {
 }
 
 // pages lists every console page template.
-var pages = []string{"login", "signup", "signup_confirm", "orgs", "events", "event", "orders", "order", "audit", "discounts", "questions", "waitlist", "exports", "ops"}
+var pages = []string{"login", "signup", "signup_confirm", "orgs", "events", "event", "orders", "order", "audit", "discounts", "questions", "waitlist", "exports", "ops", "confirm"}
 
 func allPages() []string {
 	var all []string
@@ -131,12 +136,29 @@ func allPages() []string {
 
 // New parses the console templates and returns the handler.
 func New(o Options) (*Handler, error) {
-	set, err := templates.Parse("console/layout.html", "console", allPages(), web.Funcs)
+	set, err := templates.Parse("console/layout.html", "console", allPages(), funcs())
 	if err != nil {
 		return nil, err
 	}
 	return &Handler{store: o.Store, sessions: o.Sessions, limiter: o.Limiter, checkout: o.Checkout, logger: o.Logger,
 		secure: o.SecureCookies, pages: set, inspector: o.Inspector, exportFiles: o.ExportFiles, webhookURLs: o.WebhookURLs, room: o.Room}, nil
+}
+
+// funcs are the shared template functions and the console's own.
+func funcs() template.FuncMap {
+	f := template.FuncMap{"count": count}
+	for name, fn := range web.Funcs {
+		f[name] = fn
+	}
+	return f
+}
+
+// count writes n with the noun that agrees with it: "1 order", "2 orders".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
 
 // basePage is embedded in every console page's data.
@@ -195,9 +217,20 @@ func (h *Handler) audit(c echo.Context, action, object, detail string) {
 	}
 }
 
+// consoleTimeLayout is how the console writes a moment, always followed by
+// the zone it is in: organizers read times from several events and places.
+const consoleTimeLayout = "2 Jan 2006 15:04"
+
+// formatTime writes t in loc, the zone named: "10 May 2027 09:00
+// Europe/Berlin". An event's times are in the event's zone.
 func formatTime(t time.Time, loc *time.Location) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(loc).Format("2 Jan 2006 15:04")
+	return t.In(loc).Format(consoleTimeLayout) + " " + loc.String()
 }
+
+// formatOrgTime writes a moment that belongs to the organization rather
+// than one event (tokens, the audit log) in the same form, in UTC: an
+// organization has no zone of its own.
+func formatOrgTime(t time.Time) string { return formatTime(t, time.UTC) }

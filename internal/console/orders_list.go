@@ -1,9 +1,11 @@
 package console
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -58,9 +60,9 @@ func (h *Handler) ordersList(c echo.Context) error {
 		return err
 	}
 	page.Events = events
-	names := map[int64]string{}
+	names, zones := map[int64]string{}, map[int64]*time.Location{}
 	for _, ev := range events {
-		names[ev.ID] = ev.Name
+		names[ev.ID], zones[ev.ID] = ev.Name, ev.Location()
 	}
 	orders, total, err := h.store.ListOrders(ctx, m.org.ID, admit.OrderFilter{EventID: page.EventID, Status: admit.OrderStatus(page.Status),
 		Query: page.Query, Limit: ordersPerPage, Offset: (page.Page - 1) * ordersPerPage})
@@ -70,7 +72,7 @@ func (h *Handler) ordersList(c echo.Context) error {
 	page.Total = total
 	for _, o := range orders {
 		page.Rows = append(page.Rows, orderRow{Order: o, Total: admit.FormatMoney(o.Total, o.Currency),
-			When: o.CreatedAt.UTC().Format("2 Jan 15:04 UTC"), Event: names[o.EventID]})
+			When: formatTime(o.CreatedAt, cmp.Or(zones[o.EventID], time.UTC)), Event: names[o.EventID]})
 	}
 	link := func(p int) string {
 		q := url.Values{"q": {page.Query}, "status": {page.Status}, "page": {strconv.Itoa(p)}}

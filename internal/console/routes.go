@@ -35,6 +35,7 @@ func (h *Handler) Register(e *echo.Echo) {
 	admin.POST("/orders/:order/refund", h.orderRefund)
 	admin.POST("/orders/:order/resend", h.orderResend)
 	admin.POST("/orders/:order/attendees", h.orderAttendees)
+	admin.POST("/orders/:order/notes", h.orderNote)
 	admin.GET("/audit", h.auditList)
 	admin.GET("/events/:event/discounts", h.discountsShow)
 	admin.POST("/events/:event/discounts", h.discountCreate)

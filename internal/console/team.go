@@ -108,5 +108,5 @@ func formatUTC(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format("2 Jan 2006 15:04") + " UTC"
+	return formatOrgTime(t)
 }

@@ -92,7 +92,8 @@ func (f ticketTypeForm) apply(t *admit.TicketType, ev *admit.Event) admit.Proble
 
 // ticketTypeParsePrice reads a price typed in the currency's major unit
 // ("129.00", "129", "0.5" in EUR; "5000" in JPY) and returns it in minor
-// units, or a problem to show. The digits are split on the decimal point
+// units, or a problem to show; a decimal comma ("12,50") is read as a
+// point. The digits are split on the decimal point
 // and counted, never read as a float, so every amount is exact.
 func ticketTypeParsePrice(s, currency string) (int64, string) {
 	exp := admit.CurrencyExponent(currency)
@@ -105,6 +106,16 @@ func ticketTypeParsePrice(s, currency string) (int64, string) {
 	}
 	if strings.HasPrefix(s, "-") {
 		return 0, "Price cannot be negative."
+	}
+	// Much of Europe writes "12,50": a single comma before one or two
+	// digits, with no point, is that decimal comma. "1,250" could be a
+	// thousands separator, so it is refused rather than guessed at.
+	if whole, frac, ok := strings.Cut(s, ","); ok && !strings.ContainsAny(s, ".") && !strings.Contains(frac, ",") {
+		if exp > 0 && len(frac) >= 1 && len(frac) <= exp {
+			s = whole + "." + frac
+		} else if ticketTypeDigits(whole) && ticketTypeDigits(frac) {
+			return 0, "Leave out the thousands separator: " + example[strings.LastIndex(example, " ")+1:]
+		}
 	}
 	whole, frac, hasPoint := strings.Cut(s, ".")
 	if !ticketTypeDigits(whole) || hasPoint && !ticketTypeDigits(frac) {

@@ -3,7 +3,9 @@ package console
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -91,7 +93,7 @@ func (t *tokenPages) render(c echo.Context, status int, page tokensPage) error {
 		if at.IsZero() {
 			return none
 		}
-		return at.UTC().Format("2006-01-02 15:04 UTC")
+		return formatOrgTime(at)
 	}
 	for _, tok := range tokens {
 		page.Tokens = append(page.Tokens, tokenRow{APIToken: tok, Created: stamp(tok.CreatedAt, ""),
@@ -136,6 +138,29 @@ func (t *tokenPages) revoke(c echo.Context) error {
 	if err != nil {
 		return admit.Errorf(admit.ENOTFOUND, "API token not found.")
 	}
+	back := "/console/" + m.org.Slug + "/tokens"
+	if !confirmed(c) {
+		tokens, err := t.store.ListAPITokens(c.Request().Context(), m.org.ID)
+		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(tokens, func(tok *admit.APIToken) bool { return tok.ID == id })
+		if i < 0 {
+			return admit.Errorf(admit.ENOTFOUND, "API token not found.")
+		}
+		tok := tokens[i]
+		if !tok.RevokedAt.IsZero() {
+			return t.redirectWithFlash(c, back, "Token "+tok.Name+" was already revoked.")
+		}
+		used := "It has never been used."
+		if !tok.LastUsedAt.IsZero() {
+			used = "It was last used " + formatOrgTime(tok.LastUsedAt) + "."
+		}
+		return t.askConfirmation(c, confirmPage{Base: basePage{Active: "tokens"}, Title: "Revoke token " + tok.Name,
+			Lead:   "Revoke the API token " + tok.Name + " (" + tok.Prefix + "…, " + strings.Join(tok.Scopes, ", ") + "): every request made with it fails from now on.",
+			Notes:  []string{used, "Integrations that use it stop working until they get a new token. This cannot be undone."},
+			Action: back + "/" + strconv.FormatInt(id, 10) + "/revoke", Button: "Revoke token", Back: back, BackLabel: "Keep the token"})
+	}
 	tok, changed, err := t.store.RevokeAPIToken(c.Request().Context(), m.org.ID, id, m.user.ID)
 	if err != nil {
 		return err
@@ -144,5 +169,5 @@ func (t *tokenPages) revoke(c echo.Context) error {
 	if !changed {
 		msg = "Token " + tok.Name + " was already revoked."
 	}
-	return t.redirectWithFlash(c, "/console/"+m.org.Slug+"/tokens", msg)
+	return t.redirectWithFlash(c, back, msg)
 }

@@ -71,14 +71,21 @@ func TestTokensCreateListRevoke(t *testing.T) {
 		t.Error("the last use is not shown after the token was used")
 	}
 
-	st, loc := b.post(fmt.Sprintf("/console/alpha/tokens/%d/revoke", tok.ID), nil)
+	st, body = b.post(fmt.Sprintf("/console/alpha/tokens/%d/revoke", tok.ID), nil)
+	if st != http.StatusOK || !strings.Contains(body, "Revoke the API token Accounting sync") || !strings.Contains(body, `name="confirm" value="1"`) {
+		t.Fatalf("revoke asks no confirmation: %d", st)
+	}
+	if _, err := f.db.AuthenticateAPIToken(ctx, secret); err != nil {
+		t.Fatalf("the token stopped working before the revocation was confirmed: %v", err)
+	}
+	st, loc := b.post(fmt.Sprintf("/console/alpha/tokens/%d/revoke", tok.ID), url.Values{"confirm": {"1"}})
 	if st != http.StatusSeeOther || loc != "/console/alpha/tokens" {
 		t.Fatalf("revoke: %d %s", st, loc)
 	}
 	if _, err := f.db.AuthenticateAPIToken(ctx, secret); admit.ErrorCode(err) != admit.EUNAUTHORIZED {
 		t.Errorf("a revoked token still authenticates: %v", err)
 	}
-	if _, body = b.get("/console/alpha/tokens"); !strings.Contains(body, "revoked: it no longer works") || !strings.Contains(body, "revoked 20") {
+	if _, body = b.get("/console/alpha/tokens"); !strings.Contains(body, "revoked: it no longer works") || !regexp.MustCompile(`revoked \d+ \w+ 20\d\d \d\d:\d\d UTC`).MatchString(body) {
 		t.Error("the revoked token is not shown as revoked")
 	}
 	if st, _ := b.post(fmt.Sprintf("/console/alpha/tokens/%d/revoke", tok.ID), nil); st != http.StatusSeeOther {
@@ -189,7 +196,7 @@ func TestTokensRolesAndTenants(t *testing.T) {
 	if st, body := ab.get("/console/alpha/tokens"); st != 200 || !strings.Contains(body, "Door scanners") {
 		t.Errorf("admin on the tokens page: %d", st)
 	}
-	if st, _ := ab.post(revokePath, nil); st != http.StatusSeeOther {
+	if st, _ := ab.post(revokePath, url.Values{"confirm": {"1"}}); st != http.StatusSeeOther {
 		t.Errorf("admin revoking: %d", st)
 	}
 	if _, err := f.db.AuthenticateAPIToken(ctx, secret); admit.ErrorCode(err) != admit.EUNAUTHORIZED {

@@ -63,8 +63,7 @@ func (h *Handler) roomView(ctx context.Context, ev *admit.Event) roomView {
 	}
 	v.Queue, v.Admitted = p.Size, min(p.Admitted, p.Size)
 	v.Waiting = v.Queue - v.Admitted
-	minutes := float64(v.Waiting) / float64(rate)
-	v.DrainTime = strconv.FormatFloat(minutes, 'f', 1, 64) + " minutes"
+	v.DrainTime = drainTime(v.Waiting, rate)
 	return v
 }
 
@@ -98,4 +97,23 @@ func (h *Handler) waitingRoomUpdate(c echo.Context) error {
 	}
 	h.audit(c, "event.waiting_room", ev.Name, state)
 	return h.redirectWithFlash(c, to, "Waiting room "+state+".")
+}
+
+// drainTime says how long the queue's waiting visitors take to get through
+// at rate per minute, in words an organizer reads at a glance: "under a
+// minute", "1 minute", "12 minutes", "2 h 5 min".
+func drainTime(waiting int64, rate int) string {
+	rate = max(rate, 1)
+	minutes := (waiting + int64(rate) - 1) / int64(rate) // a started minute counts
+	switch {
+	case waiting < int64(max(rate, 1)):
+		return "under a minute"
+	case minutes == 1:
+		return "1 minute"
+	case minutes < 60:
+		return strconv.FormatInt(minutes, 10) + " minutes"
+	case minutes%60 == 0:
+		return strconv.FormatInt(minutes/60, 10) + " h"
+	}
+	return strconv.FormatInt(minutes/60, 10) + " h " + strconv.FormatInt(minutes%60, 10) + " min"
 }

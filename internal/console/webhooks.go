@@ -28,6 +28,7 @@ type WebhookStore interface {
 	FindWebhookDelivery(ctx context.Context, orgID, endpointID, id int64) (*admit.WebhookDelivery, *admit.WebhookEndpoint, error)
 	ListWebhookAttempts(ctx context.Context, orgID, deliveryID int64) ([]admit.WebhookAttempt, error)
 	QueueWebhookRedelivery(ctx context.Context, orgID, endpointID, deliveryID int64) error
+	QueueWebhookTest(ctx context.Context, orgID, endpointID int64) error
 }
 
 var webhookPages = []string{"webhooks", "webhook_deliveries"}
@@ -38,6 +39,7 @@ func (h *Handler) registerWebhooks(admin *echo.Group) {
 	admin.GET("/webhooks/:endpoint", h.webhookShow)
 	admin.POST("/webhooks/:endpoint", h.webhookUpdate)
 	admin.POST("/webhooks/:endpoint/rotate", h.webhookRotate)
+	admin.POST("/webhooks/:endpoint/test", h.webhookTest)
 	admin.POST("/webhooks/:endpoint/delete", h.webhookDelete)
 	admin.GET("/webhooks/:endpoint/deliveries/:delivery", h.webhookDeliveryShow)
 	admin.POST("/webhooks/:endpoint/deliveries/:delivery/redeliver", h.webhookRedeliver)
@@ -337,4 +339,23 @@ func (h *Handler) webhookRedeliver(c echo.Context) error {
 	}
 	h.audit(c, "webhook.redelivered", webhookObject(e.ID), w.EventType+" "+w.MessageID)
 	return h.redirectWithFlash(c, to, "Sending again: the attempt appears below in a few seconds.")
+}
+
+// webhookTest sends the endpoint a webhook.test event, through the outbox
+// like every event, so the organizer sees their receiver answer (or not)
+// in the delivery log without waiting for a real order.
+func (h *Handler) webhookTest(c echo.Context) error {
+	e, err := h.loadWebhookEndpoint(c)
+	if err != nil {
+		return err
+	}
+	m := currentMember(c)
+	to := webhookPath(m, e.ID)
+	if err := h.store.QueueWebhookTest(c.Request().Context(), m.org.ID, e.ID); admit.ErrorCode(err) == admit.ECONFLICT {
+		return h.redirectWithFlash(c, to, admit.ErrorMessage(err))
+	} else if err != nil {
+		return err
+	}
+	h.audit(c, "webhook.test_sent", webhookObject(e.ID), "")
+	return h.redirectWithFlash(c, to, "A webhook.test event is on its way: it appears under Deliveries in a few seconds.")
 }

@@ -315,3 +315,45 @@ func TestWebhookCSRF(t *testing.T) {
 		t.Errorf("forged posts created something (%d rows)", n)
 	}
 }
+
+// TestWebhookSendTestEvent: "Send test event" on an enabled endpoint writes
+// one endpoint.test outbox row naming it (the worker delivers it), says so,
+// and is audited; a disabled endpoint is told to be enabled first, and
+// another organization's endpoint is not found.
+func TestWebhookSendTestEvent(t *testing.T) {
+	f := mustFixture(t)
+	b := f.newBrowser(t)
+	b.mustLogin(f.a.owner.Email)
+	b.get("/console/alpha/webhooks")
+	_, loc := b.post("/console/alpha/webhooks", webhookForm(publicURL, "order.paid"))
+	id, _ := strconv.ParseInt(strings.TrimPrefix(loc, "/console/alpha/webhooks/"), 10, 64)
+	if _, body := b.get(loc); !strings.Contains(body, `action="`+loc+`/test"`) || !strings.Contains(body, "Send test event") {
+		t.Fatal("the endpoint page has no Send test event button")
+	}
+	if st, to := b.post(loc+"/test", nil); st != http.StatusSeeOther || to != loc {
+		t.Fatalf("send test: %d %s", st, to)
+	}
+	if _, body := b.get(loc); !strings.Contains(body, "A webhook.test event is on its way") {
+		t.Error("no word that the test event is on its way")
+	}
+	var n int
+	f.db.SQL().QueryRow(`SELECT COUNT(*) FROM outbox WHERE organization_id = ? AND kind = 'endpoint.test' AND payload = ?`,
+		f.a.org.ID, fmt.Sprintf(`{"endpoint_id":%d}`, id)).Scan(&n)
+	if n != 1 {
+		t.Errorf("%d test events queued, want 1", n)
+	}
+	b.post(loc, url.Values{"url": {publicURL}, "event_types": {"order.paid"}}) // no enabled box: disabled
+	b.get(loc)
+	if st, to := b.post(loc+"/test", nil); st != http.StatusSeeOther || to != loc {
+		t.Fatalf("send test to a disabled endpoint: %d %s", st, to)
+	}
+	if _, body := b.get(loc); !strings.Contains(body, "enable it before sending a test event") {
+		t.Error("a disabled endpoint's test is not refused with the reason")
+	}
+	other := f.newBrowser(t)
+	other.mustLogin(f.b.owner.Email)
+	other.get("/console/beta/webhooks")
+	if st, _ := other.post(fmt.Sprintf("/console/beta/webhooks/%d/test", id), nil); st != http.StatusNotFound {
+		t.Errorf("beta sending a test to alpha's endpoint: %d, want 404", st)
+	}
+}

@@ -213,6 +213,7 @@ type Webhooks interface {
 	FanOut(ctx context.Context, row *admit.OutboxRow) (string, error)
 	FanOutOrder(ctx context.Context, row *admit.OutboxRow, o *admit.Order) (string, error)
 	Redeliver(ctx context.Context, orgID, deliveryID int64) (string, error)
+	SendTest(ctx context.Context, row *admit.OutboxRow, endpointID int64) (string, error)
 	FailingEmail(ctx context.Context, orgID, endpointID, deliveryID, userID int64) (to string, data email.WebhookFailingData, ok bool, err error)
 }
 
@@ -254,6 +255,11 @@ func (h *Outbox) perform(ctx context.Context, row *admit.OutboxRow, p admit.Outb
 			return "endpoint deleted or member gone", err
 		}
 		return h.send(ctx, row, "webhook_failing", to, "", data, nil)
+	case admit.WebhookTestPayload:
+		if h.Webhooks == nil {
+			return "no webhook endpoints", nil
+		}
+		return h.Webhooks.SendTest(ctx, row, p.EndpointID)
 	case admit.RedeliveryPayload:
 		if h.Webhooks == nil {
 			return "no webhook endpoints", nil

@@ -19,6 +19,7 @@ func (d *DB) ListAttendees(ctx context.Context, orgID, eventID int64, f admit.At
 		where += ` AND (t.attendee_name LIKE ? OR t.attendee_email LIKE ? OR t.code = ? OR o.reference = ?)`
 		args = append(args, like, like, admit.NormalizeTicketCode(q), strings.ToUpper(q))
 	}
+	where, args = attendeeFilterWhere(where, args, orgID, eventID, f)
 	if err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM tickets t JOIN orders o ON o.id = t.order_id WHERE `+where, args...).
 		Scan(&total); err != nil {
 		return nil, 0, err
@@ -50,4 +51,51 @@ func (d *DB) ListAttendees(ctx context.Context, orgID, eventID int64, f admit.At
 		list = append(list, a)
 	}
 	return list, total, rows.Err()
+}
+
+// attendeeFilterWhere adds the filter's ticket type and check-in state to
+// the conditions on tickets t of orders o.
+func attendeeFilterWhere(where string, args []any, orgID, eventID int64, f admit.AttendeeFilter) (string, []any) {
+	if f.TicketTypeID != 0 {
+		where += ` AND t.ticket_type_id = ?`
+		args = append(args, f.TicketTypeID)
+	}
+	checkedIn := `EXISTS (SELECT 1 FROM checkins c JOIN checkin_lists l ON l.id = c.list_id
+		WHERE c.ticket_id = t.id AND c.organization_id = ? AND l.event_id = ? AND c.undone_at IS NULL)`
+	switch f.CheckedIn {
+	case "yes":
+		where += ` AND ` + checkedIn
+		args = append(args, orgID, eventID)
+	case "no":
+		where += ` AND NOT ` + checkedIn
+		args = append(args, orgID, eventID)
+	}
+	return where, args
+}
+
+// QueueEventConfirmations queues the confirmation email again for every
+// paid order of the organization's event with a ticket that f matches
+// (its paging aside), once per order, in one statement; it returns how
+// many were queued.
+func (d *DB) QueueEventConfirmations(ctx context.Context, orgID, eventID int64, f admit.AttendeeFilter) (n int, err error) {
+	defer wrap(&err, "DB.QueueEventConfirmations(%d, %d)", orgID, eventID)
+	where := `o.organization_id = ? AND o.event_id = ? AND t.organization_id = ? AND o.status = 'paid'`
+	args := []any{orgID, eventID, orgID}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q) + "%"
+		where += ` AND (t.attendee_name LIKE ? OR t.attendee_email LIKE ? OR t.code = ? OR o.reference = ?)`
+		args = append(args, like, like, admit.NormalizeTicketCode(q), strings.ToUpper(q))
+	}
+	where, args = attendeeFilterWhere(where, args, orgID, eventID, f)
+	// The payload is admit.OrderEmail{OrderID, Resend: true} as the ledger
+	// writes it: {"order_id":N,"resend":true}.
+	res, err := d.db.ExecContext(ctx, `INSERT INTO outbox (organization_id, kind, payload)
+		SELECT DISTINCT o.organization_id, ?, CONCAT('{"order_id":', o.id, ',"resend":true}')
+		FROM tickets t JOIN orders o ON o.id = t.order_id WHERE `+where+` ORDER BY o.id`,
+		append([]any{admit.KindOrderConfirmation}, args...)...)
+	if err != nil {
+		return 0, err
+	}
+	rows, err := res.RowsAffected()
+	return int(rows), err
 }

@@ -105,8 +105,10 @@ func insertCheckIn(ctx context.Context, tx *sql.Tx, r *admit.CheckInResult, orgI
 			return err
 		}
 		r.Outcome = admit.CheckInOK
-		r.CheckIn, err = findCheckInWhere(ctx, tx, `c.id = ?`, id)
-		return err
+		if r.CheckIn, err = findCheckInWhere(ctx, tx, `c.id = ?`, id); err != nil {
+			return err
+		}
+		return insertOutbox(ctx, tx, orgID, admit.WebhookEvent{Type: "checkin.created", TicketID: r.TicketID})
 	}
 	return errors.New("a check-in kept appearing and disappearing")
 }
@@ -154,6 +156,8 @@ func scanCheckIns(rows *sql.Rows) ([]*admit.CheckIn, error) {
 // UndoCheckIn marks the check-in of the organization's list undone by the
 // user, so the ticket can be checked in again. Only the check-in in force
 // is undone: repeating the undo changes nothing and reports changed false.
+// An undo writes the checkin.deleted webhook event, as a check-in writes
+// checkin.created, in its transaction.
 func (d *DB) UndoCheckIn(ctx context.Context, orgID, listID, checkInID, userID int64) (c *admit.CheckIn, changed bool, err error) {
 	defer wrap(&err, "DB.UndoCheckIn(%d, %d, %d)", orgID, listID, checkInID)
 	err = d.inTx(ctx, func(tx *sql.Tx) error {
@@ -168,7 +172,10 @@ func (d *DB) UndoCheckIn(ctx context.Context, orgID, listID, checkInID, userID i
 		}
 		changed = n == 1
 		c, err = findCheckInWhere(ctx, tx, `c.id = ? AND c.list_id = ? AND c.organization_id = ?`, checkInID, listID, orgID)
-		return err
+		if err != nil || !changed {
+			return err
+		}
+		return insertOutbox(ctx, tx, orgID, admit.WebhookEvent{Type: "checkin.deleted", TicketID: c.TicketID})
 	})
 	if err != nil {
 		return nil, false, err

@@ -208,19 +208,29 @@ func (d *DB) UpdateEvent(ctx context.Context, e *admit.Event) (err error) {
 // SetEventStatus moves the event from status from to status to, if that is
 // an allowed transition (admit.EventStatus.CanBecome). The change is guarded
 // by the status the caller saw: if another request changed it first, the
-// error is ECONFLICT and nothing changes.
+// error is ECONFLICT and nothing changes. Publishing writes the
+// event.published webhook event in the same transaction.
 func (d *DB) SetEventStatus(ctx context.Context, orgID, id int64, from, to admit.EventStatus) (err error) {
 	defer d.definitionsChanged()
 	defer wrap(&err, "DB.SetEventStatus(%d, %d, %s→%s)", orgID, id, from, to)
 	if !from.CanBecome(to) {
 		return admit.Errorf(admit.EINVALID, "An event that is %s cannot become %s.", from, to)
 	}
-	res, err := d.db.ExecContext(ctx, `UPDATE events SET status = ? WHERE organization_id = ? AND id = ? AND status = ?`,
-		string(to), orgID, id, string(from))
-	if err != nil {
-		return err
-	}
-	if n, err := res.RowsAffected(); err != nil || n > 0 {
+	var changed bool
+	err = d.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE events SET status = ? WHERE organization_id = ? AND id = ? AND status = ?`,
+			string(to), orgID, id, string(from))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if changed = n > 0; err != nil || !changed || to != admit.EventPublished {
+			return err
+		}
+		// Integrators hear of the publication exactly when it commits.
+		return insertOutbox(ctx, tx, orgID, admit.WebhookEvent{Type: "event.published", EventID: id})
+	})
+	if err != nil || changed {
 		return err
 	}
 	var now string
@@ -348,4 +358,26 @@ func (d *DB) SetWaitingRoom(ctx context.Context, orgID, eventID int64, on bool, 
 		}
 	}
 	return nil
+}
+
+// ListEventSales returns, for each event of the organization with ticket
+// types, its tickets sold and its capacity, in one query.
+func (d *DB) ListEventSales(ctx context.Context, orgID int64) (sales map[int64]admit.EventSales, err error) {
+	defer wrap(&err, "DB.ListEventSales(%d)", orgID)
+	rows, err := d.db.QueryContext(ctx, `SELECT event_id, SUM(sold), SUM(quantity) FROM ticket_type_buckets
+		WHERE organization_id = ? GROUP BY event_id`, orgID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	sales = map[int64]admit.EventSales{}
+	for rows.Next() {
+		var id int64
+		var s admit.EventSales
+		if err := rows.Scan(&id, &s.Sold, &s.Capacity); err != nil {
+			return nil, err
+		}
+		sales[id] = s
+	}
+	return sales, rows.Err()
 }

@@ -310,12 +310,27 @@ func (d *DB) RenameAttendee(ctx context.Context, orgID, orderID, ticketID int64,
 
 // insertOutbox records a side effect in tx: it happens if and only if tx
 // commits.
-func insertOutbox(ctx context.Context, tx *sql.Tx, orgID int64, p admit.OutboxPayload) error {
-	b, err := json.Marshal(p)
-	if err != nil {
-		return err
+func insertOutbox(ctx context.Context, tx *sql.Tx, orgID int64, payloads ...admit.OutboxPayload) error {
+	// One statement for all of them: a refund of many tickets writes a
+	// ticket.voided row per ticket without a round trip each.
+	if len(payloads) == 0 {
+		return nil
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO outbox (organization_id, kind, payload) VALUES (?, ?, ?)`, orgID, p.OutboxKind(), b)
+	q := make([]byte, 0, 64+len(payloads)*10)
+	q = append(q, "INSERT INTO outbox (organization_id, kind, payload) VALUES "...)
+	args := make([]any, 0, 3*len(payloads))
+	for i, p := range payloads {
+		b, err := json.Marshal(p)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			q = append(q, ", "...)
+		}
+		q = append(q, "(?, ?, ?)"...)
+		args = append(args, orgID, p.OutboxKind(), b)
+	}
+	_, err := tx.ExecContext(ctx, string(q), args...)
 	return err
 }
 

@@ -36,14 +36,14 @@ func (d *DB) RefundTickets(ctx context.Context, orgID, orderID int64, ticketIDs 
 		if status != string(admit.OrderPaid) {
 			return admit.Errorf(admit.ECONFLICT, "Only paid orders can be refunded; this one is %s.", status)
 		}
-		released, err := voidTickets(ctx, tx, r, orgID, orderID, ids)
+		released, voided, err := voidTickets(ctx, tx, r, orgID, orderID, ids)
 		if err != nil {
 			return err
 		}
 		if err := releaseCapacity(ctx, tx, r, released); err != nil {
 			return err
 		}
-		return recordRefund(ctx, tx, r, orgID, orderID, byUser)
+		return recordRefund(ctx, tx, r, orgID, orderID, byUser, voided)
 	})
 	if err != nil {
 		return nil, err
@@ -61,8 +61,9 @@ type lineBucket struct {
 // voidTickets voids those of ids that are valid tickets of the order, each
 // by a guarded UPDATE, and adds them to r; released is what each bucket
 // gets back.
-func voidTickets(ctx context.Context, tx *sql.Tx, r *admit.Refund, orgID, orderID int64, ids []int64) (map[lineBucket]int, error) {
+func voidTickets(ctx context.Context, tx *sql.Tx, r *admit.Refund, orgID, orderID int64, ids []int64) (map[lineBucket]int, []admit.OutboxPayload, error) {
 	released := map[lineBucket]int{}
+	var voided []admit.OutboxPayload
 	for _, id := range ids {
 		var f lineBucket
 		var price int64
@@ -72,22 +73,23 @@ func voidTickets(ctx context.Context, tx *sql.Tx, r *admit.Refund, orgID, orderI
 		if errors.Is(err, sql.ErrNoRows) {
 			continue // already refunded, or not this order's: nothing to do
 		} else if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE tickets SET status = 'void' WHERE id = ? AND status = 'valid'`, id)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if n, _ := res.RowsAffected(); n == 1 {
+			voided = append(voided, admit.WebhookEvent{Type: "ticket.voided", TicketID: id})
 			released[f]++
 			r.Amount += price
 			r.Tickets++
 		}
 	}
 	if r.Tickets == 0 {
-		return nil, admit.Errorf(admit.ECONFLICT, "These tickets are already refunded.")
+		return nil, nil, admit.Errorf(admit.ECONFLICT, "These tickets are already refunded.")
 	}
-	return released, nil
+	return released, voided, nil
 }
 
 // releaseCapacity gives the buckets their tickets back, in ticket type
@@ -110,7 +112,7 @@ func releaseCapacity(ctx context.Context, tx *sql.Tx, r *admit.Refund, released 
 
 // recordRefund updates the order's refunded total (refunded once every
 // ticket is void) and writes the refund row and its side effects.
-func recordRefund(ctx context.Context, tx *sql.Tx, r *admit.Refund, orgID, orderID, byUser int64) error {
+func recordRefund(ctx context.Context, tx *sql.Tx, r *admit.Refund, orgID, orderID, byUser int64, voided []admit.OutboxPayload) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE orders SET refunded_total = refunded_total + ?,
 		status = IF((SELECT COUNT(*) FROM tickets WHERE order_id = ? AND status <> 'void') = 0, 'refunded', status)
 		WHERE id = ?`, r.Amount, orderID, orderID); err != nil {
@@ -132,7 +134,7 @@ func recordRefund(ctx context.Context, tx *sql.Tx, r *admit.Refund, orgID, order
 	if err := insertOutbox(ctx, tx, orgID, admit.RefundEmail{OrderID: orderID, RefundID: r.ID}); err != nil {
 		return err
 	}
-	return insertOutbox(ctx, tx, orgID, admit.WebhookEvent{Type: "order.refunded", OrderID: orderID, RefundID: r.ID})
+	return insertOutbox(ctx, tx, orgID, append(voided, admit.WebhookEvent{Type: "order.refunded", OrderID: orderID, RefundID: r.ID})...)
 }
 
 // FindRefund returns the refund with the payment it refunds, for the

@@ -101,7 +101,8 @@ func (d *DB) OfferWaitlist(ctx context.Context, orgID, entryID int64, ttl time.D
 			return err
 		}
 		e.HoldID, e.OfferedAt = hold.ID, now
-		return insertOutbox(ctx, tx, orgID, admit.WaitlistOfferPayload{EntryID: e.ID})
+		return insertOutbox(ctx, tx, orgID, admit.WaitlistOfferPayload{EntryID: e.ID},
+			admit.WebhookEvent{Type: "waitlist.offered", WaitlistEntryID: e.ID})
 	})
 	if err != nil {
 		return nil, nil, err
@@ -121,4 +122,29 @@ func (d *DB) FindWaitlistOffer(ctx context.Context, orgID, entryID int64) (o *ad
 		return nil, admit.Errorf(admit.ENOTFOUND, "Offer not found.")
 	}
 	return o, err
+}
+
+// FindWaitlistEntry returns the organization's waiting-list entry with the
+// state of its offer, as ListWaitlist shows it, or ENOTFOUND.
+func (d *DB) FindWaitlistEntry(ctx context.Context, orgID, id int64) (e *admit.WaitlistEntry, err error) {
+	defer wrap(&err, "DB.FindWaitlistEntry(%d, %d)", orgID, id)
+	var eventID int64
+	err = d.db.QueryRowContext(ctx, `SELECT event_id FROM waitlist_entries WHERE id = ? AND organization_id = ?`, id, orgID).Scan(&eventID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, admit.Errorf(admit.ENOTFOUND, "Waiting-list entry not found.")
+	} else if err != nil {
+		return nil, err
+	}
+	// Waiting lists are short: reading the event's list keeps the offer
+	// state's rule in one query.
+	list, err := d.ListWaitlist(ctx, orgID, eventID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		if list[i].ID == id {
+			return &list[i], nil
+		}
+	}
+	return nil, admit.Errorf(admit.ENOTFOUND, "Waiting-list entry not found.")
 }

@@ -554,3 +554,51 @@ func (d *DB) FindOrderIDByTicket(ctx context.Context, orgID, ticketID int64) (id
 	}
 	return id, err
 }
+
+// QueueWebhookTest records, in the outbox, that the organization's enabled
+// endpoint gets a webhook.test event; ENOTFOUND for another organization's
+// endpoint, ECONFLICT for a disabled one.
+func (d *DB) QueueWebhookTest(ctx context.Context, orgID, endpointID int64) (err error) {
+	defer wrap(&err, "DB.QueueWebhookTest(%d, %d)", orgID, endpointID)
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		var enabled bool
+		err := tx.QueryRowContext(ctx, `SELECT enabled FROM webhook_endpoints WHERE id = ? AND organization_id = ?`, endpointID, orgID).Scan(&enabled)
+		if errors.Is(err, sql.ErrNoRows) {
+			return admit.Errorf(admit.ENOTFOUND, "Endpoint not found.")
+		} else if err != nil {
+			return err
+		}
+		if !enabled {
+			return admit.Errorf(admit.ECONFLICT, "The endpoint is disabled: enable it before sending a test event.")
+		}
+		return insertOutbox(ctx, tx, orgID, admit.WebhookTestPayload{EndpointID: endpointID})
+	})
+}
+
+// CreateWebhookTestDelivery creates the delivery of the test event of
+// outbox row outboxID to the organization's endpoint alone, if it is
+// enabled, once however often it is called, and returns it while it is
+// still to be handed to the queue.
+func (d *DB) CreateWebhookTestDelivery(ctx context.Context, orgID, endpointID, outboxID int64, eventType, messageID string, payload []byte) (due []admit.WebhookDue, err error) {
+	defer wrap(&err, "DB.CreateWebhookTestDelivery(%d, %d, %d)", orgID, endpointID, outboxID)
+	if _, err := d.db.ExecContext(ctx, `INSERT INTO webhook_deliveries (organization_id, endpoint_id, outbox_id, message_id, event_type, payload, next_attempt_at)
+		SELECT organization_id, id, ?, ?, ?, ?, NOW(6) FROM webhook_endpoints
+		WHERE organization_id = ? AND id = ? AND enabled
+		ON DUPLICATE KEY UPDATE webhook_deliveries.id = webhook_deliveries.id`, outboxID, messageID, eventType, payload, orgID, endpointID); err != nil {
+		return nil, err
+	}
+	rows, err := d.db.QueryContext(ctx, `SELECT id, attempts FROM webhook_deliveries
+		WHERE outbox_id = ? AND endpoint_id = ? AND organization_id = ? AND status = 'pending' AND enqueued_for IS NULL`, outboxID, endpointID, orgID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var w admit.WebhookDue
+		if err := rows.Scan(&w.ID, &w.Attempts); err != nil {
+			return nil, err
+		}
+		due = append(due, w)
+	}
+	return due, rows.Err()
+}

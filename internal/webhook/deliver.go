@@ -43,6 +43,7 @@ const maxRetryAfter = 24 * time.Hour
 type Store interface {
 	HasWebhookSubscribers(ctx context.Context, orgID int64, eventType string) (bool, error)
 	CreateWebhookDeliveries(ctx context.Context, orgID, outboxID int64, eventType, messageID string, payload []byte) ([]admit.WebhookDue, error)
+	CreateWebhookTestDelivery(ctx context.Context, orgID, endpointID, outboxID int64, eventType, messageID string, payload []byte) ([]admit.WebhookDue, error)
 	DueWebhookDeliveries(ctx context.Context, redeliverAfter time.Duration, limit int) ([]admit.WebhookDue, error)
 	MarkWebhookDeliveriesEnqueued(ctx context.Context, ids []int64) error
 	ClaimWebhookDelivery(ctx context.Context, id int64, attempts int, lease time.Duration) (*admit.WebhookDelivery, *admit.WebhookEndpoint, bool, error)
@@ -54,6 +55,7 @@ type Store interface {
 	FindOrderIDByTicket(ctx context.Context, orgID, ticketID int64) (int64, error)
 	FindOrder(ctx context.Context, orgID, id int64) (*admit.Order, error)
 	FindEvent(ctx context.Context, orgID, id int64) (*admit.Event, error)
+	FindWaitlistEntry(ctx context.Context, orgID, id int64) (*admit.WaitlistEntry, error)
 	FindOrganization(ctx context.Context, id int64) (*admit.Organization, error)
 }
 
@@ -231,6 +233,43 @@ func (d *Deliverer) fanOut(ctx context.Context, row *admit.OutboxRow, eventType 
 		d.logger.Warn("handing webhook deliveries to the queue failed; the dispatcher will", "outbox", row.ID, "err", err)
 	}
 	return fmt.Sprintf("%d deliveries", len(due)), nil
+}
+
+// TestEventType is the type of the event an organizer sends to one
+// endpoint from the console, to see their receiver work; no endpoint
+// subscribes to it.
+const TestEventType = "webhook.test"
+
+// TestEventData is the data of a webhook.test event.
+type TestEventData struct {
+	Object     string `json:"object"` // "test"
+	EndpointID int64  `json:"endpoint_id"`
+	Message    string `json:"message"`
+}
+
+// SendTest delivers the webhook.test event of row to the endpoint it
+// names, alone, with the retries and the log of any delivery.
+func (d *Deliverer) SendTest(ctx context.Context, row *admit.OutboxRow, endpointID int64) (string, error) {
+	body, err := Event{ID: MessageID(row.ID), Type: TestEventType, CreatedAt: row.CreatedAt.UTC(), Data: TestEventData{Object: "test",
+		EndpointID: endpointID, Message: "A test event sent from the Admit console: your endpoint receives and verifies deliveries."}}.Encode()
+	if err != nil {
+		return "", err
+	}
+	due, err := d.store.CreateWebhookTestDelivery(ctx, row.OrganizationID, endpointID, row.ID, TestEventType, MessageID(row.ID), body)
+	if err != nil {
+		return "", err
+	}
+	ids, err := d.enqueue(ctx, due)
+	if merr := d.store.MarkWebhookDeliveriesEnqueued(ctx, ids); merr != nil && err == nil {
+		err = merr
+	}
+	if err != nil {
+		d.logger.Warn("handing the test delivery to the queue failed; the dispatcher will", "outbox", row.ID, "err", err)
+	}
+	if len(due) == 0 {
+		return "endpoint disabled or gone", nil
+	}
+	return "test delivery", nil
 }
 
 // DispatchOnce hands every due attempt that is not in the queue (never

@@ -22,26 +22,23 @@ import (
 type EventType struct {
 	Name        string
 	Description string
-	// NotSentYet marks a type endpoints may subscribe to that nothing
-	// emits yet; whoever writes its "webhook." outbox rows clears it.
-	NotSentYet bool
 }
 
 // EventTypes lists every event type, in the order the console shows them.
 // The outbox kind of an event is "webhook." and its name; the outbox
 // payload names the object (order_id, ticket_id or event_id).
 var EventTypes = []EventType{
-	{"order.placed", "An order was placed (it may still wait for its payment).", true},
-	{"order.paid", "An order was paid: its tickets are issued.", false},
-	{"order.cancelled", "A pending order was cancelled or expired.", false},
-	{"order.refunded", "Some or all tickets of an order were refunded.", false},
-	{"ticket.created", "A ticket was issued.", true},
-	{"ticket.updated", "A ticket's attendee changed.", false},
-	{"ticket.voided", "A ticket was voided.", true},
-	{"checkin.created", "A ticket was checked in.", true},
-	{"checkin.deleted", "A check-in was undone.", true},
-	{"event.published", "An event was published.", true},
-	{"waitlist.offered", "A waiting-list offer was sent.", true},
+	{"order.placed", "An order was placed (it may still wait for its payment)."},
+	{"order.paid", "An order was paid: its tickets are issued."},
+	{"order.cancelled", "A pending order was cancelled or expired."},
+	{"order.refunded", "Some or all tickets of an order were refunded."},
+	{"ticket.created", "A ticket was created with its order (pending until the order is paid)."},
+	{"ticket.updated", "A ticket's attendee changed."},
+	{"ticket.voided", "A ticket was voided: refunded, alone or with its order."},
+	{"checkin.created", "A ticket was checked in."},
+	{"checkin.deleted", "A check-in was undone: the ticket may be checked in again."},
+	{"event.published", "An event was published, or its sales reopened."},
+	{"waitlist.offered", "A waiting-list offer was sent: tickets are held for the person."},
 }
 
 // KnownEventType reports whether name is one of EventTypes.
@@ -111,7 +108,7 @@ func NewEventJSON(ev *admit.Event, orgSlug, baseURL string) EventJSON {
 }
 
 // eventData returns the object an event is about, from the ids its outbox
-// row carries: an order, a ticket, or an event. An outbox payload with none
+// row carries: an order, a ticket, a waiting-list entry or an event. An outbox payload with none
 // of them is delivered as it is.
 func (d *Deliverer) eventData(ctx context.Context, row *admit.OutboxRow) (any, error) {
 	orgID := row.OrganizationID
@@ -145,6 +142,12 @@ func (d *Deliverer) eventData(ctx context.Context, row *admit.OutboxRow) (any, e
 			return nil, err
 		}
 		return NewOrderJSON(o, d.baseURL), nil
+	case p.WaitlistEntryID != 0:
+		e, err := d.store.FindWaitlistEntry(ctx, orgID, p.WaitlistEntryID)
+		if err != nil {
+			return nil, err
+		}
+		return wire.NewWaitlistEntry(e), nil
 	case p.EventID != 0:
 		ev, err := d.store.FindEvent(ctx, orgID, p.EventID)
 		if err != nil {

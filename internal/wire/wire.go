@@ -124,3 +124,30 @@ func TimePtr(t time.Time) *time.Time {
 	u := t.UTC()
 	return &u
 }
+
+// WaitlistEntry is a person waiting for a sold-out ticket type, with the
+// state of the offer made to them: null (none yet), open, accepted or
+// expired.
+type WaitlistEntry struct {
+	ID           int64      `json:"id"`
+	EventID      int64      `json:"event_id"`
+	TicketTypeID int64      `json:"ticket_type_id"`
+	TicketType   string     `json:"ticket_type"`
+	Name         string     `json:"name"`
+	Email        string     `json:"email"`
+	Quantity     int        `json:"quantity"`
+	OfferState   *string    `json:"offer_state"`
+	OfferedAt    *time.Time `json:"offered_at"`
+	OfferEndsAt  *time.Time `json:"offer_ends_at"`
+}
+
+// NewWaitlistEntry returns the entry as the API and webhooks show it.
+func NewWaitlistEntry(e *admit.WaitlistEntry) WaitlistEntry {
+	out := WaitlistEntry{ID: e.ID, EventID: e.EventID, TicketTypeID: e.TicketTypeID, TicketType: e.TicketType, Name: e.Name,
+		Email: e.Email, Quantity: e.Quantity, OfferedAt: TimePtr(e.OfferedAt), OfferEndsAt: TimePtr(e.OfferEnds)}
+	if e.OfferState != "" {
+		state := e.OfferState
+		out.OfferState = &state
+	}
+	return out
+}

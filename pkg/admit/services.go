@@ -166,13 +166,22 @@ func (s *OrdersService) MarkPaid(ctx context.Context, id int64, opts ...RequestO
 // Refund refunds the tickets ticketIDs of a paid order, or every ticket
 // still valid if none are given.
 func (s *OrdersService) Refund(ctx context.Context, id int64, ticketIDs []int64, opts ...RequestOption) (*Refund, error) {
+	return s.RefundBecause(ctx, id, ticketIDs, "", opts...)
+}
+
+// RefundBecause refunds like Refund and gives the reason, which the
+// organization's audit log keeps with the refund (at most 500 characters).
+func (s *OrdersService) RefundBecause(ctx context.Context, id int64, ticketIDs []int64, reason string, opts ...RequestOption) (*Refund, error) {
 	path, err := idPath("/orders/%d/refund", id)
 	if err != nil {
 		return nil, err
 	}
 	var body any
-	if len(ticketIDs) > 0 {
-		body = map[string][]int64{"ticket_ids": ticketIDs}
+	if len(ticketIDs) > 0 || reason != "" {
+		body = struct {
+			TicketIDs []int64 `json:"ticket_ids,omitempty"`
+			Reason    string  `json:"reason,omitempty"`
+		}{ticketIDs, reason}
 	}
 	return call[Refund](ctx, s.c, http.MethodPost, path, nil, body, opts)
 }

@@ -277,8 +277,13 @@ func (h *Handler) v1OrderRefund(c echo.Context) error {
 	}
 	var req struct {
 		TicketIDs []int64 `json:"ticket_ids"`
+		Reason    string  `json:"reason"`
 	}
 	if err := api.Decode(c, &req, api.Rules{Strict: true, Optional: true}); err != nil {
+		return err
+	}
+	reason, err := admit.CheckRefundReason(req.Reason, false)
+	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
@@ -312,7 +317,7 @@ func (h *Handler) v1OrderRefund(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.v1Audit(c, "order.refunded", o.Reference, strconv.Itoa(r.Tickets)+" tickets, "+admit.FormatAmount(r.Amount, o.Currency))
+	h.v1Audit(c, "order.refunded", o.Reference, admit.RefundAuditDetail(r.Tickets, r.Amount, o.Currency, reason))
 	after, err := h.v1.Store.FindOrderRecord(ctx, org, id, true, true)
 	if err != nil {
 		return err

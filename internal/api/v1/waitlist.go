@@ -18,29 +18,6 @@ type v1WaitlistStore interface {
 	ListWaitlist(ctx context.Context, orgID, eventID int64) ([]admit.WaitlistEntry, error)
 }
 
-type v1WaitlistEntry struct {
-	ID           int64      `json:"id"`
-	EventID      int64      `json:"event_id"`
-	TicketTypeID int64      `json:"ticket_type_id"`
-	TicketType   string     `json:"ticket_type"`
-	Name         string     `json:"name"`
-	Email        string     `json:"email"`
-	Quantity     int        `json:"quantity"`
-	OfferState   *string    `json:"offer_state"`
-	OfferedAt    *time.Time `json:"offered_at"`
-	OfferEndsAt  *time.Time `json:"offer_ends_at"`
-}
-
-func newV1WaitlistEntry(e *admit.WaitlistEntry) v1WaitlistEntry {
-	out := v1WaitlistEntry{ID: e.ID, EventID: e.EventID, TicketTypeID: e.TicketTypeID, TicketType: e.TicketType, Name: e.Name,
-		Email: e.Email, Quantity: e.Quantity, OfferedAt: wire.TimePtr(e.OfferedAt), OfferEndsAt: wire.TimePtr(e.OfferEnds)}
-	if e.OfferState != "" {
-		state := e.OfferState
-		out.OfferState = &state
-	}
-	return out
-}
-
 // v1WaitlistList lists the event's waiting list, first come first, with
 // the state of the offer made to each person: null (none yet), open,
 // accepted or expired.
@@ -58,11 +35,11 @@ func (h *Handler) v1WaitlistList(c echo.Context) error {
 		return err
 	}
 	page, hasMore := pageInMemory(list, p, func(w admit.WaitlistEntry) int64 { return w.ID })
-	out := make([]v1WaitlistEntry, 0, len(page))
+	out := make([]wire.WaitlistEntry, 0, len(page))
 	for i := range page {
-		out = append(out, newV1WaitlistEntry(&page[i]))
+		out = append(out, wire.NewWaitlistEntry(&page[i]))
 	}
-	return c.JSON(http.StatusOK, newV1List(out, hasMore, func(w v1WaitlistEntry) int64 { return w.ID }))
+	return c.JSON(http.StatusOK, newV1List(out, hasMore, func(w wire.WaitlistEntry) int64 { return w.ID }))
 }
 
 // v1WaitlistOffer sets a ticket aside for the waiting person for hours (48
@@ -100,7 +77,7 @@ func (h *Handler) v1WaitlistOffer(c echo.Context) error {
 	}
 	for i := range list {
 		if list[i].ID == offered.ID {
-			return c.JSON(http.StatusOK, newV1WaitlistEntry(&list[i]))
+			return c.JSON(http.StatusOK, wire.NewWaitlistEntry(&list[i]))
 		}
 	}
 	return admit.Errorf(admit.ENOTFOUND, "Waiting list entry not found.")
