@@ -106,13 +106,27 @@ func (h *Handler) checkoutShow(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, h.checkout.OrderURL(o))
 	}
 	if !hold.Live() {
-		return h.expiredCheckout(c, ev)
+		return h.expiredCheckout(c, hold, ev)
 	}
 	return h.renderCheckout(c, http.StatusOK, hold, ev, admit.OrderRequest{}, nil, "")
 }
 
-func (h *Handler) expiredCheckout(c echo.Context, ev *admit.Event) error {
-	return admit.Errorf(admit.EEXPIRED, "Your hold on these tickets has expired and they were released. Choose your tickets again on the event page.")
+// expiredCheckout is the page of a checkout that is over: the buyer
+// cancelled it (released before its time ran out) or its time ran out. It
+// says which, and leads back to the event, not to the start.
+func (h *Handler) expiredCheckout(c echo.Context, hold *admit.Hold, ev *admit.Event) error {
+	org, err := h.store.FindOrganization(c.Request().Context(), ev.OrganizationID)
+	if err != nil {
+		return err
+	}
+	p := errorPage{Status: http.StatusGone, Heading: "This checkout has expired",
+		Message: "Your hold on these tickets ran out and they were released for other buyers. Choose your tickets again on the event page.",
+		Link:    "/e/" + org.Slug + "/" + ev.Slug, LinkText: "Back to " + ev.Name}
+	if hold.Status == admit.HoldReleased && hold.ExpiresIn > 0 {
+		p.Heading = "This checkout was cancelled"
+		p.Message = "The tickets it held were released for other buyers. You can choose tickets again on the event page."
+	}
+	return h.renderError(c, p)
 }
 
 func (h *Handler) renderCheckout(c echo.Context, status int, hold *admit.Hold, ev *admit.Event, form admit.OrderRequest, problems admit.Problems, problem string) error {
@@ -207,6 +221,7 @@ func (h *Handler) renderCheckout(c echo.Context, status int, hold *admit.Hold, e
 		return err
 	}
 	page.EventURL = "/e/" + org.Slug + "/" + ev.Slug
+	page.Base.Home = page.EventURL
 	body, err := h.pages.Render("checkout", page)
 	if err != nil {
 		return err

@@ -36,6 +36,11 @@ func (h *Handler) orderCreate(c echo.Context) error {
 		req.Attendees = append(req.Attendees, a)
 	}
 	placed, err := h.checkout.PlaceOrderFor(c.Request().Context(), hold, req)
+	if admit.ErrorCode(err) == admit.EEXPIRED {
+		if hold, err := h.store.FindHold(c.Request().Context(), hold.ID); err == nil {
+			return h.expiredCheckout(c, hold, ev)
+		}
+	}
 	if err != nil {
 		var de *admit.Error
 		if errors.As(err, &de) && (de.Code == admit.EINVALID || de.Code == admit.EUNAVAILABLE) {

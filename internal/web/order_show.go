@@ -71,6 +71,7 @@ func (h *Handler) newOrderPage(c echo.Context, o *admit.Order, ev *admit.Event, 
 		TicketsURL:   "/o/" + url.PathEscape(o.Reference) + "/tickets" + q,
 		AttendeesURL: "/o/" + url.PathEscape(o.Reference) + "/attendees" + q,
 	}
+	page.Base.Home = page.EventURL
 	if o.DiscountTotal > 0 {
 		page.Discount = admit.FormatAmount(o.DiscountTotal, o.Currency)
 	}

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/admithq/admit/internal/admit"
+)
+
+// TestStartPageListsPublicEvents: / lists the public events of every
+// organization and /e/:org an organization's, drafts of neither; the
+// header of an organization's pages leads to that organization, not to
+// the demo.
+func TestStartPageListsPublicEvents(t *testing.T) {
+	s := mustSecureStack(t, nil)
+	ctx := context.Background()
+	other := &admit.Organization{Slug: "lindy", Name: "Lindy Hoppers e.V."}
+	if err := s.db.CreateOrganization(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	starts := time.Now().Add(30 * 24 * time.Hour).Truncate(time.Minute)
+	for _, ev := range []*admit.Event{
+		{OrganizationID: other.ID, Slug: "swing-night", Name: "Swing Night", Status: admit.EventPublished},
+		{OrganizationID: other.ID, Slug: "secret-plans", Name: "Secret Plans", Status: admit.EventDraft},
+	} {
+		ev.TimeZone, ev.Currency, ev.StartsAt, ev.HoldMinutes, ev.Venue = "Europe/Berlin", "EUR", starts, 10, "Ballsaal"
+		if err := s.db.CreateEvent(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := s.agent(t, "198.51.100.30")
+
+	st, body := a.get("/")
+	if st != http.StatusOK {
+		t.Fatalf("start page: %d %.300s", st, body)
+	}
+	for _, want := range []string{`href="/e/lindy/swing-night"`, "Swing Night", "Lindy Hoppers e.V.", `href="/e/demo/gophersummit"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("start page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "Secret Plans") {
+		t.Error("start page lists a draft")
+	}
+
+	st, body = a.get("/e/lindy")
+	if st != http.StatusOK || !strings.Contains(body, "Swing Night") || strings.Contains(body, "Secret Plans") || strings.Contains(body, "Gophers Summit") {
+		t.Errorf("organization page: %d, want Swing Night only\n%.2000s", st, body)
+	}
+	if st, _ := a.get("/e/nobody"); st != http.StatusNotFound {
+		t.Errorf("unknown organization: %d, want 404", st)
+	}
+
+	st, body = a.get("/e/lindy/swing-night")
+	if st != http.StatusOK {
+		t.Fatalf("event page: %d", st)
+	}
+	for _, want := range []string{`<a href="/e/lindy" class="brand">`, "Lindy Hoppers e.V.", `<meta property="og:title" content="Swing Night">`,
+		`<meta name="description"`, `rel="icon"`, "https://www.openstreetmap.org/search?query=Ballsaal"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("event page lacks %q", want)
+		}
+	}
+	// The request id is for error pages: a buyer quotes it to support.
+	if strings.Contains(body, "· request ") {
+		t.Error("the event page's footer shows the request id")
+	}
+	if st, body := a.get("/e/lindy/no-such-event"); st != http.StatusNotFound || !strings.Contains(body, "· request ") {
+		t.Errorf("error page: %d, want 404 with the request id in the footer", st)
+	}
+}
+
+// TestEndedCheckoutSaysWhatHappened: a checkout the buyer cancelled, and one
+// whose time ran out, each get a titled page saying so, linking to the
+// event, not a bare "410 · Gone".
+func TestEndedCheckoutSaysWhatHappened(t *testing.T) {
+	s := mustSecureStack(t, nil)
+	hold := func(a *agent) string {
+		a.get("/e/demo/gophersummit")
+		st, loc := a.post("/e/demo/gophersummit/hold", url.Values{"qty_" + itoa64(s.types["Standard"].ID): {"1"}})
+		if st != http.StatusSeeOther || !strings.HasPrefix(loc, "/checkout/") {
+			t.Fatalf("hold: %d %s", st, loc)
+		}
+		return loc
+	}
+
+	cancelled := s.agent(t, "198.51.100.31")
+	checkout := hold(cancelled)
+	cancelled.get(checkout)
+	if st, _ := cancelled.post(checkout+"/cancel", nil); st != http.StatusSeeOther {
+		t.Fatalf("cancel: %d", st)
+	}
+	st, body := cancelled.get(checkout)
+	if st != http.StatusGone || !strings.Contains(body, "<title>This checkout was cancelled") || !strings.Contains(body, `href="/e/demo/gophersummit"`) {
+		t.Errorf("cancelled checkout: %d, want 410 titled as cancelled with a link to the event\n%.2000s", st, body)
+	}
+
+	expired := s.agent(t, "198.51.100.32")
+	checkout = hold(expired)
+	expired.get(checkout)
+	if _, err := s.db.SQL().Exec(`UPDATE holds SET expires_at = NOW(6) - INTERVAL 1 SECOND WHERE id = ?`, strings.TrimPrefix(checkout, "/checkout/")); err != nil {
+		t.Fatal(err)
+	}
+	st, body = expired.get(checkout)
+	if st != http.StatusGone || !strings.Contains(body, "<title>This checkout has expired") || !strings.Contains(body, `href="/e/demo/gophersummit"`) {
+		t.Errorf("expired checkout: %d, want 410 titled as expired with a link to the event\n%.2000s", st, body)
+	}
+	// Submitting the details of an expired checkout says the same.
+	st, body = expired.post(checkout, url.Values{"buyer_name": {"Ada"}, "buyer_email": {"ada@example.com"}, "attendee_0_name": {"Ada"}, "payment_method": {"offline"}})
+	if st != http.StatusGone || !strings.Contains(body, "This checkout has expired") {
+		t.Errorf("details sent after expiry: %d\n%.2000s", st, body)
+	}
+}
+
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
