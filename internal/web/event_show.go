@@ -52,8 +52,8 @@ type eventPage struct {
 	Code        string
 	CodeProblem string
 	// SoldOut lists the ticket types whose waiting list a visitor can join.
-	SoldOut          []ticketTypeView
-	Notice           string
+	SoldOut []ticketTypeView
+	Notice  string
 	// Through tells a visitor the waiting room just let through how long
 	// their turn lasts.
 	Through          string
