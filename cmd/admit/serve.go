@@ -71,14 +71,15 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		autoRoom = redis.NewAutoRoom(d.redis, cfg.RedisPrefix, cfg.WaitingRoomAutoRate, cfg.WaitingRoomAutoFor)
 	}
 	co := checkout.New(checkout.Options{
-		Ledger:    d.db,
-		Gate:      redis.NewInventory(d.redis, cfg.RedisPrefix),
-		Providers: providers,
-		Limits:    limits,
-		BaseURL:   cfg.BaseURL,
-		Logger:    logger,
-		Secret:    []byte(cfg.SecretKey),
-		AutoRoom:  autoRoom,
+		Ledger:                d.db,
+		Gate:                  redis.NewInventory(d.redis, cfg.RedisPrefix),
+		Providers:             providers,
+		Limits:                limits,
+		BaseURL:               cfg.BaseURL,
+		Logger:                logger,
+		Secret:                []byte(cfg.SecretKey),
+		AutoRoom:              autoRoom,
+		PaymentReminderBefore: cfg.PaymentReminderBefore,
 	})
 	room := redis.NewWaitingRoom(d.redis, cfg.RedisPrefix)
 	limiter := redis.NewLimiter(d.redis, cfg.RedisPrefix)
@@ -99,6 +100,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		ExportFiles:   exportFiles,
 		WebhookURLs:   webhook.URLPolicy{AllowHTTP: !cfg.Production(), AllowPrivate: cfg.WebhookAllowPrivate},
 		Room:          room,
+		Preview:       pages,
 	})
 	if err != nil {
 		return err

@@ -32,6 +32,7 @@ type Store interface {
 	OpsStore
 	TokenStore
 	WebhookStore
+	EventPublicStore
 	RequestSignup(ctx context.Context, s *admit.Signup, passwordHash, token, path string) error
 	FindSignup(ctx context.Context, token string) (*admit.Signup, error)
 	ConfirmSignup(ctx context.Context, token string) (*admit.Organization, *admit.User, error)
@@ -100,6 +101,9 @@ type Options struct {
 	WebhookURLs webhook.URLPolicy
 	// Room is the on-sale waiting room, for its figures.
 	Room Room
+	// Preview renders an event's public page for its organizer, a draft
+	// included; nil: no preview.
+	Preview Previewer
 }
 
 // Handler serves the console.
@@ -116,6 +120,7 @@ type Handler struct {
 	exportFiles ExportFiles
 	webhookURLs webhook.URLPolicy
 	room        Room
+	preview     Previewer
 }
 
 // pages lists every console page template.
@@ -123,7 +128,7 @@ var pages = []string{"login", "signup", "signup_confirm", "orgs", "events", "eve
 
 func allPages() []string {
 	var all []string
-	for _, group := range [][]string{pages, eventPages, checkInPages, teamPages, webhookPages} {
+	for _, group := range [][]string{pages, eventPages, checkInPages, teamPages, webhookPages, {"event_public"}} {
 		all = append(all, group...)
 	}
 	return all
@@ -136,7 +141,7 @@ func New(o Options) (*Handler, error) {
 		return nil, err
 	}
 	return &Handler{store: o.Store, sessions: o.Sessions, limiter: o.Limiter, checkout: o.Checkout, logger: o.Logger,
-		secure: o.SecureCookies, pages: set, inspector: o.Inspector, exportFiles: o.ExportFiles, webhookURLs: o.WebhookURLs, room: o.Room}, nil
+		secure: o.SecureCookies, pages: set, inspector: o.Inspector, exportFiles: o.ExportFiles, webhookURLs: o.WebhookURLs, room: o.Room, preview: o.Preview}, nil
 }
 
 // basePage is embedded in every console page's data.

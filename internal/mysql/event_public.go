@@ -68,3 +68,26 @@ func scanWith(row interface{ Scan(...any) error }, extra ...any) interface{ Scan
 type scannerFunc func(dest ...any) error
 
 func (f scannerFunc) Scan(dest ...any) error { return f(dest...) }
+
+// SetEventPublicSettings stores what the organizer set for the event's
+// public pages and offline payment, after ValidatePublicSettings.
+func (d *DB) SetEventPublicSettings(ctx context.Context, orgID int64, e *admit.Event) (err error) {
+	defer d.definitionsChanged()
+	defer wrap(&err, "DB.SetEventPublicSettings(%d, %d)", orgID, e.ID)
+	if err := e.ValidatePublicSettings(); err != nil {
+		return err
+	}
+	p := e.Payment
+	res, err := d.db.ExecContext(ctx, `UPDATE events SET banner_url = ?, terms_url = ?, payment_payee = ?, payment_iban = ?,
+		payment_bic = ?, payment_text = ?, payment_due_days = ? WHERE organization_id = ? AND id = ?`,
+		e.BannerURL, e.TermsURL, p.Payee, p.IBAN, p.BIC, p.Text, p.DueDays, orgID, e.ID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := d.FindEvent(ctx, orgID, e.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -129,6 +130,26 @@ func (h *Handler) expiredCheckout(c echo.Context, hold *admit.Hold, ev *admit.Ev
 	return h.renderError(c, p)
 }
 
+// offlineSummary tells a buyer choosing offline payment what to expect:
+// the full instructions follow on the order page and in the email.
+func offlineSummary(p admit.PaymentInstructions) string {
+	s := "You get the payment details after placing the order"
+	if p.IBAN != "" {
+		s = "Pay by bank transfer"
+		if p.Payee != "" {
+			s += " to " + p.Payee
+		}
+		s += "; the account details follow after placing the order"
+	}
+	if p.DueDays > 0 {
+		s += ", to be paid within " + strconv.Itoa(p.DueDays) + " days"
+		if p.DueDays == 1 {
+			s = strings.TrimSuffix(s, "1 days") + "a day"
+		}
+	}
+	return s + ". Your tickets are issued once the payment has arrived."
+}
+
 func (h *Handler) renderCheckout(c echo.Context, status int, hold *admit.Hold, ev *admit.Event, form admit.OrderRequest, problems admit.Problems, problem string) error {
 	types, err := h.store.ListTicketTypes(c.Request().Context(), ev.OrganizationID, ev.ID, true)
 	if err != nil {
@@ -207,6 +228,9 @@ func (h *Handler) renderCheckout(c echo.Context, status int, hold *admit.Hold, e
 				opt.Label, opt.Help = "Card", "Pay securely on Stripe's page; we never see your card."
 			case admit.PaymentOffline:
 				opt.Label, opt.Help = "Bank transfer or pay at the door", h.offline
+				if pay := ev.Payment; !pay.IsZero() {
+					opt.Label, opt.Help = "Pay offline", offlineSummary(pay)
+				}
 			default:
 				opt.Label = m
 			}

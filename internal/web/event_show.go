@@ -56,9 +56,11 @@ type eventPage struct {
 	Notice  string
 	// Through tells a visitor the waiting room just let through how long
 	// their turn lasts.
-	Through          string
-	Organizer        string
-	MapURL           string
+	Through   string
+	Organizer string
+	MapURL    string
+	// Preview marks the page an organizer previews from the console.
+	Preview          bool
 	WaitlistName     string
 	WaitlistEmail    string
 	WaitlistProblems admit.Problems
@@ -218,7 +220,7 @@ func (h *Handler) eventPageData(c echo.Context, orgSlug string, ev *admit.Event,
 	}
 	page := eventPage{
 		Base: basePage{CSRF: csrfPlaceholder, Home: "/e/" + orgSlug, Meta: pageMeta{
-			Title: ev.Name, Description: eventSummary(ev, org), URL: strings.TrimRight(h.checkout.BaseURL(), "/") + "/e/" + orgSlug + "/" + ev.Slug}},
+			Title: ev.Name, Description: eventSummary(ev, org), Image: ev.BannerURL, URL: strings.TrimRight(h.checkout.BaseURL(), "/") + "/e/" + orgSlug + "/" + ev.Slug}},
 		Organizer:   org.Name,
 		MapURL:      mapURL(ev),
 		Event:       ev,
@@ -431,3 +433,20 @@ func paragraphs(text string) template.HTML {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// PreviewEvent renders the public page of ev, a draft included, for a
+// member of org (the console checks who asks). The page says it is a
+// preview; nothing of it is cached.
+func (h *Handler) PreviewEvent(c echo.Context, org *admit.Organization, ev *admit.Event) error {
+	page, err := h.eventPageData(c, org.Slug, ev, nil, nil, "", "")
+	if err != nil {
+		return err
+	}
+	page.Preview = true
+	body, err := h.pages.Render("event", page)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("X-Robots-Tag", "noindex")
+	return h.htmlWithToken(c, http.StatusOK, body)
+}

@@ -36,7 +36,8 @@ type orderPage struct {
 	Tickets       []ticketView
 	Paid          bool
 	Pending       bool
-	Offline       string
+	// Offline is how to pay a pending offline order, and by when.
+	Offline       *admit.PaymentDetails
 	PaymentNotice string
 	Saved         bool
 	TicketsURL    string
@@ -76,7 +77,8 @@ func (h *Handler) newOrderPage(c echo.Context, o *admit.Order, ev *admit.Event, 
 		page.Discount = admit.FormatAmount(o.DiscountTotal, o.Currency)
 	}
 	if page.Pending && o.PaymentProvider == admit.PaymentOffline {
-		page.Offline = h.offline
+		d := admit.PaymentDetailsFor(ev, o, h.offline)
+		page.Offline = &d
 	}
 	if c.QueryParam("payment") == "cancelled" && page.Pending {
 		page.PaymentNotice = "The payment was cancelled. Your tickets stay reserved for a while; you can try again."

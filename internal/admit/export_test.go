@@ -1,0 +1,4 @@
+package admit
+
+// ProblemsOf is problemsOf, for the tests of package admit_test.
+var ProblemsOf = problemsOf
