@@ -88,9 +88,9 @@ type OrderData struct {
 	Total        string
 	Instructions string
 	// Payment is how to pay a pending offline order, and by when.
-	Payment      admit.PaymentDetails
-	Refund       string
-	RefundCount  int
+	Payment     admit.PaymentDetails
+	Refund      string
+	RefundCount int
 }
 
 // LinkData is what the account emails show.

@@ -24,18 +24,18 @@ type ticketView struct {
 }
 
 type orderPage struct {
-	Base          basePage
-	Event         *admit.Event
-	EventURL      string
-	When          string
-	Order         *admit.Order
-	Token         string
-	Lines         []lineView
-	Total         string
-	Discount      string
-	Tickets       []ticketView
-	Paid          bool
-	Pending       bool
+	Base     basePage
+	Event    *admit.Event
+	EventURL string
+	When     string
+	Order    *admit.Order
+	Token    string
+	Lines    []lineView
+	Total    string
+	Discount string
+	Tickets  []ticketView
+	Paid     bool
+	Pending  bool
 	// Offline is how to pay a pending offline order, and by when.
 	Offline       *admit.PaymentDetails
 	PaymentNotice string
