@@ -118,3 +118,52 @@ func TestEndedCheckoutSaysWhatHappened(t *testing.T) {
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestOrderPageDownloads: the order page offers the tickets as the PDF the
+// email attaches and the event for a calendar, to the holder of the
+// order's link only.
+func TestOrderPageDownloads(t *testing.T) {
+	s := mustSecureStack(t, nil)
+	a := s.agent(t, "198.51.100.33")
+	a.get("/e/demo/gophersummit")
+	st, checkout := a.post("/e/demo/gophersummit/hold", url.Values{"qty_" + itoa64(s.types["Community"].ID): {"1"}})
+	if st != http.StatusSeeOther {
+		t.Fatalf("hold: %d %s", st, checkout)
+	}
+	a.get(checkout)
+	st, order := a.post(checkout, url.Values{"buyer_name": {"Ada Lovelace"}, "buyer_email": {"ada@example.com"}, "attendee_0_name": {"Ada Lovelace"}})
+	if st != http.StatusSeeOther || !strings.Contains(order, "/o/") {
+		t.Fatalf("order: %d %s", st, order)
+	}
+	order = order[strings.Index(order, "/o/"):]
+	st, body := a.get(order)
+	if st != http.StatusOK {
+		t.Fatalf("order page: %d", st)
+	}
+	u, _ := url.Parse(order)
+	pdfURL := u.Path + "/tickets.pdf?" + u.RawQuery
+	icsURL := u.Path + "/calendar.ics?" + u.RawQuery
+	for _, want := range []string{pdfURL, icsURL} {
+		if !strings.Contains(body, strings.ReplaceAll(want, "&", "&amp;")) {
+			t.Errorf("order page has no link to %s", want)
+		}
+	}
+	if strings.Contains(body, "Total</th>") {
+		t.Error("a free order shows a Total row beside its Free lines")
+	}
+	st, h, pdf := a.do("GET", pdfURL, "", "", nil)
+	if st != http.StatusOK || h.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(pdf, "%PDF-") || !strings.Contains(h.Get("Content-Disposition"), "attachment") {
+		t.Errorf("tickets PDF: %d %s %q %.8q", st, h.Get("Content-Type"), h.Get("Content-Disposition"), pdf)
+	}
+	st, h, ics := a.do("GET", icsURL, "", "", nil)
+	if st != http.StatusOK || !strings.HasPrefix(h.Get("Content-Type"), "text/calendar") || !strings.Contains(ics, "SUMMARY:Gophers Summit") ||
+		!strings.Contains(ics, "/e/demo/gophersummit\r\n") || strings.Contains(ics, "token=") {
+		t.Errorf("calendar: %d %s\n%s", st, h.Get("Content-Type"), ics)
+	}
+	// Without the order's token there is nothing to download.
+	for _, path := range []string{u.Path + "/tickets.pdf", u.Path + "/calendar.ics?token=wrong"} {
+		if st, _ := s.agent(t, "198.51.100.34").get(path); st != http.StatusNotFound {
+			t.Errorf("%s without the token: %d, want 404", path, st)
+		}
+	}
+}

@@ -41,6 +41,8 @@ type orderPage struct {
 	PaymentNotice string
 	Saved         bool
 	TicketsURL    string
+	PDFURL        string
+	CalendarURL   string
 	AttendeesURL  string
 	Problems      admit.Problems
 }
@@ -71,6 +73,8 @@ func (h *Handler) newOrderPage(c echo.Context, o *admit.Order, ev *admit.Event, 
 		Paid: o.Status == admit.OrderPaid, Pending: o.Status == admit.OrderPending,
 		TicketsURL:   "/o/" + url.PathEscape(o.Reference) + "/tickets" + q,
 		AttendeesURL: "/o/" + url.PathEscape(o.Reference) + "/attendees" + q,
+		PDFURL:       "/o/" + url.PathEscape(o.Reference) + "/tickets.pdf" + q,
+		CalendarURL:  "/o/" + url.PathEscape(o.Reference) + "/calendar.ics" + q,
 	}
 	page.Base.Home = page.EventURL
 	if o.DiscountTotal > 0 {

@@ -40,6 +40,8 @@ func (h *Handler) Register(e *echo.Echo) {
 	e.GET("/o/:reference", h.orderShow, pages...)
 	e.POST("/o/:reference/attendees", h.attendeesUpdate, pages...)
 	e.GET("/o/:reference/tickets", h.ticketsPrint, pages...)
+	e.GET("/o/:reference/tickets.pdf", h.ticketsPDF, pages...)
+	e.GET("/o/:reference/calendar.ics", h.orderCalendar, pages...)
 }
 
 // identifyBuyer gives every visitor a random buyer id in a cookie: the
