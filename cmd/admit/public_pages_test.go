@@ -167,3 +167,47 @@ func TestOrderPageDownloads(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckoutAsksConsentToTerms: with terms set for the event, an order
+// without the tick is refused with the problem next to the box, named in
+// the summary screen readers announce, the buyer's input kept; with the
+// tick it goes through.
+func TestCheckoutAsksConsentToTerms(t *testing.T) {
+	s := mustSecureStack(t, nil)
+	ev := *s.event
+	ev.TermsURL = "https://demo.example.com/terms"
+	if err := s.db.SetEventPublicSettings(context.Background(), s.org.ID, &ev); err != nil {
+		t.Fatal(err)
+	}
+	a := s.agent(t, "198.51.100.35")
+	a.get("/e/demo/gophersummit")
+	st, checkout := a.post("/e/demo/gophersummit/hold", url.Values{"qty_" + itoa64(s.types["Community"].ID): {"1"}})
+	if st != http.StatusSeeOther {
+		t.Fatalf("hold: %d %s", st, checkout)
+	}
+	if _, body := a.get(checkout); !strings.Contains(body, `href="https://demo.example.com/terms"`) {
+		t.Fatal("the details page does not link the terms")
+	}
+	form := url.Values{"buyer_name": {"Ada Lovelace"}, "buyer_email": {"ada@example.com"}, "attendee_0_name": {"Ada Lovelace"}}
+	st, body := a.post(checkout, form)
+	if st != http.StatusUnprocessableEntity {
+		t.Fatalf("order without consent: %d, want 422", st)
+	}
+	for _, want := range []string{
+		`id="accept_terms" name="accept_terms" value="yes" aria-invalid="true" aria-describedby="accept_terms_error"`,
+		`<p class="error" id="accept_terms_error">Please accept the terms to place your order.</p>`,
+		`role="alert" id="error-summary"`, `<a href="#accept_terms">Please accept the terms`,
+		`value="Ada Lovelace"`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("refused order page lacks %s", want)
+		}
+	}
+	if n := s.count(t, `SELECT COUNT(*) FROM orders WHERE event_id = ?`, s.event.ID); n != 0 {
+		t.Errorf("%d orders placed without consent", n)
+	}
+	form.Set("accept_terms", "yes")
+	if st, loc := a.post(checkout, form); st != http.StatusSeeOther || !strings.Contains(loc, "/o/") {
+		t.Errorf("order with consent: %d %s", st, loc)
+	}
+}

@@ -175,3 +175,8 @@ func PaymentDetailsFor(ev *Event, o *Order, general string) PaymentDetails {
 	}
 	return d
 }
+
+// ProblemsOf returns the field problems a validation error carries (nil
+// for nil or an error of another kind), so a form can show them together
+// with problems of its own.
+func ProblemsOf(err error) Problems { return problemsOf(err) }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -63,11 +64,45 @@ type checkoutPage struct {
 	Problems       admit.Problems
 	Problem        string
 	PaymentMethods []paymentOption
+	// Summary lists every problem with a link to its field, for the box
+	// at the top that screen readers announce.
+	Summary []summaryItem
+	// TermsAccepted is the consent box as the buyer left it.
+	TermsAccepted bool
+}
+
+// summaryItem is one problem of the form, linked to its field (empty: a
+// problem of the whole form).
+type summaryItem struct {
+	FieldID, Message string
 }
 
 type paymentOption struct {
 	Value, Label, Help string
 	Checked            bool
+}
+
+// fieldID is the id of the input the problem with field is about, as the
+// checkout form names them.
+func fieldID(field string) string {
+	var i int
+	var qid int64
+	switch {
+	case field == "attendees":
+		return ""
+	case field == "payment_method":
+		return "payment_method_first"
+	case strings.HasPrefix(field, "attendees["):
+		if n, _ := fmt.Sscanf(field, "attendees[%d].answers[%d]", &i, &qid); n == 2 {
+			return answerInput(i, qid)
+		}
+		var part string
+		if n, _ := fmt.Sscanf(field, "attendees[%d].%s", &i, &part); n == 2 {
+			return "attendee_" + strconv.Itoa(i) + "_" + part
+		}
+		return ""
+	}
+	return field
 }
 
 // loadCheckout finds the hold for the buyer's checkout. A hold of another
@@ -161,6 +196,7 @@ func (h *Handler) renderCheckout(c echo.Context, status int, hold *admit.Hold, e
 	}
 	page := checkoutPage{
 		Base: newBase(c), Event: ev, Hold: hold, Form: form, Problems: problems, Problem: problem,
+		TermsAccepted: c.FormValue("accept_terms") != "",
 		ExpiresISO:   hold.ExpiresAt.UTC().Format(time.RFC3339),
 		ExpiresLocal: time.Now().Add(hold.ExpiresIn).In(ev.Location()).Format("15:04"),
 		SecondsLeft:  int(hold.ExpiresIn / time.Second),
@@ -246,6 +282,9 @@ func (h *Handler) renderCheckout(c echo.Context, status int, hold *admit.Hold, e
 	}
 	page.EventURL = "/e/" + org.Slug + "/" + ev.Slug
 	page.Base.Home = page.EventURL
+	for _, p := range problems {
+		page.Summary = append(page.Summary, summaryItem{FieldID: fieldID(p.Field), Message: p.Message})
+	}
 	body, err := h.pages.Render("checkout", page)
 	if err != nil {
 		return err
