@@ -1,8 +1,8 @@
 package web
 
 import (
-	"net/http"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -197,9 +197,9 @@ func (h *Handler) renderCheckout(c echo.Context, status int, hold *admit.Hold, e
 	page := checkoutPage{
 		Base: newBase(c), Event: ev, Hold: hold, Form: form, Problems: problems, Problem: problem,
 		TermsAccepted: c.FormValue("accept_terms") != "",
-		ExpiresISO:   hold.ExpiresAt.UTC().Format(time.RFC3339),
-		ExpiresLocal: time.Now().Add(hold.ExpiresIn).In(ev.Location()).Format("15:04"),
-		SecondsLeft:  int(hold.ExpiresIn / time.Second),
+		ExpiresISO:    hold.ExpiresAt.UTC().Format(time.RFC3339),
+		ExpiresLocal:  time.Now().Add(hold.ExpiresIn).In(ev.Location()).Format("15:04"),
+		SecondsLeft:   int(hold.ExpiresIn / time.Second),
 	}
 	ctx := c.Request().Context()
 	var dc *admit.DiscountCode
