@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/mysqltest"
 )
 
 // TestStartPageListsPublicEvents: / lists the public events of every
@@ -209,5 +210,72 @@ func TestCheckoutAsksConsentToTerms(t *testing.T) {
 	form.Set("accept_terms", "yes")
 	if st, loc := a.post(checkout, form); st != http.StatusSeeOther || !strings.Contains(loc, "/o/") {
 		t.Errorf("order with consent: %d %s", st, loc)
+	}
+}
+
+// TestWaitingRoomCountsDownToTheOpening: before the sale opens the queue
+// page says when, counts down to it (a static script reads data-opens) and
+// does not present the wait as an estimate it cannot give.
+func TestWaitingRoomCountsDownToTheOpening(t *testing.T) {
+	s := mustSecureStack(t, nil)
+	opens := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	if err := s.db.SetWaitingRoom(context.Background(), s.org.ID, s.event.ID, true, opens, 60); err != nil {
+		t.Fatal(err)
+	}
+	a := s.agent(t, "198.51.100.36")
+	st, body := a.get("/e/demo/gophersummit/queue")
+	if st != http.StatusOK {
+		t.Fatalf("queue: %d", st)
+	}
+	for _, want := range []string{`data-opens="` + opens.Format(time.RFC3339) + `"`, `src="/static/queue.js"`, "Your place is kept"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("queue page lacks %s", want)
+		}
+	}
+	if strings.Contains(body, "Estimated wait") {
+		t.Error("before the opening the queue page still shows an estimated wait")
+	}
+}
+
+// TestUnpaidOfflineOrderExpires: with days to pay set, an offline order
+// expires at its due date; the sweeper releases its tickets and the order
+// page says why it was cancelled.
+func TestUnpaidOfflineOrderExpires(t *testing.T) {
+	s := mustSecureStack(t, nil)
+	ev := *s.event
+	ev.Payment = admit.PaymentInstructions{Payee: "Demo Events", IBAN: "DE89370400440532013000", DueDays: 5}
+	if err := s.db.SetEventPublicSettings(context.Background(), s.org.ID, &ev); err != nil {
+		t.Fatal(err)
+	}
+	standard := s.types["Standard"]
+	a := s.agent(t, "198.51.100.37")
+	a.get("/e/demo/gophersummit")
+	_, checkout := a.post("/e/demo/gophersummit/hold", url.Values{"qty_" + itoa64(standard.ID): {"2"}})
+	a.get(checkout)
+	st, order := a.post(checkout, url.Values{"buyer_name": {"Ada"}, "buyer_email": {"ada@example.com"}, "attendee_0_name": {"Ada"},
+		"attendee_1_name": {"Bob"}, "payment_method": {"offline"}})
+	if st != http.StatusSeeOther || !strings.Contains(order, "/o/") {
+		t.Fatalf("order: %d %s", st, order)
+	}
+	order = order[strings.Index(order, "/o/"):]
+	ref := strings.TrimPrefix(order[:strings.Index(order, "?")], "/o/")
+	if n := s.count(t, `SELECT COUNT(*) FROM orders WHERE reference = ? AND ABS(TIMESTAMPDIFF(SECOND, created_at + INTERVAL 5 DAY, expires_at)) <= 1`, ref); n != 1 {
+		t.Fatal("the offline order does not expire five days after it was placed")
+	}
+	if _, err := s.db.SQL().Exec(`UPDATE orders SET expires_at = NOW(6) - INTERVAL 1 SECOND WHERE reference = ?`, ref); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for s.count(t, `SELECT COUNT(*) FROM orders WHERE reference = ? AND status = 'cancelled'`, ref) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the sweeper did not cancel the overdue order")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if _, _, sold := mysqltest.Ledger(t, s.db, standard.ID); sold != 0 {
+		t.Errorf("%d Standard tickets still sold after the order expired", sold)
+	}
+	if _, body := a.get(order); !strings.Contains(body, "its payment had not arrived by the due date") {
+		t.Errorf("the expired order's page does not say why it was cancelled:\n%.3000s", body)
 	}
 }

@@ -40,11 +40,14 @@ type orderPage struct {
 	Offline       *admit.PaymentDetails
 	PaymentNotice string
 	Saved         bool
-	TicketsURL    string
-	PDFURL        string
-	CalendarURL   string
-	AttendeesURL  string
-	Problems      admit.Problems
+	// Expired: the order was cancelled because its payment was not in by
+	// the due date.
+	Expired      bool
+	TicketsURL   string
+	PDFURL       string
+	CalendarURL  string
+	AttendeesURL string
+	Problems     admit.Problems
 }
 
 // loadOrder finds the order behind the buyer's private link.
@@ -77,6 +80,7 @@ func (h *Handler) newOrderPage(c echo.Context, o *admit.Order, ev *admit.Event, 
 		CalendarURL:  "/o/" + url.PathEscape(o.Reference) + "/calendar.ics" + q,
 	}
 	page.Base.Home = page.EventURL
+	page.Expired = o.Status == admit.OrderCancelled && !o.ExpiresAt.IsZero() && !o.ExpiresAt.After(h.now())
 	if o.DiscountTotal > 0 {
 		page.Discount = admit.FormatAmount(o.DiscountTotal, o.Currency)
 	}
