@@ -279,3 +279,43 @@ func TestUnpaidOfflineOrderExpires(t *testing.T) {
 		t.Errorf("the expired order's page does not say why it was cancelled:\n%.3000s", body)
 	}
 }
+
+// TestConsoleSetsPaymentInstructions: an organizer's mistake comes back
+// next to its field with the input kept; valid settings are stored, scoped
+// to the organization.
+func TestConsoleSetsPaymentInstructions(t *testing.T) {
+	s := mustSecureStack(t, nil)
+	a := s.agent(t, "198.51.100.38")
+	a.mustLogin("organizer@demo.admit.localhost", s.password)
+	path := "/console/demo/events/" + itoa64(s.event.ID) + "/public"
+	if st, body := a.get(path); st != http.StatusOK || !strings.Contains(body, `id="payment_iban"`) {
+		t.Fatalf("settings page: %d", st)
+	}
+	form := url.Values{"payment_payee": {"Demo Events"}, "payment_iban": {"DE88 3704 0044 0532 0130 00"}, "payment_due_days": {"10"},
+		"banner_url": {"http://insecure.example.com/b.png"}}
+	st, body := a.post(path, form)
+	if st != http.StatusUnprocessableEntity || !strings.Contains(body, `<p class="error" id="payment_iban_error">`) ||
+		!strings.Contains(body, `id="banner_url_error"`) || !strings.Contains(body, `value="DE88 3704 0044 0532 0130 00"`) {
+		t.Fatalf("invalid settings: %d, want 422 with the problems next to IBAN and banner\n%.3000s", st, body)
+	}
+	form.Set("payment_iban", "DE89 3704 0044 0532 0130 00")
+	form.Set("banner_url", "https://cdn.example.com/b.png")
+	if st, _ := a.post(path, form); st != http.StatusSeeOther {
+		t.Fatalf("valid settings: %d, want a redirect", st)
+	}
+	ev, err := s.db.FindEvent(context.Background(), s.org.ID, s.event.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Payment.IBAN != "DE89370400440532013000" || ev.Payment.DueDays != 10 || ev.BannerURL != "https://cdn.example.com/b.png" {
+		t.Errorf("stored %+v banner %q", ev.Payment, ev.BannerURL)
+	}
+	// The event's id under another organization's address is not found.
+	other := &admit.Organization{Slug: "other", Name: "Other"}
+	if err := s.db.CreateOrganization(context.Background(), other); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := a.get("/console/other/events/" + itoa64(s.event.ID) + "/public"); st != http.StatusNotFound && st != http.StatusForbidden {
+		t.Errorf("another organization's path: %d", st)
+	}
+}

@@ -82,6 +82,23 @@ type paymentOption struct {
 	Checked            bool
 }
 
+// summaryContext says which part of the form a problem is in, so that two
+// "Name is required." in the summary say whose name.
+func summaryContext(field string) string {
+	var i int
+	switch {
+	case strings.HasPrefix(field, "buyer_"):
+		return "Buyer: "
+	case field == "payment_method":
+		return "Payment: "
+	case strings.HasPrefix(field, "attendees["):
+		if n, _ := fmt.Sscanf(field, "attendees[%d]", &i); n == 1 {
+			return "Ticket " + strconv.Itoa(i+1) + ": "
+		}
+	}
+	return ""
+}
+
 // fieldID is the id of the input the problem with field is about, as the
 // checkout form names them.
 func fieldID(field string) string {
@@ -283,7 +300,7 @@ func (h *Handler) renderCheckout(c echo.Context, status int, hold *admit.Hold, e
 	page.EventURL = "/e/" + org.Slug + "/" + ev.Slug
 	page.Base.Home = page.EventURL
 	for _, p := range problems {
-		page.Summary = append(page.Summary, summaryItem{FieldID: fieldID(p.Field), Message: p.Message})
+		page.Summary = append(page.Summary, summaryItem{FieldID: fieldID(p.Field), Message: summaryContext(p.Field) + p.Message})
 	}
 	body, err := h.pages.Render("checkout", page)
 	if err != nil {
