@@ -76,10 +76,10 @@ func (w *cspWatch) take(tb testing.TB, ctx context.Context) []string {
 func crawlable(u *url.URL) bool {
 	p := u.Path
 	switch {
-	case strings.Contains(p, "download"), strings.HasPrefix(p, "/api/"), strings.HasPrefix(p, "/static/"), strings.HasSuffix(p, "/logout"):
+	case strings.Contains(p, "download"), strings.HasSuffix(p, ".pdf"), strings.HasSuffix(p, ".ics"), strings.HasPrefix(p, "/api/"), strings.HasPrefix(p, "/static/"), strings.HasSuffix(p, "/logout"):
 		return false
 	}
-	return p == "/console" || strings.HasPrefix(p, "/console/demo") || strings.HasPrefix(p, "/console/account") ||
+	return p == "/" || p == "/e/demo" || p == "/console" || strings.HasPrefix(p, "/console/demo") || strings.HasPrefix(p, "/console/account") ||
 		strings.HasPrefix(p, "/e/demo/") || strings.HasPrefix(p, "/o/") || strings.HasPrefix(p, "/checkout/")
 }
 

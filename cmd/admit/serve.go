@@ -68,6 +68,7 @@ func newServer(ctx context.Context, cfg *config.Config, app *components, inspect
 		ExportFiles:   exportFiles,
 		WebhookURLs:   webhookURLs(cfg),
 		Room:          room,
+		Preview:       pages,
 	})
 	if err != nil {
 		return nil, err

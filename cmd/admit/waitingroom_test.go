@@ -91,8 +91,13 @@ func TestWaitingRoom(t *testing.T) {
 	if st, _, body := a.do("POST", "/api/checkout/v1/events/demo/gophersummit/holds", hold); st != http.StatusForbidden || !strings.Contains(body, `"waiting_room"`) {
 		t.Fatalf("hold without a pass: %d %s", st, body)
 	}
-	if st, loc, _ := a.do("GET", "/e/demo/gophersummit/queue", ""); st != http.StatusSeeOther || loc != "/e/demo/gophersummit" {
+	st, loc, _ := a.do("GET", "/e/demo/gophersummit/queue", "")
+	if st != http.StatusSeeOther || loc != "/e/demo/gophersummit?through=1" {
 		t.Fatalf("queue at the front: %d %s, want a pass and a redirect to the event", st, loc)
+	}
+	// The visitor is told their turn came and how long the pass lasts.
+	if st, _, body := a.do("GET", loc, ""); st != http.StatusOK || !strings.Contains(body, "You&#39;re through") || !strings.Contains(body, "15 minutes") {
+		t.Fatalf("event page just through the queue: %d, want the notice with the minutes left\n%.2000s", st, body)
 	}
 	if st, _, _ := a.do("GET", "/e/demo/gophersummit", ""); st != http.StatusOK {
 		t.Fatalf("event page with a pass: %d", st)

@@ -64,6 +64,9 @@ func openComponents(ctx context.Context, cfg *config.Config, logger *slog.Logger
 		Logger:    logger,
 		Secret:    []byte(cfg.SecretKey),
 		AutoRoom:  autoRoom,
+		// Only the worker's maintenance sends reminders, but both build
+		// the same Checkout.
+		PaymentReminderBefore: cfg.PaymentReminderBefore,
 	})
 	return c, nil
 }

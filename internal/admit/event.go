@@ -47,6 +47,12 @@ type Event struct {
 	WaitingRoom        bool
 	WaitingRoomOpensAt time.Time
 	WaitingRoomRate    int
+	// BannerURL is an https image shown atop the public page; TermsURL the
+	// terms a buyer must accept to check out. Empty: none.
+	BannerURL string
+	TermsURL  string
+	// Payment is what buyers who pay offline are told.
+	Payment PaymentInstructions
 }
 
 // Location returns the event's time zone, or UTC if it is unknown.

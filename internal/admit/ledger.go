@@ -7,7 +7,8 @@ type PlaceOrder struct {
 	HoldID  string
 	Request OrderRequest
 	// PendingFor is how long a pending order waits for its payment before it
-	// is cancelled; zero waits for ever (offline payment).
+	// is cancelled; zero waits for ever. An offline order waits the days
+	// to pay its event sets instead (PaymentInstructions.PendingFor).
 	PendingFor time.Duration
 	// Authorize, if set, says whether the request may act on the hold
 	// (admit.Hold.AnswersTo); if not, the hold is not found. It runs

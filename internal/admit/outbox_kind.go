@@ -17,6 +17,7 @@ const (
 	KindOrderPlaced       OutboxKind = "order.placed"             // OrderEmail: a pending offline order's payment instructions
 	KindOrderConfirmation OutboxKind = "email.order_confirmation" // OrderEmail: the paid order's tickets
 	KindOrderCancelled    OutboxKind = "email.order_cancelled"    // OrderEmail
+	KindPaymentReminder   OutboxKind = "email.payment_reminder"   // OrderEmail: an unpaid offline order is due soon
 	KindOrderRefunded     OutboxKind = "email.order_refunded"     // RefundEmail
 	KindRefund            OutboxKind = "payment.refund"           // RefundPayment: the money back at the provider
 	KindPasswordReset     OutboxKind = "email.password_reset"     // PasswordResetEmail
@@ -44,7 +45,7 @@ func (k OutboxKind) WebhookEventType() (string, bool) {
 // worker reads the order for.
 func (k OutboxKind) IsOrderEmail() bool {
 	switch k {
-	case KindOrderPlaced, KindOrderConfirmation, KindOrderCancelled, KindOrderRefunded:
+	case KindOrderPlaced, KindOrderConfirmation, KindOrderCancelled, KindOrderRefunded, KindPaymentReminder:
 		return true
 	}
 	return false
@@ -178,7 +179,7 @@ func DecodeOutbox(k OutboxKind, b []byte) (OutboxPayload, error) {
 	var p OutboxPayload
 	var err error
 	switch k {
-	case KindOrderPlaced, KindOrderConfirmation, KindOrderCancelled:
+	case KindOrderPlaced, KindOrderConfirmation, KindOrderCancelled, KindPaymentReminder:
 		v := OrderEmail{Kind: k}
 		err = json.Unmarshal(b, &v)
 		p = v

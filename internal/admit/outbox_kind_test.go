@@ -16,6 +16,7 @@ func TestOutboxPayloadsRoundTrip(t *testing.T) {
 		admit.OrderEmail{Kind: admit.KindOrderPlaced, OrderID: 1},
 		admit.OrderEmail{Kind: admit.KindOrderConfirmation, OrderID: 2, Resend: true},
 		admit.OrderEmail{Kind: admit.KindOrderCancelled, OrderID: 3},
+		admit.OrderEmail{Kind: admit.KindPaymentReminder, OrderID: 3},
 		admit.RefundEmail{OrderID: 4, RefundID: 5},
 		admit.RefundPayment{RefundID: 6},
 		admit.PasswordResetEmail{UserID: 7, Path: "/console/reset/x"},
@@ -46,7 +47,7 @@ func TestOutboxPayloadsRoundTrip(t *testing.T) {
 		}
 		seen[p.OutboxKind()] = true
 	}
-	for _, k := range []admit.OutboxKind{admit.KindOrderPlaced, admit.KindOrderConfirmation, admit.KindOrderCancelled,
+	for _, k := range []admit.OutboxKind{admit.KindOrderPlaced, admit.KindOrderConfirmation, admit.KindOrderCancelled, admit.KindPaymentReminder,
 		admit.KindOrderRefunded, admit.KindRefund, admit.KindPasswordReset, admit.KindSignupConfirm, admit.KindSignupExists,
 		admit.KindTeamInvitation, admit.KindWaitlistOffer, admit.KindWebhookFailing, admit.KindWebhookRedeliver, admit.KindExportBuild, admit.KindWebhookTest} {
 		if !seen[k] {

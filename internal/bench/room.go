@@ -115,7 +115,9 @@ func (r *roomRun) buy(ctx context.Context, transport http.RoundTripper, o HTTPOp
 				r.unavailable++
 			}
 			r.mu.Unlock()
-			if st == http.StatusSeeOther && h.Get("Location") == eventPath {
+			// The room sends a visitor through to the event page, with a
+			// notice of how long their turn lasts (?through=1).
+			if loc, _, _ := strings.Cut(h.Get("Location"), "?"); st == http.StatusSeeOther && loc == eventPath {
 				r.admit(arrived, done)
 				break
 			}

@@ -36,6 +36,7 @@ type Ledger interface {
 	FindOrder(ctx context.Context, orgID, id int64) (*admit.Order, error)
 	CancelOrder(ctx context.Context, orgID, orderID int64) ([]admit.HoldItem, error)
 	CancelExpiredOrders(ctx context.Context, limit int) ([]admit.HoldItem, error)
+	QueuePaymentReminders(ctx context.Context, before time.Duration, limit int) (int, error)
 	DeleteOldIdempotencyKeys(ctx context.Context) (int64, error)
 	RefundTickets(ctx context.Context, orgID, orderID int64, ticketIDs []int64, byUser int64) (*admit.Refund, error)
 	FindDiscountCode(ctx context.Context, orgID, eventID int64, code string) (*admit.DiscountCode, error)
@@ -71,6 +72,9 @@ type Options struct {
 	StripePendingFor time.Duration
 	// Secret signs waiting-room passes.
 	Secret []byte
+	// PaymentReminderBefore is how long before an unpaid offline order
+	// expires its buyer is reminded, once; zero: never.
+	PaymentReminderBefore time.Duration
 	// AutoRoom engages an event's waiting room when arrivals exceed what
 	// the system admits; nil: only where the organizer turned it on.
 	AutoRoom AutoRoom
@@ -87,13 +91,14 @@ type Checkout struct {
 	pending   time.Duration
 	secret    []byte
 	auto      AutoRoom
+	remind    time.Duration
 }
 
 // New returns a checkout.
 func New(o Options) *Checkout {
 	c := &Checkout{ledger: o.Ledger, gate: o.Gate, providers: map[string]payment.Provider{}, limits: o.Limits,
 		baseURL: o.BaseURL, logger: o.Logger, pending: o.StripePendingFor, secret: o.Secret,
-		auto: o.AutoRoom}
+		auto: o.AutoRoom, remind: o.PaymentReminderBefore}
 	for _, p := range o.Providers {
 		c.providers[p.Name()] = p
 	}
@@ -539,6 +544,17 @@ func (c *Checkout) Sweep(ctx context.Context) error {
 	return err
 }
 
+// RemindUnpaid queues the reminder of unpaid offline orders that are due
+// soon. A few seconds late is no matter to a reminder days ahead, so it runs
+// with the reconciler rather than every sweep.
+func (c *Checkout) RemindUnpaid(ctx context.Context) error {
+	if c.remind <= 0 {
+		return nil
+	}
+	_, err := c.ledger.QueuePaymentReminders(ctx, c.remind, 500)
+	return err
+}
+
 // Reconcile sets every on-sale counter of the gate to the ledger's figure,
 // correcting drift (a lost return, a crash between gate and ledger, a
 // corrupted key).
@@ -579,6 +595,9 @@ func (c *Checkout) RunMaintenance(ctx context.Context, sweepEvery, reconcileEver
 		case <-reconcile.C:
 			if err := c.Reconcile(ctx); err != nil && ctx.Err() == nil {
 				c.logger.Warn("inventory reconcile failed", "err", err)
+			}
+			if err := c.RemindUnpaid(ctx); err != nil && ctx.Err() == nil {
+				c.logger.Warn("queueing payment reminders failed", "err", err)
 			}
 		case <-cleanup.C:
 			if _, err := c.ledger.DeleteOldIdempotencyKeys(ctx); err != nil && ctx.Err() == nil {

@@ -48,14 +48,17 @@ type Config struct {
 	StripeWebhook        string
 	StripeAPIBase        string
 	OfflinePayment       string
-	ShutdownTimeout      time.Duration
-	PageCacheTTL         time.Duration
-	ExportDir            string
-	ExportS3Bucket       string
-	WebhookAllowPrivate  bool
-	WebhookTimeout       time.Duration
-	WaitingRoomAutoRate  int
-	WaitingRoomAutoFor   time.Duration
+	// PaymentReminderBefore is how long before an unpaid offline order
+	// expires its buyer is reminded; zero: never.
+	PaymentReminderBefore time.Duration
+	ShutdownTimeout       time.Duration
+	PageCacheTTL          time.Duration
+	ExportDir             string
+	ExportS3Bucket        string
+	WebhookAllowPrivate   bool
+	WebhookTimeout        time.Duration
+	WaitingRoomAutoRate   int
+	WaitingRoomAutoFor    time.Duration
 }
 
 // Production reports whether admit runs in production mode, where secrets
@@ -172,6 +175,11 @@ func settings() []setting {
 			set: func(c *Config, v string) error { c.StripeAPIBase = v; return nil }},
 		{flag: "offline-payment", env: "ADMIT_OFFLINE_PAYMENT", def: "Pay by bank transfer or at the door. Your tickets are issued once the organizer has received your payment.", usage: "instructions shown to buyers who choose offline payment; empty disables offline payment", commands: []string{"serve", "worker"},
 			set: func(c *Config, v string) error { c.OfflinePayment = v; return nil }},
+		{flag: "payment-reminder-before", env: "ADMIT_PAYMENT_REMINDER_BEFORE", def: "48h", usage: "how long before an unpaid offline order expires its buyer is reminded to pay, once (0: never)", commands: []string{"serve"},
+			set: func(c *Config, v string) (err error) {
+				c.PaymentReminderBefore, err = nonNegativeDuration(v)
+				return err
+			}},
 		{flag: "shutdown-timeout", env: "ADMIT_SHUTDOWN_TIMEOUT", def: "20s", usage: "how long in-flight requests and tasks may take to finish on shutdown", commands: []string{"serve", "worker"},
 			set: func(c *Config, v string) (err error) { c.ShutdownTimeout, err = positiveDuration(v); return err }},
 		{flag: "export-dir", env: "ADMIT_EXPORT_DIR", def: "var/exports", usage: "directory of export files when no S3 bucket is set (several app servers must share it, e.g. over NFS)", commands: []string{"serve", "worker"},
@@ -326,6 +334,14 @@ func positiveDuration(v string) (time.Duration, error) {
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
 		return 0, errors.New("must be a positive duration such as 5s or 2m")
+	}
+	return d, nil
+}
+
+func nonNegativeDuration(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, errors.New("must be a duration such as 48h, or 0")
 	}
 	return d, nil
 }

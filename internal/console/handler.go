@@ -34,6 +34,7 @@ type Store interface {
 	OpsStore
 	TokenStore
 	WebhookStore
+	EventPublicStore
 	RequestSignup(ctx context.Context, s *admit.Signup, passwordHash, token, path string) error
 	FindSignup(ctx context.Context, token string) (*admit.Signup, error)
 	ConfirmSignup(ctx context.Context, token string) (*admit.Organization, *admit.User, error)
@@ -105,6 +106,9 @@ type Options struct {
 	WebhookURLs webhook.URLPolicy
 	// Room is the on-sale waiting room, for its figures.
 	Room Room
+	// Preview renders an event's public page for its organizer, a draft
+	// included; nil: no preview.
+	Preview Previewer
 }
 
 // Handler serves the console.
@@ -121,6 +125,7 @@ type Handler struct {
 	exportFiles ExportFiles
 	webhookURLs webhook.URLPolicy
 	room        Room
+	preview     Previewer
 }
 
 // pages lists every console page template.
@@ -128,7 +133,7 @@ var pages = []string{"login", "signup", "signup_confirm", "orgs", "events", "eve
 
 func allPages() []string {
 	var all []string
-	for _, group := range [][]string{pages, eventPages, checkInPages, teamPages, webhookPages} {
+	for _, group := range [][]string{pages, eventPages, checkInPages, teamPages, webhookPages, {"event_public"}} {
 		all = append(all, group...)
 	}
 	return all
@@ -141,7 +146,7 @@ func New(o Options) (*Handler, error) {
 		return nil, err
 	}
 	return &Handler{store: o.Store, sessions: o.Sessions, limiter: o.Limiter, checkout: o.Checkout, logger: o.Logger,
-		secure: o.SecureCookies, pages: set, inspector: o.Inspector, exportFiles: o.ExportFiles, webhookURLs: o.WebhookURLs, room: o.Room}, nil
+		secure: o.SecureCookies, pages: set, inspector: o.Inspector, exportFiles: o.ExportFiles, webhookURLs: o.WebhookURLs, room: o.Room, preview: o.Preview}, nil
 }
 
 // funcs are the shared template functions and the console's own.

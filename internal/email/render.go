@@ -14,7 +14,7 @@ import (
 
 // Kinds of email, each a pair of templates under templates/email: NAME.txt
 // (which defines "subject" and "body") and NAME.html (the HTML body).
-var Kinds = []string{"order_confirmation", "order_placed", "order_refunded", "order_cancelled", "password_reset", "signup_confirm", "signup_exists", "team_invitation", "waitlist_offer", "webhook_failing"}
+var Kinds = []string{"order_confirmation", "order_placed", "order_refunded", "order_cancelled", "payment_reminder", "password_reset", "signup_confirm", "signup_exists", "team_invitation", "waitlist_offer", "webhook_failing"}
 
 // Renderer renders emails from the parsed templates.
 type Renderer struct {
@@ -87,8 +87,10 @@ type OrderData struct {
 	TicketsURL   string
 	Total        string
 	Instructions string
-	Refund       string
-	RefundCount  int
+	// Payment is how to pay a pending offline order, and by when.
+	Payment     admit.PaymentDetails
+	Refund      string
+	RefundCount int
 }
 
 // LinkData is what the account emails show.

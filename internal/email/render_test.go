@@ -45,6 +45,10 @@ func TestEmailsGolden(t *testing.T) {
 	order := email.OrderData{Organization: "Demo Events", Event: ev, When: "Monday 15 March 2027, 09:00 (Europe/Berlin)", Order: o,
 		OrderURL: "https://tickets.example.com/o/K7Q-M3XP?token=tok", TicketsURL: "https://tickets.example.com/o/K7Q-M3XP/tickets?token=tok",
 		Total: "€258.00", Instructions: "Pay by bank transfer to DE00 0000.", Refund: "€129.00", RefundCount: 1}
+	withPayment := order
+	withPayment.Payment = admit.PaymentDetails{Payee: "Demo Events e.V.", IBAN: "DE89 3704 0044 0532 0130 00", BIC: "COBADEFFXXX",
+		Text: "Use the reference as the transfer's purpose.", Due: "Friday 12 March 2027, 18:00 (Europe/Berlin)"}
+	order.Payment.General = order.Instructions
 	link := email.LinkData{Organization: "Demo Events", Name: "Grace Hopper", Role: "admin", URL: "https://tickets.example.com/console/x/abc"}
 	for _, tt := range []struct {
 		kind string
@@ -54,6 +58,8 @@ func TestEmailsGolden(t *testing.T) {
 		{"order_placed", order},
 		{"order_refunded", order},
 		{"order_cancelled", order},
+		{"payment_reminder", withPayment},
+		{"order_placed_instructions", withPayment},
 		{"password_reset", link},
 		{"signup_confirm", email.LinkData{Name: "Grace <Hopper>", URL: "https://tickets.example.com/console/signup/confirm/abc"}},
 		{"signup_exists", email.LinkData{Name: "Grace <Hopper>", URL: "https://tickets.example.com"}},
@@ -64,7 +70,8 @@ func TestEmailsGolden(t *testing.T) {
 			ConsoleURL: "https://tickets.example.com/console/demo/webhooks/3", EventType: "order.paid", MessageID: "evt_42", LastResult: "HTTP 500"}},
 	} {
 		t.Run(tt.kind, func(t *testing.T) {
-			subject, text, html, err := r.Render(tt.kind, tt.data)
+			kind, _, _ := strings.Cut(tt.kind, "_instructions")
+			subject, text, html, err := r.Render(kind, tt.data)
 			if err != nil {
 				t.Fatal(err)
 			}

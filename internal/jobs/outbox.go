@@ -308,6 +308,8 @@ func (h *Outbox) orderEmail(ctx context.Context, row *admit.OutboxRow, p admit.O
 	switch {
 	case row.Kind == admit.KindOrderPlaced && (o.Status != admit.OrderPending || o.PaymentProvider != admit.PaymentOffline):
 		return "not an offline order", nil // free and card orders get their confirmation when paid
+	case row.Kind == admit.KindPaymentReminder && (o.Status != admit.OrderPending || o.PaymentProvider != admit.PaymentOffline):
+		return "order no longer awaiting payment", nil
 	case row.Kind == admit.KindOrderConfirmation && o.Status != admit.OrderPaid:
 		return "order no longer paid", nil
 	}
@@ -320,6 +322,7 @@ func (h *Outbox) orderEmail(ctx context.Context, row *admit.OutboxRow, p admit.O
 		OrderURL: h.BaseURL + "/o/" + o.Reference + "?token=" + o.AccessToken,
 		Total:    admit.FormatAmount(o.Total, o.Currency), Instructions: h.Instructions}
 	data.TicketsURL = h.BaseURL + "/o/" + o.Reference + "/tickets?token=" + o.AccessToken
+	data.Payment = admit.PaymentDetailsFor(ev, o, h.Instructions)
 	kind := "order_confirmation"
 	var attachments []email.Attachment
 	var err error
@@ -328,6 +331,8 @@ func (h *Outbox) orderEmail(ctx context.Context, row *admit.OutboxRow, p admit.O
 		switch p.Kind {
 		case admit.KindOrderPlaced:
 			kind = "order_placed"
+		case admit.KindPaymentReminder:
+			kind = "payment_reminder"
 		case admit.KindOrderCancelled:
 			kind = "order_cancelled"
 		default:

@@ -265,7 +265,7 @@ func (h *Outbox) read(ctx context.Context, rows []admit.OutboxRow, payloads []ad
 		// the confirmation of an order no longer paid) need no more than
 		// the order itself.
 		switch row.Kind {
-		case admit.KindOrderPlaced:
+		case admit.KindOrderPlaced, admit.KindPaymentReminder:
 			if o.Status != admit.OrderPending || o.PaymentProvider != admit.PaymentOffline {
 				continue
 			}

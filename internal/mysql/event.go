@@ -15,7 +15,8 @@ import (
 
 const eventColumns = `id, organization_id, slug, name, description, venue, address, time_zone,
 	starts_at, ends_at, currency, status, hold_minutes, contact_email, created_at, updated_at,
-	waiting_room, waiting_room_opens_at, waiting_room_rate`
+	waiting_room, waiting_room_opens_at, waiting_room_rate,
+	banner_url, terms_url, payment_payee, payment_iban, payment_bic, payment_text, payment_due_days`
 
 func scanEvent(row interface{ Scan(...any) error }) (*admit.Event, error) {
 	e := &admit.Event{}
@@ -23,7 +24,8 @@ func scanEvent(row interface{ Scan(...any) error }) (*admit.Event, error) {
 	var status string
 	err := row.Scan(&e.ID, &e.OrganizationID, &e.Slug, &e.Name, &e.Description, &e.Venue, &e.Address, &e.TimeZone,
 		&e.StartsAt, &ends, &e.Currency, &status, &e.HoldMinutes, &e.ContactEmail, &e.CreatedAt, &e.UpdatedAt,
-		&e.WaitingRoom, &opens, &e.WaitingRoomRate)
+		&e.WaitingRoom, &opens, &e.WaitingRoomRate,
+		&e.BannerURL, &e.TermsURL, &e.Payment.Payee, &e.Payment.IBAN, &e.Payment.BIC, &e.Payment.Text, &e.Payment.DueDays)
 	e.WaitingRoomOpensAt = opens.Time
 	if err != nil {
 		return nil, err

@@ -141,6 +141,10 @@ type heldOrder struct {
 	now      time.Time
 	lines    []admit.OrderLine
 	currency string
+	// payment and starts decide how long an offline order waits to be
+	// paid (admit.PaymentInstructions.PendingFor).
+	payment admit.PaymentInstructions
+	starts  time.Time
 }
 
 // placeOrders is one attempt at the batch in tx.
@@ -238,7 +242,8 @@ func readHolds(ctx context.Context, tx *sql.Tx, batch []*batchMember[*orderReque
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT h.id, h.organization_id, h.event_id, h.client_key, h.client_ip, h.secret_hash, COALESCE(h.discount_code_id, 0),
 		h.status, h.expires_at, TIMESTAMPDIFF(MICROSECOND, NOW(6), h.expires_at), h.created_at, NOW(6),
-		hi.ticket_type_id, hi.quantity, hi.bucket, tt.name, tt.price, e.currency
+		hi.ticket_type_id, hi.quantity, hi.bucket, tt.name, tt.price, e.currency,
+		e.payment_due_days, e.starts_at
 		FROM holds h JOIN hold_items hi ON hi.hold_id = h.id JOIN ticket_types tt ON tt.id = hi.ticket_type_id JOIN events e ON e.id = h.event_id
 		WHERE h.id IN (`+placeholders(len(ids))+`) ORDER BY h.id, hi.ticket_type_id`, ids...)
 	if err != nil {
@@ -253,15 +258,18 @@ func readHolds(ctx context.Context, tx *sql.Tx, batch []*batchMember[*orderReque
 		var now time.Time
 		var l admit.OrderLine
 		var currency string
+		var payment admit.PaymentInstructions
+		var starts time.Time
 		if err := rows.Scan(&h.ID, &h.OrganizationID, &h.EventID, &h.ClientKey, &h.ClientIP, &h.SecretHash, &h.DiscountCodeID, &status, &h.ExpiresAt,
-			&leftMicros, &h.CreatedAt, &now, &l.TicketTypeID, &l.Quantity, &l.Bucket, &l.Name, &l.UnitPrice, &currency); err != nil {
+			&leftMicros, &h.CreatedAt, &now, &l.TicketTypeID, &l.Quantity, &l.Bucket, &l.Name, &l.UnitPrice, &currency,
+			&payment.DueDays, &starts); err != nil {
 			return nil, err
 		}
 		ho, ok := holds[h.ID]
 		if !ok {
 			h.Status = admit.HoldStatus(status)
 			h.ExpiresIn = time.Duration(leftMicros) * time.Microsecond
-			ho = &heldOrder{hold: &h, live: leftMicros > 0, now: now, currency: currency}
+			ho = &heldOrder{hold: &h, live: leftMicros > 0, now: now, currency: currency, payment: payment, starts: starts}
 			holds[h.ID] = ho
 		}
 		ho.hold.Items = append(ho.hold.Items, admit.HoldItem{TicketTypeID: l.TicketTypeID, Quantity: l.Quantity, Bucket: l.Bucket})
@@ -289,7 +297,13 @@ func newOrder(ctx context.Context, tx *sql.Tx, r *orderRequest, ho *heldOrder) e
 			return err
 		}
 	}
-	o, err := admit.NewOrder(h, ho.lines, ho.currency, dc, r.req, ho.now, r.p.PendingFor)
+	pendingFor := r.p.PendingFor
+	if r.req.PaymentMethod == admit.PaymentOffline {
+		// The organizer's days to pay, from MySQL's clock like every
+		// expiry the sweeper compares.
+		pendingFor = ho.payment.PendingFor(ho.now, ho.starts)
+	}
+	o, err := admit.NewOrder(h, ho.lines, ho.currency, dc, r.req, ho.now, pendingFor)
 	if err != nil {
 		return err
 	}

@@ -81,6 +81,7 @@ func New(o Options) *Server {
 	if limit == "" {
 		limit = "1M"
 	}
+	e.Pre(headAsGet)
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		Generator: func() string { return admit.NewToken(10) },
 	}))

@@ -2,8 +2,10 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -63,11 +65,62 @@ type checkoutPage struct {
 	Problems       admit.Problems
 	Problem        string
 	PaymentMethods []paymentOption
+	// Summary lists every problem with a link to its field, for the box
+	// at the top that screen readers announce.
+	Summary []summaryItem
+	// TermsAccepted is the consent box as the buyer left it.
+	TermsAccepted bool
+}
+
+// summaryItem is one problem of the form, linked to its field (empty: a
+// problem of the whole form).
+type summaryItem struct {
+	FieldID, Message string
 }
 
 type paymentOption struct {
 	Value, Label, Help string
 	Checked            bool
+}
+
+// summaryContext says which part of the form a problem is in, so that two
+// "Name is required." in the summary say whose name.
+func summaryContext(field string) string {
+	var i int
+	switch {
+	case strings.HasPrefix(field, "buyer_"):
+		return "Buyer: "
+	case field == "payment_method":
+		return "Payment: "
+	case strings.HasPrefix(field, "attendees["):
+		if n, _ := fmt.Sscanf(field, "attendees[%d]", &i); n == 1 {
+			return "Ticket " + strconv.Itoa(i+1) + ": "
+		}
+	}
+	return ""
+}
+
+// fieldID is the id of the input the problem with field is about, as the
+// checkout form names them.
+func fieldID(field string) string {
+	var i int
+	var qid int64
+	switch {
+	case field == "attendees":
+		return ""
+	case field == "payment_method":
+		return "payment_method_first"
+	case strings.HasPrefix(field, "attendees["):
+		if n, _ := fmt.Sscanf(field, "attendees[%d].answers[%d]", &i, &qid); n == 2 {
+			return answerInput(i, qid)
+		}
+		var part string
+		if n, _ := fmt.Sscanf(field, "attendees[%d].%s", &i, &part); n == 2 {
+			return "attendee_" + strconv.Itoa(i) + "_" + part
+		}
+		return ""
+	}
+	return field
 }
 
 // loadCheckout finds the hold for the buyer's checkout. A hold of another
@@ -107,13 +160,47 @@ func (h *Handler) checkoutShow(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, h.checkout.OrderURL(o))
 	}
 	if !hold.Live() {
-		return h.expiredCheckout(c, ev)
+		return h.expiredCheckout(c, hold, ev)
 	}
 	return h.renderCheckout(c, http.StatusOK, hold, ev, admit.OrderRequest{}, nil, "")
 }
 
-func (h *Handler) expiredCheckout(c echo.Context, ev *admit.Event) error {
-	return admit.Errorf(admit.EEXPIRED, "Your hold on these tickets has expired and they were released. Choose your tickets again on the event page.")
+// expiredCheckout is the page of a checkout that is over: the buyer
+// cancelled it (released before its time ran out) or its time ran out. It
+// says which, and leads back to the event, not to the start.
+func (h *Handler) expiredCheckout(c echo.Context, hold *admit.Hold, ev *admit.Event) error {
+	org, err := h.store.FindOrganization(c.Request().Context(), ev.OrganizationID)
+	if err != nil {
+		return err
+	}
+	p := errorPage{Status: http.StatusGone, Heading: "This checkout has expired",
+		Message: "Your hold on these tickets ran out and they were released for other buyers. Choose your tickets again on the event page.",
+		Link:    "/e/" + org.Slug + "/" + ev.Slug, LinkText: "Back to " + ev.Name}
+	if hold.Status == admit.HoldReleased && hold.ExpiresIn > 0 {
+		p.Heading = "This checkout was cancelled"
+		p.Message = "The tickets it held were released for other buyers. You can choose tickets again on the event page."
+	}
+	return h.renderError(c, p)
+}
+
+// offlineSummary tells a buyer choosing offline payment what to expect:
+// the full instructions follow on the order page and in the email.
+func offlineSummary(p admit.PaymentInstructions) string {
+	s := "You get the payment details after placing the order"
+	if p.IBAN != "" {
+		s = "Pay by bank transfer"
+		if p.Payee != "" {
+			s += " to " + p.Payee
+		}
+		s += "; the account details follow after placing the order"
+	}
+	if p.DueDays > 0 {
+		s += ", to be paid within " + strconv.Itoa(p.DueDays) + " days"
+		if p.DueDays == 1 {
+			s = strings.TrimSuffix(s, "1 days") + "a day"
+		}
+	}
+	return s + ". Your tickets are issued once the payment has arrived."
 }
 
 func (h *Handler) renderCheckout(c echo.Context, status int, hold *admit.Hold, ev *admit.Event, form admit.OrderRequest, problems admit.Problems, problem string) error {
@@ -123,9 +210,10 @@ func (h *Handler) renderCheckout(c echo.Context, status int, hold *admit.Hold, e
 	}
 	page := checkoutPage{
 		Base: newBase(c), Event: ev, Hold: hold, Form: form, Problems: problems, Problem: problem,
-		ExpiresISO:   hold.ExpiresAt.UTC().Format(time.RFC3339),
-		ExpiresLocal: time.Now().Add(hold.ExpiresIn).In(ev.Location()).Format("15:04"),
-		SecondsLeft:  int(hold.ExpiresIn / time.Second),
+		TermsAccepted: c.FormValue("accept_terms") != "",
+		ExpiresISO:    hold.ExpiresAt.UTC().Format(time.RFC3339),
+		ExpiresLocal:  time.Now().Add(hold.ExpiresIn).In(ev.Location()).Format("15:04"),
+		SecondsLeft:   int(hold.ExpiresIn / time.Second),
 	}
 	ctx := c.Request().Context()
 	dc, err := h.holdDiscount(ctx, ev, hold)
@@ -182,13 +270,17 @@ func (h *Handler) renderCheckout(c echo.Context, status int, hold *admit.Hold, e
 	page.Total = admit.FormatAmount(total, ev.Currency)
 	page.Free = total == 0
 	if !page.Free {
-		page.PaymentMethods = h.paymentOptions(form.PaymentMethod)
+		page.PaymentMethods = h.paymentOptions(form.PaymentMethod, ev.Payment)
 	}
 	org, err := h.store.FindOrganization(c.Request().Context(), ev.OrganizationID)
 	if err != nil {
 		return err
 	}
 	page.EventURL = "/e/" + org.Slug + "/" + ev.Slug
+	page.Base.Home = page.EventURL
+	for _, p := range problems {
+		page.Summary = append(page.Summary, summaryItem{FieldID: fieldID(p.Field), Message: summaryContext(p.Field) + p.Message})
+	}
 	body, err := h.pages.Render("checkout", page)
 	if err != nil {
 		return err
@@ -220,7 +312,7 @@ func (h *Handler) ticketTypesByID(ctx context.Context, ev *admit.Event) (map[int
 
 // paymentOptions are the enabled payment methods as the form offers them,
 // chosen is checked; a lone method is checked for the buyer.
-func (h *Handler) paymentOptions(chosen string) []paymentOption {
+func (h *Handler) paymentOptions(chosen string, pay admit.PaymentInstructions) []paymentOption {
 	var opts []paymentOption
 	for _, m := range h.checkout.PaymentMethods() {
 		opt := paymentOption{Value: m, Checked: chosen == m}
@@ -229,6 +321,9 @@ func (h *Handler) paymentOptions(chosen string) []paymentOption {
 			opt.Label, opt.Help = "Card", "Pay securely on Stripe's page; we never see your card."
 		case admit.PaymentOffline:
 			opt.Label, opt.Help = "Bank transfer or pay at the door", h.offline
+			if !pay.IsZero() {
+				opt.Label, opt.Help = "Pay offline", offlineSummary(pay)
+			}
 		default:
 			opt.Label = m
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -51,8 +52,15 @@ type eventPage struct {
 	Code        string
 	CodeProblem string
 	// SoldOut lists the ticket types whose waiting list a visitor can join.
-	SoldOut          []ticketTypeView
-	Notice           string
+	SoldOut []ticketTypeView
+	Notice  string
+	// Through tells a visitor the waiting room just let through how long
+	// their turn lasts.
+	Through   string
+	Organizer string
+	MapURL    string
+	// Preview marks the page an organizer previews from the console.
+	Preview          bool
 	WaitlistName     string
 	WaitlistEmail    string
 	WaitlistProblems admit.Problems
@@ -88,6 +96,9 @@ func (h *Handler) eventShow(c echo.Context) error {
 			return err
 		}
 		return h.htmlWithToken(c, status, body)
+	}
+	if c.QueryParam("through") == "1" {
+		return h.eventThroughQueue(c, orgSlug, eventSlug)
 	}
 	key := "event-page:v3:" + orgSlug + ":" + eventSlug
 	queueURL := "/e/" + orgSlug + "/" + eventSlug + "/queue"
@@ -135,6 +146,33 @@ func (h *Handler) eventShow(c echo.Context) error {
 	return h.sharedPage(c, page)
 }
 
+// eventThroughQueue is the event page for a visitor the waiting room has
+// just let through: it says how long their pass lasts. It is the visitor's
+// own page, rendered once per pass, never cached.
+func (h *Handler) eventThroughQueue(c echo.Context, orgSlug, eventSlug string) error {
+	ev, err := h.store.FindPublicEvent(c.Request().Context(), orgSlug, eventSlug)
+	if err != nil {
+		return err
+	}
+	queueURL := "/e/" + orgSlug + "/" + eventSlug + "/queue"
+	if !h.admitted(c, ev) {
+		return c.Redirect(http.StatusSeeOther, queueURL)
+	}
+	page, err := h.eventPageData(c, orgSlug, ev, nil, nil, "", "")
+	if err != nil {
+		return err
+	}
+	if ev.WaitingRoom || h.checkout.Room(c.Request().Context(), ev).WaitingRoom {
+		page.Through = "You're through! You have " + strconv.Itoa(int(admit.PassLifetime/time.Minute)) +
+			" minutes to choose your tickets; once they are held, the checkout keeps them for you."
+	}
+	body, err := h.pages.Render("event", page)
+	if err != nil {
+		return err
+	}
+	return h.htmlWithToken(c, http.StatusOK, body)
+}
+
 // renderEvent renders the event page with the buyer's choices and problems
 // (after a failed hold), or none (the cached page).
 func (h *Handler) renderEvent(c echo.Context, orgSlug string, ev *admit.Event, selected map[int64]int, problems admit.Problems, problem string) ([]byte, error) {
@@ -176,8 +214,15 @@ func (h *Handler) eventPageData(c echo.Context, orgSlug string, ev *admit.Event,
 			types = append(types, t)
 		}
 	}
+	org, err := h.store.FindOrganization(ctx, ev.OrganizationID)
+	if err != nil {
+		return nil, err
+	}
 	page := eventPage{
-		Base:        basePage{CSRF: csrfPlaceholder},
+		Base: basePage{CSRF: csrfPlaceholder, Home: "/e/" + orgSlug, Meta: pageMeta{
+			Title: ev.Name, Description: eventSummary(ev, org), Image: ev.BannerURL, URL: strings.TrimRight(h.checkout.BaseURL(), "/") + "/e/" + orgSlug + "/" + ev.Slug}},
+		Organizer:   org.Name,
+		MapURL:      mapURL(ev),
 		Event:       ev,
 		Org:         orgSlug,
 		When:        formatWhen(ev),
@@ -214,6 +259,27 @@ func (h *Handler) eventPageData(c echo.Context, orgSlug string, ev *admit.Event,
 		page.TicketTypes = append(page.TicketTypes, v)
 	}
 	return &page, nil
+}
+
+// eventSummary is the event in a sentence, for search results and link
+// previews: when, where and who.
+func eventSummary(ev *admit.Event, org *admit.Organization) string {
+	s := formatWhen(ev)
+	if ev.Venue != "" {
+		s += " at " + ev.Venue
+	}
+	s += ". Tickets from " + org.Name + "."
+	return s
+}
+
+// mapURL links the venue to a map: OpenStreetMap's search finds an
+// address anywhere without an API key or a script on our page.
+func mapURL(ev *admit.Event) string {
+	place := strings.TrimSpace(strings.TrimSuffix(ev.Venue+", "+ev.Address, ", "))
+	if place == "" || place == "," {
+		return ""
+	}
+	return "https://www.openstreetmap.org/search?query=" + url.QueryEscape(place)
 }
 
 // priceLabel shows the price, and the discounted one when a code applies.
@@ -367,3 +433,20 @@ func paragraphs(text string) template.HTML {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// PreviewEvent renders the public page of ev, a draft included, for a
+// member of org (the console checks who asks). The page says it is a
+// preview; nothing of it is cached.
+func (h *Handler) PreviewEvent(c echo.Context, org *admit.Organization, ev *admit.Event) error {
+	page, err := h.eventPageData(c, org.Slug, ev, nil, nil, "", "")
+	if err != nil {
+		return err
+	}
+	page.Preview = true
+	body, err := h.pages.Render("event", page)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("X-Robots-Tag", "noindex")
+	return h.htmlWithToken(c, http.StatusOK, body)
+}

@@ -23,6 +23,8 @@ type Store interface {
 	CachedPublicEvent(ctx context.Context, orgSlug, eventSlug string) (*admit.Event, error)
 	FindEvent(ctx context.Context, orgID, id int64) (*admit.Event, error)
 	FindOrganization(ctx context.Context, id int64) (*admit.Organization, error)
+	ListPublicEvents(ctx context.Context, orgSlug string) (*admit.Organization, []*admit.Event, error)
+	ListUpcomingPublicEvents(ctx context.Context, limit int) ([]admit.PublicEvent, error)
 	ListTicketTypes(ctx context.Context, orgID, eventID int64, withHidden bool) ([]*admit.TicketType, error)
 	FindHold(ctx context.Context, id string) (*admit.Hold, error)
 	FindOrderByHold(ctx context.Context, holdID string) (*admit.Order, error)
@@ -99,14 +101,29 @@ func New(o Options) (*Handler, error) {
 
 // basePage is embedded in every page's data.
 type basePage struct {
+	// RequestID is shown on error pages only, for a buyer to quote to
+	// support; elsewhere it is noise.
 	RequestID string
 	// CSRF is the token every form posts back as _csrf.
 	CSRF string
+	// Home is where the header's link leads: the buyer's own event or
+	// organization, never another organizer's; empty is the start page.
+	Home string
+	// Meta describes the page to search engines and link previews.
+	Meta pageMeta
+}
+
+// pageMeta is what a shared link's preview shows (Open Graph).
+type pageMeta struct {
+	Description string
+	Title       string
+	Image       string
+	URL         string
 }
 
 func newBase(c echo.Context) basePage {
 	token, _ := c.Get(csrfContextKey).(string)
-	return basePage{RequestID: c.Response().Header().Get(echo.HeaderXRequestID), CSRF: token}
+	return basePage{CSRF: token}
 }
 
 func (h *Handler) html(c echo.Context, status int, page string, data any) error {
@@ -122,6 +139,10 @@ type errorPage struct {
 	Status  int
 	Heading string
 	Message string
+	// Link and LinkText lead on from the error: the event the checkout
+	// was for, or the start page.
+	Link     string
+	LinkText string
 }
 
 // RenderError renders the error page; the central error handler calls it for
@@ -134,7 +155,18 @@ func (h *Handler) RenderError(c echo.Context, status int, message string) error 
 	case http.StatusInternalServerError:
 		heading = "Something went wrong"
 	}
-	return h.html(c, status, "error", errorPage{Base: newBase(c), Status: status, Heading: heading, Message: message})
+	return h.renderError(c, errorPage{Status: status, Heading: heading, Message: message})
+}
+
+// renderError renders p, leading back to the start unless p names a link.
+func (h *Handler) renderError(c echo.Context, p errorPage) error {
+	p.Base = newBase(c)
+	p.Base.RequestID = c.Response().Header().Get(echo.HeaderXRequestID)
+	if p.Link == "" {
+		p.Link, p.LinkText = "/", "Back to the start"
+	}
+	p.Base.Home = p.Link
+	return h.html(c, p.Status, "error", p)
 }
 
 // staticFS serves templates/static under /static.

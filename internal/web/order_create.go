@@ -35,7 +35,20 @@ func (h *Handler) orderCreate(c echo.Context) error {
 		}
 		req.Attendees = append(req.Attendees, a)
 	}
+	if ev.TermsURL != "" && c.FormValue("accept_terms") == "" {
+		// Consent is asked before anything is placed; the other fields'
+		// problems are named with it, so the buyer fixes all at once.
+		problems := admit.ProblemsOf(req.Validate(hold.Quantity()))
+		problems = append(problems, admit.Problem{Field: "accept_terms", Message: "Please accept the terms to place your order."})
+		req.Normalize()
+		return h.renderCheckout(c, http.StatusUnprocessableEntity, hold, ev, req, problems, problemMessage(problems))
+	}
 	placed, err := h.checkout.PlaceOrderFor(c.Request().Context(), hold, req)
+	if admit.ErrorCode(err) == admit.EEXPIRED {
+		if hold, err := h.store.FindHold(c.Request().Context(), hold.ID); err == nil {
+			return h.expiredCheckout(c, hold, ev)
+		}
+	}
 	if err != nil {
 		var de *admit.Error
 		if errors.As(err, &de) && (de.Code == admit.EINVALID || de.Code == admit.EUNAVAILABLE) {
@@ -49,10 +62,8 @@ func (h *Handler) orderCreate(c echo.Context) error {
 			}
 			req.Normalize()
 			message := de.Message
-			if len(problems) > 1 {
-				message = "Please correct the " + strconv.Itoa(len(problems)) + " problems marked below."
-			} else if len(problems) == 1 {
-				message = "Please correct the problem marked below."
+			if len(problems) > 0 {
+				message = problemMessage(problems)
 			}
 			return h.renderCheckout(c, http.StatusUnprocessableEntity, hold, ev, req, problems, message)
 		}
@@ -62,6 +73,14 @@ func (h *Handler) orderCreate(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, placed.RedirectURL)
 	}
 	return c.Redirect(http.StatusSeeOther, h.checkout.OrderURL(placed.Order))
+}
+
+// problemMessage heads the list of the form's problems.
+func problemMessage(problems admit.Problems) string {
+	if len(problems) == 1 {
+		return "Please correct the problem marked below."
+	}
+	return "Please correct the " + strconv.Itoa(len(problems)) + " problems marked below."
 }
 
 // holdCancel gives the held tickets back at once and returns to the event.

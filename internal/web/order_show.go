@@ -24,24 +24,30 @@ type ticketView struct {
 }
 
 type orderPage struct {
-	Base          basePage
-	Event         *admit.Event
-	EventURL      string
-	When          string
-	Order         *admit.Order
-	Token         string
-	Lines         []lineView
-	Total         string
-	Discount      string
-	Tickets       []ticketView
-	Paid          bool
-	Pending       bool
-	Offline       string
+	Base     basePage
+	Event    *admit.Event
+	EventURL string
+	When     string
+	Order    *admit.Order
+	Token    string
+	Lines    []lineView
+	Total    string
+	Discount string
+	Tickets  []ticketView
+	Paid     bool
+	Pending  bool
+	// Offline is how to pay a pending offline order, and by when.
+	Offline       *admit.PaymentDetails
 	PaymentNotice string
 	Saved         bool
-	TicketsURL    string
-	AttendeesURL  string
-	Problems      admit.Problems
+	// Expired: the order was cancelled because its payment was not in by
+	// the due date.
+	Expired      bool
+	TicketsURL   string
+	PDFURL       string
+	CalendarURL  string
+	AttendeesURL string
+	Problems     admit.Problems
 }
 
 // loadOrder finds the order behind the buyer's private link.
@@ -70,12 +76,17 @@ func (h *Handler) newOrderPage(c echo.Context, o *admit.Order, ev *admit.Event, 
 		Paid: o.Status == admit.OrderPaid, Pending: o.Status == admit.OrderPending,
 		TicketsURL:   "/o/" + url.PathEscape(o.Reference) + "/tickets" + q,
 		AttendeesURL: "/o/" + url.PathEscape(o.Reference) + "/attendees" + q,
+		PDFURL:       "/o/" + url.PathEscape(o.Reference) + "/tickets.pdf" + q,
+		CalendarURL:  "/o/" + url.PathEscape(o.Reference) + "/calendar.ics" + q,
 	}
+	page.Base.Home = page.EventURL
+	page.Expired = o.Status == admit.OrderCancelled && !o.ExpiresAt.IsZero() && !o.ExpiresAt.After(h.now())
 	if o.DiscountTotal > 0 {
 		page.Discount = admit.FormatAmount(o.DiscountTotal, o.Currency)
 	}
 	if page.Pending && o.PaymentProvider == admit.PaymentOffline {
-		page.Offline = h.offline
+		d := admit.PaymentDetailsFor(ev, o, h.offline)
+		page.Offline = &d
 	}
 	if c.QueryParam("payment") == "cancelled" && page.Pending {
 		page.PaymentNotice = "The payment was cancelled. Your tickets stay reserved for a while; you can try again."

@@ -25,6 +25,7 @@ type queuePage struct {
 	Waiting     int64
 	ETA         string
 	OpensAt     string
+	OpensISO    string
 	Unavailable bool
 }
 
@@ -57,8 +58,10 @@ func (h *Handler) queueShow(c echo.Context) error {
 	}
 	now := h.now()
 	page := queuePage{Base: newBase(c), Event: ev, EventURL: eventURL}
+	page.Base.Home = eventURL
 	if ev.WaitingRoomOpensAt.After(now) {
 		page.OpensAt = ev.WaitingRoomOpensAt.In(ev.Location()).Format("Monday 2 January, 15:04") + " (" + ev.TimeZone + ")"
+		page.OpensISO = ev.WaitingRoomOpensAt.UTC().Format(time.RFC3339)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	c.Response().Header().Set("Refresh", "10")
@@ -73,7 +76,7 @@ func (h *Handler) queueShow(c echo.Context) error {
 	if place.Through() && page.OpensAt == "" {
 		c.SetCookie(&http.Cookie{Name: checkout.PassCookie(ev.ID), Value: h.checkout.IssuePass(ev, visitor), Path: "/",
 			MaxAge: int(admit.PassLifetime / time.Second), HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
-		return c.Redirect(http.StatusSeeOther, eventURL)
+		return c.Redirect(http.StatusSeeOther, eventURL+"?through=1")
 	}
 	page.Position = place.Ahead() + 1
 	page.Waiting = place.Size
@@ -88,8 +91,6 @@ func (h *Handler) queueShow(c echo.Context) error {
 	wait += time.Duration(float64(place.Ahead()+1) / float64(rate) * float64(time.Minute))
 	c.Response().Header().Set("Refresh", strconv.Itoa(min(max(int(wait/time.Second)+1, 1), 10)))
 	switch {
-	case page.OpensAt != "":
-		page.ETA = "Your place is kept; the queue moves once the sale opens."
 	case minutes < 1:
 		page.ETA = "less than a minute"
 	default:

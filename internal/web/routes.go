@@ -29,6 +29,7 @@ func (h *Handler) Register(e *echo.Echo) {
 	// of its own 405.
 	pages := []echo.MiddlewareFunc{server.CSRF(h.secure), h.identifyBuyer}
 	e.GET("/", h.home, pages...)
+	e.GET("/e/:org", h.organizationShow, pages...)
 	e.GET("/e/:org/:event", h.eventShow, pages...)
 	e.POST("/e/:org/:event/hold", h.holdCreate, pages...)
 	e.POST("/e/:org/:event/waitlist", h.waitlistJoin, pages...)
@@ -39,10 +40,8 @@ func (h *Handler) Register(e *echo.Echo) {
 	e.GET("/o/:reference", h.orderShow, pages...)
 	e.POST("/o/:reference/attendees", h.attendeesUpdate, pages...)
 	e.GET("/o/:reference/tickets", h.ticketsPrint, pages...)
-}
-
-func (h *Handler) home(c echo.Context) error {
-	return c.Redirect(http.StatusFound, "/e/demo/gophersummit")
+	e.GET("/o/:reference/tickets.pdf", h.ticketsPDF, pages...)
+	e.GET("/o/:reference/calendar.ics", h.orderCalendar, pages...)
 }
 
 // identifyBuyer gives every visitor a random buyer id in a cookie: the

@@ -9,7 +9,7 @@ import (
 )
 
 // pages lists every page template of the public surface.
-var pages = []string{"event", "checkout", "order", "tickets", "queue", "error"}
+var pages = []string{"event", "checkout", "order", "tickets", "queue", "error", "home", "organization"}
 
 // Funcs are the template functions shared by the HTML surfaces.
 var Funcs = template.FuncMap{
