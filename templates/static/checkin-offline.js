@@ -64,6 +64,8 @@
     }).catch(function () { return false; });
   }
 
+  var scanned = "";
+
   function show(ok, outcome, headline, detail) {
     var old = document.querySelector(".checkin-result");
     if (old) old.remove();
@@ -72,6 +74,7 @@
     s.setAttribute("role", ok ? "status" : "alert");
     s.dataset.outcome = outcome;
     s.dataset.offline = "1";
+    s.dataset.code = scanned;
     var p = document.createElement("p");
     p.className = "verdict";
     p.textContent = (ok ? "✔ " : "✖ ") + headline;
@@ -102,6 +105,7 @@
   function scanOffline(raw) {
     var list = load("list", null);
     raw = raw.trim();
+    scanned = raw;
     if (!list) {
       show(false, "unknown", "Cannot check offline", "This phone has no copy of the list yet: open this page once with a connection.");
       return Promise.resolve();
