@@ -52,11 +52,15 @@ func mustNetwork(tb testing.TB, ctx context.Context, offline bool) {
 	}
 }
 
-// mustWaitFor polls the page script js until it is true.
+// mustWaitFor polls the page script js until it is true. A page that is
+// reloading answers nothing for a moment: that is polled again too.
 func mustWaitFor(tb testing.TB, ctx context.Context, what, js string) {
 	tb.Helper()
 	deadline := time.Now().Add(15 * time.Second)
-	for !mustEval[bool](tb, ctx, js) {
+	for {
+		if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js)); err == nil && ok {
+			return
+		}
 		if time.Now().After(deadline) {
 			tb.Fatalf("waited 15 s for %s", what)
 		}
@@ -145,6 +149,9 @@ func TestBrowserOfflineCheckIn(t *testing.T) {
 
 	mustNetwork(t, b, false)
 	mustWaitFor(t, b, "the queue to sync", `JSON.parse(localStorage.getItem(`+kept+` + "queue") || "[]").length === 0`)
+	// Once synced, the page shows the server's progress, flags kept.
+	mustWaitFor(t, b, "the page to show the synced check-ins", `document.readyState === "complete" &&
+		(document.querySelector(".checkin-progress strong") || {}).textContent === "2" && !document.getElementById("checkin-flagged").hidden`)
 	flags := mustEval[[]string](t, b, `Array.from(document.querySelectorAll("#checkin-flags li"), li => li.dataset.outcome)`)
 	if len(flags) != 1 || flags[0] != string(admit.CheckInAlready) {
 		t.Errorf("flagged after syncing: %q, want the repeat scan as already checked in", flags)

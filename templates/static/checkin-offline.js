@@ -16,6 +16,7 @@
   var box = document.getElementById("checkin-offline");
   var statusLine = document.getElementById("checkin-offline-status");
   var flagList = document.getElementById("checkin-flags");
+  var flagged = document.getElementById("checkin-flagged");
   var prefix = "admit-checkin-" + form.dataset.list + "-";
   var syncing = false;
 
@@ -94,6 +95,7 @@
     if (queue.length) line += " " + queue.length + (queue.length === 1 ? " scan" : " scans") + " waiting to sync.";
     statusLine.textContent = line;
     flagList.textContent = "";
+    flagged.hidden = !flags.length;
     flags.forEach(function (f) {
       var li = document.createElement("li");
       li.dataset.outcome = f.outcome;
@@ -169,10 +171,16 @@
         save("flags", flags);
         save("queue", load("queue", []).filter(function (s) { return !done[s.id]; }));
         if (!load("queue", []).length) save("seen", {});
-        return refreshList();
+        return refreshList().then(function () { return answer.results.length > 0; });
       })
-      .catch(function () {})
-      .then(function () { syncing = false; render(); });
+      .catch(function () { return false; })
+      .then(function (synced) {
+        syncing = false;
+        // The page's progress and latest check-ins are as they were when
+        // it was opened: show the server's, flags kept, once synced.
+        if (synced) location.reload();
+        else render();
+      });
   }
 
   form.addEventListener("submit", function (e) {
@@ -183,6 +191,10 @@
       input.focus();
       render();
     });
+  });
+  document.getElementById("checkin-flags-clear").addEventListener("click", function () {
+    save("flags", []);
+    render();
   });
   window.addEventListener("online", function () { render(); sync(); });
   window.addEventListener("offline", render);
