@@ -8,7 +8,7 @@ BIN := bin/admit
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: run test fuzz stop build stack vet ha ha-down faults layout
+.PHONY: run test fuzz stop build stack vet ha ha-down faults layout screenshots
 
 build:
 	@$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/admit
@@ -46,6 +46,14 @@ fuzz: stack
 
 stop:
 	@scripts/stack down
+
+# PNGs of the event page, checkout, confirmation, dashboard, order detail
+# and check-in at 390 and 1280 px, in var/screenshots, taken in Chromium
+# from a demo served on a port and database of its own.
+screenshots: stack
+	@mkdir -p var/screenshots
+	ADMIT_SCREENSHOTS_DIR=$(CURDIR)/var/screenshots $(GO) test -count=1 -run '^TestBrowserScreenshots$$' -v ./cmd/admit | grep -E '^(---|ok|FAIL)|wrote'
+
 
 # The paired (high-availability) stack on loopback addresses: scripts/ha.
 ha: build

@@ -100,6 +100,28 @@ CREATE TABLE `checkin_lists` (
 /*!40101 SET character_set_client = @saved_cs_client */;
 /*!40101 SET @saved_cs_client     = @@character_set_client */;
 /*!40101 SET character_set_client = utf8mb4 */;
+CREATE TABLE `checkin_scans` (
+  `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  `organization_id` bigint(20) unsigned NOT NULL,
+  `list_id` bigint(20) unsigned NOT NULL,
+  `scan_id` varchar(64) NOT NULL,
+  `code` varchar(200) NOT NULL,
+  `scanned_at` datetime(6) DEFAULT NULL,
+  `outcome` varchar(32) NOT NULL,
+  `ticket_id` bigint(20) unsigned DEFAULT NULL,
+  `checkin_id` bigint(20) unsigned DEFAULT NULL,
+  `synced_by` bigint(20) unsigned DEFAULT NULL,
+  `created_at` datetime(6) NOT NULL DEFAULT current_timestamp(6),
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `checkin_scans_list_scan` (`list_id`,`scan_id`),
+  KEY `checkin_scans_organization_list` (`organization_id`,`list_id`),
+  KEY `checkin_scans_checkin_fk` (`checkin_id`),
+  CONSTRAINT `checkin_scans_checkin_fk` FOREIGN KEY (`checkin_id`) REFERENCES `checkins` (`id`) ON DELETE SET NULL,
+  CONSTRAINT `checkin_scans_list_fk` FOREIGN KEY (`list_id`) REFERENCES `checkin_lists` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+/*!40101 SET character_set_client = @saved_cs_client */;
+/*!40101 SET @saved_cs_client     = @@character_set_client */;
+/*!40101 SET character_set_client = utf8mb4 */;
 CREATE TABLE `checkins` (
   `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
   `organization_id` bigint(20) unsigned NOT NULL,
@@ -154,6 +176,18 @@ CREATE TABLE `discount_codes` (
   CONSTRAINT `discount_codes_event_fk` FOREIGN KEY (`event_id`) REFERENCES `events` (`id`),
   CONSTRAINT `discount_codes_uses` CHECK (`used` >= 0 and (`max_uses` is null or `used` <= `max_uses`)),
   CONSTRAINT `discount_codes_value` CHECK (`value` >= 0 and (`kind` <> 'percent' or `value` <= 10000))
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+/*!40101 SET character_set_client = @saved_cs_client */;
+/*!40101 SET @saved_cs_client     = @@character_set_client */;
+/*!40101 SET character_set_client = utf8mb4 */;
+CREATE TABLE `event_signing_keys` (
+  `event_id` bigint(20) unsigned NOT NULL,
+  `organization_id` bigint(20) unsigned NOT NULL,
+  `private_key` varbinary(64) NOT NULL,
+  `created_at` datetime(6) NOT NULL DEFAULT current_timestamp(6),
+  PRIMARY KEY (`event_id`),
+  KEY `event_signing_keys_organization` (`organization_id`,`event_id`),
+  CONSTRAINT `event_signing_keys_event_fk` FOREIGN KEY (`event_id`) REFERENCES `events` (`id`) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 /*!40101 SET character_set_client = @saved_cs_client */;
 /*!40101 SET @saved_cs_client     = @@character_set_client */;

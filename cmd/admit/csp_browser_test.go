@@ -217,6 +217,8 @@ func TestBrowserPagesKeepTheContentSecurityPolicy(t *testing.T) {
 			if got := watch.take(t, b); len(got) > 0 {
 				failed[strings.TrimPrefix(p, s.base)] = got
 			}
+			// No page scrolls sideways outside its tables, at either width.
+			mustFitWidth(t, b, strings.TrimPrefix(p, s.base), width)
 		}
 		var paths []string
 		for p := range failed {

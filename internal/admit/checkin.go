@@ -111,3 +111,59 @@ func NormalizeTicketCode(code string) string {
 		return r
 	}, strings.ToLower(code))
 }
+
+// OfflineScan is a scan made at the door while the phone had no connection,
+// as the phone sends it when back online. ID is the phone's own id for the
+// scan: syncing it again returns the first answer and checks in nothing
+// more.
+type OfflineScan struct {
+	ID   string
+	Code string    // as scanned: signed or bare
+	At   time.Time // when it was scanned, by the phone's clock; zero if unknown
+}
+
+// maxScanID is the longest scan id a phone may send (a UUID is 36).
+const maxScanID = 64
+
+// Validate reports whether the scan can be recorded: an id the phone made
+// and a code of sensible length.
+func (s *OfflineScan) Validate() error {
+	s.ID = strings.TrimSpace(s.ID)
+	switch {
+	case s.ID == "" || len(s.ID) > maxScanID:
+		return FieldError("id", "Each scan needs an id of at most 64 characters.")
+	case len(s.Code) > 200:
+		return FieldError("code", "A ticket code has at most 200 characters.")
+	}
+	return nil
+}
+
+// ScanResult is what an offline scan came to when it was synced. Replayed
+// is true when the scan had been synced before (by this phone or another):
+// the outcome is the one recorded then.
+type ScanResult struct {
+	ScanID   string
+	Result   CheckInResult
+	Replayed bool
+}
+
+// Flagged reports whether the door must look at the scan again: anything
+// but a check-in made, such as a ticket scanned twice offline or already
+// checked in on the server when the phone was cut off.
+func (r ScanResult) Flagged() bool { return r.Result.Outcome != CheckInOK }
+
+// OfflineList is what the door's phone keeps of a check-in list to check
+// tickets in without a connection: the event's public key to verify signed
+// codes, the ticket types the list admits, and the codes it must refuse
+// (checked in already, void or unpaid) as of Fetched.
+type OfflineList struct {
+	ListID      int64
+	EventID     int64
+	Name        string
+	EventName   string
+	PublicKey   string
+	TicketTypes map[int64]string // the types the list admits, by id
+	CheckedIn   []string
+	Refused     map[string]CheckInOutcome
+	Fetched     time.Time
+}

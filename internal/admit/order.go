@@ -126,17 +126,29 @@ type OrderLine struct {
 // Ticket admits one attendee. Its code is unguessable: it is what the QR code
 // carries and what check-in accepts.
 type Ticket struct {
-	ID            int64
-	OrderID       int64
-	TicketTypeID  int64
-	TicketType    string
-	Code          string
+	ID           int64
+	OrderID      int64
+	TicketTypeID int64
+	TicketType   string
+	Code         string
+	// QR is what the ticket's QR code carries: the code signed with the
+	// event's key (TicketKey.Sign) where the surface showing it signed it,
+	// for offline check-in. Empty, the QR code carries the bare code.
+	QR            string
 	AttendeeName  string
 	AttendeeEmail string
 	Status        TicketStatus
 	Answers       []TicketAnswer
 	CreatedAt     time.Time
 	UpdatedAt     time.Time // the last change to the ticket (attendee, status)
+}
+
+// QRContent is what the ticket's QR code shows: QR, or the bare code.
+func (t *Ticket) QRContent() string {
+	if t.QR != "" {
+		return t.QR
+	}
+	return t.Code
 }
 
 // TicketAnswer is an attendee's answer to one question.

@@ -98,10 +98,13 @@ func (f *v1Fixture) mustTenant(tb testing.TB, slug string) v1Tenant {
 	}
 	t.free = mkType("Free", 0, 10)
 	t.paid = mkType("Paid", 5000, 3)
-	t.list = &admit.CheckInList{OrganizationID: t.org.ID, EventID: t.event.ID, Name: "Main entrance", TicketTypeIDs: []int64{t.free.ID, t.paid.ID}}
-	if err := f.db.CreateCheckInList(ctx, t.list); err != nil {
-		tb.Fatal(err)
+	// The event's default list admits every ticket type, those created
+	// after it too.
+	lists, err := f.db.ListCheckInLists(ctx, t.org.ID, t.event.ID)
+	if err != nil || len(lists) != 1 || lists[0].Name != "Main entrance" || len(lists[0].TicketTypeIDs) != 2 {
+		tb.Fatalf("the event's default check-in list: %v %v", lists, err)
 	}
+	t.list = lists[0]
 	for name, scopes := range map[string][]string{
 		"all":     {admit.ScopeRead, admit.ScopeWrite, admit.ScopeCheckIn},
 		"read":    {admit.ScopeRead},

@@ -25,12 +25,14 @@ type CheckInStore interface {
 	CountEventCheckIns(ctx context.Context, orgID, eventID int64) (admit.CheckInCount, error)
 	ListAttendees(ctx context.Context, orgID, eventID int64, f admit.AttendeeFilter) ([]admit.AttendeeTicket, int, error)
 	QueueEventConfirmations(ctx context.Context, orgID, eventID int64, f admit.AttendeeFilter) (int, error)
+	OfflineCheckInStore
 }
 
 // registerCheckIn adds the check-in routes: staff pages to the group every
 // member reaches, list management to the group of owners and admins.
 func (h *Handler) registerCheckIn(staff, admin *echo.Group) {
 	staff.GET("/checkin", h.checkInChoose)
+	h.registerOfflineCheckIn(staff)
 	staff.GET("/checkin/:list", h.checkInShow)
 	staff.POST("/checkin/:list", h.checkInSubmit)
 	staff.POST("/checkin/:list/checkins/:checkin/undo", h.checkInUndo)

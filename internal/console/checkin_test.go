@@ -101,14 +101,16 @@ func TestCheckInAtTheDoor(t *testing.T) {
 	owner := f.newBrowser(t)
 	owner.mustLogin(f.a.owner.Email)
 	lists := fmt.Sprintf("/console/alpha/events/%d/checkin-lists", f.a.event.ID)
-	if st, body := owner.get(lists); st != http.StatusOK || !strings.Contains(body, `value="Main entrance"`) {
+	if st, body := owner.get(lists); st != http.StatusOK || !strings.Contains(body, "Main entrance") {
+		// Every event comes with its default list.
 		t.Fatalf("GET lists: %d", st)
 	}
 	if st, loc := owner.post(lists, url.Values{"name": {"Front door"}, "ticket_type": {strconv.FormatInt(ga, 10)}}); st != http.StatusSeeOther || loc != lists {
 		t.Fatalf("create list: %d %s", st, loc)
 	}
 	all, err := f.db.ListCheckInLists(context.Background(), f.a.org.ID, f.a.event.ID)
-	if err != nil || len(all) != 1 {
+	// By name: "Front door", then the default "Main entrance".
+	if err != nil || len(all) != 2 || all[1].Name != "Main entrance" {
 		t.Fatalf("lists after create: %v, %v", all, err)
 	}
 	list := all[0]
@@ -362,7 +364,7 @@ func TestCheckInStaffRoles(t *testing.T) {
 		}
 	}
 	got, err := f.db.ListCheckInLists(context.Background(), f.a.org.ID, f.a.event.ID)
-	if err != nil || len(got) != 1 || got[0].Name != "Main" {
+	if err != nil || len(got) != 2 || got[0].Name != "Main" || got[1].Name != "Main entrance" {
 		t.Errorf("lists after check-in staff's attempts: %v %v", got, err)
 	}
 }
@@ -435,8 +437,8 @@ func TestCheckInTenantIsolation(t *testing.T) {
 	if admit.ErrorCode(err) != admit.EINVALID {
 		t.Errorf("a list admitting another organization's ticket type: %v", err)
 	}
-	if lists, _ := f.db.ListCheckInLists(ctx, bb.org.ID, 0); len(lists) != 1 {
-		t.Errorf("beta has %d lists, want 1", len(lists))
+	if lists, _ := f.db.ListCheckInLists(ctx, bb.org.ID, 0); len(lists) != 2 {
+		t.Errorf("beta has %d lists, want 2 (its own and the default)", len(lists))
 	}
 	// Beta's own pages work.
 	if st, body := b.get(checkInPath("beta", betaList.ID)); st != http.StatusOK || !strings.Contains(body, "Beta door") {
@@ -512,8 +514,8 @@ func TestCheckInListManagement(t *testing.T) {
 		})
 	}
 	got, _ := f.db.ListCheckInLists(context.Background(), f.a.org.ID, f.a.event.ID)
-	if len(got) != 1 {
-		t.Fatalf("%d lists after rejected forms, want 1", len(got))
+	if len(got) != 2 || got[0].Name != "Main" {
+		t.Fatalf("%d lists after rejected forms, want Main and the default", len(got))
 	}
 	edit := fmt.Sprintf("%s/%d", lists, got[0].ID)
 	if st, body := b.get(edit); st != http.StatusOK || !strings.Contains(body, `value="Main"`) || !strings.Contains(body, `value="`+ga+`" checked`) {

@@ -68,7 +68,7 @@ func TicketsPDF(ev *admit.Event, o *admit.Order, when string) ([]byte, error) {
 		pdf.MultiCell(0, 8, tr(t.AttendeeName), "", "L", false)
 		pdf.SetFont("Helvetica", "", 12)
 		pdf.MultiCell(0, 7, tr(t.TicketType), "", "L", false)
-		if err := drawQR(pdf, t.Code, 34, pdf.GetY()+6, 80); err != nil {
+		if err := drawQR(pdf, t.QRContent(), 34, pdf.GetY()+6, 80); err != nil {
 			return nil, err
 		}
 		pdf.SetY(pdf.GetY() + 90)

@@ -37,6 +37,7 @@ type OutboxStore interface {
 	FindRefund(ctx context.Context, orgID, id int64) (*admit.Refund, string, error)
 	FindInvitationEmail(ctx context.Context, orgID, id int64) (*admit.InvitationEmail, error)
 	FindWaitlistOffer(ctx context.Context, orgID, entryID int64) (*admit.WaitlistOfferEmail, error)
+	TicketKey(ctx context.Context, orgID, eventID int64) (*admit.TicketKey, error)
 }
 
 // Enqueuer hands tasks to the queue (asynq.Client).
@@ -194,10 +195,11 @@ type Outbox struct {
 	// seconds.
 	SendTimeout time.Duration
 
-	once   sync.Once
-	slots  chan struct{}
-	events *recent[eventKey, *admit.Event]
-	orgs   *recent[int64, *admit.Organization]
+	once       sync.Once
+	slots      chan struct{}
+	events     *recent[eventKey, *admit.Event]
+	orgs       *recent[int64, *admit.Organization]
+	ticketKeys *recent[eventKey, *admit.TicketKey]
 }
 
 // Claims records which batch performs an outbox row (redis.OutboxClaims).
@@ -336,7 +338,7 @@ func (h *Outbox) orderEmail(ctx context.Context, row *admit.OutboxRow, p admit.O
 		case admit.KindOrderCancelled:
 			kind = "order_cancelled"
 		default:
-			if attachments, err = h.ticketFiles(ev, o, when, data.OrderURL); err != nil {
+			if attachments, err = h.ticketFiles(ctx, ev, o, when, data.OrderURL); err != nil {
 				return "", err
 			}
 		}
@@ -353,7 +355,17 @@ func (h *Outbox) orderEmail(ctx context.Context, row *admit.OutboxRow, p admit.O
 
 // ticketFiles are the confirmation's attachments: the tickets as a PDF and
 // the event for a calendar.
-func (h *Outbox) ticketFiles(ev *admit.Event, o *admit.Order, when, orderURL string) ([]email.Attachment, error) {
+func (h *Outbox) ticketFiles(ctx context.Context, ev *admit.Event, o *admit.Order, when, orderURL string) ([]email.Attachment, error) {
+	// The QR codes carry the codes signed with the event's key, which the
+	// door's phone verifies offline. One key per event, cached: signing
+	// adds no query per ticket.
+	key, err := h.ticketKey(ctx, ev.OrganizationID, ev.ID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range o.Tickets {
+		o.Tickets[i].QR = key.Sign(o.Tickets[i].TicketTypeID, o.Tickets[i].Code)
+	}
 	pdf, err := email.TicketsPDF(ev, o, when)
 	if err != nil {
 		return nil, err

@@ -83,6 +83,8 @@ func (h *Outbox) init() {
 		}
 		h.events = newRecent[eventKey, *admit.Event](time.Second)
 		h.orgs = newRecent[int64, *admit.Organization](time.Second)
+		// An event's key never changes once made.
+		h.ticketKeys = newRecent[eventKey, *admit.TicketKey](10 * time.Minute)
 	})
 }
 
@@ -360,6 +362,22 @@ func (h *Outbox) event(ctx context.Context, orgID, id int64) (*admit.Event, erro
 	}
 	h.events.set(key, ev)
 	return ev, nil
+}
+
+// ticketKey returns the event's ticket-signing key from the cache or the
+// database.
+func (h *Outbox) ticketKey(ctx context.Context, orgID, eventID int64) (*admit.TicketKey, error) {
+	h.init()
+	key := eventKey{orgID, eventID}
+	if k, ok := h.ticketKeys.get(key); ok {
+		return k, nil
+	}
+	k, err := h.Store.TicketKey(ctx, orgID, eventID)
+	if err != nil {
+		return nil, err
+	}
+	h.ticketKeys.set(key, k)
+	return k, nil
 }
 
 // organization returns the organization from the cache or the database.

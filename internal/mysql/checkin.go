@@ -23,9 +23,22 @@ const maxTicketCode = 32
 // the INSERT is guarded by the unique key on the list's active tickets.
 func (d *DB) CheckIn(ctx context.Context, orgID, listID int64, code string, userID int64) (r *admit.CheckInResult, err error) {
 	defer wrap(&err, "DB.CheckIn(%d, %d)", orgID, listID)
-	code = admit.NormalizeTicketCode(code)
 	err = d.inTx(ctx, func(tx *sql.Tx) error {
-		r = &admit.CheckInResult{Code: code}
+		r, err = checkInTx(ctx, tx, orgID, listID, code, userID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// checkInTx is CheckIn in the transaction tx; code may be signed (what a
+// QR code carries) or bare.
+func checkInTx(ctx context.Context, tx *sql.Tx, orgID, listID int64, code string, userID int64) (*admit.CheckInResult, error) {
+	code = admit.TicketCodeOf(code)
+	r := &admit.CheckInResult{Code: code}
+	err := func() error {
 		var eventID int64
 		err := tx.QueryRowContext(ctx, `SELECT event_id FROM checkin_lists WHERE id = ? AND organization_id = ?`, listID, orgID).Scan(&eventID)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -74,7 +87,7 @@ func (d *DB) CheckIn(ctx context.Context, orgID, listID int64, code string, user
 			return nil
 		}
 		return insertCheckIn(ctx, tx, r, orgID, listID, userID)
-	})
+	}()
 	if err != nil {
 		return nil, err
 	}

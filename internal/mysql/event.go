@@ -45,18 +45,24 @@ func (d *DB) CreateEvent(ctx context.Context, e *admit.Event) (err error) {
 	if e.Status == "" {
 		e.Status = admit.EventDraft
 	}
-	res, err := d.db.ExecContext(ctx, `INSERT INTO events (organization_id, slug, name, description, venue, address,
-		time_zone, starts_at, ends_at, currency, status, hold_minutes, contact_email)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.OrganizationID, e.Slug, e.Name, e.Description, e.Venue, e.Address, e.TimeZone, e.StartsAt.UTC(),
-		nullTime(e.EndsAt), e.Currency, string(e.Status), e.HoldMinutes, e.ContactEmail)
-	if isDuplicate(err) {
-		return admit.FieldError("slug", "Another event of this organization uses this address.")
-	} else if err != nil {
-		return err
-	}
-	e.ID, err = res.LastInsertId()
-	return err
+	// The event comes with its check-in list: the door works from day one
+	// without anyone having to make one.
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO events (organization_id, slug, name, description, venue, address,
+			time_zone, starts_at, ends_at, currency, status, hold_minutes, contact_email)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.OrganizationID, e.Slug, e.Name, e.Description, e.Venue, e.Address, e.TimeZone, e.StartsAt.UTC(),
+			nullTime(e.EndsAt), e.Currency, string(e.Status), e.HoldMinutes, e.ContactEmail)
+		if isDuplicate(err) {
+			return admit.FieldError("slug", "Another event of this organization uses this address.")
+		} else if err != nil {
+			return err
+		}
+		if e.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		return createDefaultCheckInList(ctx, tx, e.OrganizationID, e.ID)
+	})
 }
 
 // FindPublicEvent returns the published (or closed) event with slug of the
@@ -309,6 +315,9 @@ func (d *DB) DuplicateEvent(ctx context.Context, orgID, id int64) (e *admit.Even
 				return err
 			}
 			if err := createEventBuckets(ctx, tx, orgID, newID); err != nil {
+				return err
+			}
+			if err := createDefaultCheckInList(ctx, tx, orgID, newID); err != nil {
 				return err
 			}
 			e, err = findEventInTx(ctx, tx, orgID, newID)

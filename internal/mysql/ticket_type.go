@@ -48,7 +48,10 @@ func (d *DB) CreateTicketType(ctx context.Context, t *admit.TicketType) (err err
 		if t.ID, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		return createBuckets(ctx, tx, t.OrganizationID, t.EventID, t.ID, t.Quantity)
+		if err := createBuckets(ctx, tx, t.OrganizationID, t.EventID, t.ID, t.Quantity); err != nil {
+			return err
+		}
+		return addToAllTypeLists(ctx, tx, t.OrganizationID, t.EventID, t.ID)
 	})
 }
 

@@ -32,6 +32,7 @@ type Store interface {
 	RenameAttendee(ctx context.Context, orgID, orderID, ticketID int64, a admit.Attendee) error
 	FindDiscountCodeByID(ctx context.Context, orgID, id int64) (*admit.DiscountCode, error)
 	JoinWaitlist(ctx context.Context, e *admit.WaitlistEntry) error
+	TicketKey(ctx context.Context, orgID, eventID int64) (*admit.TicketKey, error)
 }
 
 // PageCache caches rendered pages; every failure is a miss.

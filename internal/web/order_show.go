@@ -95,13 +95,23 @@ func (h *Handler) newOrderPage(c echo.Context, o *admit.Order, ev *admit.Event, 
 		page.Lines = append(page.Lines, lineView{Name: l.Name, Quantity: l.Quantity,
 			Unit: admit.FormatMoney(l.UnitPrice, o.Currency), Amount: admit.FormatMoney(l.UnitPrice*int64(l.Quantity), o.Currency)})
 	}
+	// The QR codes carry the codes signed with the event's key, which the
+	// door's phone verifies offline.
+	var key *admit.TicketKey
 	for _, t := range o.Tickets {
+		if withQR && key == nil && t.Status == admit.TicketValid {
+			k, err := h.store.TicketKey(c.Request().Context(), o.OrganizationID, o.EventID)
+			if err != nil {
+				return page, err
+			}
+			key = k
+		}
 		v := ticketView{ID: t.ID, TicketType: t.TicketType, AttendeeName: t.AttendeeName, AttendeeEmail: t.AttendeeEmail, Status: t.Status, Answers: t.Answers}
 		// Codes admit people: shown only once the order is paid.
 		if t.Status == admit.TicketValid {
 			v.Code = t.Code
 			if withQR {
-				png, err := qrcode.Encode(t.Code, qrcode.Medium, 256)
+				png, err := qrcode.Encode(key.Sign(t.TicketTypeID, t.Code), qrcode.Medium, 256)
 				if err != nil {
 					return page, err
 				}

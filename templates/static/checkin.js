@@ -45,7 +45,7 @@
         try { sessionStorage.setItem(remember + "-last", JSON.stringify({ code: code, at: Date.now() })); } catch (e) {}
         input.value = code;
         stop();
-        form.submit();
+        if (form.requestSubmit) form.requestSubmit(); else form.submit();
         return;
       }
       setTimeout(scan, 150);
