@@ -44,7 +44,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 
 	inspector := asynq.NewInspector(redisOptions(cfg).AsynqOpt())
 	defer inspector.Close()
-	exportFiles, err := jobs.NewExportStorage(ctx, cfg.ExportDir, cfg.ExportS3Bucket)
+	exportFiles, err := openExportStorage(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -62,7 +62,7 @@ func serveWorker(ctx context.Context, cfg *config.Config, db *mysql.DB, refunds 
 	}
 	queue := asynq.NewClient(redisOpt)
 	defer queue.Close()
-	exportFiles, err := jobs.NewExportStorage(ctx, cfg.ExportDir, cfg.ExportS3Bucket)
+	exportFiles, err := openExportStorage(ctx, cfg)
 	if err != nil {
 		return err
 	}
