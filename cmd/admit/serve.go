@@ -15,6 +15,7 @@ import (
 	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/api/checkoutapi"
 	v1 "github.com/admithq/admit/internal/api/v1"
+	"github.com/admithq/admit/internal/backup"
 	"github.com/admithq/admit/internal/checkout"
 	"github.com/admithq/admit/internal/config"
 	"github.com/admithq/admit/internal/console"
@@ -55,6 +56,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		collectors.NewDBStatsCollector(d.db.SQL(), "admit"),
 		mysql.NewStatementMetrics(d.db),
 		jobs.NewMetrics(inspector, d.db, logger),
+		backup.NewMetrics(d.db, logger),
 	)
 	var providers []payment.Provider
 	var stripe *payment.Stripe

@@ -11,10 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/admithq/admit/internal/admit"
 	"github.com/admithq/admit/internal/backup"
 	"github.com/admithq/admit/internal/checkout"
 	"github.com/admithq/admit/internal/mysql"
+	"github.com/admithq/admit/internal/mysqltest"
 	"github.com/admithq/admit/internal/s3/s3test"
 )
 
@@ -256,5 +259,37 @@ func TestRestoreDrill(t *testing.T) {
 		rep.Replay.Round(time.Millisecond), rep.Check.Round(time.Millisecond))
 	if rpo > 60*time.Second {
 		t.Errorf("RPO %v exceeds 60 s", rpo)
+	}
+}
+
+// TestMetricsLastBackup: /metrics carries when the last backup of each kind
+// finished, 0 before the first.
+func TestMetricsLastBackup(t *testing.T) {
+	db := mysqltest.MustOpen(t)
+	ctx := context.Background()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(backup.NewMetrics(db, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	read := func() map[string]float64 {
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]float64{}
+		for _, mf := range mfs {
+			for _, m := range mf.GetMetric() {
+				out[m.GetLabel()[0].GetValue()] = m.GetGauge().GetValue()
+			}
+		}
+		return out
+	}
+	if got := read(); got["full"] != 0 || got["binlog"] != 0 {
+		t.Errorf("before any backup: %v, want 0 for both", got)
+	}
+	at := time.Date(2027, 3, 15, 9, 0, 3, 0, time.UTC)
+	if err := db.RecordBackup(ctx, admit.Backup{Kind: admit.BackupFull, Key: "k", StartedAt: at.Add(-time.Minute), FinishedAt: at}); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(); got["full"] != float64(at.Unix()) || got["binlog"] != 0 {
+		t.Errorf("after a full backup at %v: %v", at, got)
 	}
 }
