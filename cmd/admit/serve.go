@@ -19,6 +19,7 @@ import (
 	"github.com/admithq/admit/internal/checkout"
 	"github.com/admithq/admit/internal/config"
 	"github.com/admithq/admit/internal/console"
+	"github.com/admithq/admit/internal/flags"
 	"github.com/admithq/admit/internal/jobs"
 	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/payment"
@@ -86,7 +87,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	limiter := redis.NewLimiter(d.redis, cfg.RedisPrefix)
 	codes := checkout.NewCodeGuard(co, limiter)
 	pages, err := web.New(web.Options{Store: d.db, Cache: d.cache, Checkout: co, PageCacheTTL: cfg.PageCacheTTL,
-		Logger: logger, SecureCookies: cfg.Production(), OfflineInstructions: cfg.OfflinePayment, Queue: room, Codes: codes})
+		Logger: logger, SecureCookies: cfg.Production(), OfflineInstructions: cfg.OfflinePayment, Queue: room, Codes: codes,
+		Flags: flags.New(d.db, flags.DefaultTTL, logger), Registry: reg})
 	if err != nil {
 		return err
 	}

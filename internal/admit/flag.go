@@ -35,6 +35,9 @@ type Flag struct {
 	Mode    string
 	Percent int      // FlagPercent: 0..100
 	Orgs    []string // FlagOrgs: slugs
+	// OrgIDs are the ids of Orgs, where storage resolved them: a step that
+	// knows only the organization's id still finds it named.
+	OrgIDs []int64
 }
 
 // FlagBucket is where an organization falls for a flag, 0..99: a hash of
@@ -56,7 +59,7 @@ func (f Flag) On(orgID int64, orgSlug string) bool {
 	case FlagPercent:
 		return FlagBucket(f.Name, orgID) < f.Percent
 	case FlagOrgs:
-		return slices.Contains(f.Orgs, orgSlug)
+		return (orgSlug != "" && slices.Contains(f.Orgs, orgSlug)) || slices.Contains(f.OrgIDs, orgID)
 	}
 	return false
 }

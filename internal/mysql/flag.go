@@ -28,7 +28,36 @@ func (d *DB) ListFlags(ctx context.Context) (flags []admit.Flag, err error) {
 		}
 		flags = append(flags, f)
 	}
-	return flags, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	for i := range flags {
+		if flags[i].Mode != admit.FlagOrgs || len(flags[i].Orgs) == 0 {
+			continue
+		}
+		args := make([]any, len(flags[i].Orgs))
+		for j, slug := range flags[i].Orgs {
+			args[j] = slug
+		}
+		ids, err := d.db.QueryContext(ctx, `SELECT id FROM organizations WHERE slug IN (?`+strings.Repeat(", ?", len(args)-1)+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for ids.Next() {
+			var id int64
+			if err := ids.Scan(&id); err != nil {
+				ids.Close()
+				return nil, err
+			}
+			flags[i].OrgIDs = append(flags[i].OrgIDs, id)
+		}
+		ids.Close()
+		if err := ids.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return flags, nil
 }
 
 // SetFlag changes a flag and records the change, by whom, in one

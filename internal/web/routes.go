@@ -30,11 +30,11 @@ func (h *Handler) Register(e *echo.Echo) {
 	pages := []echo.MiddlewareFunc{server.CSRF(h.secure), h.identifyBuyer}
 	e.GET("/", h.home, pages...)
 	e.GET("/e/:org/:event", h.eventShow, pages...)
-	e.POST("/e/:org/:event/hold", h.holdCreate, pages...)
+	e.POST("/e/:org/:event/hold", h.holdCreate, append(pages, h.measure("hold"))...)
 	e.POST("/e/:org/:event/waitlist", h.waitlistJoin, pages...)
 	e.GET("/e/:org/:event/queue", h.queueShow, pages...)
 	e.GET("/checkout/:hold", h.checkoutShow, pages...)
-	e.POST("/checkout/:hold", h.orderCreate, pages...)
+	e.POST("/checkout/:hold", h.orderCreate, append(pages, h.measure("order"))...)
 	e.POST("/checkout/:hold/cancel", h.holdCancel, pages...)
 	e.GET("/o/:reference", h.orderShow, pages...)
 	e.POST("/o/:reference/attendees", h.attendeesUpdate, pages...)
