@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -105,6 +106,12 @@ func (b *Backer) Restore(ctx context.Context, o RestoreOptions) (rep *RestoreRep
 		return nil, fmt.Errorf("no full backup finished before %s: nothing to restore from", describeTarget(o.To))
 	}
 	rep.Full = *full
+	// A server already answering there would take the replay instead of
+	// the restored one.
+	if conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", o.Port), time.Second); err == nil {
+		conn.Close()
+		return nil, fmt.Errorf("port %d is in use: the restored server needs a free one (-port)", o.Port)
+	}
 	if entries, err := os.ReadDir(o.DataDir); err == nil && len(entries) > 0 {
 		return nil, fmt.Errorf("%s is not empty: a restore goes into a fresh data directory", o.DataDir)
 	}
