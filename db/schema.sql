@@ -74,6 +74,23 @@ CREATE TABLE `audit_log` (
 /*!40101 SET character_set_client = @saved_cs_client */;
 /*!40101 SET @saved_cs_client     = @@character_set_client */;
 /*!40101 SET character_set_client = utf8mb4 */;
+CREATE TABLE `backups` (
+  `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  `kind` enum('full','binlog') NOT NULL,
+  `object_key` varchar(255) NOT NULL,
+  `size_bytes` bigint(20) NOT NULL DEFAULT 0,
+  `source` varchar(255) NOT NULL DEFAULT '',
+  `binlog_file` varchar(255) NOT NULL DEFAULT '',
+  `binlog_pos` bigint(20) unsigned NOT NULL DEFAULT 0,
+  `started_at` datetime(6) NOT NULL,
+  `finished_at` datetime(6) NOT NULL,
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `backups_object` (`object_key`),
+  KEY `backups_kind_finished` (`kind`,`finished_at`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+/*!40101 SET character_set_client = @saved_cs_client */;
+/*!40101 SET @saved_cs_client     = @@character_set_client */;
+/*!40101 SET character_set_client = utf8mb4 */;
 CREATE TABLE `checkin_list_ticket_types` (
   `list_id` bigint(20) unsigned NOT NULL,
   `ticket_type_id` bigint(20) unsigned NOT NULL,
@@ -253,6 +270,31 @@ CREATE TABLE `exports` (
   CONSTRAINT `exports_event_fk` FOREIGN KEY (`event_id`) REFERENCES `events` (`id`) ON DELETE CASCADE,
   CONSTRAINT `exports_organization_fk` FOREIGN KEY (`organization_id`) REFERENCES `organizations` (`id`),
   CONSTRAINT `exports_requested_by_fk` FOREIGN KEY (`requested_by`) REFERENCES `users` (`id`) ON DELETE SET NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+/*!40101 SET character_set_client = @saved_cs_client */;
+/*!40101 SET @saved_cs_client     = @@character_set_client */;
+/*!40101 SET character_set_client = utf8mb4 */;
+CREATE TABLE `feature_flag_changes` (
+  `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  `name` varchar(100) NOT NULL,
+  `old_setting` varchar(2000) NOT NULL,
+  `new_setting` varchar(2000) NOT NULL,
+  `changed_by` varchar(254) NOT NULL,
+  `changed_at` datetime(6) NOT NULL DEFAULT current_timestamp(6),
+  PRIMARY KEY (`id`),
+  KEY `feature_flag_changes_name` (`name`,`changed_at`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+/*!40101 SET character_set_client = @saved_cs_client */;
+/*!40101 SET @saved_cs_client     = @@character_set_client */;
+/*!40101 SET character_set_client = utf8mb4 */;
+CREATE TABLE `feature_flags` (
+  `name` varchar(100) NOT NULL,
+  `mode` enum('off','all','percent','orgs') NOT NULL DEFAULT 'off',
+  `percent` tinyint(3) unsigned NOT NULL DEFAULT 0,
+  `orgs` varchar(2000) NOT NULL DEFAULT '',
+  `updated_at` datetime(6) NOT NULL DEFAULT current_timestamp(6) ON UPDATE current_timestamp(6),
+  PRIMARY KEY (`name`),
+  CONSTRAINT `feature_flags_percent` CHECK (`percent` <= 100)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 /*!40101 SET character_set_client = @saved_cs_client */;
 /*!40101 SET @saved_cs_client     = @@character_set_client */;

@@ -39,6 +39,8 @@ func envFor(component string) string {
 		return "ADMIT_REDIS_ADDR (or ADMIT_REDIS_SENTINELS)"
 	case "memcached":
 		return "ADMIT_MEMCACHED"
+	case "s3":
+		return "ADMIT_S3_ENDPOINT and ADMIT_S3_BUCKET"
 	}
 	return "its setting"
 }

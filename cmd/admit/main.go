@@ -45,6 +45,8 @@ func commands() []command {
 		{"migrate", "Apply (up) or list (status) the database migrations.", runMigrate},
 		{"demo", "Load a demo organization, a published event and an organizer login, and print the login.", runDemo},
 		{"bench", "Benchmark an on-sale or the worker (admit bench onsale -h, admit bench confirmations -h).", runBench},
+		{"backup", "Back up the database to S3 and restore it to a second (admit backup -h).", runBackup},
+		{"flags", "Roll a feature out to organizers: admit flags set NAME 10% (admit flags -h).", runFlags},
 		{"faults", "Kill each component in turn under load and prove the invariants (admit faults -h).", runFaults},
 		{"version", "Print the version.", runVersion},
 	}

@@ -12,9 +12,11 @@ import (
 
 	"github.com/admithq/admit/internal/api/checkoutapi"
 	v1 "github.com/admithq/admit/internal/api/v1"
+	"github.com/admithq/admit/internal/backup"
 	"github.com/admithq/admit/internal/checkout"
 	"github.com/admithq/admit/internal/config"
 	"github.com/admithq/admit/internal/console"
+	"github.com/admithq/admit/internal/flags"
 	"github.com/admithq/admit/internal/jobs"
 	"github.com/admithq/admit/internal/redis"
 	"github.com/admithq/admit/internal/server"
@@ -44,7 +46,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 // newServer builds every surface (pages, console, checkout API, v1) on app
 // and mounts them on one server with its health checks and metrics.
 func newServer(ctx context.Context, cfg *config.Config, app *components, inspector *asynq.Inspector, logger *slog.Logger) (*server.Server, error) {
-	exportFiles, err := jobs.NewExportStorage(ctx, cfg.ExportDir, cfg.ExportS3Bucket)
+	exportFiles, err := openExportStorage(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -52,8 +54,10 @@ func newServer(ctx context.Context, cfg *config.Config, app *components, inspect
 	room := redis.NewWaitingRoom(app.redis, cfg.RedisPrefix)
 	limiter := redis.NewLimiter(app.redis, cfg.RedisPrefix)
 	codes := checkout.NewCodeGuard(co, limiter)
+	reg := newRegistry(app.db, jobs.NewMetrics(inspector, app.db, logger), backup.NewMetrics(app.db, logger))
 	pages, err := web.New(web.Options{Store: app.db, Cache: app.cache, Checkout: co, PageCacheTTL: cfg.PageCacheTTL,
-		Logger: logger, SecureCookies: cfg.Production(), OfflineInstructions: cfg.OfflinePayment, Queue: room, Codes: codes})
+		Logger: logger, SecureCookies: cfg.Production(), OfflineInstructions: cfg.OfflinePayment, Queue: room, Codes: codes,
+		Flags: flags.New(app.db, flags.DefaultTTL, logger), Registry: reg})
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +85,7 @@ func newServer(ctx context.Context, cfg *config.Config, app *components, inspect
 		WebhookURLs: webhookURLs(cfg)})
 	srv := server.New(server.Options{
 		Logger:     logger,
-		Registry:   newRegistry(app.db, jobs.NewMetrics(inspector, app.db, logger)),
+		Registry:   reg,
 		TrustProxy: cfg.TrustProxy,
 		HTTPS:      strings.HasPrefix(cfg.BaseURL, "https://"),
 		HTMLError:  pages.RenderError,

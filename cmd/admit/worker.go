@@ -91,7 +91,7 @@ func newWorker(ctx context.Context, cfg *config.Config, db *mysql.DB, refunds jo
 	if err != nil {
 		return nil, nil, err
 	}
-	exportFiles, err := jobs.NewExportStorage(ctx, cfg.ExportDir, cfg.ExportS3Bucket)
+	exportFiles, err := openExportStorage(ctx, cfg)
 	if err != nil {
 		return nil, nil, err
 	}

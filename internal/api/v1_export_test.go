@@ -11,11 +11,13 @@ import (
 	"github.com/admithq/admit/internal/admit"
 	v1 "github.com/admithq/admit/internal/api/v1"
 	"github.com/admithq/admit/internal/jobs"
+	"github.com/admithq/admit/internal/s3/s3test"
 	client "github.com/admithq/admit/pkg/admit"
 )
 
 func TestV1Exports(t *testing.T) {
-	files := &jobs.LocalStorage{Dir: t.TempDir()}
+	st, prefix := s3test.MustStore(t)
+	files := &jobs.S3Storage{Store: st, Prefix: prefix + jobs.ExportPrefix}
 	f := mustV1Fixture(t, func(o *v1.Options) { o.ExportFiles = files })
 	ctx := context.Background()
 	a := f.a

@@ -53,8 +53,7 @@ type Config struct {
 	PaymentReminderBefore time.Duration
 	ShutdownTimeout       time.Duration
 	PageCacheTTL          time.Duration
-	ExportDir             string
-	ExportS3Bucket        string
+	S3                    S3Config
 	WebhookAllowPrivate   bool
 	WebhookTimeout        time.Duration
 	WaitingRoomAutoRate   int
@@ -78,7 +77,16 @@ type setting struct {
 	set                   func(c *Config, v string) error
 }
 
-var allServing = []string{"serve", "worker", "migrate", "demo", "bench"}
+var allServing = []string{"serve", "worker", "migrate", "demo", "bench", "backup", "flags"}
+
+// s3Commands read the S3 settings: exports are written by the worker and
+// read by serve; backups are written by admit backup.
+var s3Commands = []string{"serve", "worker", "backup"}
+
+// S3Config is where exports and backups are stored (the fields of s3.Config).
+type S3Config struct {
+	Endpoint, Region, Bucket, AccessKey, SecretKey string
+}
 
 // settings is the table of every setting, one row each, in the order -h
 // lists them; a table reads best whole.
@@ -182,10 +190,30 @@ func settings() []setting {
 			}},
 		{flag: "shutdown-timeout", env: "ADMIT_SHUTDOWN_TIMEOUT", def: "20s", usage: "how long in-flight requests and tasks may take to finish on shutdown", commands: []string{"serve", "worker"},
 			set: func(c *Config, v string) (err error) { c.ShutdownTimeout, err = positiveDuration(v); return err }},
-		{flag: "export-dir", env: "ADMIT_EXPORT_DIR", def: "var/exports", usage: "directory of export files when no S3 bucket is set (several app servers must share it, e.g. over NFS)", commands: []string{"serve", "worker"},
-			set: func(c *Config, v string) error { c.ExportDir = v; return nil }},
-		{flag: "export-s3-bucket", env: "ADMIT_EXPORT_S3_BUCKET", def: "", usage: "S3 bucket of export files (credentials and region from the AWS SDK's defaults, such as AWS_REGION and an instance role); empty: the export directory", commands: []string{"serve", "worker"},
-			set: func(c *Config, v string) error { c.ExportS3Bucket = v; return nil }},
+		{flag: "s3-endpoint", env: "ADMIT_S3_ENDPOINT", def: "http://127.0.0.1:18130", usage: "URL of an S3-compatible server for exports and backups (empty: AWS S3 itself)", commands: s3Commands,
+			set: func(c *Config, v string) error {
+				if v != "" {
+					if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+						return errors.New("must be an absolute http(s) URL")
+					}
+				}
+				c.S3.Endpoint = v
+				return nil
+			}},
+		{flag: "s3-region", env: "ADMIT_S3_REGION", def: "us-east-1", usage: "S3 region", commands: s3Commands,
+			set: func(c *Config, v string) error { c.S3.Region = v; return nil }},
+		{flag: "s3-bucket", env: "ADMIT_S3_BUCKET", def: "admit", usage: "S3 bucket of export files (under exports/) and database backups (under backups/)", commands: s3Commands,
+			set: func(c *Config, v string) error {
+				if v == "" {
+					return errors.New("must name a bucket")
+				}
+				c.S3.Bucket = v
+				return nil
+			}},
+		{flag: "s3-access-key", env: "ADMIT_S3_ACCESS_KEY", def: "", usage: "S3 access key id (empty: the AWS SDK's defaults, such as an instance role)", secret: true, commands: s3Commands,
+			set: func(c *Config, v string) error { c.S3.AccessKey = v; return nil }},
+		{flag: "s3-secret-key", env: "ADMIT_S3_SECRET_KEY", def: "", usage: "S3 secret access key", secret: true, commands: s3Commands,
+			set: func(c *Config, v string) error { c.S3.SecretKey = v; return nil }},
 		{flag: "webhook-allow-private", env: "ADMIT_WEBHOOK_ALLOW_PRIVATE", def: "false", usage: "let webhook endpoints be loopback and private addresses (tests and local development only; refused in production)", commands: []string{"serve", "worker"},
 			set: func(c *Config, v string) (err error) { c.WebhookAllowPrivate, err = strconv.ParseBool(v); return err }},
 		{flag: "webhook-timeout", env: "ADMIT_WEBHOOK_TIMEOUT", def: "15s", usage: "how long one webhook delivery attempt may take, from connecting to the answer", commands: []string{"worker"},

@@ -24,6 +24,7 @@ import (
 	"github.com/admithq/admit/internal/mysqltest"
 	"github.com/admithq/admit/internal/payment"
 	"github.com/admithq/admit/internal/redis"
+	"github.com/admithq/admit/internal/s3/s3test"
 	"github.com/admithq/admit/internal/server"
 )
 
@@ -59,7 +60,8 @@ func mustOpsFixture(tb testing.TB, queues ...asynq.RedisConnOpt) *opsFixture {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	co := checkout.New(checkout.Options{Ledger: f.db, Gate: redis.NewInventory(rdb, prefix),
 		Providers: []payment.Provider{&payment.Offline{}}, BaseURL: "http://admit.test", Logger: logger})
-	files := &jobs.LocalStorage{Dir: tb.TempDir()}
+	st, s3prefix := s3test.MustStore(tb)
+	files := &jobs.S3Storage{Store: st, Prefix: s3prefix + jobs.ExportPrefix}
 	f.exporter = &jobs.Exporter{Store: f.db, Storage: files, Logger: logger, TempDir: tb.TempDir()}
 	srv := server.New(server.Options{Logger: logger, Registry: prometheus.NewRegistry()})
 	desk, err := console.New(console.Options{Store: f.db, Sessions: redis.NewSessions(rdb, prefix, time.Hour),

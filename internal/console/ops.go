@@ -21,6 +21,7 @@ import (
 type OpsStore interface {
 	OrganizationOutboxStats(ctx context.Context, orgID int64) (admit.OutboxStats, error)
 	OrganizationOutboxRows(ctx context.Context, orgID int64, ids []int64) (map[int64]admit.OutboxRow, error)
+	LastBackup(ctx context.Context, kind string) (time.Time, error)
 }
 
 func (h *Handler) registerOps(admin *echo.Group) {
@@ -50,6 +51,16 @@ type opsPage struct {
 	Queues      []queueRow
 	QueuesError string
 	Failed      []failedTask
+	Backup      backupStatus
+}
+
+// backupStatus is when the database was last backed up: every
+// organization's orders depend on it, so every admin may see it.
+type backupStatus struct {
+	Full, Binlog     string // "3.1 h ago", or "never"
+	FullAt, BinlogAt string // "2027-03-15 06:00 UTC"
+	Stale            bool   // the full backup is older than a day, or missing
+	Error            string
 }
 
 // opsShow shows how the background work is doing: the organization's
@@ -66,6 +77,7 @@ func (h *Handler) opsShow(c echo.Context) error {
 		return err
 	}
 	page.OldestAge = formatAge(page.Outbox.OldestAge)
+	page.Backup = h.backupStatus(ctx)
 	if h.inspector == nil {
 		page.QueuesError = "The queues cannot be inspected from this server."
 	} else if depths, err := jobs.QueueDepths(h.inspector); err != nil {
@@ -187,4 +199,27 @@ func formatAge(d time.Duration) string {
 		return strconv.FormatFloat(d.Hours(), 'f', 1, 64) + " h"
 	}
 	return strconv.Itoa(int(d.Hours()/24)) + " days"
+}
+
+func (h *Handler) backupStatus(ctx context.Context) backupStatus {
+	var b backupStatus
+	describe := func(kind string) (age, when string, at time.Time, ok bool) {
+		at, err := h.store.LastBackup(ctx, kind)
+		if err != nil {
+			server.LoggerFrom(ctx).Warn("reading the last backup", "kind", kind, "err", err)
+			b.Error = "The backup records cannot be read right now."
+			return "", "", at, false
+		}
+		if at.IsZero() {
+			return "never", "", at, true
+		}
+		return formatAge(time.Since(at)) + " ago", at.UTC().Format("2006-01-02 15:04 UTC"), at, true
+	}
+	var full time.Time
+	var ok bool
+	if b.Full, b.FullAt, full, ok = describe(admit.BackupFull); ok {
+		b.Stale = time.Since(full) > 24*time.Hour
+	}
+	b.Binlog, b.BinlogAt, _, _ = describe(admit.BackupBinlog)
+	return b
 }

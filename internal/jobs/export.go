@@ -7,21 +7,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/xuri/excelize/v2"
 
 	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/s3"
 )
 
 // ExportStore is what building exports needs from storage.
@@ -475,100 +470,35 @@ func anySlice(s []string) []any {
 	return out
 }
 
-// NewExportStorage returns S3 storage in bucket when one is named (with the
-// AWS SDK's default credentials and region: environment, shared config,
-// instance role), and otherwise a local directory, which several app
-// servers can share only as a network mount.
-func NewExportStorage(ctx context.Context, dir, bucket string) (ExportStorage, error) {
-	if bucket == "" {
-		return &LocalStorage{Dir: dir}, nil
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("AWS configuration for the export bucket: %w", err)
-	}
-	return &S3Storage{Client: s3.NewFromConfig(cfg), Bucket: bucket}, nil
-}
-
-// LocalStorage keeps export files under a directory.
-type LocalStorage struct {
-	Dir string
-}
-
-func (s *LocalStorage) path(key string) (string, error) {
-	if !filepath.IsLocal(key) {
-		return "", fmt.Errorf("export key %q leaves the export directory", key)
-	}
-	return filepath.Join(s.Dir, filepath.FromSlash(key)), nil
-}
-
-// Put copies file to a temporary name next to its destination, then renames
-// it into place, so a download never reads a half-written file.
-func (s *LocalStorage) Put(ctx context.Context, key string, file *os.File) error {
-	path, err := s.path(key)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return err
-	}
-	fi, err := file.Stat()
-	if err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".partial-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename, a no-op
-	if _, err := io.Copy(tmp, io.NewSectionReader(file, 0, fi.Size())); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
-// Open opens the file stored under key.
-func (s *LocalStorage) Open(ctx context.Context, key string) (io.ReadCloser, error) {
-	path, err := s.path(key)
-	if err != nil {
-		return nil, err
-	}
-	return os.Open(path)
-}
-
-// S3Storage keeps export files in an S3 bucket under exports/.
+// S3Storage keeps export files in the S3 bucket that backups share, under
+// exports/: every app server and worker reads and writes the same place,
+// and S3 makes an object visible only once it is complete.
 type S3Storage struct {
-	Client *s3.Client
-	Bucket string
+	Store *s3.Store
+	// Prefix is put before every key; empty: ExportPrefix.
+	Prefix string
 }
 
-// Put uploads file; S3 makes an object visible only once it is complete.
+// ExportPrefix keeps exports apart from the bucket's backups.
+const ExportPrefix = "exports/"
+
+func (s *S3Storage) key(key string) string {
+	if s.Prefix == "" {
+		return ExportPrefix + key
+	}
+	return s.Prefix + key
+}
+
+// Put uploads the whole of file, whatever its offset.
 func (s *S3Storage) Put(ctx context.Context, key string, file *os.File) error {
 	fi, err := file.Stat()
 	if err != nil {
 		return err
 	}
-	_, err = s.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String("exports/" + key),
-		Body: io.NewSectionReader(file, 0, fi.Size()), ContentLength: aws.Int64(fi.Size())})
-	return err
+	return s.Store.Put(ctx, s.key(key), io.NewSectionReader(file, 0, fi.Size()), fi.Size())
 }
 
-// Open returns the object's body.
+// Open returns the object's body, or an error matching fs.ErrNotExist.
 func (s *S3Storage) Open(ctx context.Context, key string) (io.ReadCloser, error) {
-	out, err := s.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String("exports/" + key)})
-	var missing *s3types.NoSuchKey
-	if errors.As(err, &missing) {
-		return nil, fmt.Errorf("export file %s: %w", key, fs.ErrNotExist)
-	} else if err != nil {
-		return nil, err
-	}
-	return out.Body, nil
+	return s.Store.Open(ctx, s.key(key))
 }

@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -27,6 +28,7 @@ import (
 	"github.com/admithq/admit/internal/jobs"
 	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/mysqltest"
+	"github.com/admithq/admit/internal/s3/s3test"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files under testdata")
@@ -255,8 +257,8 @@ func readTable(tb testing.TB, format string, data []byte) [][]string {
 // them).
 func TestExportContents(t *testing.T) {
 	d := mustExportData(t)
-	dir := t.TempDir()
-	exporter := &jobs.Exporter{Store: d.db, Storage: &jobs.LocalStorage{Dir: dir}, Logger: discardLogger(), TempDir: t.TempDir(), BatchSize: 2}
+	files := mustExportStorage(t)
+	exporter := &jobs.Exporter{Store: d.db, Storage: files, Logger: discardLogger(), TempDir: t.TempDir(), BatchSize: 2}
 	for _, kind := range []string{admit.ExportOrders, admit.ExportAttendees, admit.ExportCheckIns} {
 		for _, format := range []string{admit.ExportCSV, admit.ExportXLSX} {
 			t.Run(kind+"."+format, func(t *testing.T) {
@@ -269,10 +271,7 @@ func TestExportContents(t *testing.T) {
 				if ex.Status != admit.ExportDone || ex.Rows != len(want)-1 {
 					t.Fatalf("export is %s with %d rows, want done with %d", ex.Status, ex.Rows, len(want)-1)
 				}
-				data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(ex.FileKey)))
-				if err != nil {
-					t.Fatal(err)
-				}
+				data := mustReadExport(t, files, ex.FileKey)
 				if int64(len(data)) != ex.Size {
 					t.Errorf("recorded size %d, file has %d bytes", ex.Size, len(data))
 				}
@@ -368,8 +367,8 @@ func (failingStorage) Put(context.Context, string, *os.File) error { return erro
 func TestExportIdempotent(t *testing.T) {
 	ctx := context.Background()
 	d := mustExportData(t)
-	dir := t.TempDir()
-	storage := &jobs.LocalStorage{Dir: dir}
+	files := mustExportStorage(t)
+	storage := &countingStorage{ExportStorage: files}
 	exporter := &jobs.Exporter{Store: d.db, Storage: storage, Logger: discardLogger()}
 	outbox := &jobs.Outbox{Store: d.db, Exports: exporter, Logger: discardLogger()}
 
@@ -398,11 +397,7 @@ func TestExportIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := mustFindExport(t, d, ex.ID)
-	path := filepath.Join(dir, filepath.FromSlash(first.FileKey))
-	before, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	before := mustReadExport(t, files, first.FileKey)
 	// A duplicate delivery of the task, and a direct second build.
 	if err := outbox.Perform(ctx, outboxIDs[0]); err != nil {
 		t.Fatal(err)
@@ -410,25 +405,17 @@ func TestExportIdempotent(t *testing.T) {
 	if result, err := exporter.Build(ctx, d.orgID, ex.ID); err != nil || !strings.Contains(result, "already built") {
 		t.Errorf("second build: %q, %v", result, err)
 	}
-	after, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !after.ModTime().Equal(before.ModTime()) {
-		t.Error("a second build rewrote the file")
+	if after := mustReadExport(t, files, first.FileKey); !bytes.Equal(after, before) {
+		t.Error("a second build changed the file")
 	}
 	if got := mustFindExport(t, d, ex.ID); got.Attempt != 1 || got.Status != admit.ExportDone {
 		t.Errorf("after duplicates: %s, attempt %d; want done, attempt 1", got.Status, got.Attempt)
 	}
-	var files int
-	filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
-		if err == nil && !e.IsDir() {
-			files++
-		}
-		return err
-	})
-	if files != 1 {
-		t.Errorf("%d files in the export directory, want 1", files)
+	if puts := storage.puts.Load(); puts != 1 {
+		t.Errorf("%d files stored, want 1", puts)
+	}
+	if objs, err := files.Store.List(ctx, files.Prefix); err != nil || len(objs) != 1 {
+		t.Errorf("%d objects under the exports' prefix (%v), want 1", len(objs), err)
 	}
 	if result := mustOutboxResult(t, d, outboxIDs[0]); !strings.Contains(result, "5 rows") {
 		t.Errorf("outbox result %q", result)
@@ -490,12 +477,11 @@ func mustOutboxResult(tb testing.TB, d *exportData, id int64) string {
 	return result
 }
 
-// TestExportLocalStorage: files are stored whole under their key, whatever
-// the caller's offset, replaced atomically, and keys cannot leave the
-// directory.
-func TestExportLocalStorage(t *testing.T) {
+// TestExportS3Storage: files are stored whole under their key, whatever
+// the caller's offset, and replaced; a missing one is fs.ErrNotExist.
+func TestExportS3Storage(t *testing.T) {
 	ctx := context.Background()
-	s := &jobs.LocalStorage{Dir: t.TempDir()}
+	s := mustExportStorage(t)
 	put := func(key, content string) error {
 		f, err := os.CreateTemp(t.TempDir(), "src")
 		if err != nil {
@@ -509,31 +495,46 @@ func TestExportLocalStorage(t *testing.T) {
 		if err := put("7/12-orders.csv", content); err != nil {
 			t.Fatal(err)
 		}
-		r, err := s.Open(ctx, "7/12-orders.csv")
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, _ := io.ReadAll(r)
-		r.Close()
-		if string(got) != content {
+		if got := mustReadExport(t, s, "7/12-orders.csv"); string(got) != content {
 			t.Errorf("stored %q, want %q", got, content)
 		}
-	}
-	entries, _ := os.ReadDir(filepath.Join(s.Dir, "7"))
-	if len(entries) != 1 {
-		t.Errorf("%d files next to the export, want 1 (no temporary files left)", len(entries))
 	}
 	if _, err := s.Open(ctx, "7/missing.csv"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("opening a missing file: %v", err)
 	}
-	for _, key := range []string{"../escape.csv", "/etc/passwd", "7/../../escape.csv"} {
-		if err := put(key, "x"); err == nil {
-			t.Errorf("Put(%q) succeeded", key)
-		}
-		if _, err := s.Open(ctx, key); err == nil || errors.Is(err, fs.ErrNotExist) {
-			t.Errorf("Open(%q): %v, want a refusal", key, err)
-		}
+}
+
+// mustExportStorage stores exports in the local S3 server, under a prefix
+// of the test's own.
+func mustExportStorage(tb testing.TB) *jobs.S3Storage {
+	tb.Helper()
+	st, prefix := s3test.MustStore(tb)
+	return &jobs.S3Storage{Store: st, Prefix: prefix + jobs.ExportPrefix}
+}
+
+func mustReadExport(tb testing.TB, s jobs.ExportStorage, key string) []byte {
+	tb.Helper()
+	r, err := s.Open(context.Background(), key)
+	if err != nil {
+		tb.Fatal(err)
 	}
+	defer r.Close()
+	data, err := io.ReadAll(r)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return data
+}
+
+// countingStorage counts the files stored through it.
+type countingStorage struct {
+	jobs.ExportStorage
+	puts atomic.Int64
+}
+
+func (c *countingStorage) Put(ctx context.Context, key string, file *os.File) error {
+	c.puts.Add(1)
+	return c.ExportStorage.Put(ctx, key, file)
 }
 
 // TestExportLarge builds exports of an event with 100,000 orders and checks
@@ -571,8 +572,8 @@ func TestExportLarge(t *testing.T) {
 	mustExec(t, db, `INSERT INTO order_lines (order_id, ticket_type_id, quantity, unit_price) SELECT id, ?, 1, 5000 FROM orders WHERE event_id = ?`, ga, eventID)
 	t.Logf("inserted %d orders in %v", orders, time.Since(start).Round(time.Millisecond))
 
-	dir := t.TempDir()
-	exporter := &jobs.Exporter{Store: db, Storage: &jobs.LocalStorage{Dir: dir}, Logger: discardLogger(), TempDir: t.TempDir()}
+	files := mustExportStorage(t)
+	exporter := &jobs.Exporter{Store: db, Storage: files, Logger: discardLogger(), TempDir: t.TempDir()}
 	d := &exportData{db: db, orgID: orgID, ownerID: ownerID}
 	for _, format := range []string{admit.ExportCSV, admit.ExportXLSX} {
 		t.Run(format, func(t *testing.T) {
@@ -633,7 +634,7 @@ func TestExportLarge(t *testing.T) {
 			if heap > limit {
 				t.Errorf("the heap grew by %.1f MB during the build, want under %.0f MB", mb(heap), mb(limit))
 			}
-			rows := mustReadLargeExport(t, format, filepath.Join(dir, filepath.FromSlash(ex.FileKey)))
+			rows := mustReadLargeExport(t, format, mustReadExport(t, files, ex.FileKey))
 			if len(rows) != orders+1 {
 				t.Fatalf("file has %d rows, want %d and a header", len(rows), orders+1)
 			}
@@ -659,12 +660,8 @@ func TestExportLarge(t *testing.T) {
 
 func mb(n int64) float64 { return float64(n) / (1 << 20) }
 
-func mustReadLargeExport(tb testing.TB, format, path string) [][]string {
+func mustReadLargeExport(tb testing.TB, format string, data []byte) [][]string {
 	tb.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
 	if format == admit.ExportCSV {
 		return readTable(tb, format, data)
 	}

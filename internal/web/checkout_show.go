@@ -142,6 +142,7 @@ func (h *Handler) loadCheckout(c echo.Context) (*admit.Hold, *admit.Event, error
 	if err != nil {
 		return nil, nil, err
 	}
+	noteEvent(c, ev)
 	return hold, ev, nil
 }
 

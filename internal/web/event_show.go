@@ -36,6 +36,9 @@ type ticketTypeView struct {
 	Options     []int // the quantities the select offers
 	Selected    int
 	Problem     string
+	// LowStock is how many are left when the low-stock notice shows
+	// (flag checkout.low_stock_notice); 0: it does not.
+	LowStock int
 }
 
 type eventPage struct {
@@ -234,6 +237,7 @@ func (h *Handler) eventPageData(c echo.Context, orgSlug string, ev *admit.Event,
 		CodeProblem: codeProblem,
 	}
 	now := h.now()
+	lowStock := h.flagOn(ctx, admit.FlagLowStockNotice, ev.OrganizationID, orgSlug)
 	for _, t := range types {
 		state := t.AvailabilityAt(now, ev.StartsAt)
 		if page.Closed && state == admit.OnSale {
@@ -244,6 +248,11 @@ func (h *Handler) eventPageData(c echo.Context, orgSlug string, ev *admit.Event,
 			Price: h.priceLabel(t, ev, dc), State: state,
 			StateLabel: stateLabel(state, t, ev), Remaining: t.Remaining(),
 			Selected: selected[t.ID], Problem: problems.For("ticket_type_" + strconv.FormatInt(t.ID, 10)),
+		}
+		if r := t.Remaining(); lowStock && state == admit.OnSale && r <= lowStockAt {
+			// The notice says it where the buyer chooses; the state
+			// line need not say it again.
+			v.LowStock, v.StateLabel = r, "On sale"
 		}
 		if state == admit.OnSale {
 			page.OnSale = true

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
@@ -57,6 +59,10 @@ type Options struct {
 	Queue Queue
 	// Codes limits wrong discount codes; nil: not limited.
 	Codes *checkout.CodeGuard
+	// Flags says which features are on for an organization; nil: none.
+	Flags Flags
+	// Registry receives the checkout's metrics by flag state; nil: none.
+	Registry prometheus.Registerer
 }
 
 // Handler serves the HTML pages.
@@ -75,7 +81,9 @@ type Handler struct {
 	local    *localCache[cachedPage]
 	// events keeps the queue page's event lookups for a second: every
 	// visitor in the queue asks again every few seconds.
-	events *localCache[admit.Event]
+	events  *localCache[admit.Event]
+	flags   Flags
+	metrics *checkoutMetrics
 }
 
 // New parses the templates and returns the handler; a broken template is an
@@ -97,7 +105,8 @@ func New(o Options) (*Handler, error) {
 	return &Handler{store: o.Store, cache: o.Cache, checkout: o.Checkout, ttl: o.PageCacheTTL, logger: o.Logger, now: o.Now,
 		pages: pages, secure: o.SecureCookies, offline: o.OfflineInstructions, queue: o.Queue, codes: o.Codes,
 		local:  newLocalCache[cachedPage](localTTL, 1000),
-		events: newLocalCache[admit.Event](localTTL, 1000)}, nil
+		events: newLocalCache[admit.Event](localTTL, 1000),
+		flags:  o.Flags, metrics: newCheckoutMetrics(o.Registry)}, nil
 }
 
 // basePage is embedded in every page's data.

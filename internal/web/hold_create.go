@@ -25,6 +25,7 @@ func (h *Handler) holdCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	noteEvent(c, ev)
 	if !h.admitted(c, ev) {
 		return c.Redirect(http.StatusSeeOther, "/e/"+orgSlug+"/"+eventSlug+"/queue")
 	}

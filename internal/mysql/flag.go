@@ -1,0 +1,107 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+
+	"github.com/admithq/admit/internal/admit"
+)
+
+// ListFlags returns every flag that has been set.
+func (d *DB) ListFlags(ctx context.Context) (flags []admit.Flag, err error) {
+	defer wrap(&err, "DB.ListFlags")
+	rows, err := d.db.QueryContext(ctx, `SELECT name, mode, percent, orgs FROM feature_flags ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var f admit.Flag
+		var orgs string
+		if err := rows.Scan(&f.Name, &f.Mode, &f.Percent, &orgs); err != nil {
+			return nil, err
+		}
+		if orgs != "" {
+			f.Orgs = strings.Split(orgs, ",")
+		}
+		flags = append(flags, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	for i := range flags {
+		if flags[i].Mode != admit.FlagOrgs || len(flags[i].Orgs) == 0 {
+			continue
+		}
+		args := make([]any, len(flags[i].Orgs))
+		for j, slug := range flags[i].Orgs {
+			args[j] = slug
+		}
+		ids, err := d.db.QueryContext(ctx, `SELECT id FROM organizations WHERE slug IN (?`+strings.Repeat(", ?", len(args)-1)+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for ids.Next() {
+			var id int64
+			if err := ids.Scan(&id); err != nil {
+				ids.Close()
+				return nil, err
+			}
+			flags[i].OrgIDs = append(flags[i].OrgIDs, id)
+		}
+		ids.Close()
+		if err := ids.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return flags, nil
+}
+
+// SetFlag changes a flag and records the change, by whom, in one
+// transaction; it returns the setting it replaced ("off" if none).
+func (d *DB) SetFlag(ctx context.Context, f admit.Flag, by string) (old string, err error) {
+	defer wrap(&err, "DB.SetFlag(%q)", f.Name)
+	err = d.inTx(ctx, func(tx *sql.Tx) error {
+		prev := admit.Flag{Name: f.Name, Mode: admit.FlagOff}
+		var orgs string
+		err := tx.QueryRowContext(ctx, `SELECT mode, percent, orgs FROM feature_flags WHERE name = ? FOR UPDATE`, f.Name).
+			Scan(&prev.Mode, &prev.Percent, &orgs)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if orgs != "" {
+			prev.Orgs = strings.Split(orgs, ",")
+		}
+		old = prev.String()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO feature_flags (name, mode, percent, orgs) VALUES (?, ?, ?, ?)
+			ON DUPLICATE KEY UPDATE mode = VALUES(mode), percent = VALUES(percent), orgs = VALUES(orgs)`,
+			f.Name, f.Mode, f.Percent, strings.Join(f.Orgs, ",")); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO feature_flag_changes (name, old_setting, new_setting, changed_by) VALUES (?, ?, ?, ?)`,
+			f.Name, old, f.String(), by)
+		return err
+	})
+	return old, err
+}
+
+// FlagChanges returns the latest changes, newest first.
+func (d *DB) FlagChanges(ctx context.Context, limit int) (changes []admit.FlagChange, err error) {
+	defer wrap(&err, "DB.FlagChanges")
+	rows, err := d.db.QueryContext(ctx, `SELECT name, old_setting, new_setting, changed_by, changed_at FROM feature_flag_changes ORDER BY id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c admit.FlagChange
+		if err := rows.Scan(&c.Name, &c.Old, &c.New, &c.By, &c.At); err != nil {
+			return nil, err
+		}
+		changes = append(changes, c)
+	}
+	return changes, rows.Err()
+}
