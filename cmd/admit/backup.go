@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"path"
 	"strings"
 	"text/tabwriter"
@@ -95,31 +96,36 @@ func runBackup(ctx context.Context, env *environment, args []string) error {
 		}
 		fmt.Fprintf(env.stdout, "admit backup: %d objects deleted\n", len(deleted))
 	case "list":
-		c, err := b.List(ctx)
-		if err != nil {
-			return err
-		}
-		w := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "KIND\tFINISHED (UTC)\tSIZE\tSOURCE\tOBJECT")
-		for _, m := range c.Fulls {
-			fmt.Fprintf(w, "full\t%s\t%s\t%s\t%s (binlog %s:%d)\n", m.FinishedAt.Format(backup.TimeLayout), sizeString(m.Size), m.Source, m.Key, m.BinlogFile, m.BinlogPos)
-		}
-		for src, objs := range c.Binlogs {
-			if len(objs) == 0 {
-				continue
-			}
-			var size int64
-			for _, o := range objs {
-				size += o.Size
-			}
-			fmt.Fprintf(w, "binlog\t%s\t%s\t%s\t%d files, %s .. %s\n", objs[len(objs)-1].Modified.UTC().Format(backup.TimeLayout), sizeString(size), src,
-				len(objs), path.Base(objs[0].Key), path.Base(objs[len(objs)-1].Key))
-		}
-		return w.Flush()
+		return printBackups(ctx, env.stdout, b)
 	default:
 		return fmt.Errorf("unknown backup command %q (run, full, binlogs, prune, list, restore)", verb)
 	}
 	return nil
+}
+
+// printBackups lists the full backups and shipped binary logs in S3.
+func printBackups(ctx context.Context, out io.Writer, b *backup.Backer) error {
+	c, err := b.List(ctx)
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "KIND\tFINISHED (UTC)\tSIZE\tSOURCE\tOBJECT")
+	for _, m := range c.Fulls {
+		fmt.Fprintf(w, "full\t%s\t%s\t%s\t%s (binlog %s:%d)\n", m.FinishedAt.Format(backup.TimeLayout), sizeString(m.Size), m.Source, m.Key, m.BinlogFile, m.BinlogPos)
+	}
+	for src, objs := range c.Binlogs {
+		if len(objs) == 0 {
+			continue
+		}
+		var size int64
+		for _, o := range objs {
+			size += o.Size
+		}
+		fmt.Fprintf(w, "binlog\t%s\t%s\t%s\t%d files, %s .. %s\n", objs[len(objs)-1].Modified.UTC().Format(backup.TimeLayout), sizeString(size), src,
+			len(objs), path.Base(objs[0].Key), path.Base(objs[len(objs)-1].Key))
+	}
+	return w.Flush()
 }
 
 type restoreRequest struct {

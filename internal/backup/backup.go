@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -257,27 +258,8 @@ func (b *Backer) ShipBinlogs(ctx context.Context) (shipped []string, err error) 
 	if _, err := db.ExecContext(ctx, `FLUSH BINARY LOGS`); err != nil {
 		return nil, fmt.Errorf("closing the current binary log: %w", err)
 	}
-	rows, err := db.QueryContext(ctx, `SHOW BINARY LOGS`)
+	files, err := binaryLogs(ctx, db)
 	if err != nil {
-		return nil, err
-	}
-	var files []string
-	for rows.Next() {
-		var name string
-		var size any
-		cols, _ := rows.Columns()
-		dest := []any{&name, &size}
-		for len(dest) < len(cols) {
-			dest = append(dest, new(any))
-		}
-		if err := rows.Scan(dest...); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		files = append(files, name)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	if len(files) == 0 {
@@ -325,6 +307,34 @@ func (b *Backer) ShipBinlogs(ctx context.Context) (shipped []string, err error) 
 		b.logger().Info("binary logs shipped", "files", shipped)
 	}
 	return shipped, nil
+}
+
+// binaryLogs names the server's binary log files, oldest first.
+func binaryLogs(ctx context.Context, db *sql.DB) ([]string, error) {
+	rows, err := db.QueryContext(ctx, `SHOW BINARY LOGS`)
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	for rows.Next() {
+		var name string
+		var size any
+		cols, _ := rows.Columns()
+		dest := []any{&name, &size}
+		for len(dest) < len(cols) {
+			dest = append(dest, new(any))
+		}
+		if err := rows.Scan(dest...); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		files = append(files, name)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return files, nil
 }
 
 // Catalog is what the bucket holds: full backups, oldest first, and the

@@ -68,6 +68,18 @@ func (d *DB) CheckLedger(ctx context.Context) (r admit.LedgerReport, err error) 
 	}
 	problem := func(format string, args ...any) { r.Problems = append(r.Problems, fmt.Sprintf(format, args...)) }
 
+	for _, check := range []func(context.Context, *sql.DB, func(string, ...any)) error{checkTicketTypes, checkOrderTickets, checkOutbox} {
+		if err := check(ctx, q, problem); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+// checkTicketTypes: each type's buckets add up to its quantity, its sold
+// and reserved counters equal the tickets and active holds behind them,
+// and none is oversold.
+func checkTicketTypes(ctx context.Context, q *sql.DB, problem func(format string, args ...any)) error {
 	rows, err := q.QueryContext(ctx, `SELECT tt.id, tt.quantity,
 		COALESCE((SELECT SUM(b.quantity) FROM ticket_type_buckets b WHERE b.ticket_type_id = tt.id), 0),
 		COALESCE((SELECT SUM(b.reserved) FROM ticket_type_buckets b WHERE b.ticket_type_id = tt.id), 0),
@@ -77,14 +89,14 @@ func (d *DB) CheckLedger(ctx context.Context) (r admit.LedgerReport, err error) 
 			WHERE hi.ticket_type_id = tt.id AND h.status = 'active'), 0)
 		FROM ticket_types tt ORDER BY tt.id`)
 	if err != nil {
-		return r, err
+		return err
 	}
 	for rows.Next() {
 		var id int64
 		var quantity, split, reserved, sold, issued, held int
 		if err := rows.Scan(&id, &quantity, &split, &reserved, &sold, &issued, &held); err != nil {
 			rows.Close()
-			return r, err
+			return err
 		}
 		if split != quantity {
 			problem("ticket type %d: its buckets hold %d, its quantity is %d", id, split, quantity)
@@ -101,39 +113,49 @@ func (d *DB) CheckLedger(ctx context.Context) (r admit.LedgerReport, err error) 
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return r, err
+		return err
 	}
+	return nil
+}
 
+// checkOrderTickets: every paid order has its tickets, and no ticket or
+// order line lost its order.
+func checkOrderTickets(ctx context.Context, q *sql.DB, problem func(format string, args ...any)) error {
 	// A paid order has a ticket for each place its lines bought.
 	var short int
 	var example sql.NullString
 	if err := q.QueryRowContext(ctx, `SELECT COUNT(*), MIN(o.reference) FROM orders o
 		WHERE o.status = 'paid' AND (SELECT COUNT(*) FROM tickets t WHERE t.order_id = o.id) <
 			(SELECT COALESCE(SUM(l.quantity), 0) FROM order_lines l WHERE l.order_id = o.id)`).Scan(&short, &example); err != nil {
-		return r, err
+		return err
 	}
 	if short > 0 {
 		problem("%d paid orders lack tickets (e.g. %s)", short, example.String)
 	}
 	var orphans int
 	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM tickets t LEFT JOIN orders o ON o.id = t.order_id WHERE o.id IS NULL`).Scan(&orphans); err != nil {
-		return r, err
+		return err
 	}
 	if orphans > 0 {
 		problem("%d tickets belong to no order", orphans)
 	}
 	var lines int
 	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM order_lines l LEFT JOIN orders o ON o.id = l.order_id WHERE o.id IS NULL`).Scan(&lines); err != nil {
-		return r, err
+		return err
 	}
 	if lines > 0 {
 		problem("%d order lines belong to no order", lines)
 	}
+	return nil
+}
+
+// checkOutbox: the outbox is consistent with the orders.
+func checkOutbox(ctx context.Context, q *sql.DB, problem func(format string, args ...any)) error {
 	// The outbox: a side effect is done after it was written; each paid
 	// order has its confirmation email, and each order email its order.
 	var early int
 	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE done_at < created_at`).Scan(&early); err != nil {
-		return r, err
+		return err
 	}
 	if early > 0 {
 		problem("%d outbox rows are done before they were written", early)
@@ -142,7 +164,7 @@ func (d *DB) CheckLedger(ctx context.Context) (r admit.LedgerReport, err error) 
 	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM orders o LEFT JOIN
 		(SELECT DISTINCT CAST(JSON_VALUE(payload, '$.order_id') AS UNSIGNED) AS order_id FROM outbox WHERE kind = ?) x
 		ON x.order_id = o.id WHERE o.status = 'paid' AND x.order_id IS NULL`, string(admit.KindOrderConfirmation)).Scan(&unconfirmed); err != nil {
-		return r, err
+		return err
 	}
 	if unconfirmed > 0 {
 		problem("%d paid orders have no confirmation email in the outbox", unconfirmed)
@@ -151,10 +173,10 @@ func (d *DB) CheckLedger(ctx context.Context) (r admit.LedgerReport, err error) 
 		(SELECT CAST(JSON_VALUE(payload, '$.order_id') AS UNSIGNED) AS order_id FROM outbox WHERE kind IN (?, ?, ?, ?)) x
 		LEFT JOIN orders o ON o.id = x.order_id WHERE o.id IS NULL`, string(admit.KindOrderPlaced), string(admit.KindOrderConfirmation),
 		string(admit.KindOrderCancelled), string(admit.KindOrderRefunded)).Scan(&lost); err != nil {
-		return r, err
+		return err
 	}
 	if lost > 0 {
 		problem("%d order emails in the outbox name an order that is not there", lost)
 	}
-	return r, nil
+	return nil
 }

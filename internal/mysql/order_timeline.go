@@ -46,19 +46,9 @@ func (d *DB) OrderTimeline(ctx context.Context, orgID int64, o *admit.Order) (ev
 		events = append(events, admit.OrderEvent{At: o.PaidAt, What: "Paid", Detail: o.PaymentProvider})
 	}
 	add := func(query string, args []any, scan func(*sql.Rows) (admit.OrderEvent, error)) error {
-		rows, err := d.db.QueryContext(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			e, err := scan(rows)
-			if err != nil {
-				return err
-			}
-			events = append(events, e)
-		}
-		return rows.Err()
+		more, err := d.timelineRows(ctx, query, args, scan)
+		events = append(events, more...)
+		return err
 	}
 	id := strconv.FormatInt(o.ID, 10)
 	// The outbox has no index for an order's rows (and gets none: it is
@@ -108,21 +98,7 @@ func (d *DB) OrderTimeline(ctx context.Context, orgID int64, o *admit.Order) (ev
 		LEFT JOIN users u ON u.id = a.user_id WHERE a.organization_id = ? AND a.object = ? AND a.created_at >= ?
 		AND a.action IN ('order.marked_paid', 'order.cancelled', 'order.confirmation_resent', 'order.refunded')`,
 		[]any{orgID, o.Reference, o.CreatedAt.Add(-time.Second)},
-		func(r *sql.Rows) (admit.OrderEvent, error) {
-			var e admit.OrderEvent
-			err := r.Scan(&e.At, &e.What, &e.Detail, &e.By)
-			if e.What == "order.refunded" {
-				// The refund itself comes from its row; the log adds why.
-				_, reason, ok := strings.Cut(e.Detail, "; reason: ")
-				e.What, e.Detail = "", ""
-				if ok {
-					e.What, e.Detail = "Refund reason", reason
-				}
-				return e, err
-			}
-			e.What = auditWords[e.What]
-			return e, err
-		}); err != nil {
+		scanAuditEvent); err != nil {
 		return nil, err
 	}
 	if err := add(`SELECT n.created_at, n.body, COALESCE(NULLIF(u.name, ''), u.email, '') FROM order_notes n
@@ -137,6 +113,41 @@ func (d *DB) OrderTimeline(ctx context.Context, orgID int64, o *admit.Order) (ev
 	events = slices.DeleteFunc(events, func(e admit.OrderEvent) bool { return e.What == "" })
 	sort.SliceStable(events, func(i, j int) bool { return events[i].At.Before(events[j].At) })
 	return events, nil
+}
+
+// scanAuditEvent reads an organizer's action on an order from the audit log.
+func scanAuditEvent(r *sql.Rows) (admit.OrderEvent, error) {
+	var e admit.OrderEvent
+	err := r.Scan(&e.At, &e.What, &e.Detail, &e.By)
+	if e.What == "order.refunded" {
+		// The refund itself comes from its row; the log adds why.
+		_, reason, ok := strings.Cut(e.Detail, "; reason: ")
+		e.What, e.Detail = "", ""
+		if ok {
+			e.What, e.Detail = "Refund reason", reason
+		}
+		return e, err
+	}
+	e.What = auditWords[e.What]
+	return e, err
+}
+
+// timelineRows reads the rows of query as timeline events.
+func (d *DB) timelineRows(ctx context.Context, query string, args []any, scan func(*sql.Rows) (admit.OrderEvent, error)) ([]admit.OrderEvent, error) {
+	rows, err := d.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var events []admit.OrderEvent
+	for rows.Next() {
+		e, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, e)
+	}
+	return events, rows.Err()
 }
 
 // auditWords say an organizer's action on an order in the timeline.

@@ -228,7 +228,37 @@ func (h *Handler) renderCheckout(c echo.Context, status int, hold *admit.Hold, e
 	if err != nil {
 		return err
 	}
-	var total, discount int64
+	total, discount := page.addLines(hold, byID, dc, questions, form, problems)
+	if discount > 0 {
+		page.Discount = "−" + admit.FormatAmount(discount, ev.Currency)
+	}
+	page.Total = admit.FormatAmount(total, ev.Currency)
+	page.Free = total == 0
+	if !page.Free {
+		page.PaymentMethods = h.paymentOptions(form.PaymentMethod, ev.Payment)
+	}
+	org, err := h.store.FindOrganization(c.Request().Context(), ev.OrganizationID)
+	if err != nil {
+		return err
+	}
+	page.EventURL = "/e/" + org.Slug + "/" + ev.Slug
+	page.Base.Home = page.EventURL
+	for _, p := range problems {
+		page.Summary = append(page.Summary, summaryItem{FieldID: fieldID(p.Field), Message: summaryContext(p.Field) + p.Message})
+	}
+	body, err := h.pages.Render("checkout", page)
+	if err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, body)
+}
+
+// addLines fills the page's order lines and one attendee block per ticket,
+// with the questions asked for its type and what the form sent, and
+// returns the total and the discount in minor units.
+func (page *checkoutPage) addLines(hold *admit.Hold, byID map[int64]*admit.TicketType, dc *admit.DiscountCode, questions []*admit.Question,
+	form admit.OrderRequest, problems admit.Problems) (total, discount int64) {
+	ev := page.Event
 	i := 0
 	for _, it := range hold.Items {
 		t := byID[it.TicketTypeID]
@@ -265,28 +295,7 @@ func (h *Handler) renderCheckout(c echo.Context, status int, hold *admit.Hold, e
 			i++
 		}
 	}
-	if discount > 0 {
-		page.Discount = "−" + admit.FormatAmount(discount, ev.Currency)
-	}
-	page.Total = admit.FormatAmount(total, ev.Currency)
-	page.Free = total == 0
-	if !page.Free {
-		page.PaymentMethods = h.paymentOptions(form.PaymentMethod, ev.Payment)
-	}
-	org, err := h.store.FindOrganization(c.Request().Context(), ev.OrganizationID)
-	if err != nil {
-		return err
-	}
-	page.EventURL = "/e/" + org.Slug + "/" + ev.Slug
-	page.Base.Home = page.EventURL
-	for _, p := range problems {
-		page.Summary = append(page.Summary, summaryItem{FieldID: fieldID(p.Field), Message: summaryContext(p.Field) + p.Message})
-	}
-	body, err := h.pages.Render("checkout", page)
-	if err != nil {
-		return err
-	}
-	return c.HTMLBlob(status, body)
+	return total, discount
 }
 
 // holdDiscount is the discount code the hold was taken with, or nil.
