@@ -26,6 +26,10 @@ type AttendeeFilter struct {
 	Query        string // attendee name or email (part of), ticket code or order reference
 	TicketTypeID int64  // zero: any
 	CheckedIn    string // "yes", "no", or "": either
+	// QuestionID, if set, keeps tickets whose answer to that question
+	// contains Answer (any non-empty answer when Answer is empty).
+	QuestionID int64
+	Answer     string
 	Limit        int
 	Offset       int
 }

@@ -26,6 +26,10 @@ type attendeesPage struct {
 	TypeID int64
 	// CheckedIn filters by check-in: "yes", "no" or "" (either).
 	CheckedIn string
+	// Questions of the event, to filter by an answer.
+	Questions  []*admit.Question
+	QuestionID int64
+	Answer     string
 	Filter    url.Values // the filter, for the bulk resend form
 	Total     int
 	From      int
@@ -46,12 +50,14 @@ func (h *Handler) attendeesList(c echo.Context) error {
 	}
 	m := currentMember(c)
 	f := attendeeFilterOf(c)
-	page := attendeesPage{Base: h.base(c, "events"), Event: ev, Query: f.Query, TypeID: f.TicketTypeID, CheckedIn: f.CheckedIn}
-	types, err := h.store.ListTicketTypes(c.Request().Context(), m.org.ID, ev.ID, true)
-	if err != nil {
+	page := attendeesPage{Base: h.base(c, "events"), Event: ev, Query: f.Query, TypeID: f.TicketTypeID, CheckedIn: f.CheckedIn,
+		QuestionID: f.QuestionID, Answer: f.Answer}
+	if page.Types, err = h.store.ListTicketTypes(c.Request().Context(), m.org.ID, ev.ID, true); err != nil {
 		return err
 	}
-	page.Types = types
+	if page.Questions, err = h.store.ListQuestions(c.Request().Context(), m.org.ID, ev.ID); err != nil {
+		return err
+	}
 	n, _ := strconv.Atoi(c.QueryParam("page"))
 	if n < 1 || n > 100000 {
 		n = 1
@@ -96,6 +102,13 @@ func attendeeFilterOf(c echo.Context) admit.AttendeeFilter {
 		f.Query = string(r[:200])
 	}
 	f.TicketTypeID, _ = strconv.ParseInt(c.FormValue("type"), 10, 64)
+	f.QuestionID, _ = strconv.ParseInt(c.FormValue("question"), 10, 64)
+	if f.QuestionID != 0 {
+		f.Answer = c.FormValue("answer")
+		if r := []rune(f.Answer); len(r) > 200 {
+			f.Answer = string(r[:200])
+		}
+	}
 	if f.CheckedIn != "yes" && f.CheckedIn != "no" {
 		f.CheckedIn = ""
 	}
@@ -112,6 +125,10 @@ func attendeeFilterValues(f admit.AttendeeFilter) url.Values {
 	}
 	if f.CheckedIn != "" {
 		q.Set("checked_in", f.CheckedIn)
+	}
+	if f.QuestionID != 0 {
+		q.Set("question", strconv.FormatInt(f.QuestionID, 10))
+		q.Set("answer", f.Answer)
 	}
 	return q
 }

@@ -59,6 +59,19 @@ func TestAttendeeFiltersAndResend(t *testing.T) {
 	if err != nil || len(types) != 1 {
 		t.Fatalf("ticket types: %v %v", types, err)
 	}
+	// The order's ticket answered "Vegan" to the diet question; the
+	// other question went unanswered.
+	diet := &admit.Question{OrganizationID: f.a.org.ID, EventID: f.a.event.ID, Label: "Diet", Kind: "text"}
+	company := &admit.Question{OrganizationID: f.a.org.ID, EventID: f.a.event.ID, Label: "Company", Kind: "text"}
+	for _, q := range []*admit.Question{diet, company} {
+		if err := f.db.CreateQuestion(context.Background(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.db.SQL().Exec(`INSERT INTO answers (ticket_id, question_id, organization_id, value)
+		SELECT id, ?, organization_id, 'Vegan' FROM tickets WHERE order_id = ?`, diet.ID, f.a.orderID); err != nil {
+		t.Fatal(err)
+	}
 	base := fmt.Sprintf("/console/alpha/events/%d/attendees", f.a.event.ID)
 	resent := func() int {
 		var n int
@@ -75,6 +88,11 @@ func TestAttendeeFiltersAndResend(t *testing.T) {
 		{"not checked in", url.Values{"checked_in": {"no"}}, 1},
 		{"checked in", url.Values{"checked_in": {"yes"}}, 0},
 		{"another type", url.Values{"type": {"999999"}}, 0},
+		{"answer contains", url.Values{"question": {fmt.Sprint(diet.ID)}, "answer": {"vEG"}}, 1},
+		{"another answer", url.Values{"question": {fmt.Sprint(diet.ID)}, "answer": {"meat"}}, 0},
+		{"any answer", url.Values{"question": {fmt.Sprint(diet.ID)}, "answer": {""}}, 1},
+		{"unanswered question", url.Values{"question": {fmt.Sprint(company.ID)}}, 0},
+		{"wildcards are literal", url.Values{"question": {fmt.Sprint(diet.ID)}, "answer": {"%"}}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, body := b.get(base + "?" + tc.filter.Encode())

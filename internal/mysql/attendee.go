@@ -15,7 +15,7 @@ func (d *DB) ListAttendees(ctx context.Context, orgID, eventID int64, f admit.At
 	where := `o.organization_id = ? AND o.event_id = ? AND t.organization_id = ?`
 	args := []any{orgID, eventID, orgID}
 	if q := strings.TrimSpace(f.Query); q != "" {
-		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q) + "%"
+		like := likeContains(q)
 		where += ` AND (t.attendee_name LIKE ? OR t.attendee_email LIKE ? OR t.code = ? OR o.reference = ?)`
 		args = append(args, like, like, admit.NormalizeTicketCode(q), strings.ToUpper(q))
 	}
@@ -53,12 +53,17 @@ func (d *DB) ListAttendees(ctx context.Context, orgID, eventID int64, f admit.At
 	return list, total, rows.Err()
 }
 
-// attendeeFilterWhere adds the filter's ticket type and check-in state to
-// the conditions on tickets t of orders o.
+// attendeeFilterWhere adds the filter's ticket type, answer and check-in
+// state to the conditions on tickets t of orders o.
 func attendeeFilterWhere(where string, args []any, orgID, eventID int64, f admit.AttendeeFilter) (string, []any) {
 	if f.TicketTypeID != 0 {
 		where += ` AND t.ticket_type_id = ?`
 		args = append(args, f.TicketTypeID)
+	}
+	if f.QuestionID != 0 {
+		where += ` AND EXISTS (SELECT 1 FROM answers a WHERE a.ticket_id = t.id AND a.organization_id = ? AND a.question_id = ?
+			AND a.value <> '' AND a.value LIKE ?)`
+		args = append(args, orgID, f.QuestionID, likeContains(strings.TrimSpace(f.Answer)))
 	}
 	checkedIn := `EXISTS (SELECT 1 FROM checkins c JOIN checkin_lists l ON l.id = c.list_id
 		WHERE c.ticket_id = t.id AND c.organization_id = ? AND l.event_id = ? AND c.undone_at IS NULL)`
@@ -82,7 +87,7 @@ func (d *DB) QueueEventConfirmations(ctx context.Context, orgID, eventID int64, 
 	where := `o.organization_id = ? AND o.event_id = ? AND t.organization_id = ? AND o.status = 'paid'`
 	args := []any{orgID, eventID, orgID}
 	if q := strings.TrimSpace(f.Query); q != "" {
-		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q) + "%"
+		like := likeContains(q)
 		where += ` AND (t.attendee_name LIKE ? OR t.attendee_email LIKE ? OR t.code = ? OR o.reference = ?)`
 		args = append(args, like, like, admit.NormalizeTicketCode(q), strings.ToUpper(q))
 	}
@@ -98,4 +103,10 @@ func (d *DB) QueueEventConfirmations(ctx context.Context, orgID, eventID int64, 
 	}
 	rows, err := res.RowsAffected()
 	return int(rows), err
+}
+
+// likeContains is a LIKE pattern matching any text that contains s
+// literally (its wildcards escaped).
+func likeContains(s string) string {
+	return "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s) + "%"
 }
