@@ -30,6 +30,6 @@ type AttendeeFilter struct {
 	// contains Answer (any non-empty answer when Answer is empty).
 	QuestionID int64
 	Answer     string
-	Limit        int
-	Offset       int
+	Limit      int
+	Offset     int
 }

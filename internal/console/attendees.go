@@ -30,12 +30,12 @@ type attendeesPage struct {
 	Questions  []*admit.Question
 	QuestionID int64
 	Answer     string
-	Filter    url.Values // the filter, for the bulk resend form
-	Total     int
-	From      int
-	To        int
-	PrevURL   string
-	NextURL   string
+	Filter     url.Values // the filter, for the bulk resend form
+	Total      int
+	From       int
+	To         int
+	PrevURL    string
+	NextURL    string
 }
 
 const attendeesPerPage = 100
