@@ -201,15 +201,7 @@ func (d *DB) CreateWebhookDeliveries(ctx context.Context, orgID, outboxID int64,
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var w admit.WebhookDue
-		if err := rows.Scan(&w.ID, &w.Attempts); err != nil {
-			return nil, err
-		}
-		due = append(due, w)
-	}
-	return due, rows.Err()
+	return scanWebhookDue(rows)
 }
 
 // DueWebhookDeliveries returns up to limit pending deliveries whose attempt
@@ -226,15 +218,7 @@ func (d *DB) DueWebhookDeliveries(ctx context.Context, redeliverAfter time.Durat
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var w admit.WebhookDue
-		if err := rows.Scan(&w.ID, &w.Attempts); err != nil {
-			return nil, err
-		}
-		due = append(due, w)
-	}
-	return due, rows.Err()
+	return scanWebhookDue(rows)
 }
 
 // MarkWebhookDeliveriesEnqueued records that the deliveries' attempts were
@@ -592,6 +576,12 @@ func (d *DB) CreateWebhookTestDelivery(ctx context.Context, orgID, endpointID, o
 	if err != nil {
 		return nil, err
 	}
+	return scanWebhookDue(rows)
+}
+
+// scanWebhookDue reads (id, attempts) rows of deliveries due, and closes
+// them.
+func scanWebhookDue(rows *sql.Rows) (due []admit.WebhookDue, err error) {
 	defer rows.Close()
 	for rows.Next() {
 		var w admit.WebhookDue

@@ -225,13 +225,7 @@ func (d *Deliverer) fanOut(ctx context.Context, row *admit.OutboxRow, eventType 
 	if err != nil {
 		return "", err
 	}
-	ids, err := d.enqueue(ctx, due)
-	if merr := d.store.MarkWebhookDeliveriesEnqueued(ctx, ids); merr != nil && err == nil {
-		err = merr
-	}
-	if err != nil {
-		d.logger.Warn("handing webhook deliveries to the queue failed; the dispatcher will", "outbox", row.ID, "err", err)
-	}
+	d.handOver(ctx, due, row.ID)
 	return fmt.Sprintf("%d deliveries", len(due)), nil
 }
 
@@ -259,13 +253,7 @@ func (d *Deliverer) SendTest(ctx context.Context, row *admit.OutboxRow, endpoint
 	if err != nil {
 		return "", err
 	}
-	ids, err := d.enqueue(ctx, due)
-	if merr := d.store.MarkWebhookDeliveriesEnqueued(ctx, ids); merr != nil && err == nil {
-		err = merr
-	}
-	if err != nil {
-		d.logger.Warn("handing the test delivery to the queue failed; the dispatcher will", "outbox", row.ID, "err", err)
-	}
+	d.handOver(ctx, due, row.ID)
 	if len(due) == 0 {
 		return "endpoint disabled or gone", nil
 	}
@@ -490,4 +478,16 @@ func (d *Deliverer) FailingEmail(ctx context.Context, orgID, endpointID, deliver
 		data.LastResult = n.LastError
 	}
 	return n.To, data, true, nil
+}
+
+// handOver enqueues the deliveries due and marks them enqueued. A failure
+// is only logged: the dispatcher hands over what is left pending.
+func (d *Deliverer) handOver(ctx context.Context, due []admit.WebhookDue, outboxID int64) {
+	ids, err := d.enqueue(ctx, due)
+	if merr := d.store.MarkWebhookDeliveriesEnqueued(ctx, ids); merr != nil && err == nil {
+		err = merr
+	}
+	if err != nil {
+		d.logger.Warn("handing webhook deliveries to the queue failed; the dispatcher will", "outbox", outboxID, "err", err)
+	}
 }
