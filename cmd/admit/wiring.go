@@ -64,8 +64,8 @@ func openComponents(ctx context.Context, cfg *config.Config, logger *slog.Logger
 		Logger:    logger,
 		Secret:    []byte(cfg.SecretKey),
 		AutoRoom:  autoRoom,
-		// Only the worker's maintenance sends reminders, but both build
-		// the same Checkout.
+		// admit serve's maintenance queues the reminders; the worker's
+		// Checkout only refunds, and its setting is zero.
 		PaymentReminderBefore: cfg.PaymentReminderBefore,
 	})
 	return c, nil
