@@ -58,7 +58,10 @@ type onsaleFlags struct {
 	ramp, roomPoll, emailTimeout                time.Duration
 	rate                                        float64
 	paid, limits                                bool
-	baseURL                                     string   // url without its trailing slash
+	baseURL                                     string   // the first of url's addresses, without its trailing slash
+	baseURLs                                    []string // url's addresses, in order
+	fault                                       benchFault
+	galera                                      []string // DSNs of the Galera nodes, whose conflicts are counted
 	appURLs, workerURLs                         []string // the /metrics endpoints to read
 	names                                       []string // the runs, in order: http, then the strategies
 	cfgArgs                                     []string // the connection flags, for config.Parse
@@ -69,7 +72,12 @@ func parseOnsaleFlags(env *environment, args []string) (*onsaleFlags, error) {
 	f := &onsaleFlags{}
 	fs := flag.NewFlagSet("admit bench onsale", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
-	fs.StringVar(&f.url, "url", "", "base URL of a running admit or HAProxy for the HTTP run (empty: skip it); it must run with ADMIT_HOLDS_PER_CLIENT=0")
+	fs.StringVar(&f.url, "url", "", "base URL of a running admit or HAProxy for the HTTP run, or several comma-separated (both HAProxies), which buyers fail over between, retrying with the same Idempotency-Key (empty: skip it); it must run with ADMIT_HOLDS_PER_CLIENT=0")
+	fs.StringVar(&f.fault.component, "fault", "", "HTTP run: kill this component of the paired stack during the burst (mysql-writer, app1, redis-primary, or any that `scripts/ha kill` takes)")
+	fs.DurationVar(&f.fault.at, "fault-at", 5*time.Second, "with -fault: when to kill it, after the first buyer starts")
+	fs.DurationVar(&f.fault.hold, "fault-for", 0, "with -fault: restore it this long after the kill, during the run (0: after the run's checks)")
+	fs.StringVar(&f.fault.script, "ha", "scripts/ha", "with -fault: the script that kills and restores components")
+	galera := fs.String("galera", "", "comma-separated DSNs of the Galera nodes themselves, whose certification failures and brute-force aborts the run reports (ADMIT_HA_MYSQL_DSN and ADMIT_HA_MYSQL2_DSN of scripts/ha env)")
 	fs.IntVar(&f.buyers, "buyers", 5000, "buyers per strategy")
 	fs.IntVar(&f.capacity, "tickets", 1000, "tickets on sale per strategy")
 	fs.StringVar(&f.profile, "profile", "burst", "arrivals: burst (all at once), ramp, or steady")
@@ -100,6 +108,7 @@ func parseOnsaleFlags(env *environment, args []string) (*onsaleFlags, error) {
 			f.cfgArgs = append(f.cfgArgs, "-"+fl.Name, fl.Value.String())
 		}
 	})
+	f.galera = config.SplitList(*galera)
 	return f, f.check(*appMetrics, *workerMetrics)
 }
 
@@ -115,8 +124,14 @@ func (f *onsaleFlags) check(appMetrics, workerMetrics string) error {
 	if f.emailTimeout < 0 {
 		return errors.New("-email-timeout must be 0 (do not wait) or a positive duration")
 	}
-	f.baseURL = strings.TrimRight(f.url, "/")
-	if f.baseURL != "" {
+	if f.fault.component != "" && f.url == "" {
+		return errors.New("-fault needs the HTTP run (-url)")
+	}
+	for _, u := range config.SplitList(f.url) {
+		f.baseURLs = append(f.baseURLs, strings.TrimRight(u, "/"))
+	}
+	if len(f.baseURLs) > 0 {
+		f.baseURL = f.baseURLs[0]
 		f.appURLs = config.SplitList(appMetrics)
 	}
 	f.workerURLs = config.SplitList(workerMetrics)
@@ -231,7 +246,7 @@ func (r *onsaleRun) setup(ctx context.Context) error {
 	r.alone.Unbatched()
 	r.alone.SQL().SetMaxOpenConns(r.flags.concurrency + 8)
 	r.meter = &bench.Meter{Status: r.watch, Pools: []*mysql.DB{r.d.db, r.locks, r.alone}, AppMetrics: r.flags.appURLs,
-		WorkerMetrics: r.flags.workerURLs, Components: benchComponents(r.cfg, r.flags.baseURL, r.flags.appURLs, r.flags.workerURLs)}
+		WorkerMetrics: r.flags.workerURLs, Components: benchComponents(r.cfg, r.flags.baseURLs, r.flags.appURLs, r.flags.workerURLs)}
 	return nil
 }
 
@@ -251,17 +266,13 @@ func (r *onsaleRun) run(ctx context.Context, env *environment, name string, repo
 	mark, markErr := bench.MarkOutbox(ctx, r.watch.SQL())
 	before := r.meter.Read(ctx)
 	var res *bench.Result
+	var galera []mysql.GaleraNode
 	if name == "http" {
-		if f.room > 0 {
-			// Open as the buyers start: a meter running before would
-			// let the first ones through without queueing.
-			if _, err := bench.OpenRoom(ctx, r.d.db, r.d.redis, r.cfg.RedisPrefix, fixture, f.room); err != nil {
-				return err
-			}
+		galera = mysql.ReadGalera(ctx, f.galera)
+		var err error
+		if res, err = r.runHTTP(ctx, env); err != nil {
+			return err
 		}
-		res = bench.RunHTTP(ctx, bench.HTTPOptions{BaseURL: f.baseURL, Org: fixture.Org.Slug, Event: fixture.Event.Slug,
-			TicketTypeID: fixture.Types[name].ID, Buyers: f.buyers, Concurrency: f.concurrency, Profile: r.prof, Paid: f.paid,
-			Room: f.room, Poll: f.roomPoll})
 	} else {
 		db := r.d.db
 		if name != "admit" {
@@ -275,9 +286,34 @@ func (r *onsaleRun) run(ctx context.Context, env *environment, name string, repo
 	cost.Emails, cost.OutboxLeft = emails, left
 	res.Cost = &cost
 	report.Results = append(report.Results, res)
+	if galera != nil {
+		res.Galera = mysql.GaleraDelta(galera, mysql.ReadGalera(ctx, f.galera))
+	}
 	sold, problems := bench.Check(ctx, r.d.db.SQL(), fixture.Types[name].ID, res.References)
 	report.Checks = append(report.Checks, bench.Checked{Strategy: res.Strategy, Sold: sold, Problems: problems})
+	if name == "http" {
+		res.Fault = f.fault.finish(ctx, env) // restored after the checks, if it is still down
+	}
 	return nil
+}
+
+// runHTTP plays the buyers over HTTP, killing a component during the
+// burst with -fault.
+func (r *onsaleRun) runHTTP(ctx context.Context, env *environment) (*bench.Result, error) {
+	f, fixture := r.flags, r.fixture
+	if f.room > 0 {
+		// Open as the buyers start: a meter running before would let the
+		// first ones through without queueing.
+		if _, err := bench.OpenRoom(ctx, r.d.db, r.d.redis, r.cfg.RedisPrefix, fixture, f.room); err != nil {
+			return nil, err
+		}
+	}
+	f.fault.start(ctx, env)
+	res := bench.RunHTTP(ctx, bench.HTTPOptions{BaseURLs: f.baseURLs, Org: fixture.Org.Slug, Event: fixture.Event.Slug,
+		TicketTypeID: fixture.Types["http"].ID, Buyers: f.buyers, Concurrency: f.concurrency, Profile: r.prof, Paid: f.paid,
+		Room: f.room, Poll: f.roomPoll})
+	f.fault.runEnded()
+	return res, nil
 }
 
 // waitSideEffects waits (up to -email-timeout) for the outbox rows a run
@@ -331,7 +367,7 @@ func writeOnsaleReport(env *environment, f *onsaleFlags, report *bench.Report) e
 
 // benchComponents names the processes whose CPU time the bench reads, with
 // the addresses it knows they listen on.
-func benchComponents(cfg *config.Config, baseURL string, appURLs, workerURLs []string) []bench.Component {
+func benchComponents(cfg *config.Config, baseURLs, appURLs, workerURLs []string) []bench.Component {
 	hosts := func(urls ...string) []string {
 		var out []string
 		for _, u := range urls {
@@ -358,11 +394,7 @@ func benchComponents(cfg *config.Config, baseURL string, appURLs, workerURLs []s
 	if len(cfg.RedisSentinels) == 0 {
 		redisAddrs = []string{cfg.RedisAddr}
 	}
-	var front []string
-	if baseURL != "" {
-		front = hosts(baseURL)
-	}
-	return bench.Components(mysqlAddrs, hosts(appURLs...), hosts(workerURLs...), redisAddrs, front)
+	return bench.Components(mysqlAddrs, hosts(appURLs...), hosts(workerURLs...), redisAddrs, hosts(baseURLs...))
 }
 
 // runBenchConfirmations runs admit bench confirmations: the worker's

@@ -36,6 +36,7 @@ func runFaults(ctx context.Context, env *environment, args []string) error {
 		return def
 	}
 	urls := fs.String("urls", envOr("ADMIT_HA_URLS", "http://127.0.0.1:8080"), "comma-separated addresses buyers use, in order (the HAProxy pair) (ADMIT_HA_URLS)")
+	galera := fs.String("galera", envOr("ADMIT_FAULTS_GALERA_DSNS", ""), "comma-separated DSNs of the Galera nodes themselves, whose conflict counters prove one writer (ADMIT_FAULTS_GALERA_DSNS; empty: not checked)")
 	dsn := fs.String("mysql-dsn", envOr("ADMIT_FAULTS_MYSQL_DSN", envOr("ADMIT_HA_MYSQL_DSN", "admit:admit@tcp(127.0.0.1:13306)/admit")),
 		"MySQL for the setup and the checks; best through both HAProxies, admit:admit@failover(lb1:port,lb2:port)/admit (ADMIT_FAULTS_MYSQL_DSN, else ADMIT_HA_MYSQL_DSN)")
 	ses := fs.String("ses", envOr("ADMIT_HA_SES_URL", "http://127.0.0.1:18005"), "the SES emulator, whose /store lists sent mail (ADMIT_HA_SES_URL)")
@@ -63,7 +64,7 @@ func runFaults(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	o := faults.Options{URLs: config.SplitList(*urls), MySQLDSN: *dsn, SESURL: *ses, Toxiproxy: *toxiproxy, StripeWebhookSecret: *stripeSecret,
+	o := faults.Options{URLs: config.SplitList(*urls), MySQLDSN: *dsn, GaleraDSNs: config.SplitList(*galera), SESURL: *ses, Toxiproxy: *toxiproxy, StripeWebhookSecret: *stripeSecret,
 		ReceiverAddr: *receiver, Phases: phases, Baseline: *baseline, Fault: *fault, Settle: *settle, Rate: *rate,
 		Concurrency: *concurrency, PayWithin: *payWithin, Drain: *drain, Log: env.stderr}
 	for i, u := range o.URLs {

@@ -1,17 +1,18 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/mysql"
 )
 
 // Profile says when buyers arrive.
@@ -41,6 +42,10 @@ type Outcomes struct {
 	RateLimited int `json:"rate_limited"`
 	Errors      int `json:"errors"`
 	Status5xx   int `json:"status_5xx"`
+	// Retried counts the HTTP requests that needed more than one try (on
+	// the other address, or again after a 5xx); only the last answer
+	// counts toward the outcomes above.
+	Retried int64 `json:"retried,omitempty"`
 }
 
 // Result is one strategy's run.
@@ -55,6 +60,11 @@ type Result struct {
 	Series       map[string][]Point `json:"series"`
 	Room         *RoomResult        `json:"waiting_room,omitempty"`
 	FirstError   string             `json:"first_error,omitempty"`
+	// LongestGap is the longest time, in seconds, between two orders
+	// completing (over HTTP: what a fault costs the buyers).
+	LongestGap float64                `json:"longest_gap_seconds,omitempty"`
+	Fault      *Fault                 `json:"fault,omitempty"`
+	Galera     *mysql.GaleraConflicts `json:"galera,omitempty"`
 	// Cost is what the run cost MySQL and each process, per order, and
 	// how long its confirmation emails took.
 	Cost *Cost `json:"cost,omitempty"`
@@ -64,7 +74,13 @@ type Result struct {
 
 // HTTPOptions configures the buyers played against a running admit.
 type HTTPOptions struct {
-	BaseURL      string
+	// BaseURLs are the addresses buyers know (one admit, or both
+	// HAProxies); each buyer starts on the next one and fails over to the
+	// others (see failover).
+	BaseURLs []string
+	// RetryWithin is how long a request keeps being retried after a
+	// connection error, a 5xx or a 429 (0: 20 s).
+	RetryWithin  time.Duration
 	Org, Event   string
 	TicketTypeID int64
 	Buyers       int
@@ -80,6 +96,17 @@ type HTTPOptions struct {
 	// page's Refresh header says, as a browser does (every second if it
 	// says nothing).
 	Poll time.Duration
+
+	retried *atomic.Int64
+}
+
+// via is the failover client of one buyer's requests over client.
+func (o HTTPOptions) via(client *http.Client) failover {
+	within := o.RetryWithin
+	if within <= 0 {
+		within = 20 * time.Second
+	}
+	return failover{urls: o.BaseURLs, client: client, within: within, retried: o.retried}
 }
 
 // RunHTTP plays buyers against admit's pages and checkout API: each views
@@ -89,6 +116,7 @@ func RunHTTP(ctx context.Context, o HTTPOptions) *Result {
 		MaxConnsPerHost: o.Concurrency * 2, IdleConnTimeout: 30 * time.Second, DisableCompression: true}
 	client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
 	defer transport.CloseIdleConnections()
+	o.retried = new(atomic.Int64)
 	start := time.Now()
 	page, hold, order := NewLatency(start), NewLatency(start), NewLatency(start)
 	res := &Result{Strategy: "admit (HTTP)", Buyers: o.Buyers}
@@ -98,6 +126,7 @@ func RunHTTP(ctx context.Context, o HTTPOptions) *Result {
 		room = newRoomRun(start, o.Room)
 	}
 	var mu sync.Mutex
+	var done []time.Time // when each order completed
 	sem := make(chan struct{}, o.Concurrency)
 	var wg sync.WaitGroup
 	for i := range o.Buyers {
@@ -127,6 +156,9 @@ func RunHTTP(ctx context.Context, o HTTPOptions) *Result {
 			mu.Lock()
 			defer mu.Unlock()
 			res.count(outcome, ref, err)
+			if outcome == "ordered" {
+				done = append(done, time.Now())
+			}
 		}()
 	}
 	wg.Wait()
@@ -138,9 +170,21 @@ func RunHTTP(ctx context.Context, o HTTPOptions) *Result {
 		res.Steps["queue"], res.Steps["queue_page"] = room.queue.Summary(), room.poll.Summary()
 		res.Series["queue"] = room.queue.Series()
 	}
+	res.Outcomes.Retried = o.retried.Load()
+	res.LongestGap = longestGap(done)
 	res.OrdersPerSec = float64(res.Outcomes.Ordered) / res.Seconds
 	res.HoldsPerSec = float64(hold.Summary().Count) / res.Seconds
 	return res
+}
+
+// longestGap is the longest time between two consecutive instants of ts.
+func longestGap(ts []time.Time) float64 {
+	slices.SortFunc(ts, time.Time.Compare)
+	var gap time.Duration
+	for i := 1; i < len(ts); i++ {
+		gap = max(gap, ts[i].Sub(ts[i-1]))
+	}
+	return gap.Seconds()
 }
 
 // count adds one buyer's outcome (ordered, sold_out, rate_limited, 5xx or
@@ -167,7 +211,7 @@ func (res *Result) count(outcome, ref string, err error) {
 
 func buyHTTP(ctx context.Context, client *http.Client, o HTTPOptions, i int, page, hold, order *Latency) (string, string, error) {
 	t0 := time.Now()
-	st, _, err := do(ctx, client, "GET", o.BaseURL+"/e/"+o.Org+"/"+o.Event, nil, nil)
+	st, _, err := o.via(client).do(ctx, i, "GET", "/e/"+o.Org+"/"+o.Event, nil, nil, false)
 	if err != nil || st != 200 {
 		return "", classify(st), fmt.Errorf("event page: %d %v", st, err)
 	}
@@ -179,9 +223,10 @@ func buyHTTP(ctx context.Context, client *http.Client, o HTTPOptions, i int, pag
 // holdAndOrder holds a ticket through the checkout API and orders it,
 // recording both steps.
 func holdAndOrder(ctx context.Context, client *http.Client, o HTTPOptions, i int, hold, order *Latency) (string, string, error) {
+	fc := o.via(client)
 	t1 := time.Now()
 	body := fmt.Sprintf(`{"items":[{"ticket_type_id":%d,"quantity":1}]}`, o.TicketTypeID)
-	st, b, err := do(ctx, client, "POST", o.BaseURL+"/api/checkout/v1/events/"+o.Org+"/"+o.Event+"/holds", []byte(body), nil)
+	st, b, err := fc.do(ctx, i, "POST", "/api/checkout/v1/events/"+o.Org+"/"+o.Event+"/holds", []byte(body), nil, false)
 	t2 := time.Now()
 	switch {
 	case err != nil:
@@ -205,21 +250,13 @@ func holdAndOrder(ctx context.Context, client *http.Client, o HTTPOptions, i int
 		// secret wants it back (the checkout API's Admit-Hold-Secret).
 		key["Admit-Hold-Secret"] = h.Secret
 	}
-	var orderErr error
-	for attempt := 0; attempt < 3; attempt++ { // a real client retries, with the same key
-		st, b, err = do(ctx, client, "POST", o.BaseURL+"/api/checkout/v1/holds/"+h.ID+"/order", []byte(orderBody), key)
-		if err == nil && st != http.StatusConflict && st < 500 {
-			break
-		}
-		orderErr = fmt.Errorf("order: %d %v %s", st, err, trim(b))
-		time.Sleep(time.Duration(50*(attempt+1)) * time.Millisecond)
-	}
+	st, b, err = fc.do(ctx, i, "POST", "/api/checkout/v1/holds/"+h.ID+"/order", []byte(orderBody), key, true)
 	t3 := time.Now()
+	if err != nil {
+		return "", "error", fmt.Errorf("order: %v", err)
+	}
 	if st != http.StatusCreated && st != http.StatusOK {
-		if orderErr == nil {
-			orderErr = fmt.Errorf("order: %d %s", st, trim(b))
-		}
-		return "", classify(st), orderErr
+		return "", classify(st), fmt.Errorf("order: %d %s", st, trim(b))
 	}
 	order.Record(t3.Sub(t2), t3)
 	var out struct{ Reference string }
@@ -235,26 +272,6 @@ func classify(status int) string {
 		return "5xx"
 	}
 	return "error"
-}
-
-func do(ctx context.Context, client *http.Client, method, url string, body []byte, header map[string]string) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
-	if err != nil {
-		return 0, nil, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, b, err
 }
 
 func trim(b []byte) string {

@@ -42,6 +42,9 @@ func (r *Report) WriteTable(w io.Writer) {
 			res.Outcomes.Ordered, res.Outcomes.SoldOut, res.Outcomes.RateLimited, res.Outcomes.Errors, res.Outcomes.Status5xx)
 	}
 	tw.Flush()
+	for _, res := range r.Results {
+		writeFailover(w, res)
+	}
 	fmt.Fprintln(w)
 	tw = newTable()
 	fmt.Fprintln(tw, "strategy\thold p50\thold p99\torder p50\torder p99\tlast confirmation sent\t")
@@ -141,6 +144,33 @@ func (r *Report) WriteSVG(w io.Writer) {
 	}
 	fmt.Fprintf(w, `<text x="4" y="%d">%.0f</text><text x="4" y="%d">%.0f ms</text>`, pad+4, most, 2*pad+half+4, worst)
 	fmt.Fprintf(w, `<text x="%d" y="%d">time (s) → %d</text></svg>`, pad, height-8, secs)
+}
+
+// writeFailover prints what a run's faults and retries cost: requests
+// retried, the longest time without an order, the component killed, and
+// the Galera conflicts.
+func writeFailover(w io.Writer, res *Result) {
+	if res.Outcomes.Retried > 0 || res.Fault != nil {
+		fmt.Fprintf(w, "  %s: %d requests needed a retry; longest time between two orders %.1f s\n",
+			res.Strategy, res.Outcomes.Retried, res.LongestGap)
+	}
+	if f := res.Fault; f != nil {
+		switch {
+		case f.KilledAt == 0:
+			fmt.Fprintf(w, "  fault: %s not killed: %s\n", f.Component, f.Error)
+		case f.Error != "":
+			fmt.Fprintf(w, "  fault: %s killed %.1f s into the run; restoring it failed: %s\n", f.Component, f.KilledAt, f.Error)
+		default:
+			when := "after the run's checks"
+			if f.DuringRun {
+				when = "during the run"
+			}
+			fmt.Fprintf(w, "  fault: %s killed %.1f s into the run, restored %s (in %.1f s)\n", f.Component, f.KilledAt, when, f.RestoreSeconds)
+		}
+	}
+	if g := res.Galera; g != nil {
+		fmt.Fprintf(w, "  galera: %d certification failures, %d brute-force aborts (%d nodes up at the end)\n", g.CertFailures, g.BFAborts, g.Nodes)
+	}
 }
 
 // emailCell says when the run's last confirmation email was sent; a

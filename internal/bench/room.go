@@ -96,14 +96,14 @@ func (r *roomRun) buy(ctx context.Context, transport http.RoundTripper, o HTTPOp
 	r.mu.Lock()
 	r.arrivals = append(r.arrivals, arrived)
 	r.mu.Unlock()
-	st, h, err := get(ctx, client, o.BaseURL+eventPath)
+	st, h, err := get(ctx, client, o.BaseURLs[0]+eventPath)
 	switch {
 	case err != nil:
 		return "", "error", fmt.Errorf("event page: %v", err)
 	case st == http.StatusSeeOther && h.Get("Location") == queuePath:
 		for {
 			t := time.Now()
-			st, h, err = get(ctx, client, o.BaseURL+queuePath)
+			st, h, err = get(ctx, client, o.BaseURLs[0]+queuePath)
 			done := time.Now()
 			if err != nil {
 				return "", "error", fmt.Errorf("queue page: %v", err)
@@ -135,7 +135,7 @@ func (r *roomRun) buy(ctx context.Context, transport http.RoundTripper, o HTTPOp
 			}
 		}
 		t0 := time.Now()
-		if st, _, err = get(ctx, client, o.BaseURL+eventPath); err != nil || st != http.StatusOK {
+		if st, _, err = get(ctx, client, o.BaseURLs[0]+eventPath); err != nil || st != http.StatusOK {
 			return "", classify(st), fmt.Errorf("event page with a pass: %d %v", st, err)
 		}
 		t1 := time.Now()

@@ -49,7 +49,7 @@ func TestRunHTTPRoom(t *testing.T) {
 	if _, err := OpenRoom(ctx, db, rdb, prefix, f, rate); err != nil {
 		t.Fatal(err)
 	}
-	res := RunHTTP(ctx, HTTPOptions{BaseURL: base, Org: f.Org.Slug, Event: f.Event.Slug, TicketTypeID: f.Types["http"].ID,
+	res := RunHTTP(ctx, HTTPOptions{BaseURLs: []string{base}, Org: f.Org.Slug, Event: f.Event.Slug, TicketTypeID: f.Types["http"].ID,
 		Buyers: buyers, Concurrency: 8, Profile: Profile{Kind: "burst"}, Room: rate, Poll: 100 * time.Millisecond})
 
 	if res.Outcomes.Ordered != buyers || res.Outcomes.Errors != 0 {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/admithq/admit/internal/admit"
+	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/webhook"
 )
 
@@ -370,4 +371,22 @@ func sortedRefs(orders map[string]*ledgerOrder) []string {
 	}
 	sort.Strings(refs)
 	return refs
+}
+
+// checkOneWriter proves that one MySQL node took the writes all along:
+// two nodes taking writes at once show as certification failures (a local
+// commit losing to the other node's write set) or brute-force aborts (a
+// local transaction killed by an applied one), which with one writer
+// never happen. Counted on the nodes up at the end, since the run's start
+// or their restart.
+func checkOneWriter(g *mysql.GaleraConflicts) CheckResult {
+	c := CheckResult{Name: "one MySQL writer (no Galera conflicts)", Held: true,
+		Detail: fmt.Sprintf("%d certification failures, %d brute-force aborts on %d nodes", g.CertFailures, g.BFAborts, g.Nodes)}
+	if g.Nodes == 0 {
+		c.problem("no Galera node answered at the end")
+	}
+	if g.CertFailures > 0 || g.BFAborts > 0 {
+		c.problem("two nodes took writes at once")
+	}
+	return c
 }

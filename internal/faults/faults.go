@@ -27,6 +27,10 @@ type Options struct {
 	URLs []string
 	// MySQLDSN reaches the ledger, for the setup and the checks.
 	MySQLDSN string
+	// GaleraDSNs reach each Galera node itself (not through a load
+	// balancer): their conflict counters prove that one node took the
+	// writes through every phase. Empty: not checked.
+	GaleraDSNs []string
 	// SESURL is the SES emulator, whose GET /store lists sent mail.
 	SESURL string
 	// Toxiproxy is the toxiproxy API address; needed by the toxiproxy
@@ -106,6 +110,7 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 	defer stopMail()
 
 	rep = &Report{Event: fx.OrgSlug + "/" + fx.EventSlug, URLs: o.URLs, Started: time.Now(), fx: fx}
+	galera := mysql.ReadGalera(ctx, o.GaleraDSNs)
 	timeline := newTimeline()
 	load := newLoad(api, fx, timeline, o, db.SQL())
 	stopTraffic := startTraffic(ctx, api, fx, load, logf)
@@ -137,6 +142,9 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 	defer cancelCheck()
 	rep.told = load.Told()
 	rep.Checks = Check(checkCtx, db.SQL(), fx, rep.told, mail, recv)
+	if len(o.GaleraDSNs) > 0 {
+		rep.Checks = append(rep.Checks, checkOneWriter(mysql.GaleraDelta(galera, mysql.ReadGalera(checkCtx, o.GaleraDSNs))))
+	}
 	rep.Finished = time.Now()
 	return rep, runErr
 }
