@@ -39,11 +39,12 @@ func (f *benchFault) start(ctx context.Context, env *environment) {
 			return
 		}
 		fmt.Fprintf(env.stderr, "bench: killing %s\n", f.component)
+		at := time.Since(t0).Seconds()
 		if err := killer.Kill(ctx, f.component); err != nil {
 			r.Error = err.Error()
 			return
 		}
-		r.KilledAt = time.Since(t0).Seconds()
+		r.KilledAt = at
 		if f.hold > 0 {
 			time.Sleep(f.hold)
 			f.restore(ctx, env, killer, r)
