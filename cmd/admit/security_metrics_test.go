@@ -19,6 +19,9 @@ func TestMetricsOnlyForOperators(t *testing.T) {
 		if resp, body := mustGet(t, base+"/metrics"); resp.StatusCode != http.StatusNotFound || strings.Contains(body, "go_goroutines") {
 			t.Errorf("ADMIT_OPS_ADDR=%q: public /metrics answered %d:\n%.200s", opsAddr, resp.StatusCode, body)
 		}
+		if resp, body := mustGet(t, base+"/debug/pprof/goroutine?debug=1"); resp.StatusCode != http.StatusNotFound || strings.Contains(body, "goroutine profile") {
+			t.Errorf("ADMIT_OPS_ADDR=%q: public /debug/pprof answered %d:\n%.200s", opsAddr, resp.StatusCode, body)
+		}
 		if resp, body := mustGet(t, base+"/healthz"); resp.StatusCode != http.StatusOK {
 			t.Errorf("ADMIT_OPS_ADDR=%q: public /healthz %d %s", opsAddr, resp.StatusCode, body)
 		}
@@ -37,6 +40,9 @@ func TestMetricsOnlyForOperators(t *testing.T) {
 		}
 		if resp, body := mustGet(t, ops+"/readyz"); resp.StatusCode != http.StatusOK {
 			t.Errorf("operators' /readyz: %d %s", resp.StatusCode, body)
+		}
+		if resp, body := mustGet(t, ops+"/debug/pprof/goroutine?debug=1"); resp.StatusCode != http.StatusOK || !strings.Contains(body, "goroutine profile") {
+			t.Errorf("operators' /debug/pprof/goroutine: %d\n%.200s", resp.StatusCode, body)
 		}
 		stop()
 	}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync/atomic"
 	"time"
 
@@ -96,7 +97,9 @@ func New(o Options) *Server {
 }
 
 // Ops returns the operators' endpoints: /healthz, /readyz naming each
-// component that is down and why, and /metrics. Serve it with ServeOps on
+// component that is down and why, /metrics, and Go's profiles under
+// /debug/pprof/ (a CPU profile of a live server under load says where its
+// time goes: go tool pprof http://OPS_ADDR/debug/pprof/profile). Serve it with ServeOps on
 // an address of its own, kept off the public internet: the figures and
 // errors say how the service is built and how busy it is.
 func (s *Server) Ops() http.Handler {
@@ -107,6 +110,11 @@ func (s *Server) Ops() http.Handler {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", func(c echo.Context) error { return s.readyz(c, true) })
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
+	e.GET("/debug/pprof/*", echo.WrapHandler(http.HandlerFunc(pprof.Index)))
+	e.GET("/debug/pprof/cmdline", echo.WrapHandler(http.HandlerFunc(pprof.Cmdline)))
+	e.GET("/debug/pprof/profile", echo.WrapHandler(http.HandlerFunc(pprof.Profile)))
+	e.GET("/debug/pprof/symbol", echo.WrapHandler(http.HandlerFunc(pprof.Symbol)))
+	e.GET("/debug/pprof/trace", echo.WrapHandler(http.HandlerFunc(pprof.Trace)))
 	return e
 }
 
