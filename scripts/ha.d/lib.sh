@@ -334,6 +334,9 @@ start_admit() {
       worker*)
         export ADMIT_WORKER_OPS_ADDR="$host:$WORKER_OPS_PORT"
         launch "$c" "$(log_of "$c")" "$bin" worker
+        # As ops/systemd/admit-worker.service (Nice=10): confirmations and
+        # their PDFs yield the CPU to buyers' requests on a shared host.
+        renice -n 10 -p "$(cat "$(pidfile_of "$c")")" >/dev/null || true
         ;;
     esac
   ) || exit 1
