@@ -160,13 +160,20 @@ func Setup(ctx context.Context, db *mysql.DB, capacity int, strategies []string)
 	return f, nil
 }
 
-// Check verifies the invariants from the database: the ticket type is not
-// oversold, and every order a buyer was told succeeded exists with its
-// ticket.
+// Check verifies the invariants from the database, the same as admit
+// faults proves: the ticket type is not oversold (by its counters, and by
+// the tickets and active holds themselves), the counters agree with those
+// tickets and holds, every order a buyer was told succeeded exists with its
+// one ticket, and no buyer got a second order (a retry that doubled).
 func Check(ctx context.Context, db *sql.DB, ticketTypeID int64, refs []string) (sold int, problems []string) {
-	var quantity, split, reserved int
-	if err := db.QueryRowContext(ctx, `SELECT tt.quantity, SUM(b.quantity), SUM(b.reserved), SUM(b.sold) FROM ticket_types tt
-		JOIN ticket_type_buckets b ON b.ticket_type_id = tt.id WHERE tt.id = ? GROUP BY tt.id`, ticketTypeID).Scan(&quantity, &split, &reserved, &sold); err != nil {
+	var quantity, split, reserved, issued, held, orders int
+	if err := db.QueryRowContext(ctx, `SELECT tt.quantity, SUM(b.quantity), SUM(b.reserved), SUM(b.sold),
+		(SELECT COUNT(*) FROM tickets t WHERE t.ticket_type_id = tt.id AND t.status IN ('pending', 'valid')),
+		(SELECT COALESCE(SUM(hi.quantity), 0) FROM hold_items hi JOIN holds h ON h.id = hi.hold_id
+			WHERE hi.ticket_type_id = tt.id AND h.status = 'active'),
+		(SELECT COUNT(DISTINCT t.order_id) FROM tickets t WHERE t.ticket_type_id = tt.id)
+		FROM ticket_types tt JOIN ticket_type_buckets b ON b.ticket_type_id = tt.id WHERE tt.id = ? GROUP BY tt.id`,
+		ticketTypeID).Scan(&quantity, &split, &reserved, &sold, &issued, &held, &orders); err != nil {
 		return 0, []string{err.Error()}
 	}
 	if split != quantity {
@@ -174,6 +181,12 @@ func Check(ctx context.Context, db *sql.DB, ticketTypeID int64, refs []string) (
 	}
 	if reserved+sold > quantity {
 		problems = append(problems, fmt.Sprintf("oversold: reserved %d + sold %d > quantity %d", reserved, sold, quantity))
+	}
+	if issued+held > quantity {
+		problems = append(problems, fmt.Sprintf("oversold: %d tickets issued + %d held > quantity %d", issued, held, quantity))
+	}
+	if sold != issued || reserved != held {
+		problems = append(problems, fmt.Sprintf("counters say sold %d reserved %d, but %d tickets are issued and %d held", sold, reserved, issued, held))
 	}
 	missing := 0
 	for _, ref := range refs {
@@ -186,8 +199,8 @@ func Check(ctx context.Context, db *sql.DB, ticketTypeID int64, refs []string) (
 	if missing > 0 {
 		problems = append(problems, fmt.Sprintf("%d orders buyers were told succeeded are missing or lack their ticket", missing))
 	}
-	if sold != len(refs) {
-		problems = append(problems, fmt.Sprintf("ledger says %d sold, buyers were told %d", sold, len(refs)))
+	if sold != len(refs) || orders != len(refs) {
+		problems = append(problems, fmt.Sprintf("ledger has %d tickets sold in %d orders, buyers were told of %d", sold, orders, len(refs)))
 	}
 	return sold, problems
 }

@@ -31,7 +31,11 @@ func settle(ctx context.Context, fn func(ctx context.Context) error) error {
 			return err
 		case <-time.After(wait):
 		}
-		wait = min(2*wait, 2*time.Second)
+		// At most half a second between tries: a batch whose COMMIT
+		// answer was lost holds its event's lane while it asks, so a long
+		// wait here would hold every buyer of the event well past the
+		// failover it waits out.
+		wait = min(2*wait, 500*time.Millisecond)
 	}
 }
 
