@@ -196,23 +196,17 @@ func (d *DB) ticketRecords(ctx context.Context, orgID int64, where string, args 
 	for i, t := range list {
 		byID[t.ID] = i
 	}
-	rows, err = d.db.QueryContext(ctx, `SELECT a.ticket_id, a.question_id, q.label, a.value FROM answers a
+	answers, err := queryAnswers(ctx, d.db, `SELECT a.ticket_id, a.question_id, q.label, a.value, q.position FROM answers a
 		JOIN questions q ON q.id = a.question_id
-		WHERE a.organization_id = ? AND a.ticket_id IN (`+marks+`) ORDER BY a.ticket_id, q.position, q.id`, append([]any{orgID}, ids...)...)
+		WHERE a.organization_id = ? AND a.ticket_id IN (`+marks+`)`, append([]any{orgID}, ids...)...)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var ticketID int64
-		var a admit.TicketAnswer
-		if err := rows.Scan(&ticketID, &a.QuestionID, &a.Label, &a.Value); err != nil {
-			return nil, err
-		}
-		t := &list[byID[ticketID]]
-		t.Answers = append(t.Answers, a)
+	for _, a := range answers {
+		t := &list[byID[a.ticketID]]
+		t.Answers = append(t.Answers, a.TicketAnswer)
 	}
-	return list, rows.Err()
+	return list, nil
 }
 
 // ListTicketsPage returns a page of the tickets of the organization's

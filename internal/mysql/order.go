@@ -236,28 +236,22 @@ func loadOrderDetails(ctx context.Context, q queryer, o *admit.Order) error {
 }
 
 func loadAnswers(ctx context.Context, q queryer, o *admit.Order) error {
-	rows, err := q.QueryContext(ctx, `SELECT a.ticket_id, a.question_id, qu.label, a.value FROM answers a
+	answers, err := queryAnswers(ctx, q, `SELECT a.ticket_id, a.question_id, qu.label, a.value, qu.position FROM answers a
 		JOIN tickets t ON t.id = a.ticket_id JOIN questions qu ON qu.id = a.question_id
-		WHERE t.order_id = ? ORDER BY qu.position, qu.id`, o.ID)
+		WHERE a.organization_id = ? AND t.order_id = ?`, o.OrganizationID, o.ID)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
 	byTicket := map[int64]int{}
 	for i, t := range o.Tickets {
 		byTicket[t.ID] = i
 	}
-	for rows.Next() {
-		var ticketID int64
-		var a admit.TicketAnswer
-		if err := rows.Scan(&ticketID, &a.QuestionID, &a.Label, &a.Value); err != nil {
-			return err
-		}
-		if i, ok := byTicket[ticketID]; ok {
-			o.Tickets[i].Answers = append(o.Tickets[i].Answers, a)
+	for _, a := range answers {
+		if i, ok := byTicket[a.ticketID]; ok {
+			o.Tickets[i].Answers = append(o.Tickets[i].Answers, a.TicketAnswer)
 		}
 	}
-	return rows.Err()
+	return nil
 }
 
 // FindOrder returns the order of the organization with its lines and

@@ -180,25 +180,19 @@ func (d *DB) loadOrderTickets(ctx context.Context, q *detailsQuery) (map[int64]t
 func (d *DB) loadTicketAnswers(ctx context.Context, q *detailsQuery, tickets map[int64]ticketAt, ticketIDs []int64) error {
 	orgArgs, orgMarks := q.orgArgs, q.orgMarks
 	ticketArgs, ticketMarks := idList(ticketIDs, func(id int64) int64 { return id })
-	rows, err := d.db.QueryContext(ctx, `SELECT a.ticket_id, a.question_id, qu.label, a.value FROM answers a
+	answers, err := queryAnswers(ctx, d.db, `SELECT a.ticket_id, a.question_id, qu.label, a.value, qu.position FROM answers a
 		JOIN questions qu ON qu.id = a.question_id
-		WHERE a.organization_id IN (`+orgMarks+`) AND a.ticket_id IN (`+ticketMarks+`) ORDER BY qu.position, qu.id`,
+		WHERE a.organization_id IN (`+orgMarks+`) AND a.ticket_id IN (`+ticketMarks+`)`,
 		append(orgArgs, ticketArgs...)...)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var ticketID int64
-		var a admit.TicketAnswer
-		if err := rows.Scan(&ticketID, &a.QuestionID, &a.Label, &a.Value); err != nil {
-			return err
-		}
-		if at, ok := tickets[ticketID]; ok {
-			at.order.Tickets[at.index].Answers = append(at.order.Tickets[at.index].Answers, a)
+	for _, a := range answers {
+		if at, ok := tickets[a.ticketID]; ok {
+			at.order.Tickets[at.index].Answers = append(at.order.Tickets[at.index].Answers, a.TicketAnswer)
 		}
 	}
-	return rows.Err()
+	return nil
 }
 
 // RecordOutboxResults records what a batch of side effects came to, with one
