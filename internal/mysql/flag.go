@@ -105,3 +105,24 @@ func (d *DB) FlagChanges(ctx context.Context, limit int) (changes []admit.FlagCh
 	}
 	return changes, rows.Err()
 }
+
+// LatestFlagChanges returns each flag's latest change, by flag name: who
+// set it as it is, and when.
+func (d *DB) LatestFlagChanges(ctx context.Context) (latest map[string]admit.FlagChange, err error) {
+	defer wrap(&err, "DB.LatestFlagChanges")
+	rows, err := d.db.QueryContext(ctx, `SELECT c.name, c.old_setting, c.new_setting, c.changed_by, c.changed_at
+		FROM feature_flag_changes c JOIN (SELECT MAX(id) AS id FROM feature_flag_changes GROUP BY name) l ON l.id = c.id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	latest = map[string]admit.FlagChange{}
+	for rows.Next() {
+		var c admit.FlagChange
+		if err := rows.Scan(&c.Name, &c.Old, &c.New, &c.By, &c.At); err != nil {
+			return nil, err
+		}
+		latest[c.Name] = c
+	}
+	return latest, rows.Err()
+}
