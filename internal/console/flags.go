@@ -37,13 +37,13 @@ func (h *Handler) isOperator(u *admit.User) bool {
 }
 
 // requireOperator answers anyone but an operator exactly as a console URL
-// that does not exist: an organizer learns nothing of the operators' pages,
-// not even that they are there.
+// that does not exist (one under an organization nobody has): an organizer
+// learns nothing of the operators' pages, not even that they are there.
 func (h *Handler) requireOperator(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		u, _ := c.Get(userKey).(*admit.User)
 		if !h.isOperator(u) {
-			return echo.ErrNotFound
+			return admit.Errorf(admit.ENOTFOUND, "Not found.")
 		}
 		return next(c)
 	}
