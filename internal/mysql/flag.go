@@ -3,7 +3,6 @@ package mysql
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"strings"
 
 	"github.com/admithq/admit/internal/admit"
@@ -65,11 +64,17 @@ func (d *DB) ListFlags(ctx context.Context) (flags []admit.Flag, err error) {
 func (d *DB) SetFlag(ctx context.Context, f admit.Flag, by string) (old string, err error) {
 	defer wrap(&err, "DB.SetFlag(%q)", f.Name)
 	err = d.inTx(ctx, func(tx *sql.Tx) error {
+		// Lock the flag's row, creating it (off) if it was never set: at
+		// READ COMMITTED a locking read of a missing row locks nothing, so
+		// two first changes would both record "off" as what they replaced.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO feature_flags (name) VALUES (?) ON DUPLICATE KEY UPDATE name = name`, f.Name); err != nil {
+			return err
+		}
 		prev := admit.Flag{Name: f.Name, Mode: admit.FlagOff}
 		var orgs string
 		err := tx.QueryRowContext(ctx, `SELECT mode, percent, orgs FROM feature_flags WHERE name = ? FOR UPDATE`, f.Name).
 			Scan(&prev.Mode, &prev.Percent, &orgs)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		if err != nil {
 			return err
 		}
 		if orgs != "" {
