@@ -68,6 +68,9 @@ type Flag struct {
 	// OrgIDs are the ids of Orgs, where storage resolved them: a step that
 	// knows only the organization's id still finds it named.
 	OrgIDs []int64
+	// UnknownOrgs are the Orgs no organization has, where storage looked:
+	// a mistyped slug, or an organization yet to sign up.
+	UnknownOrgs []string
 }
 
 // FlagBucket is where an organization falls for a flag, 0..99: a hash of

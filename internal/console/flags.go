@@ -63,6 +63,7 @@ type flagRow struct {
 	Mode    string
 	State   string // what it means, in words
 	Orgs    []string
+	Unknown []string // slugs no organization has
 	Known   bool
 	Changed *flagChangeRow
 	Input   string
@@ -98,7 +99,7 @@ func (h *Handler) renderFlags(c echo.Context, status int, name, input, problem s
 	}
 	page := flagsPage{Base: h.base(c, "flags")}
 	for _, f := range admit.OperatorFlags(stored) {
-		row := flagRow{Name: f.Name, Setting: f.String(), Mode: f.Mode, State: flagState(f), Orgs: f.Orgs,
+		row := flagRow{Name: f.Name, Setting: f.String(), Mode: f.Mode, State: flagState(f), Orgs: f.Orgs, Unknown: f.UnknownOrgs,
 			Known: admit.KnownFlag(f.Name), Input: f.String()}
 		if ch, ok := latest[f.Name]; ok {
 			row.Changed = &flagChangeRow{FlagChange: ch, When: formatOrgTime(ch.At)}

@@ -62,14 +62,15 @@ func (f *fixture) flagChanges(tb testing.TB) []admit.FlagChange {
 }
 
 // TestFlagsOperatorChangesAFlag: an operator finds every flag on the page,
-// the known one never set and a stored one this version does not know,
-// names two organizations for the known one, and sees the change on the
+// the known one never set and a stored one this version does not know
+// (naming a slug no organization has, which the page points out), names
+// two organizations for the known one, and sees the change on the
 // page; the checkout's flags see it once their cache has run out, and the
 // flag's audit has the change with the operator's address, as the CLI's.
 func TestFlagsOperatorChangesAFlag(t *testing.T) {
 	f, ops := mustFlagsFixture(t)
 	ctx := context.Background()
-	legacy, _ := admit.ParseFlag("checkout.legacy_banner", "beta")
+	legacy, _ := admit.ParseFlag("checkout.legacy_banner", "beta,nobody-yet")
 	if _, err := f.db.SetFlag(ctx, legacy, "alice"); err != nil {
 		t.Fatal(err)
 	}
@@ -84,6 +85,7 @@ func TestFlagsOperatorChangesAFlag(t *testing.T) {
 	for _, want := range []string{
 		`id="flag-checkout.low_stock_notice"`, "never changed",
 		`id="flag-checkout.legacy_banner"`, "No code in this version asks about this flag.", "by alice (was off)",
+		"no organization has the slug <code>nobody-yet</code>",
 		`aria-current="page">Feature flags</a>`,
 	} {
 		if !strings.Contains(body, want) {
@@ -124,7 +126,7 @@ func TestFlagsOperatorChangesAFlag(t *testing.T) {
 	}
 	want := []admit.FlagChange{
 		{Name: admit.FlagLowStockNotice, Old: "off", New: "alpha,beta", By: operatorEmail},
-		{Name: "checkout.legacy_banner", Old: "off", New: "beta", By: "alice"},
+		{Name: "checkout.legacy_banner", Old: "off", New: "beta,nobody-yet", By: "alice"},
 	}
 	if diff := cmp.Diff(want, f.flagChanges(t), cmpopts.IgnoreFields(admit.FlagChange{}, "At")); diff != "" {
 		t.Errorf("flag audit (-want +got):\n%s", diff)

@@ -39,21 +39,29 @@ func (d *DB) ListFlags(ctx context.Context) (flags []admit.Flag, err error) {
 		for j, slug := range flags[i].Orgs {
 			args[j] = slug
 		}
-		ids, err := d.db.QueryContext(ctx, `SELECT id FROM organizations WHERE slug IN (?`+strings.Repeat(", ?", len(args)-1)+`)`, args...)
+		ids, err := d.db.QueryContext(ctx, `SELECT id, slug FROM organizations WHERE slug IN (?`+strings.Repeat(", ?", len(args)-1)+`)`, args...)
 		if err != nil {
 			return nil, err
 		}
+		found := map[string]bool{}
 		for ids.Next() {
 			var id int64
-			if err := ids.Scan(&id); err != nil {
+			var slug string
+			if err := ids.Scan(&id, &slug); err != nil {
 				ids.Close()
 				return nil, err
 			}
 			flags[i].OrgIDs = append(flags[i].OrgIDs, id)
+			found[strings.ToLower(slug)] = true
 		}
 		ids.Close()
 		if err := ids.Err(); err != nil {
 			return nil, err
+		}
+		for _, slug := range flags[i].Orgs {
+			if !found[slug] {
+				flags[i].UnknownOrgs = append(flags[i].UnknownOrgs, slug)
+			}
 		}
 	}
 	return flags, nil
