@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os/user"
-	"slices"
 	"text/tabwriter"
 
 	"github.com/admithq/admit/internal/admit"
@@ -54,7 +53,7 @@ func runFlags(ctx context.Context, env *environment, args []string) error {
 			return err
 		}
 		note := ""
-		if !slices.Contains(admit.KnownFlags, f.Name) {
+		if !admit.KnownFlag(f.Name) {
 			note = " (no code asks about this flag yet)"
 		}
 		fmt.Fprintf(env.stdout, "admit flags: %s: %s -> %s%s\n", f.Name, old, f, note)
@@ -64,24 +63,14 @@ func runFlags(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	set := map[string]admit.Flag{}
-	for _, f := range list {
-		set[f.Name] = f
-	}
 	w := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "FLAG\tSETTING")
-	for _, name := range admit.KnownFlags {
-		f, ok := set[name]
-		if !ok {
-			f = admit.Flag{Name: name, Mode: admit.FlagOff}
+	for _, f := range admit.OperatorFlags(list) {
+		note := ""
+		if !admit.KnownFlag(f.Name) {
+			note = " (unknown to this version)"
 		}
-		fmt.Fprintf(w, "%s\t%s\n", name, f)
-		delete(set, name)
-	}
-	for _, f := range list {
-		if _, ok := set[f.Name]; ok {
-			fmt.Fprintf(w, "%s\t%s (unknown to this version)\n", f.Name, f)
-		}
+		fmt.Fprintf(w, "%s\t%s%s\n", f.Name, f, note)
 	}
 	if err := w.Flush(); err != nil {
 		return err

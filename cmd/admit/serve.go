@@ -73,6 +73,7 @@ func newServer(ctx context.Context, cfg *config.Config, app *components, inspect
 		WebhookURLs:   webhookURLs(cfg),
 		Room:          room,
 		Preview:       pages,
+		Operators:     cfg.Operators,
 	})
 	if err != nil {
 		return nil, err

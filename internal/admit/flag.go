@@ -20,6 +20,36 @@ const (
 // KnownFlags are the flags the code asks about, for the operators' list.
 var KnownFlags = []string{FlagLowStockNotice}
 
+// KnownFlag reports whether this version's code asks about the flag: a
+// stored flag it does not know is left over from an older or newer version.
+func KnownFlag(name string) bool { return slices.Contains(KnownFlags, name) }
+
+// OperatorFlags is the list an operator reads: every known flag in the
+// order the code declares them (off where none is stored), then the stored
+// flags this version does not know, by name.
+func OperatorFlags(stored []Flag) []Flag {
+	byName := make(map[string]Flag, len(stored))
+	for _, f := range stored {
+		byName[f.Name] = f
+	}
+	out := make([]Flag, 0, len(KnownFlags)+len(stored))
+	for _, name := range KnownFlags {
+		f, ok := byName[name]
+		if !ok {
+			f = Flag{Name: name, Mode: FlagOff}
+		}
+		out = append(out, f)
+	}
+	var unknown []Flag
+	for _, f := range stored {
+		if !KnownFlag(f.Name) {
+			unknown = append(unknown, f)
+		}
+	}
+	slices.SortFunc(unknown, func(a, b Flag) int { return strings.Compare(a.Name, b.Name) })
+	return append(out, unknown...)
+}
+
 // Flag modes.
 const (
 	FlagOff     = "off"
@@ -38,6 +68,9 @@ type Flag struct {
 	// OrgIDs are the ids of Orgs, where storage resolved them: a step that
 	// knows only the organization's id still finds it named.
 	OrgIDs []int64
+	// UnknownOrgs are the Orgs no organization has, where storage looked:
+	// a mistyped slug, or an organization yet to sign up.
+	UnknownOrgs []string
 }
 
 // FlagBucket is where an organization falls for a flag, 0..99: a hash of

@@ -2,6 +2,7 @@ package admit
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -89,5 +90,24 @@ func TestParseFlag(t *testing.T) {
 	orgs, _ := ParseFlag(FlagLowStockNotice, "acme")
 	if !orgs.On(7, "acme") || orgs.On(8, "other") {
 		t.Error("a flag for acme is not on for acme alone")
+	}
+}
+
+// TestOperatorFlags: operators see every flag the code asks about, set or
+// not, and the stored ones this version does not know after them.
+func TestOperatorFlags(t *testing.T) {
+	ten, _ := ParseFlag(FlagLowStockNotice, "10%")
+	zeta, _ := ParseFlag("zeta.old", "all")
+	alpha, _ := ParseFlag("alpha.old", "acme")
+	var got []string
+	for _, f := range OperatorFlags([]Flag{zeta, ten, alpha}) {
+		got = append(got, f.Name+"="+f.String())
+	}
+	want := []string{FlagLowStockNotice + "=10%", "alpha.old=acme", "zeta.old=all"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("OperatorFlags = %q, want %q", got, want)
+	}
+	if got := OperatorFlags(nil); len(got) != len(KnownFlags) || got[0].String() != "off" {
+		t.Errorf("with nothing stored, OperatorFlags = %v, want every known flag off", got)
 	}
 }

@@ -58,6 +58,10 @@ type Config struct {
 	WebhookTimeout        time.Duration
 	WaitingRoomAutoRate   int
 	WaitingRoomAutoFor    time.Duration
+	// Operators are the email addresses (lowercase) of the console users
+	// who operate the installation rather than one organization: they see
+	// and change the feature flags. Empty: nobody.
+	Operators []string
 }
 
 // Production reports whether admit runs in production mode, where secrets
@@ -225,6 +229,8 @@ func settings() []setting {
 			}},
 		{flag: "waiting-room-auto-for", env: "ADMIT_WAITING_ROOM_AUTO_FOR", def: "5m", usage: "how long an automatically engaged waiting room stays on after the last second above the rate", commands: []string{"serve"},
 			set: func(c *Config, v string) (err error) { c.WaitingRoomAutoFor, err = positiveDuration(v); return err }},
+		{flag: "operators", env: "ADMIT_OPERATORS", def: "", usage: "comma-separated email addresses of console users who operate this installation: they see and change the feature flags in the console (empty: nobody)", commands: []string{"serve"},
+			set: func(c *Config, v string) (err error) { c.Operators, err = emailList(v); return err }},
 		{flag: "page-cache-ttl", env: "ADMIT_PAGE_CACHE_TTL", def: "5s", usage: "how long a rendered public event page is cached (availability may be this old)", commands: []string{"serve"},
 			set: func(c *Config, v string) (err error) { c.PageCacheTTL, err = positiveDuration(v); return err }},
 	}
@@ -372,6 +378,19 @@ func nonNegativeDuration(v string) (time.Duration, error) {
 		return 0, errors.New("must be a duration such as 48h, or 0")
 	}
 	return d, nil
+}
+
+// emailList reads a comma-separated list of email addresses, lowercased
+// as the console keeps its users' addresses.
+func emailList(v string) ([]string, error) {
+	list := SplitList(strings.ToLower(v))
+	for _, e := range list {
+		local, domain, ok := strings.Cut(e, "@")
+		if !ok || local == "" || domain == "" || strings.ContainsAny(e, " \t<>\"") || strings.Contains(domain, "@") {
+			return nil, fmt.Errorf("%q is not an email address", e)
+		}
+	}
+	return list, nil
 }
 
 // opsAddr checks an operators' listen address: empty (none) or host:port.

@@ -53,6 +53,13 @@ func mustFixture(tb testing.TB) *fixture {
 // so test files that flush or count keys do not disturb each other.
 func mustFixtureOn(tb testing.TB, redisDB int) *fixture {
 	tb.Helper()
+	return mustFixtureWith(tb, redisDB, console.Options{})
+}
+
+// mustFixtureWith is mustFixtureOn with the console's options besides its
+// dependencies (operators, say) taken from extra.
+func mustFixtureWith(tb testing.TB, redisDB int, extra console.Options) *fixture {
+	tb.Helper()
 	f := &fixture{db: mysqltest.MustOpen(tb)}
 	rdb := redis.NewClient(redis.Options{Addr: "127.0.0.1:16379", DB: redisDB})
 	tb.Cleanup(func() { rdb.Close() })
@@ -62,8 +69,9 @@ func mustFixtureOn(tb testing.TB, redisDB int) *fixture {
 	co := checkout.New(checkout.Options{Ledger: f.db, Gate: f.gate,
 		Providers: []payment.Provider{&payment.Offline{}}, BaseURL: "http://admit.test", Logger: logger})
 	srv := server.New(server.Options{Logger: logger, Registry: prometheus.NewRegistry()})
-	desk, err := console.New(console.Options{Store: f.db, Sessions: redis.NewSessions(rdb, prefix, time.Hour),
-		Limiter: redis.NewLimiter(rdb, prefix), Checkout: co, Logger: logger})
+	opts := extra
+	opts.Store, opts.Sessions, opts.Limiter, opts.Checkout, opts.Logger = f.db, redis.NewSessions(rdb, prefix, time.Hour), redis.NewLimiter(rdb, prefix), co, logger
+	desk, err := console.New(opts)
 	if err != nil {
 		tb.Fatal(err)
 	}

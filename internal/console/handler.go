@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -35,6 +36,7 @@ type Store interface {
 	TokenStore
 	WebhookStore
 	EventPublicStore
+	FlagStore
 	RequestSignup(ctx context.Context, s *admit.Signup, passwordHash, token, path string) error
 	FindSignup(ctx context.Context, token string) (*admit.Signup, error)
 	ConfirmSignup(ctx context.Context, token string) (*admit.Organization, *admit.User, error)
@@ -109,6 +111,9 @@ type Options struct {
 	// Preview renders an event's public page for its organizer, a draft
 	// included; nil: no preview.
 	Preview Previewer
+	// Operators are the email addresses of the users who operate the
+	// installation (config ADMIT_OPERATORS): only they have the flags page.
+	Operators []string
 }
 
 // Handler serves the console.
@@ -126,10 +131,11 @@ type Handler struct {
 	webhookURLs webhook.URLPolicy
 	room        Room
 	preview     Previewer
+	operators   map[string]bool
 }
 
 // pages lists every console page template.
-var pages = []string{"login", "signup", "signup_confirm", "orgs", "events", "event", "orders", "order", "audit", "discounts", "questions", "waitlist", "exports", "ops", "confirm"}
+var pages = []string{"login", "signup", "signup_confirm", "orgs", "events", "event", "orders", "order", "audit", "discounts", "questions", "waitlist", "exports", "ops", "confirm", "flags"}
 
 func allPages() []string {
 	var all []string
@@ -145,8 +151,13 @@ func New(o Options) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	operators := map[string]bool{}
+	for _, email := range o.Operators {
+		operators[strings.ToLower(strings.TrimSpace(email))] = true
+	}
 	return &Handler{store: o.Store, sessions: o.Sessions, limiter: o.Limiter, checkout: o.Checkout, logger: o.Logger,
-		secure: o.SecureCookies, pages: set, inspector: o.Inspector, exportFiles: o.ExportFiles, webhookURLs: o.WebhookURLs, room: o.Room, preview: o.Preview}, nil
+		secure: o.SecureCookies, pages: set, inspector: o.Inspector, exportFiles: o.ExportFiles, webhookURLs: o.WebhookURLs, room: o.Room, preview: o.Preview,
+		operators: operators}, nil
 }
 
 // funcs are the shared template functions and the console's own.
@@ -174,6 +185,9 @@ type basePage struct {
 	Role   admit.Role
 	Flash  string
 	Active string // navigation section
+	// Operator: the user operates the installation, and the menu leads to
+	// the operators' pages.
+	Operator bool
 }
 
 // CanManage reports whether the member may change events and orders.
@@ -187,6 +201,7 @@ func (h *Handler) base(c echo.Context, active string) basePage {
 	} else if u, ok := c.Get(userKey).(*admit.User); ok {
 		b.User = u
 	}
+	b.Operator = h.isOperator(b.User)
 	if f, err := c.Cookie(flashCookie); err == nil {
 		if msg, err := base64.RawURLEncoding.DecodeString(f.Value); err == nil && len(msg) <= 300 {
 			b.Flash = string(msg)

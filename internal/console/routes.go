@@ -20,6 +20,7 @@ func (h *Handler) Register(e *echo.Echo) {
 	in := g.Group("", h.requireUser)
 	in.POST("/logout", h.logout)
 	in.GET("", h.orgsShow)
+	h.registerFlags(in)
 
 	all := []admit.Role{admit.RoleOwner, admit.RoleAdmin, admit.RoleCheckIn}
 	managers := []admit.Role{admit.RoleOwner, admit.RoleAdmin}
