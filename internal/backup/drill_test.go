@@ -43,8 +43,8 @@ func TestRestoreDrill(t *testing.T) {
 	co := checkout.New(checkout.Options{Ledger: db, BaseURL: "http://drill", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	runDrill(t, ctx, drillStack{
 		DB: db, LiveDSN: dsn, Sell: inProcessSeller{co}, Buyers: 6, Quantity: 1500, Mailer: true,
-		Full: b.Full,
-		Ship: func(ctx context.Context) error { _, err := b.ShipBinlogs(ctx); return err },
+		Full:     b.Full,
+		Ship:     func(ctx context.Context) error { _, err := b.ShipBinlogs(ctx); return err },
 		Restorer: b, RestorePort: sourcePort() + 1, RestoreDir: filepath.Join(t.TempDir(), "restored"),
 	})
 }
