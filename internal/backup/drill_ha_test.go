@@ -21,6 +21,7 @@ import (
 	"github.com/admithq/admit/internal/backup"
 	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/s3"
+	client "github.com/admithq/admit/pkg/admit"
 )
 
 // TestRestoreDrillHA runs the restore drill (runDrill) against the paired
@@ -72,7 +73,65 @@ func TestRestoreDrillHA(t *testing.T) {
 		Ship:     func(ctx context.Context) error { return runHA(ctx, t, script, "backup", "binlogs") },
 		Restorer: restorer, RestorePort: port,
 		RestoreDir: filepath.Join(t.TempDir(), "restored"),
+		After: func(fx drillFixture, paid []told) {
+			checkExportInBucket(t, ctx, db, st, mustEnv(t, "ADMIT_HA_URL1"), fx, paid)
+		},
 	})
+}
+
+// checkExportInBucket: the organizer's export of the orders, made by the
+// stack's workers, lists every order told paid, and its file is in the
+// stack's own bucket (ADMIT_S3_* of scripts/ha), where backups are too.
+func checkExportInBucket(t *testing.T, ctx context.Context, db *mysql.DB, st *s3.Store, url string, fx drillFixture, paid []told) {
+	t.Helper()
+	secret, err := db.CreateAPIToken(ctx, &admit.APIToken{OrganizationID: fx.org.ID, Name: "drill", Scopes: []string{admit.ScopeRead, admit.ScopeWrite}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := client.New(url, secret)
+	e, err := api.Exports().Create(ctx, client.ExportCreateParams{EventID: fx.ev.ID, Kind: client.ExportOrders, Format: client.ExportCSV})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); e.Status != "done"; {
+		if e.Status == "failed" || time.Now().After(deadline) {
+			t.Fatalf("export %d: %s after %v", e.ID, e.Status, time.Minute)
+		}
+		time.Sleep(500 * time.Millisecond)
+		if e, err = api.Exports().Get(ctx, e.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := api.Exports().Download(ctx, e.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, err := io.ReadAll(r)
+	r.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := 0
+	for _, p := range paid {
+		if !bytes.Contains(file, []byte(p.ref)) {
+			missing++
+		}
+	}
+	if missing > 0 {
+		t.Errorf("the orders export lacks %d of %d orders told paid", missing, len(paid))
+	}
+	objs, err := st.List(ctx, "exports/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, o := range objs {
+		found = found || (e.Size != nil && o.Size == *e.Size && o.Modified.After(e.CreatedAt.Add(-time.Minute)))
+	}
+	if !found {
+		t.Errorf("export %d (%d rows) is not in the stack's bucket under exports/ (%d objects there)", e.ID, e.Rows, len(objs))
+	}
+	t.Logf("the orders export: %d rows, %d bytes, in the stack's bucket", e.Rows, len(file))
 }
 
 // runHA runs scripts/ha with args, its output in the test's log.

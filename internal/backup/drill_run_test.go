@@ -41,6 +41,9 @@ type drillStack struct {
 	Restorer    *backup.Backer
 	RestorePort int
 	RestoreDir  string
+	// After, if set, checks more of the live stack once the ledger is
+	// whole again.
+	After func(fx drillFixture, paid []told)
 }
 
 // seller is a buyer's way in: Hold reports admit.ESOLDOUT when no ticket
@@ -122,6 +125,9 @@ func runDrill(t *testing.T, ctx context.Context, s drillStack) {
 		t.Errorf("RPO %v exceeds 60 s", rpo)
 	}
 	copyBackAndCheck(t, ctx, s, rep.DSN, paid)
+	if s.After != nil && !t.Failed() {
+		s.After(fx, paid)
+	}
 }
 
 func mustDrillFixture(t *testing.T, ctx context.Context, db *mysql.DB, quantity int) drillFixture {

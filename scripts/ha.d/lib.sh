@@ -56,7 +56,7 @@ SENTINELS="$REDIS1:$SENTINEL_PORT,$REDIS2:$SENTINEL_PORT,$REDIS3:$SENTINEL_PORT"
 COMPONENTS=(memcached1 memcached2 ses stripe-mock s3
   redis1 redis2 redis3 sentinel1 sentinel2 sentinel3
   mysql1 mysql2 mysql1-check mysql2-check garbd
-  haproxy1 haproxy2 toxiproxy app1 app2 worker1 worker2)
+  haproxy1 haproxy2 toxiproxy app1 app2 worker1 worker2 backup)
 
 say() { echo "ha: $*"; }
 die() {
@@ -81,6 +81,8 @@ host_of() {
     app* | worker*) eval "echo \$APP$n" ;;
     mysql*) eval "echo \$DB$n" ;;
     garbd) echo "$GARBD" ;;
+    # Beside the node it backs up (scripts/ha picks it at start).
+    backup) host_of "$(cat "$HA/backup/node" 2>/dev/null || echo mysql2)" ;;
     redis* | sentinel*) eval "echo \$REDIS$n" ;;
     memcached*) eval "echo \$MC$n" ;;
     ses) echo "$SES_ADDR" ;;
@@ -94,7 +96,7 @@ port_of() {
   case $1 in
     haproxy*) echo "$LB_HTTP_PORT" ;;
     app*) echo "$APP_PORT" ;;
-    worker*) echo "-" ;;
+    worker* | backup) echo "-" ;;
     mysql*-check) echo "$DB_CHECK_PORT" ;;
     mysql*) echo "$DB_PORT" ;;
     garbd) echo 4567 ;;
@@ -123,6 +125,7 @@ marker_of() {
     haproxy*) echo "-L $c" ;;
     app*) echo "admit-$c serve" ;;
     worker*) echo "admit-$c worker" ;;
+    backup) echo "admit-backup backup run" ;;
     mysql*-check) echo "TCP-LISTEN:$DB_CHECK_PORT,bind=$h," ;;
     mysql*) echo "mariadbd --defaults-file=$HA/$c/my.cnf" ;;
     garbd) echo "garbd --name garbd" ;;
