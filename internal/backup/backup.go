@@ -323,7 +323,8 @@ func sameHistory(dir, name string, shippedSize int64) error {
 		return nil // a file purged since is history either way
 	}
 	return fmt.Errorf("binary log %s is not the one shipped before (%d bytes here, %d in the bucket): the server's binary log "+
-		"started again (a restored or new data directory). Run RESET MASTER TO a number above the last one shipped, then take a full backup",
+		"started again (a restored or new data directory). Move its numbering past the last file shipped, then take a full backup: "+
+		"RESET MASTER TO N, or on a Galera node, which refuses that, FLUSH BINARY LOGS until then and PURGE BINARY LOGS TO the first new file",
 		name, fi.Size(), shippedSize)
 }
 
