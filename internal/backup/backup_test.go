@@ -19,7 +19,7 @@ func TestShipBinlogsRefusesANewHistory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a MariaDB server")
 	}
-	ctx := mustContext(t, 2*time.Minute)
+	ctx := mustContext(t, 5*time.Minute)
 	dsn := mustSourceServer(t, sourcePort()+2)
 	db, err := sql.Open("mysql", dsn)
 	if err != nil {
