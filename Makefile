@@ -8,7 +8,7 @@ BIN := bin/admit
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: run test fuzz stop build stack vet ha ha-down faults layout screenshots
+.PHONY: run test fuzz stop build stack vet ha ha-down faults drill-ha layout screenshots
 
 build:
 	@$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/admit
@@ -66,3 +66,8 @@ ha-down:
 # invariants checked (scripts/faults; FAULTS_FLAGS=-quick for a short run).
 faults: ha
 	@scripts/faults $(FAULTS_FLAGS)
+
+# The restore drill on the paired stack (scripts/ha drill): it deletes every
+# order of that stack and puts them back; the stack must be up (make ha).
+drill-ha:
+	@scripts/ha drill

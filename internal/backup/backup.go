@@ -270,13 +270,16 @@ func (b *Backer) ShipBinlogs(ctx context.Context) (shipped []string, err error) 
 	if err != nil {
 		return nil, err
 	}
-	have := map[string]bool{}
+	have := map[string]int64{}
 	for _, o := range stored {
-		have[path.Base(o.Key)] = true
+		have[path.Base(o.Key)] = o.Size
 	}
 	dir := filepath.Dir(base)
 	for _, name := range files {
-		if have[name] {
+		if size, ok := have[name]; ok {
+			if err := sameHistory(dir, name, size); err != nil {
+				return shipped, err
+			}
 			continue
 		}
 		started := b.now()
@@ -307,6 +310,22 @@ func (b *Backer) ShipBinlogs(ctx context.Context) (shipped []string, err error) 
 		b.logger().Info("binary logs shipped", "files", shipped)
 	}
 	return shipped, nil
+}
+
+// sameHistory checks that a binary log file already in the bucket is the
+// server's file of that name. A server whose data directory was replaced
+// (a rollback to a restored copy, a node rebuilt) numbers its binary log
+// from 1 again: its new files would be taken for shipped, and a restore
+// would replay the old history's files after the new full backup.
+func sameHistory(dir, name string, shippedSize int64) error {
+	fi, err := os.Stat(filepath.Join(dir, name))
+	if err != nil || fi.Size() == shippedSize {
+		return nil // a file purged since is history either way
+	}
+	return fmt.Errorf("binary log %s is not the one shipped before (%d bytes here, %d in the bucket): the server's binary log "+
+		"started again (a restored or new data directory). Move its numbering past the last file shipped, then take a full backup: "+
+		"RESET MASTER TO N, or on a Galera node, which refuses that, FLUSH BINARY LOGS until then and PURGE BINARY LOGS TO the first new file",
+		name, fi.Size(), shippedSize)
 }
 
 // binaryLogs names the server's binary log files, oldest first.

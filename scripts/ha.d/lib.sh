@@ -24,6 +24,11 @@ STRIPE_MOCK_BIN="$BIN_DIR/stripe-mock"
 TOXIPROXY_PKG=github.com/Shopify/toxiproxy/v2/cmd/server
 TOXIPROXY_VERSION=v2.5.0
 TOXIPROXY_BIN="$BIN_DIR/toxiproxy-server"
+# The same local S3 server as scripts/stack (gofakes3), one of its own.
+S3_PKG=github.com/johannesboyne/gofakes3/cmd/gofakes3
+S3_VERSION=v1.2.0
+S3_BIN="$BIN_DIR/gofakes3"
+S3_BUCKET=admit
 
 # Addresses: one loopback address per "host". Others depend on these.
 # ADMIT_HA_NET moves the whole stack to another /24 of loopback (127.0.2,
@@ -38,6 +43,7 @@ REDIS1=$NET.41 REDIS2=$NET.42 REDIS3=$NET.43 REDIS_PORT=16379 SENTINEL_PORT=2637
 MC1=$NET.51 MC2=$NET.52 MC_PORT=11311
 SES_ADDR=$NET.61 SES_PORT=18005
 STRIPE_ADDR=$NET.62 STRIPE_PORT=12111 STRIPE_HTTPS_PORT=12112
+S3_ADDR=$NET.63 S3_PORT=18130
 TOXI_ADDR=$NET.71 TOXI_PORT=8474 TOXI_MYSQL1_PORT=23307 TOXI_MYSQL2_PORT=23308
 REDIS_MASTER_NAME=admit
 
@@ -47,10 +53,10 @@ LB_MYSQL_DSN="admit:admit@tcp($LB1:$LB_MYSQL_PORT)/admit"
 SENTINELS="$REDIS1:$SENTINEL_PORT,$REDIS2:$SENTINEL_PORT,$REDIS3:$SENTINEL_PORT"
 
 # Start order; `down` goes backwards.
-COMPONENTS=(memcached1 memcached2 ses stripe-mock
+COMPONENTS=(memcached1 memcached2 ses stripe-mock s3
   redis1 redis2 redis3 sentinel1 sentinel2 sentinel3
   mysql1 mysql2 mysql1-check mysql2-check garbd
-  haproxy1 haproxy2 toxiproxy app1 app2 worker1 worker2)
+  haproxy1 haproxy2 toxiproxy app1 app2 worker1 worker2 backup)
 
 say() { echo "ha: $*"; }
 die() {
@@ -75,10 +81,13 @@ host_of() {
     app* | worker*) eval "echo \$APP$n" ;;
     mysql*) eval "echo \$DB$n" ;;
     garbd) echo "$GARBD" ;;
+    # Beside the node it backs up (scripts/ha picks it at start).
+    backup) host_of "$(cat "$HA/backup/node" 2>/dev/null || echo mysql2)" ;;
     redis* | sentinel*) eval "echo \$REDIS$n" ;;
     memcached*) eval "echo \$MC$n" ;;
     ses) echo "$SES_ADDR" ;;
     stripe-mock) echo "$STRIPE_ADDR" ;;
+    s3) echo "$S3_ADDR" ;;
     toxiproxy) echo "$TOXI_ADDR" ;;
   esac
 }
@@ -87,7 +96,7 @@ port_of() {
   case $1 in
     haproxy*) echo "$LB_HTTP_PORT" ;;
     app*) echo "$APP_PORT" ;;
-    worker*) echo "-" ;;
+    worker* | backup) echo "-" ;;
     mysql*-check) echo "$DB_CHECK_PORT" ;;
     mysql*) echo "$DB_PORT" ;;
     garbd) echo 4567 ;;
@@ -96,6 +105,7 @@ port_of() {
     memcached*) echo "$MC_PORT" ;;
     ses) echo "$SES_PORT" ;;
     stripe-mock) echo "$STRIPE_PORT" ;;
+    s3) echo "$S3_PORT" ;;
     toxiproxy) echo "$TOXI_PORT" ;;
   esac
 }
@@ -115,6 +125,7 @@ marker_of() {
     haproxy*) echo "-L $c" ;;
     app*) echo "admit-$c serve" ;;
     worker*) echo "admit-$c worker" ;;
+    backup) echo "admit-backup backup run" ;;
     mysql*-check) echo "TCP-LISTEN:$DB_CHECK_PORT,bind=$h," ;;
     mysql*) echo "mariadbd --defaults-file=$HA/$c/my.cnf" ;;
     garbd) echo "garbd --name garbd" ;;
@@ -123,6 +134,7 @@ marker_of() {
     memcached*) echo "memcached -l $h " ;;
     ses) echo "$h $SES_PORT $SES_MODULE" ;;
     stripe-mock) echo "-http-addr $h:$STRIPE_PORT" ;;
+    s3) echo "gofakes3 -host $h:$S3_PORT" ;;
     toxiproxy) echo "toxiproxy-server -host $h" ;;
   esac
 }
