@@ -8,7 +8,7 @@ BIN := bin/admit
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: run test fuzz stop build stack vet ha ha-down faults layout screenshots
+.PHONY: run test fuzz stop build stack vet ha ha-down faults deploys layout screenshots
 
 build:
 	@$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/admit
@@ -66,3 +66,9 @@ ha-down:
 # invariants checked (scripts/faults; FAULTS_FLAGS=-quick for a short run).
 faults: ha
 	@scripts/faults $(FAULTS_FLAGS)
+
+# The deploy test: a good deploy, a rollback and two broken canaries rolled
+# back on their own, under load (scripts/deploys; DEPLOYS_REV=HEAD builds a
+# revision rather than the working tree).
+deploys: ha
+	@scripts/deploys $(FAULTS_FLAGS)

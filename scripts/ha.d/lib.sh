@@ -87,7 +87,7 @@ port_of() {
   case $1 in
     haproxy*) echo "$LB_HTTP_PORT" ;;
     app*) echo "$APP_PORT" ;;
-    worker*) echo "-" ;;
+    worker*) echo "$WORKER_OPS_PORT" ;; # its ops address: /healthz, /readyz, /metrics
     mysql*-check) echo "$DB_CHECK_PORT" ;;
     mysql*) echo "$DB_PORT" ;;
     garbd) echo 4567 ;;
@@ -349,7 +349,7 @@ http_status() {
 readyz_url() {
   case $1 in
     app*) echo "http://$(addr_of "$1")/readyz" ;;
-    worker*) echo "http://$(host_of "$1"):$WORKER_OPS_PORT/readyz" ;;
+    worker*) echo "http://$(addr_of "$1")/readyz" ;;
   esac
 }
 
