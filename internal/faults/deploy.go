@@ -164,7 +164,8 @@ func (env *phaseEnv) rollOut(ctx context.Context, phase, release string, canary 
 	}
 	env.timeline.Rollout(phase, secs)
 	env.logf("%s: %s %s in a rollout of %.1f s", phase, verb, ended, secs)
-	for _, line := range strings.Split(out, "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		env.logf("%s: | %s", phase, line)
 		if strings.Contains(line, "canary") || strings.Contains(line, "failed:") {
 			env.timeline.Note(phase, strings.TrimSpace(line))
 		}
