@@ -8,7 +8,7 @@ BIN := bin/admit
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: run test fuzz stop build stack vet ha ha-down faults drill-ha layout screenshots
+.PHONY: run test fuzz stop build stack vet ha ha-down faults drill-ha deploys layout screenshots
 
 build:
 	@$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/admit
@@ -71,3 +71,9 @@ faults: ha
 # order of that stack and puts them back; the stack must be up (make ha).
 drill-ha:
 	@scripts/ha drill
+
+# The deploy test: a good deploy, a rollback and two broken canaries rolled
+# back on their own, under load (scripts/deploys; DEPLOYS_REV=HEAD builds a
+# revision rather than the working tree).
+deploys: ha
+	@scripts/deploys $(FAULTS_FLAGS)

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -54,6 +55,7 @@ func runFaults(ctx context.Context, env *environment, args []string) error {
 	receiver := fs.String("receiver", "127.0.0.1:0", "where the webhook receiver listens")
 	quick := fs.Bool("quick", false, "a short run: 8 s faults, 6 s settles, 5 s baseline")
 	jsonPath := fs.String("json", "", "write the report as JSON to this file")
+	deploys := deployFlags(fs, envOr)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -72,6 +74,7 @@ func runFaults(ctx context.Context, env *environment, args []string) error {
 	}
 	if *script != "" {
 		o.Killer = faults.ScriptKiller{Script: *script}
+		o.Deploys = deploys()
 	}
 	rep, runErr := faults.Run(ctx, o)
 	if rep == nil {
@@ -88,4 +91,21 @@ func runFaults(ctx context.Context, env *environment, args []string) error {
 		return errors.Join(runErr, fmt.Errorf("invariants broken: %s", strings.Join(broken, "; ")))
 	}
 	return runErr
+}
+
+// deployFlags adds the deploy phases' flags to fs; the function returned,
+// called after fs.Parse, gives their releases and a deployer running the
+// scripts beside -ha's (scripts/deploy, scripts/rollback).
+func deployFlags(fs *flag.FlagSet, envOr func(name, def string) string) func() faults.Deploys {
+	good := fs.String("release-good", envOr("ADMIT_DEPLOY_GOOD", ""), "for the deploy phase: an installed release that works (ADMIT_DEPLOY_GOOD; scripts/deploys builds it)")
+	readyz := fs.String("release-broken-readyz", envOr("ADMIT_DEPLOY_BROKEN_READYZ", ""), "for canary-readyz: a release built with -tags admit_broken_readyz (ADMIT_DEPLOY_BROKEN_READYZ)")
+	route := fs.String("release-broken-route", envOr("ADMIT_DEPLOY_BROKEN_ROUTE", ""), "for canary-5xx: a release built with -tags admit_broken_route (ADMIT_DEPLOY_BROKEN_ROUTE)")
+	percent := fs.Int("canary", 20, "the canary's share of the traffic, in percent, in the canary phases")
+	canaryWait := fs.Duration("canary-wait", 20*time.Second, "how long the canary phases watch the canary")
+	readyWait := fs.Duration("ready-wait", 15*time.Second, "how long a deploy waits for a server to become ready before rolling back")
+	script := fs.Lookup("ha")
+	return func() faults.Deploys {
+		return faults.Deploys{Good: *good, BrokenReadyz: *readyz, BrokenRoute: *route,
+			Deployer: faults.ScriptDeployer{Dir: filepath.Dir(script.Value.String()), CanaryPercent: *percent, CanaryWait: *canaryWait, ReadyWait: *readyWait}}
+	}
 }

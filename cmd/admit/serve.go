@@ -97,6 +97,7 @@ func newServer(ctx context.Context, cfg *config.Config, app *components, inspect
 		},
 	})
 	mount(srv.Echo(), pages, checkoutapi.New(checkoutOpts), integrations, desk)
+	breakDeliberately(srv.Echo())
 	return srv, nil
 }
 

@@ -51,6 +51,8 @@ type Options struct {
 	Phases []Phase
 	// Killer kills and restores components (scripts/ha, or a test's own).
 	Killer Killer
+	// Deploys are what the deploy phases roll out.
+	Deploys Deploys
 	// Baseline is load without a fault before the first phase.
 	Baseline time.Duration
 	// Fault is how long each fault lasts; Settle how long the load runs
@@ -115,7 +117,7 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 	load := newLoad(api, fx, timeline, o, db.SQL())
 	stopTraffic := startTraffic(ctx, api, fx, load, logf)
 
-	env := &phaseEnv{killer: o.Killer, db: db, fx: fx, mail: mail, toxiproxy: o.Toxiproxy, logf: logf}
+	env := &phaseEnv{killer: o.Killer, db: db, fx: fx, mail: mail, toxiproxy: o.Toxiproxy, logf: logf, timeline: timeline, deploys: o.Deploys}
 	// Whatever happens, what this run broke is put back.
 	defer func() {
 		if rerr := env.restoreAll(ctx); rerr != nil && err == nil {
@@ -193,7 +195,11 @@ func playSchedule(ctx context.Context, o Options, env *phaseEnv, timeline *timel
 		if p.Prepare != nil {
 			p.Prepare(ctx, env)
 		}
-		if err := p.Inject(ctx, env); err != nil {
+		if err := p.Inject(ctx, env); err != nil && p.MustSucceed {
+			timeline.Note(p.Name, "FAILED: "+err.Error())
+			env.logf("%s: FAILED: %v; stopping the schedule", p.Name, err)
+			return fmt.Errorf("%s: %w", p.Name, err)
+		} else if err != nil {
 			timeline.Note(p.Name, "inject failed: "+err.Error())
 			env.logf("%s: inject failed: %v", p.Name, err)
 		} else {

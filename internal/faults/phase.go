@@ -50,6 +50,10 @@ type Phase struct {
 	Prepare func(ctx context.Context, env *phaseEnv)
 	Inject  func(ctx context.Context, env *phaseEnv) error
 	Restore func(ctx context.Context, env *phaseEnv) error
+	// MustSucceed: Inject also asserts the outcome (a deploy phase), so
+	// its failure fails the run and stops the schedule, where a kill that
+	// could not be done is only noted.
+	MustSucceed bool
 }
 
 // phaseEnv is what phases act on, and which of them are in force.
@@ -60,6 +64,11 @@ type phaseEnv struct {
 	fx        *fixture
 	mail      *mailCollector
 	logf      func(string, ...any)
+	timeline  *timeline
+	deploys   Deploys
+	// deployedFrom is the release the "deploy" phase replaced, where
+	// "rollback" must end.
+	deployedFrom string
 
 	mu     sync.Mutex
 	inject []Phase
@@ -94,7 +103,8 @@ var components = []string{"haproxy1", "haproxy2", "app1", "app2", "worker1", "wo
 
 // PhaseNames lists every phase name Phases accepts.
 func PhaseNames() []string {
-	return append(slices.Clone(components), "mysql1-latency", "mysql2-latency", "mysql1-cut", "mysql2-cut")
+	names := append(slices.Clone(components), "mysql1-latency", "mysql2-latency", "mysql1-cut", "mysql2-cut")
+	return append(names, deployPhases...)
 }
 
 // Phases returns the phases called names (none: no phase), killing
@@ -115,6 +125,9 @@ func Phases(names []string) ([]Phase, error) {
 }
 
 func phase(name string) (Phase, bool) {
+	if slices.Contains(deployPhases, name) {
+		return deployPhase(name), true
+	}
 	if proxy, ok := strings.CutSuffix(name, "-latency"); ok && strings.HasPrefix(proxy, "mysql") {
 		return Phase{Name: name, Description: "200 ms of latency on the apps' MySQL connections through toxiproxy " + proxy,
 			Inject: func(ctx context.Context, env *phaseEnv) error {

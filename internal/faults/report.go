@@ -53,6 +53,9 @@ func (r *Report) WriteTable(w io.Writer) {
 	}
 	tw.Flush()
 	for _, p := range r.Phases {
+		if p.Rollout > 0 {
+			fmt.Fprintf(w, "  %s: rollout %.1f s\n", p.Phase, p.Rollout)
+		}
 		for _, n := range p.Notes {
 			fmt.Fprintf(w, "  %s: %s\n", p.Phase, n)
 		}

@@ -18,6 +18,7 @@ type window struct {
 	name, description string
 	start, end        time.Time
 	notes             []string
+	rollout           float64
 }
 
 type request struct {
@@ -61,6 +62,18 @@ func (t *timeline) Note(name, note string) {
 	}
 }
 
+// Rollout records the seconds a deploy phase's rollout took.
+func (t *timeline) Rollout(name string, seconds float64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := len(t.windows) - 1; i >= 0; i-- {
+		if t.windows[i].name == name {
+			t.windows[i].rollout = seconds
+			return
+		}
+	}
+}
+
 // Record adds one request that started at start, with its outcome.
 func (t *timeline) Record(kind string, start time.Time, a answer) {
 	t.mu.Lock()
@@ -71,15 +84,17 @@ func (t *timeline) Record(kind string, start time.Time, a answer) {
 // PhaseAvailability is what buyers saw during one phase: from the fault's
 // start to the end of the settle after its restore.
 type PhaseAvailability struct {
-	Phase       string   `json:"phase"`
-	Description string   `json:"description,omitempty"`
-	Seconds     float64  `json:"seconds"`
-	Requests    int      `json:"requests"`
-	Retried     int      `json:"retried"`
-	Failed      int      `json:"failed"`
-	SuccessPct  float64  `json:"success_percent"`
-	LongestGap  float64  `json:"longest_gap_seconds"`
-	Notes       []string `json:"notes,omitempty"`
+	Phase       string  `json:"phase"`
+	Description string  `json:"description,omitempty"`
+	Seconds     float64 `json:"seconds"`
+	Requests    int     `json:"requests"`
+	Retried     int     `json:"retried"`
+	Failed      int     `json:"failed"`
+	SuccessPct  float64 `json:"success_percent"`
+	LongestGap  float64 `json:"longest_gap_seconds"`
+	// Rollout is a deploy phase's rollout time (build excluded).
+	Rollout float64  `json:"rollout_seconds,omitempty"`
+	Notes   []string `json:"notes,omitempty"`
 }
 
 // Availability returns one row per phase. A request belongs to the phase in
@@ -94,7 +109,7 @@ func (t *timeline) Availability() []PhaseAvailability {
 		if end.IsZero() {
 			end = time.Now()
 		}
-		p := PhaseAvailability{Phase: w.name, Description: w.description, Seconds: end.Sub(w.start).Seconds(), Notes: w.notes}
+		p := PhaseAvailability{Phase: w.name, Description: w.description, Seconds: end.Sub(w.start).Seconds(), Notes: w.notes, Rollout: w.rollout}
 		var successes []time.Time
 		for _, r := range t.requests {
 			if r.ok && r.end.After(w.start) && r.end.Before(end) {

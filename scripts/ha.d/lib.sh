@@ -96,7 +96,8 @@ port_of() {
   case $1 in
     haproxy*) echo "$LB_HTTP_PORT" ;;
     app*) echo "$APP_PORT" ;;
-    worker* | backup) echo "-" ;;
+    worker*) echo "$WORKER_OPS_PORT" ;; # its ops address: /healthz, /readyz, /metrics
+    backup) echo "-" ;;
     mysql*-check) echo "$DB_CHECK_PORT" ;;
     mysql*) echo "$DB_PORT" ;;
     garbd) echo 4567 ;;
@@ -359,20 +360,34 @@ http_status() {
   curl -s -o /dev/null --max-time "${2:-2}" -w '%{http_code}' "$1" 2>/dev/null || true
 }
 
-# wait_app_ready C TIMEOUT: until its /readyz answers 200.
+# The address of the /readyz that says whether C can do its work: an app
+# server's public port, a worker's ops address.
+readyz_url() {
+  case $1 in
+    app*) echo "http://$(addr_of "$1")/readyz" ;;
+    worker*) echo "http://$(addr_of "$1")/readyz" ;;
+  esac
+}
+
+# wait_app_ready C TIMEOUT: until its /readyz answers 200. A worker of a
+# release older than its ops address never answers at all: after 10 s of
+# silence it is taken as started, as it was before workers had one.
 wait_app_ready() {
-  local c=$1 limit=${2:-60} deadline
-  deadline=$((SECONDS + limit))
+  local c=$1 limit=${2:-60} deadline silent_until status
+  deadline=$((SECONDS + limit)) silent_until=$((SECONDS + 10))
   while :; do
     if ! live_pid "$c" >/dev/null; then
       echo "ha: $c exited before it was ready" >&2
       show_log_tail "$(log_of "$c")"
       return 1
     fi
-    case $c in
-      app*) [[ $(http_status "http://$(addr_of "$c")/readyz") == 200 ]] && return 0 ;;
-      worker*) return 0 ;;
-    esac
+    status=$(http_status "$(readyz_url "$c")")
+    [[ $status == 200 ]] && return 0
+    if [[ $c == worker* && $status == 000 ]] && ((SECONDS >= silent_until)); then
+      echo "ha: $c serves no /readyz (a release without ADMIT_WORKER_OPS_ADDR?); taking it as started" >&2
+      return 0
+    fi
+    [[ $status == 000 ]] || silent_until=$deadline
     if ((SECONDS >= deadline)); then
       echo "ha: $c was not ready within ${limit}s" >&2
       show_log_tail "$(log_of "$c")"
