@@ -268,7 +268,9 @@ func (r *onsaleRun) run(ctx context.Context, env *environment, name string, repo
 	var res *bench.Result
 	var galera []mysql.GaleraNode
 	if name == "http" {
-		galera = mysql.ReadGalera(ctx, f.galera)
+		if len(f.galera) > 0 {
+			galera = mysql.ReadGalera(ctx, f.galera)
+		}
 		var err error
 		if res, err = r.runHTTP(ctx, env); err != nil {
 			return err

@@ -189,6 +189,10 @@ show_log_tail() {
 # record its pid. The wrapper writes its own pid and then execs the server,
 # so the pid file names the server itself. With ARGV0 set, the server runs
 # under that name (admit's app servers and workers, to tell them apart).
+# With LOW_PRIORITY set, it yields the CPU to the rest (nice 10): as its own
+# session it is its own scheduling group (the kernel's autogroups), where a
+# process's nice value only ranks it against its own group, so the group's
+# nice is set too; ops/systemd's CPUWeight does the same on a real host.
 launch() {
   local c=$1 log=$2
   shift 2
@@ -206,6 +210,11 @@ launch() {
         if ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi
       done
       echo $$ >"$pidfile"
+      if [[ -n ${LOW_PRIORITY-} ]]; then
+        renice -n 10 -p $$ >/dev/null
+        echo 10 >/proc/$$/autogroup 2>/dev/null || true
+        unset LOW_PRIORITY
+      fi
       if [[ -n $argv0 ]]; then exec -a "$argv0" "$@"; else exec "$@"; fi' \
       bash "$pidfile" "${ARGV0-}" "$@" >>"$log" 2>&1 </dev/null
   ) &
@@ -346,10 +355,10 @@ start_admit() {
       # ignores it rather than refusing to start.
       worker*)
         export ADMIT_WORKER_OPS_ADDR="$host:$WORKER_OPS_PORT"
-        launch "$c" "$(log_of "$c")" "$bin" worker
-        # As ops/systemd/admit-worker.service (Nice=10): confirmations and
-        # their PDFs yield the CPU to buyers' requests on a shared host.
-        renice -n 10 -p "$(cat "$(pidfile_of "$c")")" >/dev/null || true
+        # As ops/systemd/admit-worker.service (Nice=10, CPUWeight=20):
+        # confirmations and their PDFs yield the CPU to buyers' requests on
+        # a shared host.
+        LOW_PRIORITY=1 launch "$c" "$(log_of "$c")" "$bin" worker
         ;;
     esac
   ) || exit 1
