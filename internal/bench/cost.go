@@ -198,7 +198,7 @@ func (m *Meter) scrape(ctx context.Context, url string) sourceCounts {
 
 // ServerStatus reads the server's statement counters and Questions.
 func ServerStatus(ctx context.Context, db *sql.DB) (map[string]int64, error) {
-	names := []string{"Questions"}
+	names := []string{"Questions", "Uptime"}
 	for _, k := range comparableKinds {
 		names = append(names, serverCounters[k]...)
 	}
@@ -216,7 +216,33 @@ func ServerStatus(ctx context.Context, db *sql.DB) (map[string]int64, error) {
 		}
 		status[name] = v
 	}
-	return status, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// Which server answered: behind a load balancer, a failover during
+	// the run puts another server's counters after it.
+	var id int64
+	if err := db.QueryRowContext(ctx, "SELECT @@server_id").Scan(&id); err != nil {
+		return nil, fmt.Errorf("SELECT @@server_id: %w", err)
+	}
+	status[serverIDKey] = id
+	return status, nil
+}
+
+// serverIDKey holds @@server_id among a reading's status counters.
+const serverIDKey = "@@server_id"
+
+// otherServer says why two readings of the server's counters do not
+// compare: another server answered, or it restarted in between.
+func otherServer(before, after map[string]int64) string {
+	switch {
+	case before[serverIDKey] != after[serverIDKey]:
+		return fmt.Sprintf("server %d answered before the run and server %d after it (a failover): their counters do not compare",
+			before[serverIDKey], after[serverIDKey])
+	case after["Uptime"] < before["Uptime"]:
+		return "the server restarted during the run: its counters do not compare"
+	}
+	return ""
 }
 
 // scrapeCounts reads the statement counters of one process's /metrics.
@@ -406,6 +432,11 @@ func mysqlCost(before, after map[string]int64, shares []share, orders int) *MySQ
 	m := &MySQLCost{Server: server, Questions: after["Questions"] - before["Questions"]}
 	m.QuestionsPerOrder = perOrder(m.Questions)
 	other := ShareCost{Name: "other", Sources: []string{"server minus the shares"}, Measured: true, Statements: map[string]int64{}}
+	if why := otherServer(before, after); why != "" {
+		// The shares' own counters still hold; the server's total and
+		// what is left of it do not.
+		m.Server.Measured, other.Measured, other.Problems = false, false, []string{why}
+	}
 	for k, v := range server.Statements {
 		other.Statements[k] = v
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -111,6 +112,25 @@ func TestMySQLCost(t *testing.T) {
 	}
 	if zero.Share("app").StatementsPerOrder != 0 {
 		t.Errorf("per order without orders: %v", zero.Share("app").StatementsPerOrder)
+	}
+
+	// A failover during the run (another server answers after it) or a
+	// restart: the server's total and other are not measured, the shares'
+	// own counters still are.
+	for name, change := range map[string]func(map[string]int64){
+		"failover": func(m map[string]int64) { m[serverIDKey] = 2 },
+		"restart":  func(m map[string]int64) { m["Uptime"] = 3 },
+	} {
+		b, a := maps.Clone(before), maps.Clone(after)
+		b[serverIDKey], a[serverIDKey], b["Uptime"], a["Uptime"] = 1, 1, 100, 130
+		change(a)
+		m := mysqlCost(b, a, shares, 100)
+		if o := m.Share("other"); m.Server.Measured || o.Measured || len(o.Problems) != 1 {
+			t.Errorf("%s: server measured %v, other %+v; want neither measured, and why", name, m.Server.Measured, o)
+		}
+		if app := m.Share("app"); !app.Measured || app.StatementsPerOrder != 11 {
+			t.Errorf("%s: app share %+v; want it measured as before", name, app)
+		}
 	}
 }
 

@@ -247,9 +247,12 @@ func writeMySQLShares(w io.Writer, newTable func() *tabwriter.Writer, costed []*
 		if app != nil && app.Measured {
 			tx = figure(app.TransactionsPerOrder)
 		}
+		all, txAll, questions := "n/a", "n/a", "n/a"
+		if m.Server.Measured {
+			all, txAll, questions = figure(m.Server.StatementsPerOrder), figure(m.Server.TransactionsPerOrder), figure(m.QuestionsPerOrder)
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", res.Strategy, perOrder(app), perOrder(m.Share("worker")),
-			perOrder(m.Share("bench")), perOrder(m.Share("other")), figure(m.Server.StatementsPerOrder), tx,
-			figure(m.Server.TransactionsPerOrder), figure(m.QuestionsPerOrder))
+			perOrder(m.Share("bench")), perOrder(m.Share("other")), all, tx, txAll, questions)
 	}
 	tw.Flush()
 }
@@ -268,6 +271,8 @@ func writeShareProblems(w io.Writer, costed []*Result) {
 					continue
 				case s.Measured:
 					fmt.Fprintf(w, "  %s: %s share partly measured (the rest is counted in other):\n", res.Strategy, s.Name)
+				case s.Name == "other":
+					fmt.Fprintf(w, "  %s: the server's total, and so other, not measured:\n", res.Strategy)
 				default:
 					fmt.Fprintf(w, "  %s: %s share not measured (its statements are counted in other):\n", res.Strategy, s.Name)
 				}
