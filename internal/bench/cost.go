@@ -220,10 +220,12 @@ func ServerStatus(ctx context.Context, db *sql.DB) (map[string]int64, error) {
 		return nil, err
 	}
 	// Which server answered: behind a load balancer, a failover during
-	// the run puts another server's counters after it.
+	// the run puts another server's counters after it. A SHOW, like the
+	// one above, so that reading it adds no statement the server counts.
+	var name string
 	var id int64
-	if err := db.QueryRowContext(ctx, "SELECT @@server_id").Scan(&id); err != nil {
-		return nil, fmt.Errorf("SELECT @@server_id: %w", err)
+	if err := db.QueryRowContext(ctx, "SHOW GLOBAL VARIABLES LIKE 'server_id'").Scan(&name, &id); err != nil {
+		return nil, fmt.Errorf("SHOW GLOBAL VARIABLES LIKE 'server_id': %w", err)
 	}
 	status[serverIDKey] = id
 	return status, nil

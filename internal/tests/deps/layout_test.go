@@ -19,7 +19,7 @@ var update = flag.Bool("update", false, "rewrite the README's Layout section fro
 var otherDirs = [][2]string{
 	{"db/migrations", "numbered SQL migrations, embedded in the binary"},
 	{"templates", "HTML and email templates and static assets, embedded"},
-	{"scripts", "the local stack and `make run`; the paired stack (`ha`), `deploy`, `rollback`"},
+	{"scripts", "the local stack and `make run`; the on-sale burst (`onsale`); the paired stack (`ha`), `deploy`, `rollback`"},
 	{"ops", "configuration of the paired setup: HAProxy, Galera, Redis Sentinel, systemd, Prometheus"},
 }
 
