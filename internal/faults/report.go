@@ -40,8 +40,12 @@ func (r *Report) WriteTable(w io.Writer) {
 	fmt.Fprintf(w, "admit faults: event %s through %s, %s of load\n", r.Event, strings.Join(r.URLs, " and "),
 		r.LoadEnded.Sub(r.Started).Round(time.Second))
 	b := r.Buyers
-	fmt.Fprintf(w, "buyers: %d started, %d ordered, %d told paid, %d sold out, %d failed, %d pending never paid %v\n\n",
-		b.Started, b.Ordered, b.ToldPaid, b.SoldOut, b.Failed, b.Unpaid, b.UnpaidByKind)
+	unpaid := ""
+	if len(b.UnpaidByKind) > 0 {
+		unpaid = fmt.Sprintf(" (by kind: %v)", b.UnpaidByKind)
+	}
+	fmt.Fprintf(w, "buyers: %d started, %d ordered, %d told paid, %d sold out, %d failed, %d pending never paid%s\n\n",
+		b.Started, b.Ordered, b.ToldPaid, b.SoldOut, b.Failed, b.Unpaid, unpaid)
 	held := "yes"
 	if len(r.Broken()) > 0 {
 		held = "NO"
