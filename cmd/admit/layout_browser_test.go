@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
@@ -59,4 +60,9 @@ func mustFitPhoneAndDesktop(tb testing.TB, ctx context.Context, name string) {
 	if _, err := chromedp.Call(ctx, emulation.ClearDeviceMetricsOverride, cdp.Empty{}); err != nil {
 		tb.Fatalf("back to the window's width: %v", err)
 	}
+	// The page lays itself out again after the override is gone; a click
+	// aimed before then lands where the element was at the phone's width
+	// (a checkbox left unticked, seen in CI).
+	mustDo(tb, ctx, chromedp.Poll[chromedp.Void]("document.documentElement.clientWidth > 390",
+		chromedp.WithPollingTimeout(5*time.Second)))
 }

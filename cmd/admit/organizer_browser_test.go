@@ -200,7 +200,9 @@ func TestBrowserOrganizerJourney(t *testing.T) {
 	mustFitPhoneAndDesktop(t, org, "order detail")
 	step("organizer marked it paid")
 
-	mustDo(t, org, chromedp.Click(chromedp.CSS(`input[name=ticket][value="`+tickets[0].ID+`"]`)))
+	adasTicket := `input[name=ticket][value="` + tickets[0].ID + `"]`
+	mustDo(t, org, chromedp.Click(chromedp.CSS(adasTicket)),
+		chromedp.Poll[chromedp.Void](`document.querySelector('`+adasTicket+`').checked`, chromedp.WithPollingTimeout(5*time.Second)))
 	mustClick(t, org, chromedp.Search(`//button[normalize-space()="Refund selected tickets"]`), 200)
 	if lead := mustText(t, org, "#confirm-lead"); !strings.Contains(lead, "€64.00 goes back to Ada Lovelace") {
 		t.Errorf("the refund's confirmation says %q, want the amount and the buyer", lead)
