@@ -429,7 +429,9 @@ func mysqlCost(before, after map[string]int64, shares []share, orders int) *MySQ
 			server.Statements[k] += after[name] - before[name]
 		}
 	}
-	server.Transactions = server.Statements["begin"]
+	// Transactions as they end: the batches' sessions open theirs with
+	// their first statement, not a BEGIN (mysql.batchTx).
+	server.Transactions = server.Statements["commit"] + server.Statements["rollback"]
 	finish(&server)
 	m := &MySQLCost{Server: server, Questions: after["Questions"] - before["Questions"]}
 	m.QuestionsPerOrder = perOrder(m.Questions)

@@ -182,7 +182,7 @@ func totals(bs []bucketRow) (quantity, taken int) {
 // and bucket into gets need more on top. The type gains buckets if total
 // calls for more. The caller has checked that total covers what is taken
 // plus need.
-func rebalance(ctx context.Context, tx *sql.Tx, orgID, eventID, ticketTypeID int64, bs []bucketRow, total, into, need int) error {
+func rebalance(ctx context.Context, tx dbtx, orgID, eventID, ticketTypeID int64, bs []bucketRow, total, into, need int) error {
 	for len(bs) < bucketsFor(total) {
 		b := bucketRow{bucket: len(bs)}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO ticket_type_buckets (ticket_type_id, bucket, organization_id, event_id, quantity)

@@ -147,8 +147,13 @@ var (
 )
 
 func (c *countingConn) count(query string, err error) {
-	if !errors.Is(err, driver.ErrSkip) {
-		c.usage.statements[statementKind(query)].Add(1)
+	if errors.Is(err, driver.ErrSkip) {
+		return
+	}
+	// A batch's script is several statements in one packet (script.go),
+	// each counted like the server counts it.
+	for q := range strings.SplitSeq(query, statementSeparator) {
+		c.usage.statements[statementKind(q)].Add(1)
 	}
 }
 

@@ -22,7 +22,10 @@ import (
 
 // DB is the storage handle shared by every surface.
 type DB struct {
-	db    *sql.DB
+	db *sql.DB
+	// batch is the pool of the combined hold and order transactions
+	// (batch.go): its sessions run with autocommit off.
+	batch *sql.DB
 	dsn   string
 	usage *usage // what the pool sent to MySQL (Counts)
 	// defs caches what rarely changes (definitions.go).
@@ -92,7 +95,28 @@ func Open(dsn string) (*DB, error) {
 	sqlDB.SetMaxIdleConns(64)
 	sqlDB.SetConnMaxLifetime(5 * time.Minute)
 	sqlDB.SetConnMaxIdleTime(time.Minute)
-	d := &DB{db: sqlDB, dsn: cfg.FormatDSN(), usage: counting.usage, instance: newInstanceID()}
+	// The batch pool's sessions run with autocommit off (the first
+	// statement of a batch opens its transaction), take several statements
+	// per packet and wait for Galera's causality only where a batch asks
+	// (script.go); the pool shares the counting: its statements are the
+	// app's.
+	batchCfg := cfg.Clone()
+	batchCfg.Params["autocommit"] = "0"
+	batchCfg.MultiStatements = true
+	// Galera's causal waits are the batch's own choice (script.causalFirst).
+	batchCfg.Params["wsrep_sync_wait"] = "0"
+	dbtx, err := gomysql.NewConnector(batchCfg)
+	if err != nil {
+		return nil, fmt.Errorf("invalid MySQL DSN: %w", err)
+	}
+	batchDB := sql.OpenDB(&countingConnector{inner: dbtx, usage: counting.usage})
+	// A batch runs per lane of an event at a time (batch.go); past this
+	// many at once, lanes of other events wait for a session.
+	batchDB.SetMaxOpenConns(32)
+	batchDB.SetMaxIdleConns(32)
+	batchDB.SetConnMaxLifetime(5 * time.Minute)
+	batchDB.SetConnMaxIdleTime(time.Minute)
+	d := &DB{db: sqlDB, batch: batchDB, dsn: cfg.FormatDSN(), usage: counting.usage, instance: newInstanceID()}
 	d.holds.run = d.runHoldBatch
 	d.orders.run = d.runOrderBatch
 	return d, nil
@@ -109,7 +133,7 @@ func (d *DB) Unbatched() {
 func (d *DB) SQL() *sql.DB { return d.db }
 
 // Close closes the pool.
-func (d *DB) Close() error { return d.db.Close() }
+func (d *DB) Close() error { return errors.Join(d.batch.Close(), d.db.Close()) }
 
 // Ping checks that the server answers within ctx.
 func (d *DB) Ping(ctx context.Context) error {

@@ -153,7 +153,7 @@ func (d *DB) DeleteDiscountCode(ctx context.Context, orgID, id int64) (err error
 
 // takeDiscountUse counts one use of the code in tx, if any remain and it is
 // still valid by MySQL's clock.
-func takeDiscountUse(ctx context.Context, tx *sql.Tx, id int64) error {
+func takeDiscountUse(ctx context.Context, tx dbtx, id int64) error {
 	res, err := tx.ExecContext(ctx, `UPDATE discount_codes SET used = used + 1 WHERE id = ?
 		AND (max_uses IS NULL OR used < max_uses) AND (valid_until IS NULL OR valid_until > NOW(6))`, id)
 	if err != nil {

@@ -2,6 +2,8 @@ package mysql
 
 import (
 	"context"
+	"database/sql"
+	"strings"
 	"time"
 
 	"github.com/admithq/admit/internal/admit"
@@ -40,3 +42,40 @@ func (d *DB) OrdersInOneBatch(ctx context.Context, ps []admit.PlaceOrder) ([]*ad
 
 // TestServerAddr is the local stack's MariaDB (or ADMIT_TEST_MYSQL_DSN's).
 var TestServerAddr = testServerAddr
+
+// BatchScript runs stmts as one script in a batch's transaction, as a batch
+// does (causal: its first statement waits for Galera's causality), and
+// returns the rows each SELECT among them read, one column as strings.
+func (d *DB) BatchScript(ctx context.Context, causal bool, stmts ...string) ([][]string, error) {
+	var out [][]string
+	err, _ := d.batchTx(ctx, func(tx dbtx) error {
+		out = nil
+		var s script
+		if causal {
+			s.causalFirst()
+		}
+		for _, q := range stmts {
+			if !strings.HasPrefix(q, "SELECT") {
+				s.exec(q)
+				continue
+			}
+			i := len(out)
+			out = append(out, []string{})
+			s.query(func(rows *sql.Rows) error {
+				for rows.Next() {
+					var v string
+					if err := rows.Scan(&v); err != nil {
+						return err
+					}
+					out[i] = append(out[i], v)
+				}
+				return rows.Err()
+			}, q)
+		}
+		return s.run(ctx, tx)
+	})
+	return out, err
+}
+
+// BatchPool is the pool of the batches' sessions.
+func (d *DB) BatchPool() *sql.DB { return d.batch }

@@ -43,7 +43,7 @@ func insertHold(ctx context.Context, tx *sql.Tx, h *admit.Hold, items []admit.Ho
 }
 
 // soldOut builds the ESOLDOUT error naming the ticket type and what is left.
-func soldOut(ctx context.Context, tx *sql.Tx, orgID, ticketTypeID int64, remaining int) error {
+func soldOut(ctx context.Context, tx dbtx, orgID, ticketTypeID int64, remaining int) error {
 	s := admit.Shortage{TicketTypeID: ticketTypeID, Remaining: remaining}
 	err := tx.QueryRowContext(ctx, `SELECT name FROM ticket_types WHERE id = ? AND organization_id = ?`, ticketTypeID, orgID).Scan(&s.Name)
 	if err != nil {
@@ -137,11 +137,11 @@ func (d *DB) ReleaseExpiredHolds(ctx context.Context, limit int) (released []adm
 		// would lock its way through the live holds of an on-sale and
 		// stall the checkouts inserting next to them.
 		var candidates, ids []any
-		if err := scanIDs(ctx, tx, `SELECT 0, id FROM holds WHERE status = 'active' AND expires_at <= NOW(6)
+		if err := queryIDs(ctx, tx, `SELECT 0, id FROM holds WHERE status = 'active' AND expires_at <= NOW(6)
 			ORDER BY expires_at LIMIT ?`, []any{limit}, func(_ int64, id string) { candidates = append(candidates, id) }); err != nil || len(candidates) == 0 {
 			return err
 		}
-		if err := scanIDs(ctx, tx, `SELECT 0, id FROM holds WHERE id IN (`+placeholders(len(candidates))+`)
+		if err := queryIDs(ctx, tx, `SELECT 0, id FROM holds WHERE id IN (`+placeholders(len(candidates))+`)
 			AND status = 'active' AND expires_at <= NOW(6) FOR UPDATE SKIP LOCKED`, candidates, func(_ int64, id string) { ids = append(ids, id) }); err != nil || len(ids) == 0 {
 			return err
 		}

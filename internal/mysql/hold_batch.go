@@ -79,7 +79,7 @@ func (r *holdRequest) outcome(batchErr error) error {
 // keeps failing, every buyer gets that error and nothing was taken.
 func (d *DB) runHoldBatch(ctx context.Context, batch []*batchMember[*holdRequest]) {
 	careful := false
-	err := d.runBatch(ctx, &d.holds.stats, func(tx *sql.Tx) error {
+	err := d.runBatch(ctx, &d.holds.stats, func(tx dbtx) error {
 		for _, m := range batch {
 			m.req.err = nil
 		}
@@ -110,7 +110,7 @@ func holdsExist(ctx context.Context, db *sql.DB, batch []*batchMember[*holdReque
 }
 
 // takeHolds is one attempt at the batch in tx.
-func takeHolds(ctx context.Context, tx *sql.Tx, batch []*batchMember[*holdRequest], careful bool) error {
+func takeHolds(ctx context.Context, tx dbtx, batch []*batchMember[*holdRequest], careful bool) error {
 	if err := checkHoldLimitsBatch(ctx, tx, batch); err != nil {
 		return err
 	}
@@ -135,16 +135,17 @@ func takeHolds(ctx context.Context, tx *sql.Tx, batch []*batchMember[*holdReques
 	} else {
 		takes = assignQuickly(live)
 	}
-	if err := insertHolds(ctx, tx, live); err != nil {
+	// The holds and the bucket update go in one round trip. The bucket
+	// rows are what every concurrent hold contends for: they are updated
+	// last, so their locks are held only until the commit.
+	var s script
+	insertHolds(&s, live)
+	var n int64
+	takeFromBuckets(&s, live[0].hold.OrganizationID, live[0].hold.EventID, takes, &n)
+	if err := s.run(ctx, tx); err != nil {
 		return err
 	}
-	// The bucket rows are what every concurrent hold contends for: they
-	// are updated last, so their locks are held only until the commit.
-	n, err := takeFromBuckets(ctx, tx, live[0].hold.OrganizationID, live[0].hold.EventID, takes)
-	if err != nil {
-		return err
-	}
-	if n != len(takes) {
+	if int(n) != len(takes) {
 		if careful {
 			return errors.New("ledger inconsistency: a locked bucket refused what it was given")
 		}
@@ -211,7 +212,7 @@ func sortTakes(takes []bucketTake) {
 // again with one bucket per type getting what the batch takes, and returns
 // those takes. Refused buyers get ESOLDOUT naming the type and what is
 // left.
-func assignCarefully(ctx context.Context, tx *sql.Tx, live []*holdRequest) ([]bucketTake, error) {
+func assignCarefully(ctx context.Context, tx dbtx, live []*holdRequest) ([]bucketTake, error) {
 	orgID, eventID := live[0].hold.OrganizationID, live[0].hold.EventID
 	var ids []int64
 	seen := map[int64]bool{}
@@ -277,7 +278,7 @@ func assignCarefully(ctx context.Context, tx *sql.Tx, live []*holdRequest) ([]bu
 }
 
 // soldOutNamed is soldOut for a ticket type whose name may have to be read.
-func soldOutNamed(ctx context.Context, tx *sql.Tx, orgID, ticketTypeID int64, remaining int) error {
+func soldOutNamed(ctx context.Context, tx dbtx, orgID, ticketTypeID int64, remaining int) error {
 	err := soldOut(ctx, tx, orgID, ticketTypeID, remaining)
 	if admit.ErrorCode(err) == admit.ESOLDOUT {
 		return err
@@ -290,46 +291,43 @@ func soldOutNamed(ctx context.Context, tx *sql.Tx, orgID, ticketTypeID int64, re
 }
 
 // lockBucketsOf locks the buckets of the organization's ticket types ids
-// (sorted) with one statement, in the one lock order.
-func lockBucketsOf(ctx context.Context, tx *sql.Tx, orgID, eventID int64, ids []int64) (map[int64][]bucketRow, error) {
+// (sorted) with one statement, in the one lock order. What it reads decides
+// who is refused, so it waits for Galera's causality (script.causalFirst).
+func lockBucketsOf(ctx context.Context, tx dbtx, orgID, eventID int64, ids []int64) (map[int64][]bucketRow, error) {
 	args := []any{orgID, eventID}
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT ticket_type_id, bucket, quantity, reserved, sold FROM ticket_type_buckets
+	out := map[int64][]bucketRow{}
+	var s script
+	s.causalFirst()
+	s.query(func(rows *sql.Rows) error {
+		for rows.Next() {
+			var id int64
+			var b bucketRow
+			if err := rows.Scan(&id, &b.bucket, &b.quantity, &b.reserved, &b.sold); err != nil {
+				return err
+			}
+			out[id] = append(out[id], b)
+		}
+		return rows.Err()
+	}, `SELECT ticket_type_id, bucket, quantity, reserved, sold FROM ticket_type_buckets
 		WHERE organization_id = ? AND event_id = ? AND ticket_type_id IN (`+placeholders(len(ids))+`)
 		ORDER BY ticket_type_id, bucket FOR UPDATE`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[int64][]bucketRow{}
-	for rows.Next() {
-		var id int64
-		var b bucketRow
-		if err := rows.Scan(&id, &b.bucket, &b.quantity, &b.reserved, &b.sold); err != nil {
-			return nil, err
-		}
-		out[id] = append(out[id], b)
-	}
-	return out, rows.Err()
+	return out, s.run(ctx, tx)
 }
 
-// takeFromBuckets reserves each take's quantity in its bucket with one
-// guarded statement for all of them, and returns how many buckets had
-// enough: fewer than len(takes) means the statement changed nothing the
-// caller may keep (it rolls back).
-func takeFromBuckets(ctx context.Context, tx *sql.Tx, orgID, eventID int64, takes []bucketTake) (int, error) {
+// takeFromBuckets adds to s the reservation of each take's quantity in its
+// bucket, one guarded statement for all of them, and the count of buckets
+// that had enough, read into n: fewer than len(takes) means the statement
+// changed nothing the caller may keep (it rolls back).
+func takeFromBuckets(s *script, orgID, eventID int64, takes []bucketTake, n *int64) {
 	c := bucketCase(takes)
 	args := append(append(append(append([]any{}, c.amountArgs...), orgID, eventID), c.rowArgs...), c.amountArgs...)
-	res, err := tx.ExecContext(ctx, `UPDATE ticket_type_buckets SET reserved = reserved + `+c.amount+`
+	s.exec(`UPDATE ticket_type_buckets SET reserved = reserved + `+c.amount+`
 		WHERE organization_id = ? AND event_id = ? AND (`+c.rows+`)
 		AND reserved + sold + `+c.amount+` <= quantity`, args...)
-	if err != nil {
-		return 0, err
-	}
-	n, err := res.RowsAffected()
-	return int(n), err
+	s.rowCount(n)
 }
 
 // bucketAmounts is one statement's per-bucket amounts: amount is a CASE
@@ -372,9 +370,9 @@ func sumTakes(items []admit.HoldItem) []bucketTake {
 	return takes
 }
 
-// insertHolds records the batch's holds and their items, two statements
+// insertHolds adds to s the batch's holds and their items, two statements
 // for all of them. Their expiry is MySQL's clock plus their time.
-func insertHolds(ctx context.Context, tx *sql.Tx, live []*holdRequest) error {
+func insertHolds(s *script, live []*holdRequest) {
 	holdArgs := make([]any, 0, 7*len(live))
 	var itemArgs []any
 	items := 0
@@ -386,28 +384,29 @@ func insertHolds(ctx context.Context, tx *sql.Tx, live []*holdRequest) error {
 			items++
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO holds (id, organization_id, event_id, client_key, client_ip, secret_hash, discount_code_id, status, expires_at, created_at)
+	s.exec(`INSERT INTO holds (id, organization_id, event_id, client_key, client_ip, secret_hash, discount_code_id, status, expires_at, created_at)
 		VALUES `+strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, NULLIF(?, 0), 'active', NOW(6) + INTERVAL ? MICROSECOND, NOW(6)),", len(live)), ","),
-		holdArgs...); err != nil {
-		return err
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO hold_items (hold_id, ticket_type_id, quantity, bucket) VALUES `+
+		holdArgs...)
+	s.exec(`INSERT INTO hold_items (hold_id, ticket_type_id, quantity, bucket) VALUES `+
 		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?),", items), ","), itemArgs...)
-	return err
 }
 
 // checkHoldLimitsBatch refuses the buyers who already hold as many live
 // holds for the event as they may, by session and by address, counting
-// those earlier in the batch: one query per kind of limit for the batch.
-func checkHoldLimitsBatch(ctx context.Context, tx *sql.Tx, batch []*batchMember[*holdRequest]) error {
-	for _, c := range []struct {
+// those earlier in the batch: one query per kind of limit, in one round
+// trip for the batch.
+func checkHoldLimitsBatch(ctx context.Context, tx dbtx, batch []*batchMember[*holdRequest]) error {
+	limits := []struct {
 		column string
 		value  func(*holdRequest) string
 		limit  func(admit.HoldLimits) int
+		held   map[string]int
 	}{
-		{"client_key", func(r *holdRequest) string { return r.hold.ClientKey }, func(l admit.HoldLimits) int { return l.PerClient }},
-		{"client_ip", func(r *holdRequest) string { return r.hold.ClientIP }, func(l admit.HoldLimits) int { return l.PerIP }},
-	} {
+		{"client_key", func(r *holdRequest) string { return r.hold.ClientKey }, func(l admit.HoldLimits) int { return l.PerClient }, map[string]int{}},
+		{"client_ip", func(r *holdRequest) string { return r.hold.ClientIP }, func(l admit.HoldLimits) int { return l.PerIP }, map[string]int{}},
+	}
+	var s script
+	for _, c := range limits {
 		var values []any
 		seen := map[string]bool{}
 		for _, m := range batch {
@@ -419,36 +418,34 @@ func checkHoldLimitsBatch(ctx context.Context, tx *sql.Tx, batch []*batchMember[
 		if len(values) == 0 {
 			continue
 		}
-		held := map[string]int{}
-		rows, err := tx.QueryContext(ctx, `SELECT `+c.column+`, COUNT(*) FROM holds WHERE event_id = ? AND `+c.column+` IN (`+placeholders(len(values))+`)
-			AND status = 'active' AND expires_at > NOW(6) GROUP BY `+c.column, append([]any{batch[0].req.hold.EventID}, values...)...)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var v string
-			var n int
-			if err := rows.Scan(&v, &n); err != nil {
-				rows.Close()
-				return err
+		s.query(func(rows *sql.Rows) error {
+			for rows.Next() {
+				var v string
+				var n int
+				if err := rows.Scan(&v, &n); err != nil {
+					return err
+				}
+				c.held[v] = n
 			}
-			held[v] = n
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
+			return rows.Err()
+		}, `SELECT `+c.column+`, COUNT(*) FROM holds WHERE event_id = ? AND `+c.column+` IN (`+placeholders(len(values))+`)
+			AND status = 'active' AND expires_at > NOW(6) GROUP BY `+c.column, append([]any{batch[0].req.hold.EventID}, values...)...)
+	}
+	if err := s.run(ctx, tx); err != nil {
+		return err
+	}
+	for _, c := range limits {
 		for _, m := range batch {
 			v, limit := c.value(m.req), c.limit(m.req.limits)
 			if m.req.err != nil || limit <= 0 || v == "" {
 				continue
 			}
-			if held[v] >= limit {
+			if c.held[v] >= limit {
 				m.req.err = &admit.Error{Code: admit.ERATELIMITED,
 					Message: "You already hold tickets for this event. Finish or cancel that checkout first, or wait for it to expire."}
 				continue
 			}
-			held[v]++
+			c.held[v]++
 		}
 	}
 	return nil

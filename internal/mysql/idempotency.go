@@ -122,62 +122,58 @@ type keyOf struct {
 	scope, key string
 }
 
-// resolveKeys looks up the keys the batch's orders carry, one statement for
-// all of them: a key whose first request completed replays its response;
-// one used with another request is EKEYREUSED; one whose first request is
+// storedKey is a key as readKeys found it.
+type storedKey struct {
+	hash     []byte
+	response *admit.StoredResponse
+}
+
+// readKeys adds to s the lookup of the keys the batch's orders carry, in
+// their holds' organizations, one statement for all of them; the map is
+// filled when s runs.
+func readKeys(s *script, batch []*batchMember[*orderRequest]) map[keyOf]storedKey {
+	found := map[keyOf]storedKey{}
+	var args []any
+	n := 0
+	for _, m := range batch {
+		if k := m.req.p.Key; k != nil {
+			args = append(args, m.req.p.HoldID, k.Scope, k.Key)
+			n++
+		}
+	}
+	if n == 0 {
+		return found
+	}
+	// The holds' organizations are read in the same statement, so the keys
+	// are found by their primary key with the holds in one round trip.
+	s.query(func(rows *sql.Rows) error {
+		for rows.Next() {
+			var k keyOf
+			var sk storedKey
+			var status sql.NullInt64
+			var body []byte
+			if err := rows.Scan(&k.orgID, &k.scope, &k.key, &sk.hash, &status, &body); err != nil {
+				return err
+			}
+			if status.Valid {
+				sk.response = &admit.StoredResponse{Status: int(status.Int64), Body: body}
+			}
+			found[k] = sk
+		}
+		return rows.Err()
+	}, `SELECT k.organization_id, k.scope, k.idempotency_key, k.request_hash, k.response_status, k.response_body
+		FROM (SELECT ? AS h, ? AS s, ? AS k`+strings.Repeat(" UNION ALL SELECT ?, ?, ?", n-1)+`) v
+		JOIN holds h ON h.id = v.h
+		JOIN idempotency_keys k ON k.organization_id = h.organization_id AND k.scope = v.s AND k.idempotency_key = v.k`, args...)
+	return found
+}
+
+// resolveKeys settles the keys of the batch's orders from what readKeys
+// found: a key whose first request completed replays its response; one
+// used with another request is EKEYREUSED; one whose first request is
 // still running (outside a batch) is ECONFLICT. Two members of the batch
 // with one key are one request: the second replays the first's response.
-func resolveKeys(ctx context.Context, tx *sql.Tx, batch []*batchMember[*orderRequest]) error {
-	byOrg := map[[2]any][]any{}
-	var groups [][2]any
-	for _, m := range batch {
-		r := m.req
-		if r.p.Key == nil || r.err != nil {
-			continue
-		}
-		g := [2]any{r.orgID, r.p.Key.Scope}
-		if _, ok := byOrg[g]; !ok {
-			groups = append(groups, g)
-		}
-		byOrg[g] = append(byOrg[g], r.p.Key.Key)
-	}
-	if len(groups) == 0 {
-		return nil
-	}
-	var where []string
-	var args []any
-	for _, g := range groups {
-		where = append(where, `(organization_id = ? AND scope = ? AND idempotency_key IN (`+placeholders(len(byOrg[g]))+`))`)
-		args = append(append(args, g[0], g[1]), byOrg[g]...)
-	}
-	type stored struct {
-		hash     []byte
-		response *admit.StoredResponse
-	}
-	found := map[keyOf]stored{}
-	rows, err := tx.QueryContext(ctx, `SELECT organization_id, scope, idempotency_key, request_hash, response_status, response_body
-		FROM idempotency_keys WHERE `+strings.Join(where, " OR "), args...)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var k keyOf
-		var s stored
-		var status sql.NullInt64
-		var body []byte
-		if err := rows.Scan(&k.orgID, &k.scope, &k.key, &s.hash, &status, &body); err != nil {
-			rows.Close()
-			return err
-		}
-		if status.Valid {
-			s.response = &admit.StoredResponse{Status: int(status.Int64), Body: body}
-		}
-		found[k] = s
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
+func resolveKeys(batch []*batchMember[*orderRequest], found map[keyOf]storedKey) {
 	owners := map[keyOf]*orderRequest{}
 	for _, m := range batch {
 		r := m.req
@@ -201,12 +197,12 @@ func resolveKeys(ctx context.Context, tx *sql.Tx, batch []*batchMember[*orderReq
 			owners[k] = r
 		}
 	}
-	return nil
 }
 
-// storeResponses stores, with the orders, the response of each member that
-// owns its key, rendered from its outcome; one statement for the batch.
-func storeResponses(ctx context.Context, tx *sql.Tx, batch []*batchMember[*orderRequest]) error {
+// storeResponses adds to s the storing, with the orders, of the response of
+// each member that owns its key, rendered from its outcome; one statement
+// for the batch.
+func storeResponses(s *script, batch []*batchMember[*orderRequest]) {
 	var args []any
 	n := 0
 	for _, m := range batch {
@@ -227,11 +223,10 @@ func storeResponses(ctx context.Context, tx *sql.Tx, batch []*batchMember[*order
 		n++
 	}
 	if n == 0 {
-		return nil
+		return
 	}
 	// A key that another server stored meanwhile is a duplicate: the
 	// attempt fails, and the next one replays what that server stored.
-	_, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (organization_id, scope, idempotency_key, request_hash, response_status, response_body) VALUES `+
+	s.exec(`INSERT INTO idempotency_keys (organization_id, scope, idempotency_key, request_hash, response_status, response_body) VALUES `+
 		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?),", n), ","), args...)
-	return err
 }

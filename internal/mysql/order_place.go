@@ -83,7 +83,7 @@ func (r *orderRequest) outcome(batchErr error) (*admit.PlacedOrder, error) {
 // attempt is rolled back and run carefully, the holds locked first.
 func (d *DB) runOrderBatch(ctx context.Context, batch []*batchMember[*orderRequest]) {
 	careful := false
-	err := d.runBatch(ctx, &d.orders.stats, func(tx *sql.Tx) error {
+	err := d.runBatch(ctx, &d.orders.stats, func(tx dbtx) error {
 		err := placeOrders(ctx, tx, batch, careful)
 		if errors.Is(err, errCareful) {
 			careful = true
@@ -147,15 +147,21 @@ type heldOrder struct {
 	starts  time.Time
 }
 
-// placeOrders is one attempt at the batch in tx.
-func placeOrders(ctx context.Context, tx *sql.Tx, batch []*batchMember[*orderRequest], careful bool) error {
+// placeOrders is one attempt at the batch in tx: four round trips, COMMIT
+// included (script.go), whatever the batch holds, plus one for each hold
+// with a discount code or already converted.
+func placeOrders(ctx context.Context, tx dbtx, batch []*batchMember[*orderRequest], careful bool) error {
 	for _, m := range batch {
 		r := m.req
 		*r = orderRequest{p: r.p, req: r.p.Request}
 		r.req.Attendees = append([]admit.Attendee(nil), r.p.Request.Attendees...)
 	}
-	holds, err := readHolds(ctx, tx, batch, careful)
-	if err != nil {
+	// The holds and the keys, read together.
+	var read script
+	read.causalFirst()
+	holds := readHolds(&read, batch, careful)
+	keys := readKeys(&read, batch)
+	if err := read.run(ctx, tx); err != nil {
 		return err
 	}
 	first := map[string]*orderRequest{}
@@ -168,9 +174,7 @@ func placeOrders(ctx context.Context, tx *sql.Tx, batch []*batchMember[*orderReq
 		}
 		r.hold, r.orgID = ho.hold, ho.hold.OrganizationID
 	}
-	if err := resolveKeys(ctx, tx, batch); err != nil {
-		return err
-	}
+	resolveKeys(batch, keys)
 	var placing []*orderRequest
 	for _, m := range batch {
 		r := m.req
@@ -203,27 +207,63 @@ func placeOrders(ctx context.Context, tx *sql.Tx, batch []*batchMember[*orderReq
 		}
 		placing = append(placing, r)
 	}
-	if len(placing) > 0 {
-		if err := convertHolds(ctx, tx, placing, careful); err != nil {
-			return err
-		}
-		if err := insertOrders(ctx, tx, placing); err != nil {
-			return err
-		}
-	}
-	if err := storeResponses(ctx, tx, batch); err != nil {
+	if err := writeOrders(ctx, tx, placing, careful); err != nil {
 		return err
 	}
-	if len(placing) > 0 {
-		return moveToSold(ctx, tx, placing)
+	return finishOrders(ctx, tx, batch, placing)
+}
+
+// writeOrders converts the placing holds and writes their orders, learning
+// the orders' and tickets' ids: one round trip.
+func writeOrders(ctx context.Context, tx dbtx, placing []*orderRequest, careful bool) error {
+	if len(placing) == 0 {
+		return nil
+	}
+	var s script
+	var converted int64
+	convertHolds(&s, placing, careful, &converted)
+	insertOrders(&s, placing)
+	err := s.run(ctx, tx)
+	switch {
+	case err != nil && !careful && isDuplicate(err):
+		// Another server converted a hold since it was read: its order
+		// is there already.
+		return errCareful
+	case err != nil:
+		return err
+	case int(converted) != len(placing) && !careful:
+		// A hold expired or was converted since it was read.
+		return errCareful
+	case int(converted) != len(placing):
+		return errors.New("ledger inconsistency: a locked hold could not be converted")
 	}
 	return nil
 }
 
-// readHolds reads the batch's holds with their items at the ticket types'
-// current prices: one statement, and in careful mode one more that locks
-// the holds first.
-func readHolds(ctx context.Context, tx *sql.Tx, batch []*batchMember[*orderRequest], careful bool) (map[string]*heldOrder, error) {
+// finishOrders writes the answers, side effects and stored responses, and
+// moves the capacity to sold: one round trip.
+func finishOrders(ctx context.Context, tx dbtx, batch []*batchMember[*orderRequest], placing []*orderRequest) error {
+	var s script
+	insertAnswers(&s, placing)
+	if err := insertOrderEffects(&s, placing); err != nil {
+		return err
+	}
+	storeResponses(&s, batch)
+	var sold int64
+	takes := moveToSold(&s, placing, &sold)
+	if err := s.run(ctx, tx); err != nil {
+		return err
+	}
+	if int(sold) != takes {
+		return errors.New("ledger inconsistency: a hold's reservation is missing from its bucket")
+	}
+	return nil
+}
+
+// readHolds adds to s the read of the batch's holds with their items at the
+// ticket types' current prices, one statement, and in careful mode one
+// before it that locks the holds; the map is filled when s runs.
+func readHolds(s *script, batch []*batchMember[*orderRequest], careful bool) map[string]*heldOrder {
 	var ids []any
 	seen := map[string]bool{}
 	for _, m := range batch {
@@ -234,53 +274,47 @@ func readHolds(ctx context.Context, tx *sql.Tx, batch []*batchMember[*orderReque
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i].(string) < ids[j].(string) })
 	if careful {
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM holds WHERE id IN (`+placeholders(len(ids))+`) ORDER BY id FOR UPDATE`, ids...)
-		if err != nil {
-			return nil, err
-		}
-		rows.Close()
+		s.query(func(*sql.Rows) error { return nil }, `SELECT id FROM holds WHERE id IN (`+placeholders(len(ids))+`) ORDER BY id FOR UPDATE`, ids...)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT h.id, h.organization_id, h.event_id, h.client_key, h.client_ip, h.secret_hash, COALESCE(h.discount_code_id, 0),
+	holds := map[string]*heldOrder{}
+	s.query(func(rows *sql.Rows) error {
+		for rows.Next() {
+			var h admit.Hold
+			var status string
+			var leftMicros int64
+			var now time.Time
+			var l admit.OrderLine
+			var currency string
+			var payment admit.PaymentInstructions
+			var starts time.Time
+			if err := rows.Scan(&h.ID, &h.OrganizationID, &h.EventID, &h.ClientKey, &h.ClientIP, &h.SecretHash, &h.DiscountCodeID, &status, &h.ExpiresAt,
+				&leftMicros, &h.CreatedAt, &now, &l.TicketTypeID, &l.Quantity, &l.Bucket, &l.Name, &l.UnitPrice, &currency,
+				&payment.DueDays, &starts); err != nil {
+				return err
+			}
+			ho, ok := holds[h.ID]
+			if !ok {
+				h.Status = admit.HoldStatus(status)
+				h.ExpiresIn = time.Duration(leftMicros) * time.Microsecond
+				ho = &heldOrder{hold: &h, live: leftMicros > 0, now: now, currency: currency, payment: payment, starts: starts}
+				holds[h.ID] = ho
+			}
+			ho.hold.Items = append(ho.hold.Items, admit.HoldItem{TicketTypeID: l.TicketTypeID, Quantity: l.Quantity, Bucket: l.Bucket})
+			ho.lines = append(ho.lines, l)
+		}
+		return rows.Err()
+	}, `SELECT h.id, h.organization_id, h.event_id, h.client_key, h.client_ip, h.secret_hash, COALESCE(h.discount_code_id, 0),
 		h.status, h.expires_at, TIMESTAMPDIFF(MICROSECOND, NOW(6), h.expires_at), h.created_at, NOW(6),
 		hi.ticket_type_id, hi.quantity, hi.bucket, tt.name, tt.price, e.currency,
 		e.payment_due_days, e.starts_at
 		FROM holds h JOIN hold_items hi ON hi.hold_id = h.id JOIN ticket_types tt ON tt.id = hi.ticket_type_id JOIN events e ON e.id = h.event_id
 		WHERE h.id IN (`+placeholders(len(ids))+`) ORDER BY h.id, hi.ticket_type_id`, ids...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	holds := map[string]*heldOrder{}
-	for rows.Next() {
-		var h admit.Hold
-		var status string
-		var leftMicros int64
-		var now time.Time
-		var l admit.OrderLine
-		var currency string
-		var payment admit.PaymentInstructions
-		var starts time.Time
-		if err := rows.Scan(&h.ID, &h.OrganizationID, &h.EventID, &h.ClientKey, &h.ClientIP, &h.SecretHash, &h.DiscountCodeID, &status, &h.ExpiresAt,
-			&leftMicros, &h.CreatedAt, &now, &l.TicketTypeID, &l.Quantity, &l.Bucket, &l.Name, &l.UnitPrice, &currency,
-			&payment.DueDays, &starts); err != nil {
-			return nil, err
-		}
-		ho, ok := holds[h.ID]
-		if !ok {
-			h.Status = admit.HoldStatus(status)
-			h.ExpiresIn = time.Duration(leftMicros) * time.Microsecond
-			ho = &heldOrder{hold: &h, live: leftMicros > 0, now: now, currency: currency, payment: payment, starts: starts}
-			holds[h.ID] = ho
-		}
-		ho.hold.Items = append(ho.hold.Items, admit.HoldItem{TicketTypeID: l.TicketTypeID, Quantity: l.Quantity, Bucket: l.Bucket})
-		ho.lines = append(ho.lines, l)
-	}
-	return holds, rows.Err()
+	return holds
 }
 
 // newOrder validates r against its hold and prices its order, taking a use
 // of its discount code (a guarded statement, like inventory).
-func newOrder(ctx context.Context, tx *sql.Tx, r *orderRequest, ho *heldOrder) error {
+func newOrder(ctx context.Context, tx dbtx, r *orderRequest, ho *heldOrder) error {
 	if r.p.Check != nil {
 		if err := r.p.Check(ho.hold, &r.req); err != nil {
 			return err
@@ -311,11 +345,12 @@ func newOrder(ctx context.Context, tx *sql.Tx, r *orderRequest, ho *heldOrder) e
 	return nil
 }
 
-// convertHolds flips the placing holds from active to converted with one
-// guarded statement. Quickly, a hold that expired or was converted since it
-// was read makes the count short: errCareful, and the attempt is run
-// again carefully. Carefully, the holds are locked and were read live.
-func convertHolds(ctx context.Context, tx *sql.Tx, placing []*orderRequest, careful bool) error {
+// convertHolds adds to s the flip of the placing holds from active to
+// converted, one guarded statement, and its count, read into n. Quickly, a
+// hold that expired or was converted since it was read makes the count
+// short: the caller returns errCareful, and the attempt is run again
+// carefully. Carefully, the holds are locked and were read live.
+func convertHolds(s *script, placing []*orderRequest, careful bool, n *int64) {
 	args := make([]any, len(placing))
 	for i, r := range placing {
 		args[i] = r.p.HoldID
@@ -324,26 +359,15 @@ func convertHolds(ctx context.Context, tx *sql.Tx, placing []*orderRequest, care
 	if !careful {
 		q += ` AND expires_at > NOW(6)`
 	}
-	res, err := tx.ExecContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	n, err := res.RowsAffected()
-	switch {
-	case err != nil:
-		return err
-	case int(n) == len(placing):
-		return nil
-	case !careful:
-		return errCareful
-	}
-	return errors.New("ledger inconsistency: a locked hold could not be converted")
+	s.exec(q, args...)
+	s.rowCount(n)
 }
 
-// insertOrders writes the placing orders, their lines, tickets, answers
-// and side effects: one multi-row statement per table, plus one to learn
-// the orders' ids and one the tickets'.
-func insertOrders(ctx context.Context, tx *sql.Tx, placing []*orderRequest) error {
+// insertOrders adds to s the placing orders, their lines and tickets, one
+// multi-row statement per table (lines and tickets find their order by its
+// hold), and the reads of the orders' and tickets' ids, which it sets when
+// s runs.
+func insertOrders(s *script, placing []*orderRequest) {
 	args := make([]any, 0, 16*len(placing))
 	holdIDs := make([]any, len(placing))
 	for i, r := range placing {
@@ -352,73 +376,68 @@ func insertOrders(ctx context.Context, tx *sql.Tx, placing []*orderRequest) erro
 			o.Total, o.DiscountCodeID, o.DiscountTotal, o.Currency, o.PaymentProvider, o.CreatedAt, nullTime(o.ExpiresAt), nullTime(o.PaidAt))
 		holdIDs[i] = o.HoldID
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO orders (organization_id, event_id, hold_id, reference, access_token, status,
+	// A reference collision (one in billions) fails the attempt, and the
+	// next one draws new references.
+	s.exec(`INSERT INTO orders (organization_id, event_id, hold_id, reference, access_token, status,
 		buyer_name, buyer_email, total, discount_code_id, discount_total, currency, payment_provider, created_at, expires_at, paid_at) VALUES `+
-		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?),", len(placing)), ","), args...); err != nil {
-		// A reference collision (one in billions) fails the attempt, and
-		// the next one draws new references.
-		return err
-	}
-	byHold := map[string]*admit.Order{}
-	for _, r := range placing {
-		byHold[r.order.HoldID] = r.order
-	}
-	if err := scanIDs(ctx, tx, `SELECT id, hold_id FROM orders WHERE hold_id IN (`+placeholders(len(holdIDs))+`)`, holdIDs, func(id int64, holdID string) {
-		byHold[holdID].ID = id
-	}); err != nil {
-		return err
-	}
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?),", len(placing)), ","), args...)
 	var lineArgs, ticketArgs []any
 	lines, tickets := 0, 0
-	orderIDs := make([]any, len(placing))
-	for i, r := range placing {
+	for _, r := range placing {
 		o := r.order
-		orderIDs[i] = o.ID
 		for _, l := range o.Lines {
-			lineArgs = append(lineArgs, o.ID, l.TicketTypeID, l.Quantity, l.UnitPrice, l.Bucket)
+			lineArgs = append(lineArgs, o.HoldID, l.TicketTypeID, l.Quantity, l.UnitPrice, l.Bucket)
 			lines++
 		}
 		for j := range o.Tickets {
 			t := &o.Tickets[j]
-			t.OrderID = o.ID
-			ticketArgs = append(ticketArgs, o.OrganizationID, o.ID, t.TicketTypeID, t.Code, t.AttendeeName, t.AttendeeEmail, string(t.Status))
+			ticketArgs = append(ticketArgs, o.OrganizationID, o.HoldID, t.TicketTypeID, t.Code, t.AttendeeName, t.AttendeeEmail, string(t.Status))
 			tickets++
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO order_lines (order_id, ticket_type_id, quantity, unit_price, bucket) VALUES `+
-		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?),", lines), ","), lineArgs...); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO tickets (organization_id, order_id, ticket_type_id, code, attendee_name, attendee_email, status) VALUES `+
-		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?),", tickets), ","), ticketArgs...); err != nil {
-		return err
-	}
+	const orderOfHold = `(SELECT id FROM orders WHERE hold_id = ?)`
+	s.exec(`INSERT INTO order_lines (order_id, ticket_type_id, quantity, unit_price, bucket) VALUES `+
+		strings.TrimSuffix(strings.Repeat("("+orderOfHold+", ?, ?, ?, ?),", lines), ","), lineArgs...)
+	s.exec(`INSERT INTO tickets (organization_id, order_id, ticket_type_id, code, attendee_name, attendee_email, status) VALUES `+
+		strings.TrimSuffix(strings.Repeat("(?, "+orderOfHold+", ?, ?, ?, ?, ?),", tickets), ","), ticketArgs...)
+	byHold := map[string]*admit.Order{}
 	byCode := map[string]*admit.Ticket{}
 	for _, r := range placing {
+		byHold[r.order.HoldID] = r.order
 		for j := range r.order.Tickets {
 			byCode[r.order.Tickets[j].Code] = &r.order.Tickets[j]
 		}
 	}
-	if err := scanIDs(ctx, tx, `SELECT id, code FROM tickets WHERE order_id IN (`+placeholders(len(orderIDs))+`)`, orderIDs, func(id int64, code string) {
-		if t, ok := byCode[code]; ok {
-			t.ID = id
-		}
-	}); err != nil {
-		return err
-	}
-	if err := insertAnswers(ctx, tx, placing); err != nil {
-		return err
-	}
-	return insertOrderEffects(ctx, tx, placing)
+	s.query(func(rows *sql.Rows) error {
+		return scanIDs(rows, func(id int64, holdID string) {
+			o := byHold[holdID]
+			o.ID = id
+			for j := range o.Tickets {
+				o.Tickets[j].OrderID = id
+			}
+		})
+	}, `SELECT id, hold_id FROM orders WHERE hold_id IN (`+placeholders(len(holdIDs))+`)`, holdIDs...)
+	s.query(func(rows *sql.Rows) error {
+		return scanIDs(rows, func(id int64, code string) {
+			if t, ok := byCode[code]; ok {
+				t.ID = id
+			}
+		})
+	}, `SELECT t.id, t.code FROM orders o JOIN tickets t ON t.order_id = o.id WHERE o.hold_id IN (`+placeholders(len(holdIDs))+`)`, holdIDs...)
 }
 
-// scanIDs runs a query of (id, text) rows and hands each to fn.
-func scanIDs(ctx context.Context, tx *sql.Tx, query string, args []any, fn func(id int64, text string)) error {
-	rows, err := tx.QueryContext(ctx, query, args...)
+// queryIDs runs a query of (id, text) rows and hands each to fn.
+func queryIDs(ctx context.Context, q queryer, query string, args []any, fn func(id int64, text string)) error {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	return scanIDs(rows, fn)
+}
+
+// scanIDs hands each (id, text) row to fn.
+func scanIDs(rows *sql.Rows, fn func(id int64, text string)) error {
 	for rows.Next() {
 		var id int64
 		var text string
@@ -430,9 +449,9 @@ func scanIDs(ctx context.Context, tx *sql.Tx, query string, args []any, fn func(
 	return rows.Err()
 }
 
-// insertAnswers writes the attendees' answers (Check has kept only answers
-// to the event's questions for each ticket type).
-func insertAnswers(ctx context.Context, tx *sql.Tx, placing []*orderRequest) error {
+// insertAnswers adds to s the attendees' answers (Check has kept only
+// answers to the event's questions for each ticket type).
+func insertAnswers(s *script, placing []*orderRequest) {
 	var args []any
 	n := 0
 	for _, r := range placing {
@@ -447,11 +466,10 @@ func insertAnswers(ctx context.Context, tx *sql.Tx, placing []*orderRequest) err
 		}
 	}
 	if n == 0 {
-		return nil
+		return
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO answers (ticket_id, question_id, organization_id, value) VALUES `+
+	s.exec(`INSERT INTO answers (ticket_id, question_id, organization_id, value) VALUES `+
 		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?),", n), ","), args...)
-	return err
 }
 
 // insertOrderEffects records the orders' side effects: a free order's
@@ -462,7 +480,7 @@ func insertAnswers(ctx context.Context, tx *sql.Tx, placing []*orderRequest) err
 // endpoint wants are chosen by the statement itself, so an on-sale whose
 // organizer listens to neither writes no more rows and makes no more round
 // trips than before.
-func insertOrderEffects(ctx context.Context, tx *sql.Tx, placing []*orderRequest) error {
+func insertOrderEffects(s *script, placing []*orderRequest) error {
 	var args []any
 	n := 0
 	add := func(orgID int64, p admit.OutboxPayload) error {
@@ -493,11 +511,14 @@ func insertOrderEffects(ctx context.Context, tx *sql.Tx, placing []*orderRequest
 	// SUBSTRING(k, 9) is the event type of a kind "webhook.TYPE"; the
 	// endpoints are read without locks (READ COMMITTED), so an organizer
 	// editing an endpoint never waits for an on-sale, nor it for them.
-	_, err := tx.ExecContext(ctx, `INSERT INTO outbox (organization_id, kind, payload)
+	if n == 0 {
+		return nil
+	}
+	s.exec(`INSERT INTO outbox (organization_id, kind, payload)
 		SELECT v.o, v.k, v.p FROM (SELECT ? AS o, ? AS k, ? AS p`+strings.Repeat(" UNION ALL SELECT ?, ?, ?", n-1)+`) v
 		WHERE v.k NOT IN ('`+string(placedEvent)+`', '`+string(ticketCreatedEvent)+`') OR EXISTS (SELECT 1 FROM webhook_endpoints e
 			WHERE e.organization_id = v.o AND e.enabled AND FIND_IN_SET(SUBSTRING(v.k, 9), e.event_types))`, args...)
-	return err
+	return nil
 }
 
 // The outbox kinds of the placement's webhook events that are written only
@@ -507,28 +528,28 @@ var (
 	ticketCreatedEvent = admit.WebhookEvent{Type: "ticket.created"}.OutboxKind()
 )
 
-// moveToSold moves the placed orders' capacity from reserved to sold, in
-// the buckets their holds took it from, with one statement for every
-// bucket. The bucket rows are what every concurrent checkout contends for,
-// so this is the transaction's last statement (InnoDB locks them in key
-// order): their locks are held only until the commit.
-func moveToSold(ctx context.Context, tx *sql.Tx, placing []*orderRequest) error {
+// moveToSold adds to s the move of the placed orders' capacity from
+// reserved to sold, in the buckets their holds took it from, one guarded
+// statement for all the buckets, and its count, read into n; it returns
+// how many buckets the count must be. The bucket rows are what every
+// concurrent checkout contends for, so this is the transaction's last
+// statement (InnoDB locks them in key order): their locks are held only
+// until the commit.
+func moveToSold(s *script, placing []*orderRequest, n *int64) (takes int) {
 	var items []admit.HoldItem
 	for _, r := range placing {
 		for _, l := range r.order.Lines {
 			items = append(items, admit.HoldItem{TicketTypeID: l.TicketTypeID, Quantity: l.Quantity, Bucket: l.Bucket})
 		}
 	}
-	takes := sumTakes(items)
-	c := bucketCase(takes)
+	if len(items) == 0 {
+		return 0
+	}
+	sums := sumTakes(items)
+	c := bucketCase(sums)
 	args := append(append(append(append([]any{}, c.amountArgs...), c.amountArgs...), c.rowArgs...), c.amountArgs...)
-	res, err := tx.ExecContext(ctx, `UPDATE ticket_type_buckets SET reserved = reserved - `+c.amount+`, sold = sold + `+c.amount+`
+	s.exec(`UPDATE ticket_type_buckets SET reserved = reserved - `+c.amount+`, sold = sold + `+c.amount+`
 		WHERE (`+c.rows+`) AND reserved >= `+c.amount, args...)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); int(n) != len(takes) {
-		return errors.New("ledger inconsistency: a hold's reservation is missing from its bucket")
-	}
-	return nil
+	s.rowCount(n)
+	return len(sums)
 }
