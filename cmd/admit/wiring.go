@@ -78,13 +78,15 @@ func webhookURLs(cfg *config.Config) webhook.URLPolicy {
 }
 
 // newRegistry is a process's /metrics: the Go runtime, the process, the
-// MySQL pool and its statements, and what the caller adds.
+// MySQL pools (db_name "admit", and "admit_batch" for the checkout's
+// batches) and their statements, and what the caller adds.
 func newRegistry(db *mysql.DB, more ...prometheus.Collector) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db.SQL(), "admit"),
+		collectors.NewDBStatsCollector(db.BatchSQL(), "admit_batch"),
 		mysql.NewStatementMetrics(db),
 	)
 	reg.MustRegister(more...)

@@ -105,11 +105,11 @@ func Open(dsn string) (*DB, error) {
 	batchCfg.MultiStatements = true
 	// Galera's causal waits are the batch's own choice (script.causalFirst).
 	batchCfg.Params["wsrep_sync_wait"] = "0"
-	dbtx, err := gomysql.NewConnector(batchCfg)
+	batchConnector, err := gomysql.NewConnector(batchCfg)
 	if err != nil {
 		return nil, fmt.Errorf("invalid MySQL DSN: %w", err)
 	}
-	batchDB := sql.OpenDB(&countingConnector{inner: dbtx, usage: counting.usage})
+	batchDB := sql.OpenDB(&countingConnector{inner: batchConnector, usage: counting.usage})
 	// A batch runs per lane of an event at a time (batch.go); past this
 	// many at once, lanes of other events wait for a session.
 	batchDB.SetMaxOpenConns(32)
@@ -131,6 +131,10 @@ func (d *DB) Unbatched() {
 
 // SQL returns the underlying pool, for metrics and tests.
 func (d *DB) SQL() *sql.DB { return d.db }
+
+// BatchSQL returns the pool of the checkout's batches, for metrics and
+// tests.
+func (d *DB) BatchSQL() *sql.DB { return d.batch }
 
 // Close closes the pool.
 func (d *DB) Close() error { return errors.Join(d.batch.Close(), d.db.Close()) }

@@ -76,6 +76,3 @@ func (d *DB) BatchScript(ctx context.Context, causal bool, stmts ...string) ([][
 	})
 	return out, err
 }
-
-// BatchPool is the pool of the batches' sessions.
-func (d *DB) BatchPool() *sql.DB { return d.batch }

@@ -26,7 +26,7 @@ func TestBatchScript(t *testing.T) {
 	defer db.Close()
 	ctx := context.Background()
 	// One session, so every batch below runs on the same one.
-	db.BatchPool().SetMaxOpenConns(1)
+	db.BatchSQL().SetMaxOpenConns(1)
 	if _, err := db.SQL().Exec(`CREATE TABLE IF NOT EXISTS script_probe (id INT PRIMARY KEY)`); err != nil {
 		t.Fatal(err)
 	}
