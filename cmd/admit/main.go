@@ -48,6 +48,7 @@ func commands() []command {
 		{"backup", "Back up the database to S3 and restore it to a second (admit backup -h).", runBackup},
 		{"flags", "Roll a feature out to organizers: admit flags set NAME 10% (admit flags -h).", runFlags},
 		{"faults", "Kill each component in turn under load and prove the invariants (admit faults -h).", runFaults},
+		{"galera-check", "Answer HAProxy's check of the Galera node beside it: 200 on the one writer.", runGaleraCheck},
 		{"version", "Print the version.", runVersion},
 	}
 }
@@ -81,8 +82,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "admit: event ticketing that holds up when the on-sale opens.\n\nUsage: admit COMMAND [flags]\n\nCommands:\n")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintf(w, "  %-8s %s\n", "help", "Show this help, or a command's flags: admit help serve.")
+	fmt.Fprintf(w, "  %-12s %s\n", "help", "Show this help, or a command's flags: admit help serve.")
 	fmt.Fprintf(w, "\nEvery flag is also read from an environment variable; `admit COMMAND -h` lists both.\n")
 }

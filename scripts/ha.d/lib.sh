@@ -127,7 +127,7 @@ marker_of() {
     app*) echo "admit-$c serve" ;;
     worker*) echo "admit-$c worker" ;;
     backup) echo "admit-backup backup run" ;;
-    mysql*-check) echo "TCP-LISTEN:$DB_CHECK_PORT,bind=$h," ;;
+    mysql*-check) echo "admit-$c galera-check" ;;
     mysql*) echo "mariadbd --defaults-file=$HA/$c/my.cnf" ;;
     garbd) echo "garbd --name garbd" ;;
     redis*) echo "redis-server $h:$REDIS_PORT" ;;
