@@ -30,12 +30,7 @@ func runFaults(ctx context.Context, env *environment, args []string) error {
 		fmt.Fprintln(env.stderr, faultsSummary+"\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	envOr := func(name, def string) string {
-		if v := env.getenv(name); v != "" {
-			return v
-		}
-		return def
-	}
+	envOr := env.or
 	urls := fs.String("urls", envOr("ADMIT_HA_URLS", "http://127.0.0.1:8080"), "comma-separated addresses buyers use, in order (the HAProxy pair) (ADMIT_HA_URLS)")
 	galera := fs.String("galera", envOr("ADMIT_FAULTS_GALERA_DSNS", ""), "comma-separated DSNs of the Galera nodes themselves, whose conflict counters prove one writer (ADMIT_FAULTS_GALERA_DSNS; empty: not checked)")
 	dsn := fs.String("mysql-dsn", envOr("ADMIT_FAULTS_MYSQL_DSN", envOr("ADMIT_HA_MYSQL_DSN", "admit:admit@tcp(127.0.0.1:13306)/admit")),

@@ -28,12 +28,7 @@ func runGaleraCheck(ctx context.Context, env *environment, args []string) error 
 		fmt.Fprintf(fs.Output(), "Usage: admit galera-check [flags]\n\nServe HAProxy's check of the Galera node beside it: 200 on the cluster's one writer, 503 elsewhere.\n\n")
 		fs.PrintDefaults()
 	}
-	envOr := func(name, def string) string {
-		if v := env.getenv(name); v != "" {
-			return v
-		}
-		return def
-	}
+	envOr := env.or
 	listen := fs.String("listen", envOr("ADMIT_GALERA_CHECK_ADDR", "127.0.0.1:9200"), "address HAProxy checks (ADMIT_GALERA_CHECK_ADDR)")
 	dsn := fs.String("dsn", envOr("ADMIT_GALERA_CHECK_DSN", ""), "the node itself, not a load balancer: user:password@tcp(host:3306)/ (ADMIT_GALERA_CHECK_DSN)")
 	timeout := fs.Duration("timeout", 2*time.Second, "how long a statement of a check may take; keep it under HAProxy's timeout check")

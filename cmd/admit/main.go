@@ -38,6 +38,14 @@ type environment struct {
 	stderr io.Writer
 }
 
+// or is the environment variable name, or def when it is unset or empty.
+func (e *environment) or(name, def string) string {
+	if v := e.getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
 func commands() []command {
 	return []command{
 		{"serve", "Serve the web pages, the checkout and the APIs over HTTP.", runServe},
