@@ -25,7 +25,7 @@ type script struct {
 	stmts []string
 	args  []any
 	scans []func(*sql.Rows) error
-	// causal: the first statement waits for causality (see causal).
+	// causal: the first statement waits for causality (causalFirst).
 	causal bool
 }
 

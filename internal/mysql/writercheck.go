@@ -1,6 +1,7 @@
 package mysql
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -72,7 +73,7 @@ func (c *WriterCheck) Check(ctx context.Context) (bool, string) {
 		return false, fmt.Sprintf("not synced (unreachable: %v)", err)
 	}
 	if s.ready != "ON" || (s.state != "4" && s.state != "2") {
-		return false, fmt.Sprintf("not synced (wsrep_local_state=%s wsrep_ready=%s)", orQ(s.state), orQ(s.ready))
+		return false, fmt.Sprintf("not synced (wsrep_local_state=%s wsrep_ready=%s)", cmp.Or(s.state, "?"), cmp.Or(s.ready, "?"))
 	}
 	switch {
 	case s.writer == "":
@@ -101,7 +102,7 @@ func (c *WriterCheck) answer(s *nodeState) (bool, string) {
 		}
 		return true, "writer (Synced)"
 	}
-	return false, "reader: the writer is " + orDefault(s.writer, "not chosen yet")
+	return false, "reader: the writer is " + cmp.Or(s.writer, "not chosen yet")
 }
 
 // read reads the node's state, its name, the membership and the writer row
@@ -166,13 +167,4 @@ func (c *WriterCheck) read(ctx context.Context) (*nodeState, error) {
 		return nil, err
 	}
 	return s, nil
-}
-
-func orQ(s string) string { return orDefault(s, "?") }
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
