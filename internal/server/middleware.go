@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 )
@@ -96,4 +99,44 @@ func (s *Server) recoverPanic(next echo.HandlerFunc) echo.HandlerFunc {
 		}()
 		return next(c)
 	}
+}
+
+// validUTF8Forms replaces bytes that are not UTF-8 in the query and in a
+// urlencoded form's values with U+FFFD before any handler reads them. Every
+// page is served as UTF-8, so a browser never sends such bytes; a
+// hand-made request that does would otherwise reach MySQL, whose utf8mb4
+// columns refuse them with an error the buyer sees as a 500. The JSON API
+// gets the same from encoding/json, and Django (pretix) decodes forms the
+// same way.
+func validUTF8Forms(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.URL.RawQuery != "" {
+			// echo reads query parameters from the URL itself, not from
+			// r.Form, so a query with bad bytes is written back mended.
+			if q := r.URL.Query(); mendUTF8(q) {
+				r.URL.RawQuery = q.Encode()
+			}
+		}
+		if strings.HasPrefix(r.Header.Get(echo.HeaderContentType), echo.MIMEApplicationForm) {
+			_ = r.ParseForm() // a malformed form keeps what parsed, as it would for the handler
+			mendUTF8(r.Form)
+			mendUTF8(r.PostForm)
+		}
+		return next(c)
+	}
+}
+
+// mendUTF8 replaces what is not UTF-8 in values' values, saying whether
+// it found any.
+func mendUTF8(values url.Values) bool {
+	mended := false
+	for _, vs := range values {
+		for i, v := range vs {
+			if !utf8.ValidString(v) {
+				vs[i], mended = strings.ToValidUTF8(v, "\uFFFD"), true
+			}
+		}
+	}
+	return mended
 }
