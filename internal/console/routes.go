@@ -9,7 +9,7 @@ import (
 
 // Register adds every console route to e.
 func (h *Handler) Register(e *echo.Echo) {
-	g := e.Group("/console", server.CSRF(h.secure))
+	g := e.Group("/console", server.UTF8Forms, server.CSRF(h.secure))
 	g.GET("/login", h.loginShow)
 	g.POST("/login", h.loginSubmit)
 	g.GET("/signup", h.signupShow)

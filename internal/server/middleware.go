@@ -101,14 +101,15 @@ func (s *Server) recoverPanic(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// validUTF8Forms replaces bytes that are not UTF-8 in the query and in a
-// urlencoded form's values with U+FFFD before any handler reads them. Every
-// page is served as UTF-8, so a browser never sends such bytes; a
-// hand-made request that does would otherwise reach MySQL, whose utf8mb4
-// columns refuse them with an error the buyer sees as a 500. The JSON API
-// gets the same from encoding/json, and Django (pretix) decodes forms the
-// same way.
-func validUTF8Forms(next echo.HandlerFunc) echo.HandlerFunc {
+// UTF8Forms, on every route of the HTML surfaces, replaces bytes that are
+// not UTF-8 in the query and in a urlencoded form's values with U+FFFD
+// before the handler reads them. Every page is served as UTF-8, so a
+// browser never sends such bytes; a hand-made request that does would
+// otherwise reach MySQL, whose utf8mb4 columns refuse them with an error
+// the buyer sees as a 500. The JSON API gets the same from encoding/json
+// (and keeps its body unread until its handler reads it, so this is not
+// on its routes); Django (pretix) decodes forms the same way.
+func UTF8Forms(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		if r.URL.RawQuery != "" {

@@ -18,7 +18,7 @@ func TestFormsReachHandlersAsUTF8(t *testing.T) {
 	s := New(Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry()})
 	s.Echo().POST("/echo", func(c echo.Context) error {
 		return c.String(http.StatusOK, c.FormValue("name")+"|"+c.QueryParam("q"))
-	})
+	}, UTF8Forms)
 	req := httptest.NewRequest("POST", "/echo?q=b%FFc", strings.NewReader("name=Ad%E0a"))
 	req.Header.Set(echo.HeaderContentType, echo.MIMEApplicationForm)
 	rec := httptest.NewRecorder()

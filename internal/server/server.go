@@ -90,7 +90,6 @@ func New(o Options) *Server {
 	e.Use(s.observe)
 	e.Use(s.recoverPanic)
 	e.Use(middleware.BodyLimit(limit))
-	e.Use(validUTF8Forms)
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", func(c echo.Context) error { return s.readyz(c, false) })

@@ -27,7 +27,7 @@ func (h *Handler) Register(e *echo.Echo) {
 	// prefix would catch every unmatched path of the server, so a wrong
 	// method on the JSON API would meet the pages' CSRF check (403) instead
 	// of its own 405.
-	pages := []echo.MiddlewareFunc{server.CSRF(h.secure), h.identifyBuyer}
+	pages := []echo.MiddlewareFunc{server.UTF8Forms, server.CSRF(h.secure), h.identifyBuyer}
 	e.GET("/", h.home, pages...)
 	e.GET("/e/:org", h.organizationShow, pages...)
 	e.GET("/e/:org/:event", h.eventShow, pages...)
