@@ -201,12 +201,21 @@ type dbtx interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// batchTx runs attempt in one transaction; atCommit says the error is
-// COMMIT's. The connection comes from the batch pool, whose sessions run
-// with autocommit off: the first statement opens the transaction, so there
-// is no START TRANSACTION round trip. Behind HAProxy and Galera each round
-// trip is several processes woken in turn, and BEGIN was a sixth of a
-// batch's time on the paired stack.
+// session is a batch's connection for one attempt. committing: a script
+// that ends with COMMIT was sent; committed: its answer came back.
+type session struct {
+	*sql.Conn
+	committing, committed bool
+}
+
+// batchTx runs attempt in one transaction; atCommit says the error is that
+// of a script that carried COMMIT. The connection comes from the batch
+// pool, whose sessions run with autocommit off: the first statement opens
+// the transaction, so there is no START TRANSACTION round trip, and the
+// attempt's last script ends with COMMIT (script.commit), so there is no
+// round trip of its own for that either. Behind HAProxy and Galera each
+// round trip is several processes woken in turn. An attempt that sent no
+// such script is committed here.
 func (d *DB) batchTx(ctx context.Context, attempt func(tx dbtx) error) (err error, atCommit bool) {
 	conn, err := d.batch.Conn(ctx)
 	if err != nil {
@@ -214,20 +223,32 @@ func (d *DB) batchTx(ctx context.Context, attempt func(tx dbtx) error) (err erro
 	}
 	defer conn.Close()
 	d.usage.begun.Add(1)
-	if err := attempt(conn); err != nil {
-		d.usage.rolledBack.Add(1)
-		rollback(conn)
-		return err, false
+	sess := &session{Conn: conn}
+	err = attempt(sess)
+	if err == nil && !sess.committed {
+		var end script
+		end.commit()
+		err = end.run(ctx, sess)
 	}
-	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+	switch {
+	case err == nil:
+		d.usage.committed.Add(1)
+		return nil, true
+	case sess.committing && !serverAnswered(err):
+		// COMMIT was sent and its answer lost: the transaction may have
+		// committed. This session must not go back to the pool with a
+		// transaction open either way.
 		d.usage.failed.Add(1)
-		// Whatever happened to it, this session must not go back to the
-		// pool with a transaction open.
 		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 		return err, true
+	default:
+		// The server answered with an error, so nothing committed: a
+		// statement failed (the rest, COMMIT included, did not run) or
+		// COMMIT itself did (a Galera certification conflict).
+		d.usage.rolledBack.Add(1)
+		rollback(conn)
+		return err, sess.committing
 	}
-	d.usage.committed.Add(1)
-	return nil, true
 }
 
 // rollback ends conn's transaction, even when the batch's context is what

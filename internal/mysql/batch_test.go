@@ -272,7 +272,7 @@ func TestOrderBatchMixesOutcomes(t *testing.T) {
 }
 
 // commitCutter is a TCP proxy in front of MySQL that, when armed, cuts the
-// next connection that sends COMMIT: before the server gets it (the
+// next connection that sends COMMIT (alone, or ending a script): before the server gets it (the
 // transaction is rolled back), or after the server answered it (the
 // transaction committed, but the client never hears so).
 type commitCutter struct {
@@ -341,7 +341,8 @@ func (p *commitCutter) serve(client, server net.Conn) {
 		if _, err := io.ReadFull(client, payload); err != nil {
 			return
 		}
-		if size > 1 && payload[0] == 0x03 && strings.EqualFold(strings.TrimSpace(string(payload[1:])), "COMMIT") {
+		// COMMIT alone, or as the last statement of a batch's script.
+		if size > 1 && payload[0] == 0x03 && strings.HasSuffix(strings.ToUpper(strings.TrimSpace(string(payload[1:]))), "COMMIT") {
 			switch mode := p.armed.Load().(string); {
 			case mode == "before" && p.armed.CompareAndSwap(mode, ""):
 				p.cuts.Add(1)

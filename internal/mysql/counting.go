@@ -375,6 +375,9 @@ func statementKind(query string) int {
 	case "set":
 		return kindSet
 	case "begin", "start":
+		if strings.HasPrefix(strings.ToUpper(strings.TrimSpace(q[len(word):])), "NOT ATOMIC") {
+			return kindOther // a compound statement (script.guard): Com_compound_sql
+		}
 		return kindBegin
 	case "commit":
 		return kindCommit

@@ -21,6 +21,7 @@ func TestStatementKind(t *testing.T) {
 		{name: "set", query: "SET time_zone = '+00:00'", want: "set"},
 		{name: "start transaction", query: "START TRANSACTION", want: "begin"},
 		{name: "begin", query: "BEGIN", want: "begin"},
+		{name: "compound statement", query: "BEGIN NOT ATOMIC IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000'; END IF; END", want: "other"},
 		{name: "commit", query: "COMMIT", want: "commit"},
 		{name: "rollback", query: "ROLLBACK", want: "rollback"},
 		{name: "show", query: "SHOW GLOBAL STATUS", want: "other"},

@@ -3,6 +3,8 @@ package mysql
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,6 +48,8 @@ var TestServerAddr = testServerAddr
 // BatchScript runs stmts as one script in a batch's transaction, as a batch
 // does (causal: its first statement waits for Galera's causality), and
 // returns the rows each SELECT among them read, one column as strings.
+// "GUARD n" adds a guard that the previous statement changed n rows;
+// "COMMIT" ends the script with COMMIT.
 func (d *DB) BatchScript(ctx context.Context, causal bool, stmts ...string) ([][]string, error) {
 	var out [][]string
 	err, _ := d.batchTx(ctx, func(tx dbtx) error {
@@ -55,6 +59,18 @@ func (d *DB) BatchScript(ctx context.Context, causal bool, stmts ...string) ([][
 			s.causalFirst()
 		}
 		for _, q := range stmts {
+			if n, ok := strings.CutPrefix(q, "GUARD "); ok {
+				want, err := strconv.Atoi(n)
+				if err != nil {
+					return err
+				}
+				s.guard(want)
+				continue
+			}
+			if q == "COMMIT" {
+				s.commit()
+				continue
+			}
 			if !strings.HasPrefix(q, "SELECT") {
 				s.exec(q)
 				continue
@@ -76,3 +92,6 @@ func (d *DB) BatchScript(ctx context.Context, causal bool, stmts ...string) ([][
 	})
 	return out, err
 }
+
+// IsGuardFailure reports whether err is a script's failed guard.
+func IsGuardFailure(err error) bool { return errors.Is(err, errGuard) }

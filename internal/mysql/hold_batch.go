@@ -135,23 +135,21 @@ func takeHolds(ctx context.Context, tx dbtx, batch []*batchMember[*holdRequest],
 	} else {
 		takes = assignQuickly(live)
 	}
-	// The holds and the bucket update go in one round trip. The bucket
-	// rows are what every concurrent hold contends for: they are updated
-	// last, so their locks are held only until the commit.
+	// The holds, the bucket update and COMMIT go in one round trip. The
+	// bucket rows are what every concurrent hold contends for: they are
+	// updated last, so their locks are held only until the commit.
 	var s script
 	insertHolds(&s, live)
-	var n int64
-	takeFromBuckets(&s, live[0].hold.OrganizationID, live[0].hold.EventID, takes, &n)
-	if err := s.run(ctx, tx); err != nil {
-		return err
-	}
-	if int(n) != len(takes) {
-		if careful {
-			return errors.New("ledger inconsistency: a locked bucket refused what it was given")
-		}
+	takeFromBuckets(&s, live[0].hold.OrganizationID, live[0].hold.EventID, takes)
+	s.commit()
+	err := s.run(ctx, tx)
+	switch {
+	case errors.Is(err, errGuard) && careful:
+		return errors.New("ledger inconsistency: a locked bucket refused what it was given")
+	case errors.Is(err, errGuard):
 		return errCareful
 	}
-	return nil
+	return err
 }
 
 func stillLive(rs []*holdRequest) []*holdRequest {
@@ -318,16 +316,15 @@ func lockBucketsOf(ctx context.Context, tx dbtx, orgID, eventID int64, ids []int
 }
 
 // takeFromBuckets adds to s the reservation of each take's quantity in its
-// bucket, one guarded statement for all of them, and the count of buckets
-// that had enough, read into n: fewer than len(takes) means the statement
-// changed nothing the caller may keep (it rolls back).
-func takeFromBuckets(s *script, orgID, eventID int64, takes []bucketTake, n *int64) {
+// bucket, one guarded statement for all of them, and its guard: a bucket
+// without enough left fails the script with errGuard.
+func takeFromBuckets(s *script, orgID, eventID int64, takes []bucketTake) {
 	c := bucketCase(takes)
 	args := append(append(append(append([]any{}, c.amountArgs...), orgID, eventID), c.rowArgs...), c.amountArgs...)
 	s.exec(`UPDATE ticket_type_buckets SET reserved = reserved + `+c.amount+`
 		WHERE organization_id = ? AND event_id = ? AND (`+c.rows+`)
 		AND reserved + sold + `+c.amount+` <= quantity`, args...)
-	s.rowCount(n)
+	s.guard(len(takes))
 }
 
 // bucketAmounts is one statement's per-bucket amounts: amount is a CASE

@@ -147,7 +147,7 @@ type heldOrder struct {
 	starts  time.Time
 }
 
-// placeOrders is one attempt at the batch in tx: four round trips, COMMIT
+// placeOrders is one attempt at the batch in tx: three round trips, COMMIT
 // included (script.go), whatever the batch holds, plus one for each hold
 // with a discount code or already converted.
 func placeOrders(ctx context.Context, tx dbtx, batch []*batchMember[*orderRequest], careful bool) error {
@@ -220,8 +220,7 @@ func writeOrders(ctx context.Context, tx dbtx, placing []*orderRequest, careful 
 		return nil
 	}
 	var s script
-	var converted int64
-	convertHolds(&s, placing, careful, &converted)
+	convertHolds(&s, placing, careful)
 	insertOrders(&s, placing)
 	err := s.run(ctx, tx)
 	switch {
@@ -229,19 +228,17 @@ func writeOrders(ctx context.Context, tx dbtx, placing []*orderRequest, careful 
 		// Another server converted a hold since it was read: its order
 		// is there already.
 		return errCareful
-	case err != nil:
-		return err
-	case int(converted) != len(placing) && !careful:
+	case errors.Is(err, errGuard) && !careful:
 		// A hold expired or was converted since it was read.
 		return errCareful
-	case int(converted) != len(placing):
+	case errors.Is(err, errGuard):
 		return errors.New("ledger inconsistency: a locked hold could not be converted")
 	}
-	return nil
+	return err
 }
 
-// finishOrders writes the answers, side effects and stored responses, and
-// moves the capacity to sold: one round trip.
+// finishOrders writes the answers, side effects and stored responses,
+// moves the capacity to sold, and commits: one round trip.
 func finishOrders(ctx context.Context, tx dbtx, batch []*batchMember[*orderRequest], placing []*orderRequest) error {
 	var s script
 	insertAnswers(&s, placing)
@@ -249,15 +246,13 @@ func finishOrders(ctx context.Context, tx dbtx, batch []*batchMember[*orderReque
 		return err
 	}
 	storeResponses(&s, batch)
-	var sold int64
-	takes := moveToSold(&s, placing, &sold)
-	if err := s.run(ctx, tx); err != nil {
-		return err
-	}
-	if int(sold) != takes {
+	moveToSold(&s, placing)
+	s.commit()
+	err := s.run(ctx, tx)
+	if errors.Is(err, errGuard) {
 		return errors.New("ledger inconsistency: a hold's reservation is missing from its bucket")
 	}
-	return nil
+	return err
 }
 
 // readHolds adds to s the read of the batch's holds with their items at the
@@ -346,11 +341,11 @@ func newOrder(ctx context.Context, tx dbtx, r *orderRequest, ho *heldOrder) erro
 }
 
 // convertHolds adds to s the flip of the placing holds from active to
-// converted, one guarded statement, and its count, read into n. Quickly, a
-// hold that expired or was converted since it was read makes the count
-// short: the caller returns errCareful, and the attempt is run again
-// carefully. Carefully, the holds are locked and were read live.
-func convertHolds(s *script, placing []*orderRequest, careful bool, n *int64) {
+// converted, one guarded statement, and its guard. Quickly, a hold that
+// expired or was converted since it was read fails the guard: the caller
+// returns errCareful, and the attempt is run again carefully. Carefully,
+// the holds are locked and were read live.
+func convertHolds(s *script, placing []*orderRequest, careful bool) {
 	args := make([]any, len(placing))
 	for i, r := range placing {
 		args[i] = r.p.HoldID
@@ -360,7 +355,7 @@ func convertHolds(s *script, placing []*orderRequest, careful bool, n *int64) {
 		q += ` AND expires_at > NOW(6)`
 	}
 	s.exec(q, args...)
-	s.rowCount(n)
+	s.guard(len(placing))
 }
 
 // insertOrders adds to s the placing orders, their lines and tickets, one
@@ -530,12 +525,11 @@ var (
 
 // moveToSold adds to s the move of the placed orders' capacity from
 // reserved to sold, in the buckets their holds took it from, one guarded
-// statement for all the buckets, and its count, read into n; it returns
-// how many buckets the count must be. The bucket rows are what every
-// concurrent checkout contends for, so this is the transaction's last
-// statement (InnoDB locks them in key order): their locks are held only
-// until the commit.
-func moveToSold(s *script, placing []*orderRequest, n *int64) (takes int) {
+// statement for all the buckets, and its guard. The bucket rows are what
+// every concurrent checkout contends for, so this is the transaction's
+// last statement before COMMIT (InnoDB locks them in key order): their
+// locks are held only until the commit.
+func moveToSold(s *script, placing []*orderRequest) {
 	var items []admit.HoldItem
 	for _, r := range placing {
 		for _, l := range r.order.Lines {
@@ -543,13 +537,12 @@ func moveToSold(s *script, placing []*orderRequest, n *int64) (takes int) {
 		}
 	}
 	if len(items) == 0 {
-		return 0
+		return
 	}
 	sums := sumTakes(items)
 	c := bucketCase(sums)
 	args := append(append(append(append([]any{}, c.amountArgs...), c.amountArgs...), c.rowArgs...), c.amountArgs...)
 	s.exec(`UPDATE ticket_type_buckets SET reserved = reserved - `+c.amount+`, sold = sold + `+c.amount+`
 		WHERE (`+c.rows+`) AND reserved >= `+c.amount, args...)
-	s.rowCount(n)
-	return len(sums)
+	s.guard(len(sums))
 }

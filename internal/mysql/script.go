@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	gomysql "github.com/go-sql-driver/mysql"
 )
 
 // A batch's transaction is as long as its round trips, not its rows: each
@@ -14,8 +16,11 @@ import (
 // milliseconds each, for every statement of every batch. So the batch pool's
 // sessions take several statements per packet (multiStatements, on that
 // pool only; every value is still interpolated and escaped by the driver),
-// and a batch sends what does not depend on an earlier answer together: a
-// hold batch is three round trips, an order batch four, COMMIT included.
+// and a batch sends what does not depend on an earlier answer together.
+// Its last script ends with COMMIT: a guarded UPDATE is checked on the
+// server (guard), so the app server need not see its count before it may
+// commit. A hold batch is one round trip (two with the buyer caps on), an
+// order batch three, COMMIT included.
 
 // script is statements sent to MySQL in one round trip. They run in order;
 // the first that fails stops the rest, and its error is the script's. A
@@ -27,6 +32,8 @@ type script struct {
 	scans []func(*sql.Rows) error
 	// causal: the first statement waits for causality (causalFirst).
 	causal bool
+	// commits: the last statement is COMMIT (commit).
+	commits bool
 }
 
 // exec adds a statement that returns no rows.
@@ -41,15 +48,28 @@ func (s *script) query(scan func(*sql.Rows) error, query string, args ...any) {
 	s.scans = append(s.scans, scan)
 }
 
-// rowCount adds the number of rows the previous statement changed, read
-// into n: how a guarded UPDATE in a script is checked.
-func (s *script) rowCount(n *int64) {
-	s.query(func(rows *sql.Rows) error {
-		if !rows.Next() {
-			return errors.New("ROW_COUNT() returned no row")
-		}
-		return rows.Scan(n)
-	}, `SELECT ROW_COUNT()`)
+// guard adds the check that the previous statement changed exactly want
+// rows: if it did not, the script stops there and fails with errGuard, and
+// nothing after it runs, COMMIT included. How a guarded UPDATE (capacity
+// left, a hold still active) that found a row short stops its transaction
+// without a round trip back to the app server. It is MariaDB's anonymous
+// compound statement; ROW_COUNT() in it is the previous statement's.
+func (s *script) guard(want int) {
+	s.exec(fmt.Sprintf(`BEGIN NOT ATOMIC IF ROW_COUNT() <> %d THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '%s'; END IF; END`, want, guardMessage))
+}
+
+// guardMessage is the text of a failed guard's SIGNAL.
+const guardMessage = "admit: guard: a guarded statement changed fewer rows than it must"
+
+// errGuard is a script's error when a guard failed.
+var errGuard = errors.New("a guarded statement changed fewer rows than it must")
+
+// commit ends the script with COMMIT: the batch's last round trip. Once it
+// is sent, whether the batch committed is known only from the answer
+// (batchTx).
+func (s *script) commit() {
+	s.exec(`COMMIT`)
+	s.commits = true
 }
 
 // causalFirst makes the script's first statement wait until this node has
@@ -78,6 +98,22 @@ func (s *script) run(ctx context.Context, tx dbtx) error {
 	if s.empty() {
 		return nil
 	}
+	if s.commits {
+		sess, ok := tx.(*session)
+		if !ok {
+			return errors.New("a script that commits runs only in a batch's session")
+		}
+		sess.committing = true
+		if err := s.send(ctx, tx); err != nil {
+			return err
+		}
+		sess.committed = true
+		return nil
+	}
+	return s.send(ctx, tx)
+}
+
+func (s *script) send(ctx context.Context, tx dbtx) error {
 	stmts := s.stmts
 	if s.causal {
 		stmts = append([]string{`SET SESSION wsrep_sync_wait = 1`, stmts[0], `SET SESSION wsrep_sync_wait = 0`}, stmts[1:]...)
@@ -85,17 +121,17 @@ func (s *script) run(ctx context.Context, tx dbtx) error {
 	q := strings.Join(stmts, statementSeparator)
 	if len(s.scans) == 0 {
 		_, err := tx.ExecContext(ctx, q, s.args...)
-		return err
+		return guarded(err)
 	}
 	rows, err := tx.QueryContext(ctx, q, s.args...)
 	if err != nil {
-		return err
+		return guarded(err)
 	}
 	defer rows.Close()
 	for i, scan := range s.scans {
 		if i > 0 && !rows.NextResultSet() {
 			if err := rows.Err(); err != nil {
-				return err
+				return guarded(err)
 			}
 			return fmt.Errorf("a script of %d statements returned %d result sets, not %d", len(s.stmts), i, len(s.scans))
 		}
@@ -105,7 +141,7 @@ func (s *script) run(ctx context.Context, tx dbtx) error {
 		for rows.Next() {
 		}
 		if err := rows.Err(); err != nil {
-			return err
+			return guarded(err)
 		}
 	}
 	// The statements after the last that returns rows: their errors are
@@ -113,7 +149,17 @@ func (s *script) run(ctx context.Context, tx dbtx) error {
 	for rows.NextResultSet() {
 	}
 	if err := rows.Err(); err != nil {
-		return err
+		return guarded(err)
 	}
-	return rows.Close()
+	return guarded(rows.Close())
+}
+
+// guarded marks a failed guard's error as errGuard, keeping the server's
+// error in the chain: the server answered, and did not commit.
+func guarded(err error) error {
+	var me *gomysql.MySQLError
+	if errors.As(err, &me) && me.Number == 1644 && me.Message == guardMessage {
+		return fmt.Errorf("%w: %w", errGuard, err)
+	}
+	return err
 }

@@ -81,4 +81,32 @@ func TestBatchScript(t *testing.T) {
 	if n := count(); n != 2 {
 		t.Fatalf("%d rows committed, want 2", n)
 	}
+
+	// A guard that fails stops the script before the rest and before its
+	// COMMIT: the batch fails with errGuard and nothing of it commits.
+	_, err = db.BatchScript(ctx, false, `INSERT INTO script_probe VALUES (6)`, `UPDATE script_probe SET id = id + 10 WHERE id IN (4, 5, 7)`, "GUARD 3",
+		`INSERT INTO script_probe VALUES (8)`, "COMMIT")
+	if !mysql.IsGuardFailure(err) {
+		t.Fatalf("a script whose guarded UPDATE changed 2 rows of 3: %v, want the guard's failure", err)
+	}
+	got, err = db.BatchScript(ctx, false, state, `SELECT id FROM script_probe ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := [][]string{{"0 off 0"}, {"4", "5"}}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("after a failed guard: session state and rows = %v, want %v", got, want)
+	}
+	// A guard that holds lets the script run on to its COMMIT; the
+	// session goes back to the pool outside any transaction.
+	if _, err := db.BatchScript(ctx, false, `INSERT INTO script_probe VALUES (6)`, `UPDATE script_probe SET id = id + 10 WHERE id IN (4, 5)`, "GUARD 2",
+		`INSERT INTO script_probe VALUES (8)`, "COMMIT"); err != nil {
+		t.Fatal(err)
+	}
+	got, err = db.BatchScript(ctx, false, state, `SELECT id FROM script_probe ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := [][]string{{"0 off 0"}, {"6", "8", "14", "15"}}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("after a guarded commit: session state and rows = %v, want %v", got, want)
+	}
 }
