@@ -61,20 +61,24 @@ return {rank, admitted, size}
 `)
 
 // Visit joins the visitor to the event's queue (keeping their place if they
-// are in it) and returns their place. Visitors who arrive before the room
-// opens all get the opening time plus a random fraction, so they are
-// shuffled among themselves and ahead of everyone who comes later.
+// are in it) and returns their place. A visitor's score is their arrival in
+// milliseconds to the microsecond, so two who arrive in the same
+// millisecond keep their order (a double holds a millisecond timestamp to
+// a quarter of a microsecond). Visitors who arrive before the room opens
+// are all placed at random in the millisecond before the opening, so they
+// are shuffled among themselves (ties fall to their random ids) and ahead
+// of everyone who comes later.
 func (w *WaitingRoom) Visit(ctx context.Context, eventID int64, visitor string, now, opens time.Time, ratePerMinute int) (admit.Place, error) {
-	score := float64(now.UnixMilli())
+	score := float64(now.UnixMicro()) / 1000
 	if now.Before(opens) {
-		score = float64(opens.UnixMilli()) + rand.Float64()
+		score = float64(opens.UnixMilli()) - rand.Float64()
 	}
 	if opens.IsZero() {
 		opens = now
 	}
 	k := w.prefix + "wr:" + strconv.FormatInt(eventID, 10)
 	res, err := w.status.Run(ctx, w.client, []string{k + ":queue", k + ":meter"},
-		visitor, strconv.FormatFloat(score, 'f', 6, 64), now.UnixMilli(), opens.UnixMilli(), ratePerMinute).Int64Slice()
+		visitor, strconv.FormatFloat(score, 'f', 3, 64), now.UnixMilli(), opens.UnixMilli(), ratePerMinute).Int64Slice()
 	if err != nil {
 		return admit.Place{}, err
 	}

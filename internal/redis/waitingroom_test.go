@@ -82,6 +82,21 @@ func TestWaitingRoomIsFair(t *testing.T) {
 	if s.Size != 51 {
 		t.Errorf("stats: %+v; looking must not join the queue", s)
 	}
+	// Visitors within one millisecond keep their arrival order, whatever
+	// their ids (named here so that their ids sort against it), and one
+	// who comes at the opening instant is behind every early one.
+	for i := range 20 {
+		p, err := room.Visit(ctx, 1, fmt.Sprintf("same-ms-%02d", 19-i), opens.Add(2*time.Second+time.Duration(i)*time.Microsecond), opens, 60)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Rank != int64(51+i) {
+			t.Errorf("visitor %d of one millisecond is at rank %d, want %d", i, p.Rank, 51+i)
+		}
+	}
+	if p, _ := room.Visit(ctx, 1, "at-opening", opens, opens, 60); p.Rank != 50 {
+		t.Errorf("the visitor at the opening instant is at rank %d, want 50 (behind the early ones, before later ones)", p.Rank)
+	}
 }
 
 func TestWaitingRoomRedisDown(t *testing.T) {
