@@ -98,19 +98,23 @@ func (s *script) run(ctx context.Context, tx dbtx) error {
 	if s.empty() {
 		return nil
 	}
-	if s.commits {
-		sess, ok := tx.(*session)
-		if !ok {
+	sess, _ := tx.(*session)
+	if sess == nil {
+		if s.commits {
 			return errors.New("a script that commits runs only in a batch's session")
 		}
-		sess.committing = true
-		if err := s.send(ctx, tx); err != nil {
-			return err
-		}
-		sess.committed = true
-		return nil
+		return s.send(ctx, tx)
 	}
-	return s.send(ctx, tx)
+	sess.committing = sess.committing || s.commits
+	// A script that fails may stop before the causal wait is turned off
+	// again; the rollback turns it off then (batchTx).
+	sess.causalLeft = sess.causalLeft || s.causal
+	if err := s.send(ctx, tx); err != nil {
+		return err
+	}
+	sess.causalLeft = false
+	sess.committed = sess.committed || s.commits
+	return nil
 }
 
 func (s *script) send(ctx context.Context, tx dbtx) error {

@@ -58,8 +58,16 @@ func TestBatchScript(t *testing.T) {
 	}
 
 	// The same session, next: no transaction left open, autocommit still
-	// off, and no causal wait left on for every statement.
+	// off, and no causal wait left on for every statement, even by a
+	// script whose first (causal) statement failed before it was turned
+	// off.
 	const state = `SELECT CONCAT(@@in_transaction, ' ', IF(@@autocommit, 'on', 'off'), ' ', @@wsrep_sync_wait)`
+	if _, err := db.BatchScript(ctx, true, `SELECT nope FROM script_probe`, `INSERT INTO script_probe VALUES (3)`); err == nil {
+		t.Fatal("a causal script with an unknown column succeeded")
+	}
+	if got, err := db.BatchScript(ctx, false, state); err != nil || !reflect.DeepEqual(got, [][]string{{"0 off 0"}}) {
+		t.Fatalf("after a failed causal script: session state %v (%v), want 0 off 0", got, err)
+	}
 	got, err := db.BatchScript(ctx, true, state, state)
 	if err != nil {
 		t.Fatal(err)
