@@ -116,6 +116,22 @@ func listenAndServe(ctx context.Context, env *environment, cfg *config.Config, a
 	// The base URL is known only now (port 0 picks one), and links in
 	// checkout pages and payment redirects use it.
 	app.checkout.SetBaseURL(cfg.BaseURL)
+	// The side effects of the orders this server places go to the queue
+	// as their batches commit; the last ones after the drain.
+	queue := asynq.NewClient(redisOptions(cfg).AsynqOpt())
+	defer queue.Close()
+	dispatcher := &jobs.Dispatcher{Queue: queue, Store: app.db, Logger: logger}
+	app.db.DispatchOutbox(dispatcher.Dispatch)
+	dispatchCtx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
+	dispatched := make(chan struct{})
+	go func() {
+		defer close(dispatched)
+		dispatcher.Run(dispatchCtx)
+	}()
+	defer func() {
+		stopDispatch()
+		<-dispatched
+	}()
 	maintenanceCtx, stopMaintenance := context.WithCancel(ctx)
 	defer stopMaintenance()
 	go app.checkout.RunMaintenance(maintenanceCtx, time.Second, 5*time.Second)

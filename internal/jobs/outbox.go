@@ -128,8 +128,13 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 // over again in another batch), so it is the claims, not the id, that
 // keep a row from being performed twice at once.
 func (r *Relay) enqueue(ctx context.Context, queue string, ids []int64) error {
+	return enqueueRows(ctx, r.Queue, queue, ids)
+}
+
+// enqueueRows hands a batch of rows of queue to asynq as one task.
+func enqueueRows(ctx context.Context, q Enqueuer, queue string, ids []int64) error {
 	payload, _ := json.Marshal(outboxTask{IDs: ids})
-	_, err := r.Queue.EnqueueContext(ctx, asynq.NewTask(TypeOutbox, payload),
+	_, err := q.EnqueueContext(ctx, asynq.NewTask(TypeOutbox, payload),
 		asynq.Queue(queue), asynq.MaxRetry(5), asynq.Timeout(batchTimeout(queue)))
 	return err
 }

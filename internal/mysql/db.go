@@ -18,6 +18,7 @@ import (
 	"github.com/pressly/goose/v3"
 
 	"github.com/admithq/admit/db"
+	"github.com/admithq/admit/internal/admit"
 )
 
 // DB is the storage handle shared by every surface.
@@ -38,6 +39,9 @@ type DB struct {
 	// claims, once KeepAlive has announced it (instance.go).
 	instance string
 	alive    atomic.Bool
+	// dispatch, when set, takes the side effects of placed orders once
+	// their batch has committed, to hand them to the queue (outbox.go).
+	dispatch func([]admit.OutboxRow)
 }
 
 // NormalizeDSN parses dsn and sets what the storage layer relies on: times

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"hash/fnv"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,6 +29,9 @@ type orderRequest struct {
 	sameKey  *orderRequest // an earlier member with the same key
 	keyErr   bool          // err is the key's (reused, in progress): nothing to store
 	orgID    int64
+	// effects are the outbox rows the order's side effects were written
+	// as, when this server hands them to the queue itself (d.dispatch).
+	effects []admit.OutboxRow
 }
 
 // orderLanes: order placements are not known to belong to an event until
@@ -83,8 +87,9 @@ func (r *orderRequest) outcome(batchErr error) (*admit.PlacedOrder, error) {
 // attempt is rolled back and run carefully, the holds locked first.
 func (d *DB) runOrderBatch(ctx context.Context, batch []*batchMember[*orderRequest]) {
 	careful := false
+	handed := d.dispatch != nil
 	err := d.runBatch(ctx, &d.orders.stats, func(tx dbtx) error {
-		err := placeOrders(ctx, tx, batch, careful)
+		err := placeOrders(ctx, tx, batch, careful, handed)
 		if errors.Is(err, errCareful) {
 			careful = true
 		}
@@ -97,6 +102,15 @@ func (d *DB) runOrderBatch(ctx context.Context, batch []*batchMember[*orderReque
 	}
 	if err != nil {
 		return
+	}
+	if handed {
+		var effects []admit.OutboxRow
+		for _, m := range batch {
+			effects = append(effects, m.req.effects...)
+		}
+		if len(effects) > 0 {
+			d.dispatch(effects)
+		}
 	}
 	// Members that were one request with an earlier one get its outcome;
 	// in arrival order, so the earlier one has its own already.
@@ -150,7 +164,11 @@ type heldOrder struct {
 // placeOrders is one attempt at the batch in tx: three round trips, COMMIT
 // included (script.go), whatever the batch holds, plus one for each hold
 // with a discount code or already converted.
-func placeOrders(ctx context.Context, tx dbtx, batch []*batchMember[*orderRequest], careful bool) error {
+//
+// With handed, the side effects' rows are written as handed over, and
+// their ids are read back into each placement's effects, for the caller
+// to hand to the queue once the batch has committed.
+func placeOrders(ctx context.Context, tx dbtx, batch []*batchMember[*orderRequest], careful, handed bool) error {
 	for _, m := range batch {
 		r := m.req
 		*r = orderRequest{p: r.p, req: r.p.Request}
@@ -210,7 +228,7 @@ func placeOrders(ctx context.Context, tx dbtx, batch []*batchMember[*orderReques
 	if err := writeOrders(ctx, tx, placing, careful); err != nil {
 		return err
 	}
-	return finishOrders(ctx, tx, batch, placing)
+	return finishOrders(ctx, tx, batch, placing, handed)
 }
 
 // writeOrders converts the placing holds and writes their orders, learning
@@ -239,10 +257,10 @@ func writeOrders(ctx context.Context, tx dbtx, placing []*orderRequest, careful 
 
 // finishOrders writes the answers, side effects and stored responses,
 // moves the capacity to sold, and commits: one round trip.
-func finishOrders(ctx context.Context, tx dbtx, batch []*batchMember[*orderRequest], placing []*orderRequest) error {
+func finishOrders(ctx context.Context, tx dbtx, batch []*batchMember[*orderRequest], placing []*orderRequest, handed bool) error {
 	var s script
 	insertAnswers(&s, placing)
-	if err := insertOrderEffects(&s, placing); err != nil {
+	if err := insertOrderEffects(&s, placing, handed); err != nil {
 		return err
 	}
 	storeResponses(&s, batch)
@@ -475,19 +493,31 @@ func insertAnswers(s *script, placing []*orderRequest) {
 // endpoint wants are chosen by the statement itself, so an on-sale whose
 // organizer listens to neither writes no more rows and makes no more round
 // trips than before.
-func insertOrderEffects(s *script, placing []*orderRequest) error {
+//
+// With handed, the rows are written as handed over now (enqueued_at), so
+// the relay leaves them to this server, and the statement after the INSERT
+// reads their ids back into each placement's effects. The rows at or after
+// the INSERT's first id are this INSERT's and those other transactions
+// committed since; this INSERT's are told by their kind and payload, which
+// name the batch's own orders and tickets. If the server dies before it
+// hands them over, the relay does once they are RedeliverAfter old, as for
+// a task lost with Redis.
+func insertOrderEffects(s *script, placing []*orderRequest, handed bool) error {
 	var args []any
 	n := 0
+	mine := map[string]*orderRequest{}
+	var r *orderRequest
 	add := func(orgID int64, p admit.OutboxPayload) error {
 		b, err := json.Marshal(p)
 		if err != nil {
 			return err
 		}
 		args = append(args, orgID, p.OutboxKind(), b)
+		mine[effectKey(orgID, p.OutboxKind(), b)] = r
 		n++
 		return nil
 	}
-	for _, r := range placing {
+	for _, r = range placing {
 		o := r.order
 		effects := []admit.OutboxPayload{admit.OrderEmail{Kind: admit.KindOrderPlaced, OrderID: o.ID}, admit.WebhookEvent{Type: "order.placed", OrderID: o.ID}}
 		if o.Status == admit.OrderPaid {
@@ -509,11 +539,37 @@ func insertOrderEffects(s *script, placing []*orderRequest) error {
 	if n == 0 {
 		return nil
 	}
-	s.exec(`INSERT INTO outbox (organization_id, kind, payload)
-		SELECT v.o, v.k, v.p FROM (SELECT ? AS o, ? AS k, ? AS p`+strings.Repeat(" UNION ALL SELECT ?, ?, ?", n-1)+`) v
+	enqueuedAt := "NULL"
+	if handed {
+		enqueuedAt = "NOW(6)"
+	}
+	s.exec(`INSERT INTO outbox (organization_id, kind, payload, enqueued_at)
+		SELECT v.o, v.k, v.p, `+enqueuedAt+` FROM (SELECT ? AS o, ? AS k, ? AS p`+strings.Repeat(" UNION ALL SELECT ?, ?, ?", n-1)+`) v
 		WHERE v.k NOT IN ('`+string(placedEvent)+`', '`+string(ticketCreatedEvent)+`') OR EXISTS (SELECT 1 FROM webhook_endpoints e
 			WHERE e.organization_id = v.o AND e.enabled AND FIND_IN_SET(SUBSTRING(v.k, 9), e.event_types))`, args...)
+	if !handed {
+		return nil
+	}
+	// Straight after the INSERT: a later statement may set LAST_INSERT_ID.
+	s.query(func(rows *sql.Rows) error {
+		for rows.Next() {
+			var row admit.OutboxRow
+			if err := rows.Scan(&row.ID, &row.OrganizationID, &row.Kind, &row.Payload); err != nil {
+				return err
+			}
+			if r := mine[effectKey(row.OrganizationID, row.Kind, row.Payload)]; r != nil {
+				row.Payload = nil
+				r.effects = append(r.effects, row)
+			}
+		}
+		return rows.Err()
+	}, `SELECT id, COALESCE(organization_id, 0), kind, payload FROM outbox WHERE id >= LAST_INSERT_ID() AND LAST_INSERT_ID() > 0 ORDER BY id`)
 	return nil
+}
+
+// effectKey tells a side effect's row by what it was written with.
+func effectKey(orgID int64, kind admit.OutboxKind, payload []byte) string {
+	return strconv.FormatInt(orgID, 10) + " " + string(kind) + " " + string(payload)
 }
 
 // The outbox kinds of the placement's webhook events that are written only

@@ -40,6 +40,25 @@ func (d *DB) DueOutbox(ctx context.Context, redeliverAfter, retryBase time.Durat
 	return rows, r.Err()
 }
 
+// DispatchOutbox makes this server hand the side effects of the orders it
+// places to the queue itself: fn gets their rows once their batch has
+// committed, and must not block (jobs.Dispatcher). The rows are written as
+// handed over, so the relay leaves them alone unless they are not done
+// RedeliverAfter later. Call it before serving.
+func (d *DB) DispatchOutbox(fn func([]admit.OutboxRow)) { d.dispatch = fn }
+
+// ReleaseOutbox gives rows this server could not hand to the queue back to
+// the relay, which hands them over at its next round.
+func (d *DB) ReleaseOutbox(ctx context.Context, ids []int64) (err error) {
+	defer wrap(&err, "DB.ReleaseOutbox(%d rows)", len(ids))
+	if len(ids) == 0 {
+		return nil
+	}
+	args, marks := idList(ids, func(id int64) int64 { return id })
+	_, err = d.db.ExecContext(ctx, `UPDATE outbox SET enqueued_at = NULL WHERE done_at IS NULL AND last_error = '' AND id IN (`+marks+`)`, args...)
+	return err
+}
+
 // MarkOutboxEnqueued records that the rows were handed to the queue now.
 func (d *DB) MarkOutboxEnqueued(ctx context.Context, ids []int64) (err error) {
 	defer wrap(&err, "DB.MarkOutboxEnqueued")
