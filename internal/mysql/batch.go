@@ -202,12 +202,10 @@ type dbtx interface {
 }
 
 // session is a batch's connection for one attempt. committing: a script
-// that ends with COMMIT was sent; committed: its answer came back;
-// causalLeft: a script that turned Galera's causal wait on failed, maybe
-// before turning it off.
+// that ends with COMMIT was sent; committed: its answer came back.
 type session struct {
 	*sql.Conn
-	committing, committed, causalLeft bool
+	committing, committed bool
 }
 
 // batchTx runs attempt in one transaction; atCommit says the error is that
@@ -254,18 +252,12 @@ func (d *DB) batchTx(ctx context.Context, attempt func(tx dbtx) error) (err erro
 }
 
 // rollback ends the session's transaction, even when the batch's context
-// is what ended, and turns a causal wait a failed script left on off
-// again, or discards the session if it cannot: a session of the batch pool
-// never returns to it inside a transaction, nor waiting before every
-// statement.
+// is what ended, or discards the session if it cannot: a session of the
+// batch pool never returns to it inside a transaction.
 func rollback(sess *session) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	q := "ROLLBACK"
-	if sess.causalLeft {
-		q += statementSeparator + "SET SESSION wsrep_sync_wait = 0"
-	}
-	if _, err := sess.ExecContext(ctx, q); err != nil {
+	if _, err := sess.ExecContext(ctx, "ROLLBACK"); err != nil {
 		_ = sess.Raw(func(any) error { return driver.ErrBadConn })
 	}
 }

@@ -355,6 +355,14 @@ func statementKind(query string) int {
 			q = q[end+1:]
 			continue
 		}
+		// SET STATEMENT var = value FOR stmt is stmt, to the server's
+		// counters too.
+		if len(q) > 14 && strings.EqualFold(q[:14], "SET STATEMENT ") {
+			if i := strings.Index(strings.ToUpper(q), " FOR "); i >= 0 {
+				q = q[i+5:]
+				continue
+			}
+		}
 		break
 	}
 	word := q

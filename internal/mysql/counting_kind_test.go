@@ -19,6 +19,7 @@ func TestStatementKind(t *testing.T) {
 		{name: "delete after a line comment", query: "-- why\nDELETE FROM t", want: "delete"},
 		{name: "replace", query: "REPLACE INTO t VALUES (1)", want: "replace"},
 		{name: "set", query: "SET time_zone = '+00:00'", want: "set"},
+		{name: "set for one statement", query: "SET STATEMENT wsrep_sync_wait = 1 FOR SELECT h.id FROM holds h", want: "select"},
 		{name: "start transaction", query: "START TRANSACTION", want: "begin"},
 		{name: "begin", query: "BEGIN", want: "begin"},
 		{name: "compound statement", query: "BEGIN NOT ATOMIC IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000'; END IF; END", want: "other"},

@@ -74,7 +74,8 @@ func (s *script) commit() {
 
 // causalFirst makes the script's first statement wait until this node has
 // applied every write set the cluster committed before it (Galera's
-// wsrep_sync_wait, a no-op on a server without Galera). The batch pool's
+// wsrep_sync_wait, set for that statement alone by SET STATEMENT ... FOR;
+// a no-op on a server without Galera). The batch pool's
 // sessions do not wait for any statement (db.go): each wait is a message
 // around the whole cluster, and a batch that waited before every read
 // spent most of its time waiting. Only a batch's first read needs it:
@@ -106,13 +107,9 @@ func (s *script) run(ctx context.Context, tx dbtx) error {
 		return s.send(ctx, tx)
 	}
 	sess.committing = sess.committing || s.commits
-	// A script that fails may stop before the causal wait is turned off
-	// again; the rollback turns it off then (batchTx).
-	sess.causalLeft = sess.causalLeft || s.causal
 	if err := s.send(ctx, tx); err != nil {
 		return err
 	}
-	sess.causalLeft = false
 	sess.committed = sess.committed || s.commits
 	return nil
 }
@@ -120,7 +117,9 @@ func (s *script) run(ctx context.Context, tx dbtx) error {
 func (s *script) send(ctx context.Context, tx dbtx) error {
 	stmts := s.stmts
 	if s.causal {
-		stmts = append([]string{`SET SESSION wsrep_sync_wait = 1`, stmts[0], `SET SESSION wsrep_sync_wait = 0`}, stmts[1:]...)
+		// For this statement only: nothing is left to turn off, even if
+		// it fails.
+		stmts = append([]string{`SET STATEMENT wsrep_sync_wait = 1 FOR ` + stmts[0]}, stmts[1:]...)
 	}
 	q := strings.Join(stmts, statementSeparator)
 	if len(s.scans) == 0 {

@@ -59,8 +59,7 @@ func TestBatchScript(t *testing.T) {
 
 	// The same session, next: no transaction left open, autocommit still
 	// off, and no causal wait left on for every statement, even by a
-	// script whose first (causal) statement failed before it was turned
-	// off.
+	// script whose first (causal) statement failed.
 	const state = `SELECT CONCAT(@@in_transaction, ' ', IF(@@autocommit, 'on', 'off'), ' ', @@wsrep_sync_wait)`
 	if _, err := db.BatchScript(ctx, true, `SELECT nope FROM script_probe`, `INSERT INTO script_probe VALUES (3)`); err == nil {
 		t.Fatal("a causal script with an unknown column succeeded")
