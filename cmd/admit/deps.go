@@ -96,6 +96,9 @@ func openDeps(ctx context.Context, cfg *config.Config, cachePrefix string) (*dep
 	if d.db, err = openMySQL(ctx, cfg); err != nil {
 		return nil, err
 	}
+	if cfg.BatchLanes > 0 {
+		d.db.SetBatchLanes(cfg.BatchLanes)
+	}
 	ro := redisOptions(cfg)
 	d.redis = redis.NewClient(ro)
 	pingCtx, cancel := context.WithTimeout(ctx, 3*time.Second)

@@ -43,6 +43,7 @@ type Config struct {
 	LogFormat            string // auto, json or text
 	LogLevel             string
 	HoldsPerClient       int
+	BatchLanes           int
 	TrustProxy           bool
 	StripeSecretKey      string
 	StripeWebhook        string
@@ -177,6 +178,8 @@ func settings() []setting {
 			}},
 		{flag: "holds-per-client", env: "ADMIT_HOLDS_PER_CLIENT", def: "5", usage: "active holds one buyer (session or IP) may have per event; 0 disables the cap (load tests)", commands: []string{"serve"},
 			set: func(c *Config, v string) (err error) { c.HoldsPerClient, err = atoiRange(v, 0, 1_000_000); return err }},
+		{flag: "batch-lanes", env: "ADMIT_BATCH_LANES", def: "2", usage: "hold batches of one event, and order batches, this server keeps in flight at once; with several app servers on one MySQL writer, fewer each keep the batches large (ops/README.md, Capacity)", commands: []string{"serve", "bench"},
+			set: func(c *Config, v string) (err error) { c.BatchLanes, err = atoiRange(v, 1, 64); return err }},
 		{flag: "trust-proxy", env: "ADMIT_TRUST_PROXY", def: "false", usage: "take the client address from X-Forwarded-For set by a proxy on a loopback or private address (true behind HAProxy)", commands: []string{"serve"},
 			set: func(c *Config, v string) (err error) { c.TrustProxy, err = strconv.ParseBool(v); return err }},
 		{flag: "stripe-secret-key", env: "ADMIT_STRIPE_SECRET_KEY", def: "", usage: "Stripe secret key; empty disables card payments", secret: true, commands: []string{"serve", "worker"},

@@ -4,8 +4,11 @@
 //
 // # Side effects in batches
 //
-// At an on-sale every sold order leaves two or three outbox rows. The relay
-// hands due rows to asynq up to a hundred rows of one queue per task, and
+// At an on-sale every sold order leaves two or three outbox rows. The app
+// server that placed the orders hands their rows to asynq as the batch
+// commits (Dispatcher); the relay hands over every other due row, and any
+// row not done some time after it was handed over. Either way a task holds
+// up to a hundred rows of one queue, and
 // a task reads its rows, the orders they name (with lines, tickets and
 // answers) with one query per table, takes events and organizations from
 // a cache of a second, performs the rows concurrently (Outbox.Parallel at

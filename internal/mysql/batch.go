@@ -62,9 +62,12 @@ type batchStats struct {
 
 // lanes holds a lane per event, created on first use.
 type lanes[R any] struct {
-	stats batchStats
-	m     sync.Map // event id → *lane[R]
-	run   func(ctx context.Context, batch []*batchMember[R])
+	// perKey is how many lanes share the requests of one key (an event's
+	// holds, all the orders), each with a batch in flight.
+	perKey int
+	stats  batchStats
+	m      sync.Map // event id → *lane[R]
+	run    func(ctx context.Context, batch []*batchMember[R])
 	// alone runs every request in a transaction of its own, as
 	// checkouts without batching do: the on-sale bench's baselines.
 	alone bool

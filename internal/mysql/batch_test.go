@@ -441,7 +441,15 @@ func TestBatchCommitCutMidway(t *testing.T) {
 // batching entry points, more than there are tickets: exactly the stock is
 // sold, each buyer told "placed" has an order, and the ledger matches.
 func TestConcurrentHoldsAndOrdersBatch(t *testing.T) {
+	// One lane per kind (as each of two app servers runs) and three.
+	for _, lanes := range []int{1, 3} {
+		t.Run(fmt.Sprintf("%d lanes", lanes), func(t *testing.T) { testConcurrentHoldsAndOrders(t, lanes) })
+	}
+}
+
+func testConcurrentHoldsAndOrders(t *testing.T, lanes int) {
 	db := mysqltest.MustOpen(t)
+	db.SetBatchLanes(lanes)
 	ctx := context.Background()
 	_, ev, _ := mustEventOrg(t, db, "crowd")
 	free := mustFreeType(t, db, ev, "Free", 150)

@@ -123,7 +123,25 @@ func Open(dsn string) (*DB, error) {
 	d := &DB{db: sqlDB, batch: batchDB, dsn: cfg.FormatDSN(), usage: counting.usage, instance: newInstanceID()}
 	d.holds.run = d.runHoldBatch
 	d.orders.run = d.runOrderBatch
+	d.SetBatchLanes(DefaultBatchLanes)
 	return d, nil
+}
+
+// DefaultBatchLanes is how many hold batches of one event, and how many
+// order batches, a server keeps in flight at once by default.
+const DefaultBatchLanes = 2
+
+// SetBatchLanes sets how many hold batches of one event, and how many order
+// batches, this server keeps in flight at once (at least 1). Two let one
+// batch's statements overlap another's commit. But every lane is a
+// transaction in flight, and each transaction costs the database (more on
+// a Galera cluster, which certifies and ships each one to every node) about
+// as much as several orders: with more app servers, fewer lanes each keep
+// the batches large. ops/README.md ("Capacity") gives the figures. Call it
+// before serving.
+func (d *DB) SetBatchLanes(n int) {
+	n = max(n, 1)
+	d.holds.perKey, d.orders.perKey = n, n
 }
 
 // Unbatched makes every hold and order placement of this handle run in a

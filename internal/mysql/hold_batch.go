@@ -23,11 +23,6 @@ type holdRequest struct {
 	err error
 }
 
-// holdLanesPerEvent: two batches of one event may be in flight at once, so
-// one's statements overlap the other's commit. They take from random
-// buckets, so they rarely wait for each other's row locks.
-const holdLanesPerEvent = 2
-
 // CreateHold takes capacity for every item of h and records the hold, with
 // a new secret (h.Secret, kept only as a hash) for the client to prove the
 // hold is theirs. It
@@ -42,7 +37,10 @@ func (d *DB) CreateHold(ctx context.Context, h *admit.Hold, ttl time.Duration, l
 	defer wrap(&err, "DB.CreateHold(%d, %d)", h.OrganizationID, h.EventID)
 	r := newHoldRequest(h, ttl, limits)
 	m := &batchMember[*holdRequest]{req: r}
-	return r.outcome(d.holds.submit(ctx, h.EventID*holdLanesPerEvent+rand.Int64N(holdLanesPerEvent), m))
+	// An event's lanes (SetBatchLanes) take from random buckets, so their
+	// batches rarely wait for each other's row locks.
+	n := int64(d.holds.perKey)
+	return r.outcome(d.holds.submit(ctx, h.EventID*n+rand.Int64N(n), m))
 }
 
 func newHoldRequest(h *admit.Hold, ttl time.Duration, limits admit.HoldLimits) *holdRequest {

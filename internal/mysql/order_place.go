@@ -34,10 +34,6 @@ type orderRequest struct {
 	effects []admit.OutboxRow
 }
 
-// orderLanes: order placements are not known to belong to an event until
-// their hold is read, so they are spread over a few lanes by hold.
-const orderLanes = 2
-
 // PlaceOrder turns a live hold into an order (see PlaceOrderKeyed). A hold
 // that was already converted returns its existing order with existing
 // true: a double submit gets the first order, never a second.
@@ -60,7 +56,9 @@ func (d *DB) PlaceOrderKeyed(ctx context.Context, p admit.PlaceOrder) (placed *a
 	r := &orderRequest{p: p}
 	h := fnv.New32a()
 	h.Write([]byte(p.HoldID))
-	return r.outcome(d.orders.submit(ctx, int64(h.Sum32()%orderLanes), &batchMember[*orderRequest]{req: r}))
+	// Placements are not known to belong to an event until their hold is
+	// read, so they are spread over the lanes (SetBatchLanes) by hold.
+	return r.outcome(d.orders.submit(ctx, int64(h.Sum32()%uint32(d.orders.perKey)), &batchMember[*orderRequest]{req: r}))
 }
 
 // outcome is the placement's answer once its batch ran (or failed:
