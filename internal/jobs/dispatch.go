@@ -37,7 +37,8 @@ type Dispatcher struct {
 	// BatchSize caps the rows of one task; zero means 100.
 	BatchSize int
 	// Linger is how long the first rows wait for more to join their
-	// task; zero means 20 milliseconds.
+	// task; zero means 100 milliseconds, about what the relay's tasks gather
+	// at an on-sale (the relay polls every 200 ms).
 	Linger time.Duration
 
 	mu      sync.Mutex
@@ -65,7 +66,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	d.init()
 	linger := d.Linger
 	if linger <= 0 {
-		linger = 20 * time.Millisecond
+		linger = 100 * time.Millisecond
 	}
 	for {
 		select {
