@@ -11,8 +11,9 @@ import (
 
 // failover sends a buyer's requests the way a careful client does: to one
 // of the addresses it knows (both HAProxies of the paired stack), and after
-// a connection error, a 5xx or a 429 to the next one at once, then again
-// with backoff, until within has passed. An order keeps its
+// a connection error, a 5xx, a 429 or a 408 (HAProxy closing a kept-alive
+// connection as the request went out on it: it took none of it) to the next
+// one at once, then again with backoff, until within has passed. An order keeps its
 // Idempotency-Key on every try, so a retry never buys twice; a hold whose
 // answer was lost is left to expire.
 type failover struct {
@@ -30,7 +31,7 @@ func (f failover) do(ctx context.Context, start int, method, path string, body [
 	backoff := 50 * time.Millisecond
 	for try := 0; ; try++ {
 		st, h, b, err := f.once(ctx, method, f.urls[(start+try)%len(f.urls)]+path, body, header)
-		again := err != nil || st >= 500 || st == http.StatusTooManyRequests ||
+		again := err != nil || st >= 500 || st == http.StatusTooManyRequests || st == http.StatusRequestTimeout ||
 			(inProgress && st == http.StatusConflict && h.Get("Retry-After") != "")
 		if !again || ctx.Err() != nil || time.Now().After(deadline) {
 			if try > 0 && f.retried != nil {

@@ -111,9 +111,13 @@ func (o HTTPOptions) via(client *http.Client) failover {
 
 // RunHTTP plays buyers against admit's pages and checkout API: each views
 // the event page, holds a ticket, and orders it (free, or offline-paid).
+//
+// Idle connections are kept for less time than HAProxy keeps them (timeout
+// http-keep-alive, 10 s in ops/haproxy), so a buyer's request does not go
+// out on a connection that HAProxy is closing with a 408.
 func RunHTTP(ctx context.Context, o HTTPOptions) *Result {
 	transport := &http.Transport{MaxIdleConns: o.Concurrency * 2, MaxIdleConnsPerHost: o.Concurrency * 2,
-		MaxConnsPerHost: o.Concurrency * 2, IdleConnTimeout: 30 * time.Second, DisableCompression: true}
+		MaxConnsPerHost: o.Concurrency * 2, IdleConnTimeout: 5 * time.Second, DisableCompression: true}
 	client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
 	defer transport.CloseIdleConnections()
 	o.retried = new(atomic.Int64)

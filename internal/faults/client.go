@@ -48,9 +48,12 @@ func (a answer) String() string {
 }
 
 // retryable statuses: the server or a proxy in front of it failed (5xx),
-// a rate limit (429), or a repeat of a request that is still running (409
-// with Retry-After, from the idempotency layer).
-func retryable(status int) bool { return status >= 500 || status == http.StatusTooManyRequests }
+// a rate limit (429), or the proxy closed a kept-alive connection just as
+// the request went out on it (408: it took none of the request, so the
+// request is sent again, as browsers do on a reused connection).
+func retryable(status int) bool {
+	return status >= 500 || status == http.StatusTooManyRequests || status == http.StatusRequestTimeout
+}
 
 // do sends method path body with header, retrying for up to within.
 // conflictRetry also retries a 409 that says the first request with the

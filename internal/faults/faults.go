@@ -278,8 +278,11 @@ func startMailCollector(ctx context.Context, sesURL, tag string) (mail *mailColl
 	return mail, func() { stopMail(); mailDone.Wait() }
 }
 
+// newHTTPClient keeps idle connections for less than HAProxy keeps them
+// (timeout http-keep-alive, 10 s in ops/haproxy), so it does not send a
+// request on one that HAProxy is closing.
 func newHTTPClient(concurrency int) *http.Client {
-	t := &http.Transport{MaxIdleConns: concurrency * 2, MaxIdleConnsPerHost: concurrency, IdleConnTimeout: 30 * time.Second,
+	t := &http.Transport{MaxIdleConns: concurrency * 2, MaxIdleConnsPerHost: concurrency, IdleConnTimeout: 5 * time.Second,
 		DisableCompression: true, ResponseHeaderTimeout: 20 * time.Second}
 	return &http.Client{Transport: t, Timeout: 25 * time.Second}
 }
