@@ -152,6 +152,15 @@ func (l *lane[R]) drain() {
 // certification conflict, a random reference that collided).
 const batchAttempts = 5
 
+// batchFailoverWait is how long a batch keeps trying while MySQL does not
+// answer at all (no connection, or a node outside the primary component):
+// longer than a Galera writer's failover (1.5 to 2.5 s on the paired
+// stack), so that its buyers see a pause rather than an error and a retry,
+// and short enough that they are answered within a client's patience.
+// Nothing of an attempt that got no session, or whose statements got no
+// answer before COMMIT was sent, can have committed.
+const batchFailoverWait = 5 * time.Second
+
 // runBatch runs attempt in a transaction until it commits, running it
 // again after a failure that may pass; it returns the last error if it
 // never commits. Nothing is ever half-applied: a failed attempt is rolled
@@ -162,6 +171,7 @@ const batchAttempts = 5
 // keys, so at most one of the two attempts can commit).
 func (d *DB) runBatch(ctx context.Context, stats *batchStats, attempt func(tx dbtx) error, committed func(ctx context.Context) (bool, error)) error {
 	unsure := false
+	began := time.Now()
 	for try := 1; ; try++ {
 		stats.attempts.Add(1)
 		if unsure {
@@ -187,13 +197,34 @@ func (d *DB) runBatch(ctx context.Context, stats *batchStats, attempt func(tx db
 		case !transient(err) && !isDuplicate(err):
 			return err
 		}
-		if try >= batchAttempts || ctx.Err() != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		failingOver := unreachable(err) && time.Since(began) < batchFailoverWait
+		if try >= batchAttempts && !failingOver {
 			return err
 		}
 		if !errors.Is(err, errCareful) {
-			time.Sleep(time.Duration(try*try) * 5 * time.Millisecond)
+			wait := time.Duration(try*try) * 5 * time.Millisecond
+			if failingOver {
+				// Ask often: the first attempt after the new writer takes
+				// its sessions ends the wait of every buyer in the batch.
+				wait = min(wait, 100*time.Millisecond)
+			}
+			time.Sleep(wait)
 		}
 	}
+}
+
+// unreachable reports whether err says MySQL did not answer at all: no
+// connection, a connection lost (2006, 2013), or a Galera node not in the
+// primary component (1047), as during a writer's failover.
+func unreachable(err error) bool {
+	var me *gomysql.MySQLError
+	if errors.As(err, &me) {
+		return me.Number == 1047 || me.Number == 2006 || me.Number == 2013
+	}
+	return transient(err)
 }
 
 // dbtx is what a transaction's statements run on: a *sql.Tx, or a batch's

@@ -3,6 +3,7 @@ package mysql_test
 import (
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -130,5 +131,53 @@ func TestRecordingRidesOutAnOutage(t *testing.T) {
 	db.SQL().QueryRow(`SELECT result FROM outbox WHERE id = ? AND done_at IS NOT NULL`, outboxID).Scan(&result)
 	if result != "ses-message-id" {
 		t.Errorf("outbox row result %q, want it recorded as done", result)
+	}
+}
+
+// TestBatchesRideOutAFailover: buyers whose holds are batched while MySQL
+// stops answering, as during a Galera writer's failover, are answered once
+// it is back, with their holds taken, rather than failed after a few quick
+// retries (which would send each of them a 500 and back to retry).
+func TestBatchesRideOutAFailover(t *testing.T) {
+	ctx := context.Background()
+	cfg, err := gomysql.ParseDSN(mysqltest.MustDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := mustCutProxy(t, cfg.Addr)
+	cfg.Addr = proxy.ln.Addr().String()
+	db, err := mysql.Open(cfg.FormatDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_, ev, ga := mustEventOrg(t, db, "failover-wait")
+	mysqltest.SetLedger(t, db, ga.ID, 100, 0, 0)
+
+	proxy.setCut(true)
+	heal := time.AfterFunc(1500*time.Millisecond, func() { proxy.setCut(false) })
+	defer heal.Stop()
+	began := time.Now()
+	const buyers = 12
+	errs := make([]error, buyers)
+	var wg sync.WaitGroup
+	for i := range buyers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = db.CreateHold(ctx, hold(ev, fmt.Sprintf("buyer-%d", i), item(ga, 1)), time.Minute, admit.HoldLimits{})
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("buyer %d: %v, want the hold once MySQL was back", i, err)
+		}
+	}
+	if waited := time.Since(began); waited < time.Second {
+		t.Errorf("answered after %v, before MySQL was back", waited)
+	}
+	if _, reserved, _ := mysqltest.Ledger(t, db, ga.ID); reserved != buyers {
+		t.Errorf("%d reserved, want %d (one per buyer, none twice)", reserved, buyers)
 	}
 }
