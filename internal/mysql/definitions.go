@@ -24,6 +24,14 @@ import (
 // definitionsFor is how long another server's change may take to be seen.
 const definitionsFor = time.Second
 
+// definitionsStaleFor is how long an entry is still served when it cannot
+// be read again because MySQL does not answer (a writer's failover): the
+// definitions change a few times a day, and what is sold is decided by the
+// ledger, never by this cache. Without it, every buyer who came in the
+// second after the entry went stale would get an error for the whole
+// failover.
+const definitionsStaleFor = 30 * time.Second
+
 // definitionsMax bounds the cache; past it, it starts over (entries live a
 // second anyway).
 const definitionsMax = 10000
@@ -46,7 +54,9 @@ type definitionEntry struct {
 
 // get returns the cached value of key, or loads it. A not-found answer is
 // cached like a value (so a bot asking for events that do not exist costs
-// one query a second); any other error is not.
+// one query a second); any other error is not. When MySQL does not answer,
+// an entry up to definitionsStaleFor old is served as it is, unless this
+// handle changed the definitions since.
 func (c *definitions) get(key string, load func() (any, error)) (any, error) {
 	now := time.Now()
 	gen := c.generation.Load()
@@ -71,6 +81,9 @@ func (c *definitions) get(key string, load func() (any, error)) (any, error) {
 		return e, nil
 	})
 	if err != nil {
+		if ok && e.generation == gen && now.Sub(e.loaded) < definitionsStaleFor && unreachable(err) {
+			return e.value, e.err
+		}
 		return nil, err
 	}
 	e = loaded.(definitionEntry)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"io"
-	"net"
 	"sync"
 	"testing"
 	"time"
@@ -17,64 +15,6 @@ import (
 	"github.com/admithq/admit/internal/mysqltest"
 )
 
-// cutProxy forwards TCP connections to a server until cut: then it drops
-// every connection and hangs up on new ones, as a database failing over
-// looks to its clients, until healed.
-type cutProxy struct {
-	ln    net.Listener
-	to    string
-	mu    sync.Mutex
-	cut   bool
-	conns []net.Conn
-}
-
-func mustCutProxy(tb testing.TB, to string) *cutProxy {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	p := &cutProxy{ln: ln, to: to}
-	tb.Cleanup(func() { ln.Close(); p.setCut(true) })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			p.mu.Lock()
-			if p.cut {
-				p.mu.Unlock()
-				c.Close()
-				continue
-			}
-			s, err := net.Dial("tcp", to)
-			if err != nil {
-				p.mu.Unlock()
-				c.Close()
-				continue
-			}
-			p.conns = append(p.conns, c, s)
-			p.mu.Unlock()
-			go func() { io.Copy(s, c); s.Close() }()
-			go func() { io.Copy(c, s); c.Close() }()
-		}
-	}()
-	return p
-}
-
-func (p *cutProxy) setCut(cut bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.cut = cut
-	if cut {
-		for _, c := range p.conns {
-			c.Close()
-		}
-		p.conns = nil
-	}
-}
-
 // TestRecordingRidesOutAnOutage: the writes that record an effect which
 // already happened (an email SES accepted, the answer an API client got)
 // wait out a short database outage instead of failing, which would send the
@@ -85,8 +25,8 @@ func TestRecordingRidesOutAnOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	proxy := mustCutProxy(t, cfg.Addr)
-	cfg.Addr = proxy.ln.Addr().String()
+	proxy := mysqltest.MustCutProxy(t, cfg.Addr)
+	cfg.Addr = proxy.Addr()
 	db, err := mysql.Open(cfg.FormatDSN())
 	if err != nil {
 		t.Fatal(err)
@@ -103,8 +43,8 @@ func TestRecordingRidesOutAnOutage(t *testing.T) {
 		t.Fatalf("claiming the key: %v, %v", stored, err)
 	}
 
-	proxy.setCut(true)
-	heal := time.AfterFunc(1500*time.Millisecond, func() { proxy.setCut(false) })
+	proxy.SetCut(true)
+	heal := time.AfterFunc(1500*time.Millisecond, func() { proxy.SetCut(false) })
 	defer heal.Stop()
 	began := time.Now()
 	var wg sync.WaitGroup
@@ -144,8 +84,8 @@ func TestBatchesRideOutAFailover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	proxy := mustCutProxy(t, cfg.Addr)
-	cfg.Addr = proxy.ln.Addr().String()
+	proxy := mysqltest.MustCutProxy(t, cfg.Addr)
+	cfg.Addr = proxy.Addr()
 	db, err := mysql.Open(cfg.FormatDSN())
 	if err != nil {
 		t.Fatal(err)
@@ -154,8 +94,8 @@ func TestBatchesRideOutAFailover(t *testing.T) {
 	_, ev, ga := mustEventOrg(t, db, "failover-wait")
 	mysqltest.SetLedger(t, db, ga.ID, 100, 0, 0)
 
-	proxy.setCut(true)
-	heal := time.AfterFunc(1500*time.Millisecond, func() { proxy.setCut(false) })
+	proxy.SetCut(true)
+	heal := time.AfterFunc(1500*time.Millisecond, func() { proxy.SetCut(false) })
 	defer heal.Stop()
 	began := time.Now()
 	const buyers = 12
@@ -179,5 +119,45 @@ func TestBatchesRideOutAFailover(t *testing.T) {
 	}
 	if _, reserved, _ := mysqltest.Ledger(t, db, ga.ID); reserved != buyers {
 		t.Errorf("%d reserved, want %d (one per buyer, none twice)", reserved, buyers)
+	}
+}
+
+// TestDefinitionsServedThroughAFailover: the event and ticket type
+// definitions a hold reads from the per-process cache are still served,
+// a little stale, while MySQL does not answer, so buyers are not failed
+// for the length of a failover; what was never loaded is an error.
+func TestDefinitionsServedThroughAFailover(t *testing.T) {
+	ctx := context.Background()
+	cfg, err := gomysql.ParseDSN(mysqltest.MustDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := mysqltest.MustCutProxy(t, cfg.Addr)
+	cfg.Addr = proxy.Addr()
+	db, err := mysql.Open(cfg.FormatDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	org, ev, ga := mustEventOrg(t, db, "stale-defs")
+	if _, err := db.CachedPublicEvent(ctx, org.Slug, ev.Slug); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.CachedTicketTypes(ctx, org.ID, ev.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	proxy.SetCut(true)
+	time.Sleep(1100 * time.Millisecond) // past the second an entry is fresh
+	got, err := db.CachedPublicEvent(ctx, org.Slug, ev.Slug)
+	if err != nil || got.ID != ev.ID {
+		t.Errorf("the event while MySQL does not answer: %+v, %v; want the cached one", got, err)
+	}
+	types, err := db.CachedTicketTypes(ctx, org.ID, ev.ID)
+	if err != nil || len(types) != 1 || types[0].ID != ga.ID {
+		t.Errorf("the ticket types while MySQL does not answer: %v, %v; want the cached one", types, err)
+	}
+	if _, err := db.CachedPublicEvent(ctx, org.Slug, "never-loaded"); err == nil {
+		t.Error("an event never loaded was answered while MySQL did not answer")
 	}
 }

@@ -113,28 +113,43 @@ func (h *Handler) eventShow(c echo.Context) error {
 			h.local.set(key, page, now)
 		}
 	}
+	// A cached page starts with a marker naming the event and whether its
+	// organizer turned the waiting room on, so the pass is checked (and an
+	// arrival counted) without a database query.
+	serveCached := func(page cachedPage, how string) (bool, error) {
+		id, room, marked := pageMarker(page.body)
+		if !marked {
+			return false, nil
+		}
+		if !h.admitted(c, &admit.Event{ID: id, WaitingRoom: room}) {
+			return true, c.Redirect(http.StatusSeeOther, queueURL)
+		}
+		c.Response().Header().Set("X-Cache", how)
+		return true, h.sharedPage(c, page)
+	}
 	if ok {
-		// A cached page starts with a marker naming the event and whether
-		// its organizer turned the waiting room on, so the pass is checked
-		// (and an arrival counted) without a database query.
-		if id, room, marked := pageMarker(page.body); marked {
-			if !h.admitted(c, &admit.Event{ID: id, WaitingRoom: room}) {
-				return c.Redirect(http.StatusSeeOther, queueURL)
-			}
-			c.Response().Header().Set("X-Cache", "hit")
-			return h.sharedPage(c, page)
+		if served, err := serveCached(page, "hit"); served {
+			return err
 		}
 	}
 	ctx := c.Request().Context()
 	ev, err := h.store.FindPublicEvent(ctx, orgSlug, eventSlug)
-	if err != nil {
-		return err
+	var body []byte
+	if err == nil {
+		if !h.admitted(c, ev) {
+			return c.Redirect(http.StatusSeeOther, queueURL)
+		}
+		body, err = h.renderEvent(c, orgSlug, ev, nil, nil, "")
 	}
-	if !h.admitted(c, ev) {
-		return c.Redirect(http.StatusSeeOther, queueURL)
-	}
-	body, err := h.renderEvent(c, orgSlug, ev, nil, nil, "")
 	if err != nil {
+		// The page cannot be rendered afresh (MySQL failing over): show
+		// the last one this process rendered or fetched, if it is recent,
+		// rather than an error (stale-if-error).
+		if page, ok := h.local.stale(key, now, pageStaleFor); ok && admit.ErrorCode(err) == admit.EINTERNAL {
+			if served, serr := serveCached(page, "stale"); served {
+				return serr
+			}
+		}
 		return err
 	}
 	marker := pageMarkerPrefix + strconv.FormatInt(ev.ID, 10)

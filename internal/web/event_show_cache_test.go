@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
@@ -30,8 +31,14 @@ type pageFixture struct {
 
 func mustPageFixture(t *testing.T) *pageFixture {
 	t.Helper()
+	return mustPageFixtureOn(t, mysqltest.MustOpen(t))
+}
+
+// mustPageFixtureOn is mustPageFixture on the database db.
+func mustPageFixtureOn(t *testing.T, db *mysql.DB) *pageFixture {
+	t.Helper()
 	ctx := context.Background()
-	f := &pageFixture{db: mysqltest.MustOpen(t)}
+	f := &pageFixture{db: db}
 	org := &admit.Organization{Slug: "acme", Name: "Acme"}
 	if err := f.db.CreateOrganization(ctx, org); err != nil {
 		t.Fatal(err)
@@ -199,5 +206,37 @@ func TestStaticCacheETag(t *testing.T) {
 	}
 	if other := b.get(f, "/static/countdown.js"); other.Header().Get("ETag") == etag {
 		t.Error("two different files share an ETag")
+	}
+}
+
+// TestEventPageStaleIfError: while MySQL does not answer (a failover), a
+// visitor whose cached page has expired gets the last page rendered, not an
+// error; a page never rendered is still an error, never another's page.
+func TestEventPageStaleIfError(t *testing.T) {
+	cfg, err := gomysql.ParseDSN(mysqltest.MustDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := mysqltest.MustCutProxy(t, cfg.Addr)
+	cfg.Addr = proxy.Addr()
+	db, err := mysql.Open(cfg.FormatDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	f := mustPageFixtureOn(t, db)
+	if first := newBrowser().get(f, "/e/acme/launch"); first.Code != http.StatusOK {
+		t.Fatalf("event page: %d", first.Code)
+	}
+
+	proxy.SetCut(true)
+	time.Sleep(3200 * time.Millisecond) // past the page's three seconds in memcached
+	rec := newBrowser().get(f, "/e/acme/launch")
+	if rec.Code != http.StatusOK || rec.Header().Get("X-Cache") != "stale" || !strings.Contains(rec.Body.String(), "Launch party") {
+		t.Errorf("event page while MySQL does not answer: %d, X-Cache %q; want the last page, marked stale",
+			rec.Code, rec.Header().Get("X-Cache"))
+	}
+	if other := newBrowser().get(f, "/e/acme/never-shown"); other.Code == http.StatusOK {
+		t.Errorf("a page never rendered answered %d while MySQL did not answer", other.Code)
 	}
 }

@@ -39,6 +39,23 @@ func (l *localCache[V]) get(key string, now time.Time) (V, bool) {
 	return e.value, true
 }
 
+// pageStaleFor is how long past its expiry a page is still shown when it
+// cannot be rendered afresh.
+const pageStaleFor = 30 * time.Second
+
+// stale returns the value of key even when it has expired, if it expired
+// less than within ago: what to show while rendering afresh fails.
+func (l *localCache[V]) stale(key string, now time.Time, within time.Duration) (V, bool) {
+	l.mu.RLock()
+	e, ok := l.entries[key]
+	l.mu.RUnlock()
+	if !ok || now.After(e.expires.Add(within)) {
+		var zero V
+		return zero, false
+	}
+	return e.value, true
+}
+
 func (l *localCache[V]) set(key string, value V, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
