@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
@@ -100,23 +99,16 @@ func (d *Dispatcher) Flush(ctx context.Context) {
 	if size <= 0 {
 		size = 100
 	}
-	byQueue := map[string][]int64{}
-	for _, row := range rows {
-		q := QueueFor(row.Kind)
-		byQueue[q] = append(byQueue[q], row.ID)
-	}
 	var released []int64
-	for _, q := range []string{QueueCritical, QueueDefault, QueueLow} {
-		for ids := range slices.Chunk(byQueue[q], size) {
-			if len(released) > 0 {
-				// Redis failed this round: the relay takes the rest.
-				released = append(released, ids...)
-				continue
-			}
-			if err := enqueueRows(ctx, d.Queue, q, ids); err != nil {
-				d.Logger.Warn("outbox dispatch failed; the relay hands the rows over", "err", err, "rows", len(ids))
-				released = append(released, ids...)
-			}
+	for q, ids := range queueChunks(rows, size) {
+		if len(released) > 0 {
+			// Redis failed this round: the relay takes the rest.
+			released = append(released, ids...)
+			continue
+		}
+		if err := enqueueRows(ctx, d.Queue, q, ids); err != nil {
+			d.Logger.Warn("outbox dispatch failed; the relay hands the rows over", "err", err, "rows", len(ids))
+			released = append(released, ids...)
 		}
 	}
 	if len(released) == 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"log/slog"
 	netmail "net/mail"
 	"slices"
@@ -102,25 +103,37 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 	if err != nil || len(rows) == 0 {
 		return 0, err
 	}
-	byQueue := map[string][]int64{}
-	for _, row := range rows {
-		q := QueueFor(row.Kind)
-		byQueue[q] = append(byQueue[q], row.ID)
-	}
 	var handed []int64
-	for _, q := range []string{QueueCritical, QueueDefault, QueueLow} {
-		for ids := range slices.Chunk(byQueue[q], size) {
-			if err := r.enqueue(ctx, q, ids); err != nil {
-				// Redis is down: leave the rest for the next round.
-				if len(handed) > 0 {
-					_ = r.Store.MarkOutboxEnqueued(ctx, handed)
-				}
-				return len(handed), err
+	for q, ids := range queueChunks(rows, size) {
+		if err := r.enqueue(ctx, q, ids); err != nil {
+			// Redis is down: leave the rest for the next round.
+			if len(handed) > 0 {
+				_ = r.Store.MarkOutboxEnqueued(ctx, handed)
 			}
-			handed = append(handed, ids...)
+			return len(handed), err
 		}
+		handed = append(handed, ids...)
 	}
 	return len(handed), r.Store.MarkOutboxEnqueued(ctx, handed)
+}
+
+// queueChunks yields the ids of rows in chunks of at most size, each with
+// the queue its rows' kind goes to, the critical queue's first.
+func queueChunks(rows []admit.OutboxRow, size int) iter.Seq2[string, []int64] {
+	return func(yield func(string, []int64) bool) {
+		byQueue := map[string][]int64{}
+		for _, row := range rows {
+			q := QueueFor(row.Kind)
+			byQueue[q] = append(byQueue[q], row.ID)
+		}
+		for _, q := range []string{QueueCritical, QueueDefault, QueueLow} {
+			for ids := range slices.Chunk(byQueue[q], size) {
+				if !yield(q, ids) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // enqueue hands a batch of rows of queue to asynq. Its task id is asynq's

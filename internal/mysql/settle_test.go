@@ -8,10 +8,7 @@ import (
 	"testing"
 	"time"
 
-	gomysql "github.com/go-sql-driver/mysql"
-
 	"github.com/admithq/admit/internal/admit"
-	"github.com/admithq/admit/internal/mysql"
 	"github.com/admithq/admit/internal/mysqltest"
 )
 
@@ -21,17 +18,7 @@ import (
 // email again or leave the client's retries refused as "in progress".
 func TestRecordingRidesOutAnOutage(t *testing.T) {
 	ctx := context.Background()
-	cfg, err := gomysql.ParseDSN(mysqltest.MustDSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := mysqltest.MustCutProxy(t, cfg.Addr)
-	cfg.Addr = proxy.Addr()
-	db, err := mysql.Open(cfg.FormatDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, proxy := mysqltest.MustOpenBehindCutProxy(t)
 	res, err := db.SQL().Exec(`INSERT INTO outbox (kind, payload) VALUES ('email.order_confirmation', '{}')`)
 	if err != nil {
 		t.Fatal(err)
@@ -80,17 +67,7 @@ func TestRecordingRidesOutAnOutage(t *testing.T) {
 // retries (which would send each of them a 500 and back to retry).
 func TestBatchesRideOutAFailover(t *testing.T) {
 	ctx := context.Background()
-	cfg, err := gomysql.ParseDSN(mysqltest.MustDSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := mysqltest.MustCutProxy(t, cfg.Addr)
-	cfg.Addr = proxy.Addr()
-	db, err := mysql.Open(cfg.FormatDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, proxy := mysqltest.MustOpenBehindCutProxy(t)
 	_, ev, ga := mustEventOrg(t, db, "failover-wait")
 	mysqltest.SetLedger(t, db, ga.ID, 100, 0, 0)
 
@@ -128,17 +105,7 @@ func TestBatchesRideOutAFailover(t *testing.T) {
 // for the length of a failover; what was never loaded is an error.
 func TestDefinitionsServedThroughAFailover(t *testing.T) {
 	ctx := context.Background()
-	cfg, err := gomysql.ParseDSN(mysqltest.MustDSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := mysqltest.MustCutProxy(t, cfg.Addr)
-	cfg.Addr = proxy.Addr()
-	db, err := mysql.Open(cfg.FormatDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, proxy := mysqltest.MustOpenBehindCutProxy(t)
 	org, ev, ga := mustEventOrg(t, db, "stale-defs")
 	if _, err := db.CachedPublicEvent(ctx, org.Slug, ev.Slug); err != nil {
 		t.Fatal(err)

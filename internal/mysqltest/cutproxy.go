@@ -5,7 +5,30 @@ import (
 	"net"
 	"sync"
 	"testing"
+
+	gomysql "github.com/go-sql-driver/mysql"
+
+	"github.com/admithq/admit/internal/mysql"
 )
+
+// MustOpenBehindCutProxy returns storage on a fresh, migrated database
+// reached through a CutProxy, to cut as a failover does; both are closed
+// when the test ends.
+func MustOpenBehindCutProxy(tb testing.TB) (*mysql.DB, *CutProxy) {
+	tb.Helper()
+	cfg, err := gomysql.ParseDSN(MustDSN(tb))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	proxy := MustCutProxy(tb, cfg.Addr)
+	cfg.Addr = proxy.Addr()
+	db, err := mysql.Open(cfg.FormatDSN())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db, proxy
+}
 
 // CutProxy forwards TCP connections to a server until cut: then it drops
 // every connection and hangs up on new ones, as a database failing over

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/labstack/echo/v4"
 
 	"github.com/admithq/admit/internal/admit"
@@ -213,17 +212,7 @@ func TestStaticCacheETag(t *testing.T) {
 // visitor whose cached page has expired gets the last page rendered, not an
 // error; a page never rendered is still an error, never another's page.
 func TestEventPageStaleIfError(t *testing.T) {
-	cfg, err := gomysql.ParseDSN(mysqltest.MustDSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := mysqltest.MustCutProxy(t, cfg.Addr)
-	cfg.Addr = proxy.Addr()
-	db, err := mysql.Open(cfg.FormatDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db, proxy := mysqltest.MustOpenBehindCutProxy(t)
 	f := mustPageFixtureOn(t, db)
 	if first := newBrowser().get(f, "/e/acme/launch"); first.Code != http.StatusOK {
 		t.Fatalf("event page: %d", first.Code)
