@@ -78,27 +78,7 @@ func (h *Handler) eventShow(c echo.Context) error {
 		return admit.Errorf(admit.ENOTFOUND, "Event not found.")
 	}
 	if code := c.QueryParam("code"); code != "" {
-		// A code may unlock hidden ticket types: this page is the buyer's
-		// own and never cached.
-		ev, err := h.store.FindPublicEvent(c.Request().Context(), orgSlug, eventSlug)
-		if err != nil {
-			return err
-		}
-		if !h.admitted(c, ev) {
-			return c.Redirect(http.StatusSeeOther, "/e/"+orgSlug+"/"+eventSlug+"/queue")
-		}
-		// The page answers whether a code exists, so it is limited like a
-		// hold with a code.
-		status := http.StatusOK
-		if h.codes.Blocked(c.Request().Context(), buyer(c)) {
-			status = http.StatusTooManyRequests
-			c.Response().Header().Set("Retry-After", "900")
-		}
-		body, err := h.renderEventWithCode(c, orgSlug, ev, nil, nil, "", code)
-		if err != nil {
-			return err
-		}
-		return h.htmlWithToken(c, status, body)
+		return h.eventWithCode(c, orgSlug, eventSlug, code)
 	}
 	if c.QueryParam("through") == "1" {
 		return h.eventThroughQueue(c, orgSlug, eventSlug)
@@ -162,6 +142,31 @@ func (h *Handler) eventShow(c echo.Context) error {
 	h.local.set(key, page, now)
 	c.Response().Header().Set("X-Cache", "miss")
 	return h.sharedPage(c, page)
+}
+
+// eventWithCode is the event page for a visitor with an access code. A code
+// may unlock hidden ticket types: this page is the buyer's own and never
+// cached.
+func (h *Handler) eventWithCode(c echo.Context, orgSlug, eventSlug, code string) error {
+	ev, err := h.store.FindPublicEvent(c.Request().Context(), orgSlug, eventSlug)
+	if err != nil {
+		return err
+	}
+	if !h.admitted(c, ev) {
+		return c.Redirect(http.StatusSeeOther, "/e/"+orgSlug+"/"+eventSlug+"/queue")
+	}
+	// The page answers whether a code exists, so it is limited like a
+	// hold with a code.
+	status := http.StatusOK
+	if h.codes.Blocked(c.Request().Context(), buyer(c)) {
+		status = http.StatusTooManyRequests
+		c.Response().Header().Set("Retry-After", "900")
+	}
+	body, err := h.renderEventWithCode(c, orgSlug, ev, nil, nil, "", code)
+	if err != nil {
+		return err
+	}
+	return h.htmlWithToken(c, status, body)
 }
 
 // eventThroughQueue is the event page for a visitor the waiting room has
