@@ -203,13 +203,7 @@ func TestRelayReplacesAGivenUpTask(t *testing.T) {
 	if got := f.waitForEmails(t, 1, 30*time.Second); len(got) != 1 {
 		t.Fatalf("%d confirmations sent, want 1", len(got))
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for f.undone(t) > 0 && time.Now().Before(deadline) {
-		time.Sleep(100 * time.Millisecond)
-	}
-	if n := f.undone(t); n != 0 {
-		t.Errorf("%d side effects not done", n)
-	}
+	f.waitAllDone(t, 10*time.Second)
 }
 
 // TestConfirmationEmail: a paid order's confirmation reaches SES once, with
