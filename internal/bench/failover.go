@@ -12,10 +12,10 @@ import (
 // failover sends a buyer's requests the way a careful client does: to one
 // of the addresses it knows (both HAProxies of the paired stack), and after
 // a connection error, a 5xx, a 429 or a 408 (HAProxy closing a kept-alive
-// connection as the request went out on it: it took none of it) to the next
-// one at once, then again with backoff, until within has passed. An order keeps its
-// Idempotency-Key on every try, so a retry never buys twice; a hold whose
-// answer was lost is left to expire.
+// connection as the request went out on it: it took none of it) to the
+// next one at once, then again with backoff, until within has passed. An
+// order keeps its Idempotency-Key on every try, so a retry never buys
+// twice; a hold whose answer was lost is left to expire.
 type failover struct {
 	urls    []string
 	client  *http.Client

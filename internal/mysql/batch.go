@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"io"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -216,15 +218,19 @@ func (d *DB) runBatch(ctx context.Context, stats *batchStats, attempt func(tx db
 	}
 }
 
-// unreachable reports whether err says MySQL did not answer at all: no
-// connection, a connection lost (2006, 2013), or a Galera node not in the
-// primary component (1047), as during a writer's failover.
+// unreachable reports whether err says MySQL did not answer at all, as
+// during a writer's failover: a refused or dropped connection, one closed
+// before the server's greeting, or a Galera node not in the primary
+// component (1047). A statement's own error, or a bug's, is not: it keeps
+// the few quick attempts of batchAttempts.
 func unreachable(err error) bool {
 	var me *gomysql.MySQLError
 	if errors.As(err, &me) {
 		return me.Number == 1047 || me.Number == 2006 || me.Number == 2013
 	}
-	return transient(err)
+	var ne net.Error
+	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, gomysql.ErrInvalidConn) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ne)
 }
 
 // dbtx is what a transaction's statements run on: a *sql.Tx, or a batch's
