@@ -211,7 +211,7 @@ func (d *DB) runBatch(ctx context.Context, stats *batchStats, attempt func(tx db
 			if failingOver {
 				// Ask often: the first attempt after the new writer takes
 				// its sessions ends the wait of every buyer in the batch.
-				wait = min(wait, 100*time.Millisecond)
+				wait = min(wait, failoverPoll)
 			}
 			time.Sleep(wait)
 		}

@@ -13,6 +13,10 @@ import (
 // (seconds), shorter than a client's patience.
 const settleFor = 20 * time.Second
 
+// failoverPoll is how often a write that waits out a failover (settle, a
+// batch: runBatch) asks again while MySQL does not answer at all.
+const failoverPoll = 100 * time.Millisecond
+
 // settle runs fn, a write that records what has already happened (an email
 // SES accepted, the answer a client was given), again while MySQL is
 // unreachable, failing over or deadlocked, for up to settleFor: giving up at
@@ -31,12 +35,24 @@ func settle(ctx context.Context, fn func(ctx context.Context) error) error {
 			return err
 		case <-time.After(wait):
 		}
-		// At most half a second between tries: a batch whose COMMIT
-		// answer was lost holds its event's lane while it asks, so a long
-		// wait here would hold every buyer of the event well past the
-		// failover it waits out.
-		wait = min(2*wait, 500*time.Millisecond)
+		wait = settleWait(wait, err)
 	}
+}
+
+// settleWait is the wait before settle tries again after err, following a
+// wait of wait. At most half a second: a batch whose COMMIT answer was lost
+// holds its event's lane while it asks, so a long wait here would hold
+// every buyer of the event well past the failover it waits out. While MySQL
+// does not answer at all (a writer failing over), failoverPoll: the new
+// writer takes sessions 1.5 to 2.5 s after the old one's death, and with
+// the doubling alone the first question after that came up to half a
+// second late, every buyer of the lane waiting on it.
+func settleWait(wait time.Duration, err error) time.Duration {
+	wait = min(2*wait, 500*time.Millisecond)
+	if unreachable(err) {
+		wait = min(wait, failoverPoll)
+	}
+	return wait
 }
 
 // transient reports whether err may go away by itself: a lost or refused
