@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"strings"
+	"time"
 
 	"github.com/admithq/admit/internal/admit"
 )
@@ -29,12 +30,12 @@ const lapsedKey = `response_status IS NULL AND (created_at < NOW(6) - INTERVAL 3
 // returns the stored response if the request already completed; EKEYREUSED
 // if k was used with a different request; ECONFLICT if the first request is
 // still running. With (nil, nil) the caller owns k and must Finish or Abandon
-// it.
+// it. While MySQL does not answer (a writer failing over) the claim waits,
+// as a batch does, rather than failing the request.
 func (d *DB) BeginIdempotent(ctx context.Context, k admit.IdempotencyKey, hash []byte) (stored *admit.StoredResponse, err error) {
 	defer wrap(&err, "DB.BeginIdempotent")
 	holder := d.holder()
-	_, err = d.db.ExecContext(ctx, `INSERT INTO idempotency_keys (organization_id, scope, idempotency_key, request_hash, holder) VALUES (?, ?, ?, ?, ?)`,
-		k.OrganizationID, k.Scope, k.Key, hash, holder)
+	unsure, err := d.claimKey(ctx, k, hash, holder)
 	if err == nil {
 		return nil, nil
 	} else if !isDuplicate(err) {
@@ -43,10 +44,10 @@ func (d *DB) BeginIdempotent(ctx context.Context, k admit.IdempotencyKey, hash [
 	var storedHash []byte
 	var status sql.NullInt64
 	var body []byte
-	var lapsed bool
-	err = d.db.QueryRowContext(ctx, `SELECT request_hash, response_status, response_body, `+lapsedKey+`
+	var lapsed, mine bool
+	err = d.db.QueryRowContext(ctx, `SELECT request_hash, response_status, response_body, `+lapsedKey+`, holder <=> ?
 		FROM idempotency_keys WHERE organization_id = ? AND scope = ? AND idempotency_key = ?`,
-		k.OrganizationID, k.Scope, k.Key).Scan(&storedHash, &status, &body, &lapsed)
+		holder, k.OrganizationID, k.Scope, k.Key).Scan(&storedHash, &status, &body, &lapsed, &mine)
 	if err == sql.ErrNoRows {
 		// Abandoned and deleted between our INSERT and SELECT: ask the
 		// client to retry rather than guess.
@@ -61,6 +62,12 @@ func (d *DB) BeginIdempotent(ctx context.Context, k admit.IdempotencyKey, hash [
 	if status.Valid {
 		return &admit.StoredResponse{Status: int(status.Int64), Body: body}, nil
 	}
+	if unsure && mine && holder != nil {
+		// An attempt whose answer was lost claimed it: the claim is this
+		// request's (or, as with AbandonIdempotent's release, one sent
+		// twice at once to this server, whose effects are guarded).
+		return nil, nil
+	}
 	if lapsed {
 		// Of several repeats at once, the one whose UPDATE matches takes
 		// the key; the others see it held by a live server again.
@@ -74,6 +81,27 @@ func (d *DB) BeginIdempotent(ctx context.Context, k admit.IdempotencyKey, hash [
 		}
 	}
 	return nil, admit.Errorf(admit.ECONFLICT, "A request with this Idempotency-Key is in progress; retry shortly.")
+}
+
+// claimKey inserts k's claim. While MySQL does not answer it tries again
+// every failoverPoll for up to batchFailoverWait; unsure then says an
+// attempt may have reached the server before its connection was lost, so
+// a claim by this server found afterwards may be the request's own.
+func (d *DB) claimKey(ctx context.Context, k admit.IdempotencyKey, hash []byte, holder any) (unsure bool, err error) {
+	began := time.Now()
+	for {
+		_, err = d.db.ExecContext(ctx, `INSERT INTO idempotency_keys (organization_id, scope, idempotency_key, request_hash, holder) VALUES (?, ?, ?, ?, ?)`,
+			k.OrganizationID, k.Scope, k.Key, hash, holder)
+		if err == nil || !unreachable(err) || time.Since(began) >= batchFailoverWait {
+			return unsure, err
+		}
+		unsure = true
+		select {
+		case <-ctx.Done():
+			return unsure, err
+		case <-time.After(failoverPoll):
+		}
+	}
 }
 
 // FinishIdempotent stores the response for k's repeats.

@@ -128,3 +128,34 @@ func TestDefinitionsServedThroughAFailover(t *testing.T) {
 		t.Error("an event never loaded was answered while MySQL did not answer")
 	}
 }
+
+// TestKeyClaimRidesOutAFailover: an API request with an Idempotency-Key
+// that arrives while MySQL is failing over claims its key once MySQL is
+// back, rather than failing (and its client's retry then claims nothing
+// twice).
+func TestKeyClaimRidesOutAFailover(t *testing.T) {
+	ctx := context.Background()
+	db, proxy := mysqltest.MustOpenBehindCutProxy(t)
+	key := admit.IdempotencyKey{OrganizationID: 1, Scope: "test", Key: "failover"}
+	hash := sha256.Sum256([]byte("request"))
+
+	proxy.SetCut(true)
+	heal := time.AfterFunc(1500*time.Millisecond, func() { proxy.SetCut(false) })
+	defer heal.Stop()
+	began := time.Now()
+	if stored, err := db.BeginIdempotent(ctx, key, hash[:]); err != nil || stored != nil {
+		t.Fatalf("claiming the key through the outage: %+v, %v; want it claimed", stored, err)
+	}
+	if waited := time.Since(began); waited < time.Second {
+		t.Errorf("claimed after %v, before MySQL was back", waited)
+	}
+	if _, err := db.BeginIdempotent(ctx, key, hash[:]); admit.ErrorCode(err) != admit.ECONFLICT {
+		t.Errorf("a repeat while the first runs: %v, want %s", err, admit.ECONFLICT)
+	}
+	if err := db.FinishIdempotent(ctx, key, 201, []byte(`{"ok":true}`)); err != nil {
+		t.Fatal(err)
+	}
+	if stored, err := db.BeginIdempotent(ctx, key, hash[:]); err != nil || stored == nil || stored.Status != 201 {
+		t.Errorf("a repeat once answered: %+v, %v; want the stored 201", stored, err)
+	}
+}
