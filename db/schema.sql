@@ -478,7 +478,8 @@ CREATE TABLE `outbox` (
   `attempts` int(11) NOT NULL DEFAULT 0,
   `last_error` varchar(1000) NOT NULL DEFAULT '',
   PRIMARY KEY (`id`),
-  KEY `outbox_pending` (`done_at`,`enqueued_at`,`id`)
+  KEY `outbox_pending` (`done_at`,`enqueued_at`,`id`),
+  KEY `outbox_retry` (`done_at`,`attempts`,`enqueued_at`,`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 /*!40101 SET character_set_client = @saved_cs_client */;
 /*!40101 SET @saved_cs_client     = @@character_set_client */;

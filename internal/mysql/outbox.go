@@ -18,14 +18,23 @@ import (
 // tried less and less often, and never holds up the others.
 func (d *DB) DueOutbox(ctx context.Context, redeliverAfter, retryBase time.Duration, limit int) (rows []admit.OutboxRow, err error) {
 	defer wrap(&err, "DB.DueOutbox")
-	// Each branch bounds enqueued_at, so the outbox_pending index serves
-	// all three.
-	r, err := d.db.QueryContext(ctx, `SELECT id, COALESCE(organization_id, 0), kind FROM outbox
-		WHERE done_at IS NULL AND (enqueued_at IS NULL
-			OR (last_error = '' AND enqueued_at < NOW(6) - INTERVAL ? MICROSECOND)
-			OR (last_error <> '' AND enqueued_at < NOW(6) - INTERVAL ? MICROSECOND
-				AND enqueued_at < NOW(6) - INTERVAL LEAST(?, ? << LEAST(GREATEST(attempts, 1) - 1, 20)) MICROSECOND))
-		ORDER BY id LIMIT ?`, redeliverAfter.Microseconds(), retryBase.Microseconds(), time.Hour.Microseconds(), retryBase.Microseconds(), limit)
+	// Each branch is one index range, and only the due rows are read: the
+	// rows never handed over (outbox_pending), the ones handed over
+	// redeliverAfter ago that never failed, and the failed ones past their
+	// backoff (outbox_retry: a pending row has attempts > 0 only if an
+	// attempt failed; success marks it done). A confirmation backlog, all
+	// handed over seconds ago, is none of these and is never read; as one
+	// condition, the optimizer scanned the whole table for ORDER BY id.
+	const cols = `SELECT id, COALESCE(organization_id, 0) AS organization_id, kind FROM outbox `
+	r, err := d.db.QueryContext(ctx, `(`+cols+`FORCE INDEX (outbox_pending)
+			WHERE done_at IS NULL AND enqueued_at IS NULL ORDER BY id LIMIT ?)
+		UNION ALL (`+cols+`FORCE INDEX (outbox_retry)
+			WHERE done_at IS NULL AND attempts = 0 AND enqueued_at < NOW(6) - INTERVAL ? MICROSECOND ORDER BY id LIMIT ?)
+		UNION ALL (`+cols+`FORCE INDEX (outbox_retry)
+			WHERE done_at IS NULL AND attempts > 0 AND enqueued_at < NOW(6) - INTERVAL ? MICROSECOND
+				AND enqueued_at < NOW(6) - INTERVAL LEAST(?, ? << LEAST(attempts - 1, 20)) MICROSECOND ORDER BY id LIMIT ?)
+		ORDER BY id LIMIT ?`, limit, redeliverAfter.Microseconds(), limit,
+		retryBase.Microseconds(), time.Hour.Microseconds(), retryBase.Microseconds(), limit, limit)
 	if err != nil {
 		return nil, err
 	}
