@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/admithq/admit/internal/config"
@@ -23,7 +22,6 @@ func runMigrate(ctx context.Context, env *environment, args []string) error {
 	if len(rest) != 1 || (rest[0] != "up" && rest[0] != "status") {
 		return errors.New("usage: admit migrate [flags] up|status")
 	}
-	cfg.MySQLDSN = migrationDSN(cfg.MySQLDSN)
 	db, err := openMySQL(ctx, cfg)
 	if err != nil {
 		return err
@@ -53,21 +51,4 @@ func runMigrate(ctx context.Context, env *environment, args []string) error {
 		tw.Flush()
 	}
 	return nil
-}
-
-// migrationDSN lets a migration's statements run as long as they need,
-// unless the DSN says otherwise. An index built on a large table (under
-// Galera, on every node at once) outlasts the 30 s a request's statement
-// is given, and a client that stops waiting leaves the change made but not
-// recorded as applied: the paired stack's outbox index, on 1.2 million
-// rows, did.
-func migrationDSN(dsn string) string {
-	if strings.Contains(dsn, "readTimeout=") {
-		return dsn
-	}
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	return dsn + sep + "readTimeout=1h"
 }

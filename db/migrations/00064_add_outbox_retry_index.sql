@@ -6,9 +6,11 @@
 -- rest of a confirmation backlog by reading every pending row, and the
 -- optimizer, for ORDER BY id LIMIT, chose to scan the whole table: 95 to
 -- 170 ms of MySQL's CPU per poll with 4,000 confirmations pending and
--- 400,000 done, five polls a second per worker. IF NOT EXISTS: on a
--- large table the build may outlast a client that gave up waiting, and
--- the migration is then run again.
+-- 400,000 done, five polls a second per worker. IF NOT EXISTS: on
+-- Galera the build runs in total order isolation and outlives a client
+-- whose session is cut meanwhile (HAProxy closed it when the writer's
+-- check, waiting behind the DDL, failed twice); the migration is then run
+-- again and must find the index built.
 CREATE INDEX IF NOT EXISTS outbox_retry ON outbox (done_at, attempts, enqueued_at, id);
 
 -- +goose Down
