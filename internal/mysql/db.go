@@ -185,7 +185,21 @@ func (d *DB) Migrate(ctx context.Context) (n int, err error) {
 		return 0, err
 	}
 	results, err := p.Up(ctx)
-	return len(results), err
+	return len(results), explainMigrationError(err)
+}
+
+// explainMigrationError says what to do when a migration lost its
+// connection: its change may be made without being recorded, and running
+// it again as it is may fail on what it already made. On Galera a long
+// DDL makes the writer's check fail, and HAProxy closes every session.
+func explainMigrationError(err error) error {
+	var pe *goose.PartialError
+	if !errors.As(err, &pe) || !unreachable(err) {
+		return err
+	}
+	return fmt.Errorf("%w (the connection to MySQL was lost while migration %d ran, so its change may be made but not recorded: "+
+		"check the schema against db/migrations and `admit migrate status`, then run `admit migrate up` again; "+
+		"on Galera, run long DDL as the README's \"Deploys without downtime\" says)", err, pe.Failed.Source.Version)
 }
 
 // MigrationState is one migration and whether it has been applied.
