@@ -156,7 +156,7 @@ const batchAttempts = 5
 
 // batchFailoverWait is how long a batch keeps trying while MySQL does not
 // answer at all (no connection, or a node outside the primary component):
-// longer than a Galera writer's failover (1.5 to 2.5 s on the paired
+// longer than a Galera writer's failover (0.8 to 1.5 s on the paired
 // stack), so that its buyers see a pause rather than an error and a retry,
 // and short enough that they are answered within a client's patience.
 // Nothing of an attempt that got no session, or whose statements got no

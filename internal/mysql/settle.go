@@ -44,9 +44,10 @@ func settle(ctx context.Context, fn func(ctx context.Context) error) error {
 // holds its event's lane while it asks, so a long wait here would hold
 // every buyer of the event well past the failover it waits out. While MySQL
 // does not answer at all (a writer failing over), failoverPoll: the new
-// writer takes sessions 1.5 to 2.5 s after the old one's death, and with
-// the doubling alone the first question after that came up to half a
-// second late, every buyer of the lane waiting on it.
+// writer takes sessions about a second after the old one's death (0.8 to
+// 1.5 s on the paired stack), and with the doubling alone the first
+// question after that came up to half a second late, every buyer of the
+// lane waiting on it.
 func settleWait(wait time.Duration, err error) time.Duration {
 	wait = min(2*wait, 500*time.Millisecond)
 	if unreachable(err) {
